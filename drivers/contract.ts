@@ -1,0 +1,96 @@
+/**
+ * Network driver contract, after libnetwork's driverapi. The controller owns allocation
+ * (IPAM) and bookkeeping; a driver only does the kernel work for its kind of network.
+ * Every method must be idempotent enough to be replayed by reconciliation after a crash:
+ * creating something that already exists as wanted succeeds, deleting something already
+ * gone succeeds.
+ */
+import type { PortBinding } from '../src/firewall/model.js';
+
+export type Scope = 'local' | 'global' | 'swarm';
+
+export interface DriverCapability {
+  scope: Scope;
+  /** false for host/null: no IPAM pools, no addresses. */
+  needsIpam: boolean;
+  /** false for host/null: `network create` with this driver is refused (like Docker). */
+  userCreatable: boolean;
+}
+
+/** One IPAM pool of a network as the driver sees it. */
+export interface IpamData {
+  poolId: string;
+  /** Subnet, CIDR. */
+  subnet: string;
+  /** Gateway "ip/prefixlen" (absent on networks without a gateway). */
+  gateway?: string;
+  ipRange?: string;
+  auxAddresses: { [name: string]: string };
+}
+
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  driver: string;
+  scope: Scope;
+  internal: boolean;
+  attachable: boolean;
+  enableIPv6: boolean;
+  /** Driver options (`-o key=value`). */
+  options: { [key: string]: string };
+  labels: { [key: string]: string };
+  ipv4: IpamData[];
+  ipv6: IpamData[];
+  created: string;
+}
+
+export interface SandboxInfo {
+  id: string;
+  /** Path of the bind-mounted network namespace, or undefined for the host namespace. */
+  nsPath?: string;
+}
+
+export interface EndpointInfo {
+  id: string;
+  name: string;
+  networkId: string;
+  sandboxId: string;
+  /** Interface name inside the sandbox (eth0, eth1, ...). */
+  ifName: string;
+  mac: string;
+  /** "ip/prefixlen", absent when the network has no IPv4 pool. */
+  ipv4?: string;
+  ipv6?: string;
+  aliases: string[];
+  portBindings: PortBinding[];
+  /** Driver-private facts the driver wants persisted (e.g. host-side veth name). */
+  driverState: { [key: string]: string };
+}
+
+export interface JoinResult {
+  /** Whether this endpoint provides the sandbox's default route. */
+  providesDefaultRoute: boolean;
+}
+
+export interface NetworkDriver {
+  readonly name: string;
+  readonly capability: DriverCapability;
+  /** Validate options before anything is allocated; throw InvalidArgument. */
+  validateNetwork(net: NetworkInfo): void;
+  createNetwork(net: NetworkInfo): Promise<void>;
+  deleteNetwork(net: NetworkInfo): Promise<void>;
+  /** Fill driverState (names) for an endpoint; no kernel work yet. */
+  createEndpoint(net: NetworkInfo, ep: EndpointInfo): Promise<void>;
+  deleteEndpoint(net: NetworkInfo, ep: EndpointInfo): Promise<void>;
+  /** Plumb the endpoint into the sandbox: interface, addresses, routes. */
+  join(net: NetworkInfo, ep: EndpointInfo, sb: SandboxInfo): Promise<JoinResult>;
+  leave(net: NetworkInfo, ep: EndpointInfo, sb: SandboxInfo): Promise<void>;
+  /** Published ports of the endpoint (issue: port publishing). */
+  programExternalConnectivity(net: NetworkInfo, ep: EndpointInfo): Promise<void>;
+  revokeExternalConnectivity(net: NetworkInfo, ep: EndpointInfo): Promise<void>;
+  /**
+   * After a daemon restart: make the kernel match the stored network and its joined
+   * endpoints again (re-create missing bridge/rules/veths), without touching what is right.
+   */
+  restoreNetwork(net: NetworkInfo, endpoints: { ep: EndpointInfo; sb: SandboxInfo }[]): Promise<void>;
+}

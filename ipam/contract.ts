@@ -1,0 +1,56 @@
+/**
+ * IPAM driver contract, after libnetwork's ipamapi: pools are requested per network and
+ * address family, addresses per endpoint (plus the gateway and auxiliary addresses).
+ * Addresses cross this boundary as CIDR strings ("10.1.0.5/24") so the caller always
+ * knows the prefix length without a second lookup.
+ */
+export interface PoolRequest {
+  /** Address space name; drivers with one space ignore it. */
+  addressSpace?: string;
+  /** Explicit subnet (CIDR). Absent: the driver picks a free default pool. */
+  pool?: string;
+  /** Allocate dynamic addresses only inside this range (CIDR within pool). */
+  subPool?: string;
+  options?: { [key: string]: string };
+  v6: boolean;
+  /**
+   * Subnets the picked pool must not overlap (e.g. routes in the host namespace). Only
+   * consulted when `pool` is absent; explicit pools are checked against other pools only.
+   */
+  avoid?: string[];
+}
+
+export interface PoolResponse {
+  poolId: string;
+  /** The subnet actually reserved, CIDR. */
+  pool: string;
+}
+
+export interface AddressRequestOptions {
+  /** Marks the request as the network gateway (reserved like any other address). */
+  gateway?: boolean;
+  /** Reserve this address even if it lies outside the sub-pool (aux addresses, --ip). */
+}
+
+export interface IpamCapability {
+  /** Whether the driver needs the endpoint's MAC before it allocates (DHCP-like). */
+  requiresMac: boolean;
+}
+
+export interface IpamDriver {
+  readonly name: string;
+  readonly capability: IpamCapability;
+  defaultAddressSpaces(): { local: string; global: string };
+  /** Reserve a subnet. Throws Conflict if it overlaps another pool of the same space. */
+  requestPool(req: PoolRequest): Promise<PoolResponse>;
+  releasePool(poolId: string): Promise<void>;
+  /**
+   * Reserve `address` (plain IP, no prefix) or, when absent, the next free address of the
+   * pool (inside its sub-pool, if any). Returns "ip/prefixlen". Throws Conflict when the
+   * address is taken, InvalidArgument when it is outside the pool, Conflict ("no available
+   * addresses") when the pool is exhausted.
+   */
+  requestAddress(poolId: string, address?: string, opts?: AddressRequestOptions): Promise<string>;
+  /** Release an address (plain IP or CIDR). Releasing a free address is a no-op. */
+  releaseAddress(poolId: string, address: string): Promise<void>;
+}

@@ -1,0 +1,56 @@
+/**
+ * The firewall rule model: what weft wants the packet filter to do, in Docker's terms.
+ * Backends (iptables, nftables) translate it; the drivers never write rules themselves.
+ */
+export type Protocol = 'tcp' | 'udp' | 'sctp';
+
+/** A network as the firewall needs to know it. */
+export interface FirewallNetwork {
+  /** Network id (stable; backends may use a prefix of it in rule comments/names). */
+  id: string;
+  /** Linux bridge name. */
+  bridge: string;
+  subnets4: string[];
+  subnets6: string[];
+  /** No traffic leaves or enters the bridge except to/from the bridge itself. */
+  internal: boolean;
+  /** Inter-container communication on this bridge (enable_icc). */
+  icc: boolean;
+  /** Masquerade traffic from the subnets that leaves through another interface. */
+  masquerade: boolean;
+}
+
+/** One published port (or a range, when hostPortEnd > hostPort). */
+export interface PortBinding {
+  proto: Protocol;
+  /** Empty or "0.0.0.0"/"::" for all addresses. */
+  hostIp: string;
+  hostPort: number;
+  hostPortEnd?: number;
+  containerPort: number;
+  containerPortEnd?: number;
+}
+
+/** A published port resolved to the container address it forwards to. */
+export interface PortMapping extends PortBinding {
+  containerIp: string;
+  bridge: string;
+}
+
+export interface FirewallBackend {
+  readonly name: 'iptables' | 'nftables';
+  /**
+   * Create weft's own chains/table and the jumps from the built-in chains (once),
+   * enable what forwarding needs. Idempotent; also repairs a flushed ruleset.
+   */
+  init(): Promise<void>;
+  /** Add (or replace) the rules of one network. Idempotent. */
+  addNetwork(net: FirewallNetwork): Promise<void>;
+  /** Remove exactly the rules of one network. Idempotent. */
+  removeNetwork(net: FirewallNetwork): Promise<void>;
+  /** Publish ports of one endpoint (room for the port-publishing issue). */
+  addPortMappings(endpointId: string, mappings: PortMapping[]): Promise<void>;
+  removePortMappings(endpointId: string, mappings: PortMapping[]): Promise<void>;
+  /** Remove everything weft created (chains, jumps, table). */
+  teardown(): Promise<void>;
+}

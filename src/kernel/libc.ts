@@ -1,0 +1,46 @@
+/**
+ * The few libc calls Node lacks, through koffi: namespace switching and mounts.
+ * All are synchronous, so a setns / work / setns-back sequence never yields to the event
+ * loop and no other code ever runs in the wrong namespace.
+ */
+import koffi from 'koffi';
+
+const libc = koffi.load('libc.so.6');
+const setnsFn = libc.func('int setns(int fd, int nstype)');
+const unshareFn = libc.func('int unshare(int flags)');
+const mountFn = libc.func(
+  'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)',
+);
+const umount2Fn = libc.func('int umount2(const char *target, int flags)');
+const strerrorFn = libc.func('const char *strerror(int errnum)');
+
+export const CLONE_NEWNET = 0x40000000;
+export const MS_BIND = 4096;
+export const MNT_DETACH = 2;
+
+export class SyscallError extends Error {
+  constructor(readonly call: string, readonly errno: number, detail: string) {
+    super(`${call}(${detail}): ${strerrorFn(errno) as string}`);
+  }
+}
+
+function check(call: string, rc: number, detail: string): void {
+  if (rc !== 0) throw new SyscallError(call, koffi.errno(), detail);
+}
+
+export function setns(fd: number, nstype: number): void {
+  check('setns', setnsFn(fd, nstype) as number, String(fd));
+}
+
+export function unshare(flags: number): void {
+  check('unshare', unshareFn(flags) as number, `0x${flags.toString(16)}`);
+}
+
+export function bindMount(source: string, target: string): void {
+  check('mount', mountFn(source, target, 'none', MS_BIND, null) as number, `${source} -> ${target}`);
+}
+
+/** Lazy unmount; returns the errno instead of throwing so callers can ignore EINVAL/ENOENT. */
+export function umount(target: string): number {
+  return (umount2Fn(target, MNT_DETACH) as number) === 0 ? 0 : koffi.errno();
+}

@@ -1,0 +1,340 @@
+/**
+ * rtnetlink for weft, on the `netlink` package: links (bridge, veth, vxlan), addresses,
+ * routes, neighbours and FDB entries. A handle is bound to one network namespace: the
+ * socket is created while the thread is inside it (see netns.ts), after which every
+ * request on it acts there, whatever namespace the daemon itself is in.
+ */
+import fs from 'node:fs';
+import { AttrStream, createRtNetlink, ifla, rt, type RtNetlinkSocket, type StreamData } from 'netlink';
+import { AF_INET, AF_INET6, bufferToIp, bufferToMac, familyOf, ipToBuffer, macToBuffer, splitCidr } from './addr.js';
+import { inNetns } from './netns.js';
+
+const F_CREATE = 0x400;
+const F_EXCL = 0x200;
+const F_REPLACE = 0x100;
+const VETH_INFO_PEER = 1;
+const NTF_SELF = 0x02;
+const NTF_MASTER = 0x04;
+const AF_BRIDGE = 7;
+
+export interface LinkInfo {
+  index: number;
+  name: string;
+  kind?: string;
+  mtu: number;
+  mac?: string;
+  master?: number;
+  up: boolean;
+}
+
+export interface LinkOptions {
+  mtu?: number;
+  mac?: string;
+}
+
+export interface RouteInfo {
+  family: number;
+  /** CIDR, "default" route as 0.0.0.0/0 or ::/0 */
+  dst: string;
+  gateway?: string;
+  oif?: number;
+  table: number;
+}
+
+/** Errors from the kernel keep their code so callers can treat EEXIST/ENODEV as they wish. */
+export class NetlinkError extends Error {
+  constructor(readonly code: string, op: string) {
+    super(`${op}: ${code}`);
+  }
+}
+
+function codeOf(err: unknown): string {
+  const m = /Request rejected: (\w+)/.exec(String((err as Error)?.message ?? err));
+  return m ? m[1] : 'EUNKNOWN';
+}
+
+function flat(data: StreamData): Buffer {
+  const s = new AttrStream();
+  s.emit(data);
+  return Buffer.concat(s.bufs);
+}
+
+function linkInfo(kind: string, data?: Buffer): Buffer {
+  return flat(ifla.formatInfo(data ? { kind, data } : { kind }));
+}
+
+export class Rtnl {
+  private constructor(private readonly sock: RtNetlinkSocket, readonly nsPath?: string) {}
+
+  /** A handle acting in the namespace at nsPath, or in the caller's own when omitted. */
+  static open(nsPath?: string): Rtnl {
+    return new Rtnl(inNetns(nsPath, () => createRtNetlink()), nsPath);
+  }
+
+  close(): void {
+    this.sock.socket.close();
+  }
+
+  private async call<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new NetlinkError(codeOf(err), op);
+    }
+  }
+
+  // ---- links ----
+
+  async links(): Promise<LinkInfo[]> {
+    const msgs = await this.call('list links', () => this.sock.getLinks());
+    return msgs.map((m) => toLinkInfo(m));
+  }
+
+  async link(name: string): Promise<LinkInfo | undefined> {
+    try {
+      const [m] = await this.sock.getLink({}, { ifname: name });
+      return m && toLinkInfo(m);
+    } catch (err) {
+      if (codeOf(err) === 'ENODEV') return undefined;
+      throw new NetlinkError(codeOf(err), `get link ${name}`);
+    }
+  }
+
+  async requireLink(name: string): Promise<LinkInfo> {
+    const l = await this.link(name);
+    if (!l) throw new NetlinkError('ENODEV', `link ${name}`);
+    return l;
+  }
+
+  async createBridge(name: string, opts: LinkOptions = {}): Promise<void> {
+    await this.call(`create bridge ${name}`, () =>
+      this.sock.newLink({}, {
+        ifname: name,
+        ...(opts.mtu ? { mtu: opts.mtu } : {}),
+        ...(opts.mac ? { address: macToBuffer(opts.mac) } : {}),
+        linkinfo: linkInfo('bridge'),
+      }, { flags: F_CREATE | F_EXCL }));
+  }
+
+  /**
+   * A veth pair whose peer is born inside another namespace (peerNsPath), so it never
+   * appears in this one and needs no move.
+   */
+  async createVeth(name: string, peer: { name: string; nsPath?: string } & LinkOptions, opts: LinkOptions = {}): Promise<void> {
+    const nsFd = peer.nsPath ? fs.openSync(peer.nsPath, 'r') : undefined;
+    try {
+      const peerAttrs = flat(ifla.formatLinkAttrs({
+        ifname: peer.name,
+        ...(peer.mtu ? { mtu: peer.mtu } : {}),
+        ...(peer.mac ? { address: macToBuffer(peer.mac) } : {}),
+        ...(nsFd !== undefined ? { netNsFd: nsFd } : {}),
+      }));
+      const peerMsg = Buffer.concat([rt.formatLink({}), peerAttrs]);
+      const data = flat((s) => s.push(VETH_INFO_PEER, peerMsg));
+      await this.call(`create veth ${name}`, () =>
+        this.sock.newLink({}, {
+          ifname: name,
+          ...(opts.mtu ? { mtu: opts.mtu } : {}),
+          ...(opts.mac ? { address: macToBuffer(opts.mac) } : {}),
+          linkinfo: linkInfo('veth', data),
+        }, { flags: F_CREATE | F_EXCL }));
+    } finally {
+      if (nsFd !== undefined) fs.closeSync(nsFd);
+    }
+  }
+
+  /** Any link kind whose IFLA_INFO_DATA the caller encodes (e.g. ifla.formatVxlan). */
+  async createLink(name: string, kind: string, data: StreamData | undefined, opts: LinkOptions = {}): Promise<void> {
+    await this.call(`create ${kind} ${name}`, () =>
+      this.sock.newLink({}, {
+        ifname: name,
+        ...(opts.mtu ? { mtu: opts.mtu } : {}),
+        ...(opts.mac ? { address: macToBuffer(opts.mac) } : {}),
+        linkinfo: linkInfo(kind, data ? flat(data) : undefined),
+      }, { flags: F_CREATE | F_EXCL }));
+  }
+
+  async setLink(index: number, change: { up?: boolean; master?: number; mtu?: number; mac?: string; name?: string; nsPath?: string }): Promise<void> {
+    const nsFd = change.nsPath ? fs.openSync(change.nsPath, 'r') : undefined;
+    try {
+      const attrs: ifla.LinkAttrs = {};
+      if (change.master !== undefined) attrs.master = change.master;
+      if (change.mtu !== undefined) attrs.mtu = change.mtu;
+      if (change.mac !== undefined) attrs.address = macToBuffer(change.mac);
+      if (change.name !== undefined) attrs.ifname = change.name;
+      if (nsFd !== undefined) attrs.netNsFd = nsFd;
+      const data: rt.Link = { index };
+      if (change.up !== undefined) {
+        data.change = { up: true };
+        data.flags = change.up ? { up: true } : {};
+      }
+      await this.call(`set link ${index}`, () => this.sock.setLink(data, attrs));
+    } finally {
+      if (nsFd !== undefined) fs.closeSync(nsFd);
+    }
+  }
+
+  /** Delete by name; a missing link is not an error (idempotent teardown). */
+  async deleteLink(name: string): Promise<boolean> {
+    try {
+      await this.sock.delLink({}, { ifname: name });
+      return true;
+    } catch (err) {
+      if (codeOf(err) === 'ENODEV') return false;
+      throw new NetlinkError(codeOf(err), `delete link ${name}`);
+    }
+  }
+
+  // ---- addresses ----
+
+  /** Add "ip/prefix" to a link; an address already present is fine. */
+  async addAddress(index: number, cidr: string, opts: { nodad?: boolean } = {}): Promise<void> {
+    const { ip, prefix } = splitCidr(cidr);
+    const family = familyOf(ip);
+    const buf = ipToBuffer(ip);
+    try {
+      await this.sock.newAddress(
+        { family, prefixlen: prefix, index },
+        {
+          local: buf,
+          address: buf,
+          // IFA_F_NODAD: container addresses are unique by allocation; DAD only delays them.
+          ...(family === AF_INET6 && opts.nodad !== false ? { flags: { nodad: true } } : {}),
+        },
+        { flags: F_CREATE | F_EXCL },
+      );
+    } catch (err) {
+      if (codeOf(err) !== 'EEXIST') throw new NetlinkError(codeOf(err), `add address ${cidr}`);
+    }
+  }
+
+  async deleteAddress(index: number, cidr: string): Promise<void> {
+    const { ip, prefix } = splitCidr(cidr);
+    const buf = ipToBuffer(ip);
+    try {
+      await this.sock.delAddress({ family: familyOf(ip), prefixlen: prefix, index }, { local: buf, address: buf });
+    } catch (err) {
+      if (!['EADDRNOTAVAIL', 'ENODEV'].includes(codeOf(err))) throw new NetlinkError(codeOf(err), `delete address ${cidr}`);
+    }
+  }
+
+  async addresses(index?: number): Promise<{ index: number; cidr: string }[]> {
+    const msgs = await this.call('list addresses', () => this.sock.getAddresses());
+    return msgs
+      .filter((m) => index === undefined || m.data.index === index)
+      .filter((m) => m.attrs.address)
+      .map((m) => ({ index: m.data.index ?? 0, cidr: `${bufferToIp(m.attrs.address!)}/${m.data.prefixlen}` }));
+  }
+
+  // ---- routes ----
+
+  /** Add (or replace) a route; dst "default" or CIDR. */
+  async addRoute(r: { dst: string; gateway?: string; oif?: number; metric?: number }): Promise<void> {
+    const v6 = r.dst === 'default' ? (r.gateway ? familyOf(r.gateway) === AF_INET6 : false) : familyOf(splitCidr(r.dst).ip) === AF_INET6;
+    const family = v6 ? AF_INET6 : AF_INET;
+    const dst = r.dst === 'default' ? undefined : splitCidr(r.dst);
+    await this.call(`add route ${r.dst}`, () =>
+      this.sock.newRoute(
+        { family, dstLen: dst?.prefix ?? 0, table: 254, protocol: 'BOOT', scope: r.gateway ? 'UNIVERSE' : 'LINK', type: 'UNICAST' },
+        {
+          ...(dst ? { dst: ipToBuffer(dst.ip) } : {}),
+          ...(r.gateway ? { gateway: ipToBuffer(r.gateway) } : {}),
+          ...(r.oif ? { oif: r.oif } : {}),
+          ...(r.metric ? { priority: r.metric } : {}),
+        },
+        { flags: F_CREATE | F_REPLACE },
+      ));
+  }
+
+  async deleteRoute(r: { dst: string; gateway?: string; oif?: number }): Promise<void> {
+    const v6 = r.dst === 'default' ? (r.gateway ? familyOf(r.gateway) === AF_INET6 : false) : familyOf(splitCidr(r.dst).ip) === AF_INET6;
+    const dst = r.dst === 'default' ? undefined : splitCidr(r.dst);
+    try {
+      await this.sock.delRoute(
+        { family: v6 ? AF_INET6 : AF_INET, dstLen: dst?.prefix ?? 0, table: 254 },
+        {
+          ...(dst ? { dst: ipToBuffer(dst.ip) } : {}),
+          ...(r.gateway ? { gateway: ipToBuffer(r.gateway) } : {}),
+          ...(r.oif ? { oif: r.oif } : {}),
+        },
+      );
+    } catch (err) {
+      if (codeOf(err) !== 'ESRCH') throw new NetlinkError(codeOf(err), `delete route ${r.dst}`);
+    }
+  }
+
+  async routes(family: number = AF_INET): Promise<RouteInfo[]> {
+    const msgs = await this.call('list routes', () => this.sock.getRoutes({ family }));
+    return msgs
+      .filter((m) => m.data.family === family)
+      .map((m) => {
+        const zero = family === AF_INET6 ? '::' : '0.0.0.0';
+        return {
+          family,
+          dst: `${m.attrs.dst ? bufferToIp(m.attrs.dst) : zero}/${m.data.dstLen ?? 0}`,
+          ...(m.attrs.gateway ? { gateway: bufferToIp(m.attrs.gateway) } : {}),
+          ...(m.attrs.oif ? { oif: m.attrs.oif } : {}),
+          table: m.attrs.table ?? m.data.table ?? 0,
+        };
+      });
+  }
+
+  // ---- neighbours and FDB (overlay) ----
+
+  /** Permanent IP -> MAC entry on a link. */
+  async setNeighbor(index: number, ip: string, mac: string): Promise<void> {
+    await this.call(`neighbor ${ip}`, () =>
+      this.sock.newNeighbor(
+        { family: familyOf(ip), ifindex: index, state: { permanent: true } },
+        { dst: ipToBuffer(ip), lladdr: macToBuffer(mac) },
+        { flags: F_CREATE | F_REPLACE },
+      ));
+  }
+
+  async deleteNeighbor(index: number, ip: string): Promise<void> {
+    try {
+      await this.sock.delNeighbor({ family: familyOf(ip), ifindex: index }, { dst: ipToBuffer(ip) });
+    } catch (err) {
+      if (!['ENOENT', 'ESRCH'].includes(codeOf(err))) throw new NetlinkError(codeOf(err), `delete neighbor ${ip}`);
+    }
+  }
+
+  /** Static FDB entry on a vxlan device: MAC reachable through the remote VTEP. */
+  async setFdb(index: number, mac: string, vtep: string): Promise<void> {
+    await this.call(`fdb ${mac}`, () =>
+      this.sock.newNeighbor(
+        { family: AF_BRIDGE, ifindex: index, state: { permanent: true }, flags: { self: true } as never },
+        { lladdr: macToBuffer(mac), dst: ipToBuffer(vtep) },
+        { flags: F_CREATE | F_REPLACE },
+      ));
+  }
+
+  async deleteFdb(index: number, mac: string, vtep: string): Promise<void> {
+    try {
+      await this.sock.delNeighbor(
+        { family: AF_BRIDGE, ifindex: index, flags: { self: true } as never },
+        { lladdr: macToBuffer(mac), dst: ipToBuffer(vtep) },
+      );
+    } catch (err) {
+      if (!['ENOENT', 'ESRCH'].includes(codeOf(err))) throw new NetlinkError(codeOf(err), `delete fdb ${mac}`);
+    }
+  }
+}
+
+void NTF_SELF; void NTF_MASTER; void AF_INET;
+
+function toLinkInfo(m: rt.LinkMessage): LinkInfo {
+  let kind: string | undefined;
+  if (m.attrs.linkinfo) {
+    try { kind = ifla.parseInfo(m.attrs.linkinfo).kind; } catch { /* unknown layout */ }
+  }
+  return {
+    index: m.data.index ?? 0,
+    name: m.attrs.ifname ?? '',
+    kind,
+    mtu: m.attrs.mtu ?? 0,
+    mac: m.attrs.address ? bufferToMac(m.attrs.address) : undefined,
+    master: m.attrs.master,
+    up: !!m.data.flags?.up,
+  };
+}

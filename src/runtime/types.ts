@@ -1,0 +1,60 @@
+/**
+ * The minimal runtime's contract with the daemon. The daemon owns networking (it creates
+ * the sandbox namespace first) and hands the runtime a ready namespace path; the runtime
+ * owns processes: start, signal, wait, exec, logs, and re-adoption after a daemon restart.
+ */
+import type { ChildProcess } from 'node:child_process';
+
+export interface ProcessSpec {
+  /** Full container id (64 hex). */
+  id: string;
+  name: string;
+  /** Root filesystem directory, used read-only as the lower layer. */
+  rootfs: string;
+  cmd: string[];
+  /** "KEY=value" entries. */
+  env: string[];
+  workdir: string;
+  hostname: string;
+  /** Network namespace to run in: a bind-mounted netns file, or 'host'. */
+  netns: string;
+  /** Host files bind-mounted over /etc/hosts, /etc/resolv.conf, /etc/hostname. */
+  etcFiles: { hosts: string; resolvConf: string; hostname: string };
+  /** Per-container state directory (logs, overlay upper/work, pid and exit files). */
+  dir: string;
+}
+
+export interface ProcessState {
+  /** PID (in the daemon's pid namespace) of the container's init process. */
+  pid: number;
+  startedAt: string;
+}
+
+export interface ExecOptions {
+  env?: string[];
+  workdir?: string;
+}
+
+export interface Runtime {
+  /** Start the container's process. Resolves once it is running (pid known). */
+  start(spec: ProcessSpec): Promise<ProcessState>;
+  /**
+   * Re-attach to a container started by an earlier daemon (after a restart or kill -9).
+   * Returns the state if its process still runs, undefined if it has exited meanwhile
+   * (the exit code is then available from exitCode()).
+   */
+  adopt(spec: ProcessSpec): Promise<ProcessState | undefined>;
+  /** Register the callback that learns of every container exit (exactly once per start). */
+  onExit(cb: (id: string, exitCode: number) => void): void;
+  /** The recorded exit code of the last run, if it has exited. */
+  exitCode(spec: ProcessSpec): number | undefined;
+  kill(spec: ProcessSpec, signal: NodeJS.Signals): Promise<void>;
+  /** SIGTERM, then SIGKILL after timeoutSec; resolves once the process is gone. */
+  stop(spec: ProcessSpec, timeoutSec: number): Promise<void>;
+  /** Run a command inside the running container's namespaces and root. */
+  exec(spec: ProcessSpec, cmd: string[], opts: ExecOptions): ChildProcess;
+  /** Paths of the stdout and stderr logs. */
+  logFiles(spec: ProcessSpec): { stdout: string; stderr: string };
+  /** Remove the container's state directory (process must be gone). */
+  remove(spec: ProcessSpec): Promise<void>;
+}
