@@ -68,8 +68,13 @@ export interface EndpointInfo {
 }
 
 export interface JoinResult {
-  /** Whether this endpoint provides the sandbox's default route. */
-  providesDefaultRoute: boolean;
+  /**
+   * Gateways this endpoint can offer the sandbox (absent on internal networks). The
+   * controller, which sees all of a sandbox's endpoints, decides which one becomes the
+   * default route, as libnetwork's sandbox does.
+   */
+  gateway4?: string;
+  gateway6?: string;
 }
 
 export interface NetworkDriver {

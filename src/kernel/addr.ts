@@ -44,3 +44,22 @@ export function macToBuffer(mac: string): Buffer {
 export function bufferToMac(buf: Buffer): string {
   return Array.from(buf).map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
+
+/** Whether ip (plain or CIDR) lies inside subnet (CIDR); false across families. */
+export function cidrContains(subnet: string, ip: string): boolean {
+  const { ip: sip, prefix } = splitCidr(subnet);
+  const { ip: aip } = splitCidr(ip);
+  if (familyOf(sip) !== familyOf(aip)) return false;
+  const a = ipToBuffer(sip);
+  const b = ipToBuffer(aip);
+  for (let bit = 0; bit < prefix; bit++) {
+    const mask = 0x80 >> (bit % 8);
+    if ((a[bit >> 3] & mask) !== (b[bit >> 3] & mask)) return false;
+  }
+  return true;
+}
+
+/** Whether two CIDRs share any address. */
+export function cidrOverlaps(a: string, b: string): boolean {
+  return cidrContains(a, splitCidr(b).ip) || cidrContains(b, splitCidr(a).ip);
+}

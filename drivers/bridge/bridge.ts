@@ -1,0 +1,162 @@
+/**
+ * The bridge driver: one Linux bridge per network carrying the gateway addresses, one
+ * veth pair per endpoint with its peer born inside the sandbox, and firewall rules
+ * (masquerade, isolation, ICC, internal, published ports) through the firewall backend.
+ */
+import { Conflict } from '../../src/errors.js';
+import type { FirewallBackend, FirewallNetwork, PortMapping } from '../../src/firewall/model.js';
+import { cidrContains, splitCidr } from '../../src/kernel/addr.js';
+import { Rtnl } from '../../src/kernel/rtnl.js';
+import { writeSysctl } from '../../src/kernel/sysctl.js';
+import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../contract.js';
+import { parseBridgeOptions } from './options.js';
+
+export interface BridgeDriverDeps {
+  /** rtnetlink handle in the daemon's (host) namespace. */
+  host: Rtnl;
+  firewall: FirewallBackend;
+  /** Host namespace path for sysctls when the daemon manages another namespace (tests). */
+  hostNsPath?: string;
+}
+
+export class BridgeDriver implements NetworkDriver {
+  readonly name = 'bridge';
+  readonly capability: DriverCapability = { scope: 'local', needsIpam: true, userCreatable: true };
+
+  constructor(private readonly deps: BridgeDriverDeps) {}
+
+  validateNetwork(net: NetworkInfo): void {
+    parseBridgeOptions(net);
+  }
+
+  firewallSpec(net: NetworkInfo): FirewallNetwork {
+    const o = parseBridgeOptions(net);
+    return {
+      id: net.id,
+      bridge: o.bridgeName,
+      subnets4: net.ipv4.map((p) => p.subnet),
+      subnets6: net.ipv6.map((p) => p.subnet),
+      internal: net.internal,
+      icc: o.icc,
+      masquerade: o.masquerade && !net.internal,
+    };
+  }
+
+  async createNetwork(net: NetworkInfo): Promise<void> {
+    const o = parseBridgeOptions(net);
+    const { host } = this.deps;
+    const existing = await host.link(o.bridgeName);
+    if (existing && existing.kind !== 'bridge') {
+      throw new Conflict(`cannot create network ${net.name}: interface ${o.bridgeName} exists and is not a bridge`);
+    }
+    this.enableForwarding(net);
+    if (!existing) await host.createBridge(o.bridgeName, { mtu: o.mtu });
+    try {
+      const br = await host.requireLink(o.bridgeName);
+      if (net.enableIPv6) writeSysctl(`net/ipv6/conf/${o.bridgeName}/disable_ipv6`, '0', this.deps.hostNsPath);
+      for (const pool of [...net.ipv4, ...net.ipv6]) {
+        if (pool.gateway) await host.addAddress(br.index, pool.gateway);
+      }
+      await host.setLink(br.index, { up: true });
+      await this.deps.firewall.addNetwork(this.firewallSpec(net));
+    } catch (err) {
+      if (!existing) await host.deleteLink(o.bridgeName).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async deleteNetwork(net: NetworkInfo): Promise<void> {
+    const spec = this.firewallSpec(net);
+    await this.deps.firewall.removeNetwork(spec);
+    await this.deps.host.deleteLink(spec.bridge);
+  }
+
+  async createEndpoint(_net: NetworkInfo, ep: EndpointInfo): Promise<void> {
+    // Deterministic host-side name so reconciliation finds it again after a crash.
+    ep.driverState.hostIf = `veth${ep.id.slice(0, 7)}`;
+  }
+
+  async deleteEndpoint(_net: NetworkInfo, ep: EndpointInfo): Promise<void> {
+    if (ep.driverState.hostIf) await this.deps.host.deleteLink(ep.driverState.hostIf);
+  }
+
+  async join(net: NetworkInfo, ep: EndpointInfo, sb: SandboxInfo): Promise<JoinResult> {
+    const o = parseBridgeOptions(net);
+    const { host } = this.deps;
+    const hostIf = ep.driverState.hostIf;
+    const br = await host.requireLink(o.bridgeName);
+    await host.createVeth(hostIf, { name: ep.ifName, nsPath: sb.nsPath, mtu: o.mtu, mac: ep.mac }, { mtu: o.mtu });
+    try {
+      const veth = await host.requireLink(hostIf);
+      await host.setLink(veth.index, { master: br.index, up: true });
+      const inner = Rtnl.open(sb.nsPath);
+      try {
+        const link = await inner.requireLink(ep.ifName);
+        if (ep.ipv6) writeSysctl(`net/ipv6/conf/${ep.ifName}/disable_ipv6`, '0', sb.nsPath);
+        if (ep.ipv4) await inner.addAddress(link.index, ep.ipv4);
+        if (ep.ipv6) await inner.addAddress(link.index, ep.ipv6);
+        await inner.setLink(link.index, { up: true });
+      } finally {
+        inner.close();
+      }
+    } catch (err) {
+      await host.deleteLink(hostIf).catch(() => undefined);
+      throw err;
+    }
+    if (net.internal) return {};
+    const gw4 = net.ipv4.find((p) => p.gateway && ep.ipv4 && cidrContains(p.subnet, ep.ipv4))?.gateway;
+    const gw6 = net.ipv6.find((p) => p.gateway && ep.ipv6 && cidrContains(p.subnet, ep.ipv6))?.gateway;
+    return {
+      ...(gw4 ? { gateway4: splitCidr(gw4).ip } : {}),
+      ...(gw6 ? { gateway6: splitCidr(gw6).ip } : {}),
+    };
+  }
+
+  async leave(_net: NetworkInfo, ep: EndpointInfo): Promise<void> {
+    // Deleting the host side removes the pair, wherever the peer lives.
+    await this.deps.host.deleteLink(ep.driverState.hostIf);
+  }
+
+  async programExternalConnectivity(net: NetworkInfo, ep: EndpointInfo): Promise<void> {
+    const mappings = this.mappings(net, ep);
+    if (mappings.length) await this.deps.firewall.addPortMappings(ep.id, mappings);
+  }
+
+  async revokeExternalConnectivity(net: NetworkInfo, ep: EndpointInfo): Promise<void> {
+    const mappings = this.mappings(net, ep);
+    if (mappings.length) await this.deps.firewall.removePortMappings(ep.id, mappings);
+  }
+
+  async restoreNetwork(net: NetworkInfo, endpoints: { ep: EndpointInfo; sb: SandboxInfo }[]): Promise<void> {
+    // createNetwork is idempotent: re-adds a missing bridge, addresses and rules.
+    await this.createNetwork(net);
+    for (const { ep, sb } of endpoints) {
+      const veth = await this.deps.host.link(ep.driverState.hostIf);
+      if (!veth) {
+        await this.join(net, ep, sb);
+      } else {
+        const br = await this.deps.host.requireLink(parseBridgeOptions(net).bridgeName);
+        if (veth.master !== br.index || !veth.up) await this.deps.host.setLink(veth.index, { master: br.index, up: true });
+      }
+      await this.programExternalConnectivity(net, ep);
+    }
+  }
+
+  private mappings(net: NetworkInfo, ep: EndpointInfo): PortMapping[] {
+    const bridge = parseBridgeOptions(net).bridgeName;
+    const out: PortMapping[] = [];
+    for (const b of ep.portBindings) {
+      const v6Host = b.hostIp.includes(':');
+      const containerIp = v6Host ? ep.ipv6 : ep.ipv4;
+      if (containerIp) out.push({ ...b, containerIp: splitCidr(containerIp).ip, bridge });
+      // An unspecified host IP publishes on both families when the endpoint has both.
+      if (!b.hostIp && ep.ipv6 && ep.ipv4) out.push({ ...b, hostIp: '::', containerIp: splitCidr(ep.ipv6).ip, bridge });
+    }
+    return out;
+  }
+
+  private enableForwarding(net: NetworkInfo): void {
+    writeSysctl('net/ipv4/ip_forward', '1', this.deps.hostNsPath);
+    if (net.enableIPv6) writeSysctl('net/ipv6/conf/all/forwarding', '1', this.deps.hostNsPath);
+  }
+}

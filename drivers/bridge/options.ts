@@ -1,0 +1,62 @@
+/**
+ * The bridge driver's `-o` options, with Docker's names, parsed and validated once so
+ * bad input is refused before anything is allocated.
+ */
+import { InvalidArgument } from '../../src/errors.js';
+import type { NetworkInfo } from '../contract.js';
+
+export const OPT_BRIDGE_NAME = 'com.docker.network.bridge.name';
+export const OPT_ICC = 'com.docker.network.bridge.enable_icc';
+export const OPT_MASQUERADE = 'com.docker.network.bridge.enable_ip_masquerade';
+export const OPT_MTU = 'com.docker.network.driver.mtu';
+export const OPT_HOST_BINDING_IPV4 = 'com.docker.network.bridge.host_binding_ipv4';
+/** weft extension: do not touch this option's name, the default network sets it. */
+export const OPT_DEFAULT_BRIDGE = 'com.docker.network.bridge.default_bridge';
+
+const KNOWN = new Set([OPT_BRIDGE_NAME, OPT_ICC, OPT_MASQUERADE, OPT_MTU, OPT_HOST_BINDING_IPV4, OPT_DEFAULT_BRIDGE,
+  'com.docker.network.bridge.inhibit_ipv4', 'com.docker.network.container_iface_prefix']);
+
+export interface BridgeOptions {
+  bridgeName: string;
+  icc: boolean;
+  masquerade: boolean;
+  mtu?: number;
+  hostBindingIpv4?: string;
+}
+
+const IFNAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/;
+
+function bool(net: NetworkInfo, key: string, dflt: boolean): boolean {
+  const v = net.options[key];
+  if (v === undefined || v === '') return dflt;
+  if (/^(1|t|true)$/i.test(v)) return true;
+  if (/^(0|f|false)$/i.test(v)) return false;
+  throw new InvalidArgument(`invalid value for ${key}: "${v}" is not a boolean`);
+}
+
+export function parseBridgeOptions(net: NetworkInfo): BridgeOptions {
+  for (const key of Object.keys(net.options)) {
+    // Docker ignores unknown driver options silently; we do too, except misspelt bridge ones.
+    if (key.startsWith('com.docker.network.bridge.') && !KNOWN.has(key)) {
+      throw new InvalidArgument(`unknown bridge driver option "${key}"`);
+    }
+  }
+  const bridgeName = net.options[OPT_BRIDGE_NAME] || `br-${net.id.slice(0, 12)}`;
+  if (!IFNAME.test(bridgeName)) {
+    throw new InvalidArgument(`invalid bridge name "${bridgeName}": at most 15 characters of [a-zA-Z0-9_.-]`);
+  }
+  let mtu: number | undefined;
+  if (net.options[OPT_MTU]) {
+    mtu = Number(net.options[OPT_MTU]);
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
+      throw new InvalidArgument(`invalid MTU "${net.options[OPT_MTU]}": must be an integer between 68 and 65535`);
+    }
+  }
+  return {
+    bridgeName,
+    icc: bool(net, OPT_ICC, true),
+    masquerade: bool(net, OPT_MASQUERADE, true),
+    mtu,
+    hostBindingIpv4: net.options[OPT_HOST_BINDING_IPV4] || undefined,
+  };
+}

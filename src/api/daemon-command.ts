@@ -1,0 +1,36 @@
+/** `weft daemon`: flags, start, and shutdown on signals. */
+import type { Command } from 'commander';
+import { startDaemon } from './daemon.js';
+
+export function registerDaemonCommand(program: Command): void {
+  program
+    .command('daemon')
+    .description('run the weft daemon (serves the Docker-shaped API on <run-dir>/weft.sock)')
+    .option('--root <dir>', 'state root (store, containers, images)', '/var/lib/weft')
+    .option('--run-dir <dir>', 'run dir (API socket, netns mounts, pid file)', '/run/weft')
+    .option('--firewall-backend <name>', 'iptables or nftables', 'nftables')
+    .option('--default-bridge <name>', 'Linux bridge name of the default "bridge" network', 'weft0')
+    .option('--log-level <level>', 'pino log level (debug, info, warn, error)', 'info')
+    .action(async (opts: { root: string; runDir: string; firewallBackend: string; defaultBridge: string; logLevel: string }) => {
+      if (opts.firewallBackend !== 'iptables' && opts.firewallBackend !== 'nftables') {
+        process.stderr.write(`weft daemon: unknown firewall backend "${opts.firewallBackend}" (iptables or nftables)\n`);
+        process.exit(1);
+      }
+      const daemon = await startDaemon({
+        root: opts.root,
+        runDir: opts.runDir,
+        firewallBackend: opts.firewallBackend,
+        defaultBridge: opts.defaultBridge,
+        logLevel: opts.logLevel,
+      });
+      let closing = false;
+      const shutdown = (signal: string) => {
+        if (closing) return;
+        closing = true;
+        process.stderr.write(`weft daemon: ${signal}, stopping containers and exiting\n`);
+        daemon.close({ stopContainers: true }).then(() => process.exit(0), () => process.exit(1));
+      };
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+    });
+}

@@ -1,0 +1,139 @@
+/**
+ * Assembles the daemon: store, IPAM, firewall, drivers, controller, runtime and the API,
+ * reconciles the kernel with the store after a restart, makes sure the predefined
+ * networks exist, and serves the socket.
+ */
+import fs from 'node:fs';
+import type http from 'node:http';
+import path from 'node:path';
+import pino from 'pino';
+import { BridgeDriver } from '../../drivers/bridge/bridge.js';
+import { OPT_BRIDGE_NAME, OPT_DEFAULT_BRIDGE, OPT_ICC, OPT_MASQUERADE } from '../../drivers/bridge/options.js';
+import { HostDriver } from '../../drivers/host/host.js';
+import { NullDriver } from '../../drivers/null/null.js';
+import { createIpamRegistry } from '../../ipam/index.js';
+import { ContainerService } from '../controller/containers.js';
+import { Controller } from '../controller/controller.js';
+import { createFirewall } from '../firewall/index.js';
+import type { FirewallBackend } from '../firewall/model.js';
+import { Rtnl } from '../kernel/rtnl.js';
+import { ProcessRuntime } from '../runtime/runtime.js';
+import { LocalStore } from '../store/local.js';
+import { registerContainerRoutes } from './containers.js';
+import { BuiltinImages, registerImageRoutes } from './images.js';
+import { registerNetworkRoutes } from './networks.js';
+import { Router } from './router.js';
+import { createApiServer, listenUnix } from './server.js';
+import { registerSystemRoutes } from './system.js';
+
+export interface DaemonOptions {
+  root: string;
+  runDir: string;
+  firewallBackend: 'iptables' | 'nftables';
+  logLevel?: string;
+  /** Name of the Linux bridge of the default `bridge` network. */
+  defaultBridge?: string;
+}
+
+export interface Daemon {
+  socketPath: string;
+  controller: Controller;
+  containers: ContainerService;
+  firewall: FirewallBackend;
+  close(opts?: { stopContainers?: boolean }): Promise<void>;
+}
+
+export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
+  const logger = pino({ level: o.logLevel ?? 'info', base: { pid: process.pid } }, pino.destination(2));
+  fs.mkdirSync(o.root, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(o.runDir, { recursive: true, mode: 0o755 });
+  claimPidFile(path.join(o.runDir, 'weft.pid'));
+
+  const store = LocalStore.open(o.root);
+  const host = Rtnl.open();
+  const firewall = createFirewall(o.firewallBackend, { logger });
+  await firewall.init();
+  const ipams = [...createIpamRegistry(store).values()];
+  const controller = new Controller({
+    store,
+    drivers: [new BridgeDriver({ host, firewall }), new HostDriver(), new NullDriver()],
+    ipams,
+    netnsDir: path.join(o.runDir, 'netns'),
+    host,
+    logger,
+  });
+  const runtime = new ProcessRuntime({ logger });
+  const containers = new ContainerService({ store, controller, runtime, containersDir: path.join(o.root, 'containers'), logger });
+
+  const alive = await containers.restore();
+  await controller.reconcile((id) => alive.get(id));
+  await ensurePredefined(controller, o.defaultBridge ?? 'weft0');
+  await containers.sweepAutoRemove();
+
+  const router = new Router();
+  registerSystemRoutes(router, controller, containers, { root: o.root, firewall: firewall.name });
+  registerNetworkRoutes(router, controller, containers);
+  const upgrade = registerContainerRoutes(router, controller, containers, new BuiltinImages(path.join(o.root, 'images')));
+  registerImageRoutes(router);
+  const server = createApiServer(router, upgrade, logger);
+  const socketPath = path.join(o.runDir, 'weft.sock');
+  await listenUnix(server, socketPath);
+  logger.info({ socket: socketPath, root: o.root, firewall: firewall.name }, 'weft daemon listening');
+
+  return {
+    socketPath,
+    controller,
+    containers,
+    firewall,
+    async close(opts = {}) {
+      await closeServer(server);
+      if (opts.stopContainers) {
+        await Promise.all(containers.list().filter((c) => c.status === 'running').map((c) => containers.stop(c.id, 5).catch(() => undefined)));
+      }
+      host.close();
+      await store.close();
+      fs.rmSync(socketPath, { force: true });
+      fs.rmSync(path.join(o.runDir, 'weft.pid'), { force: true });
+      logger.flush();
+    },
+  };
+}
+
+/** The three networks every Docker host has: bridge, host and none. */
+async function ensurePredefined(ctl: Controller, bridgeName: string): Promise<void> {
+  const have = new Set(ctl.listNetworks().map((n) => n.name));
+  if (!have.has('bridge')) {
+    await ctl.createNetwork({
+      name: 'bridge',
+      driver: 'bridge',
+      options: { [OPT_BRIDGE_NAME]: bridgeName, [OPT_DEFAULT_BRIDGE]: 'true', [OPT_ICC]: 'true', [OPT_MASQUERADE]: 'true' },
+    }, { predefined: true });
+  }
+  if (!have.has('host')) await ctl.createNetwork({ name: 'host', driver: 'host', ipam: { driver: 'null' } }, { predefined: true });
+  if (!have.has('none')) await ctl.createNetwork({ name: 'none', driver: 'null', ipam: { driver: 'null' } }, { predefined: true });
+}
+
+/** One daemon per run dir: refuse to start while the recorded pid is alive. */
+function claimPidFile(file: string): void {
+  try {
+    const pid = Number(fs.readFileSync(file, 'utf8'));
+    if (pid && pid !== process.pid) {
+      try {
+        process.kill(pid, 0);
+        throw new Error(`another weft daemon (pid ${pid}) is using this run dir; ${file} exists`);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  fs.writeFileSync(file, String(process.pid));
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * HTTP plumbing shaped by what the docker CLI needs (see shared/reference): the exact
+ * `application/json` content type on errors, `Api-Version` on every response, JSON
+ * bodies with a trailing newline, and 400 for malformed input.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InvalidArgument, messageOf, statusOf } from '../errors.js';
+
+export const API_VERSION = '1.50';
+export const MIN_API_VERSION = '1.24';
+export const SERVER_VERSION = '0.1.0';
+
+export function baseHeaders(): { [k: string]: string } {
+  return {
+    'Api-Version': API_VERSION,
+    Ostype: 'linux',
+    Server: `weft/${SERVER_VERSION} (linux)`,
+    'Docker-Experimental': 'false',
+  };
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body) + '\n';
+  res.writeHead(status, { ...baseHeaders(), 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function sendEmpty(res: ServerResponse, status: number): void {
+  res.writeHead(status, { ...baseHeaders(), 'Content-Length': 0 });
+  res.end();
+}
+
+export function sendError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, statusOf(err), { message: messageOf(err) });
+}
+
+const MAX_BODY = 1 << 20;
+
+/** Reads a JSON object body; empty body → {}. Malformed JSON or a non-object → 400. */
+export async function readJson(req: IncomingMessage): Promise<{ [k: string]: unknown }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new InvalidArgument('request body too large');
+    chunks.push(c as Buffer);
+  }
+  return parseJsonObject(Buffer.concat(chunks).toString('utf8'));
+}
+
+export function parseJsonObject(text: string): { [k: string]: unknown } {
+  if (!text.trim()) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidArgument(`invalid JSON: ${messageOf(err)}`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgument('invalid JSON: expected an object');
+  return v as { [k: string]: unknown };
+}
+
+/** Docker's `filters` query: {"key":{"value":true}} or legacy {"key":["value"]}. */
+export function parseFilters(raw: string | null, allowed: string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (!raw) return out;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    throw new InvalidArgument('invalid filter: malformed JSON');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgument('invalid filter: expected an object');
+  for (const [k, vals] of Object.entries(v as object)) {
+    if (!allowed.includes(k)) throw new InvalidArgument(`invalid filter '${k}'`);
+    const list = Array.isArray(vals) ? vals.map(String) : vals && typeof vals === 'object' ? Object.keys(vals) : [];
+    out.set(k, list);
+  }
+  return out;
+}
+
+/** Field readers that turn type mistakes into clear 400s instead of crashes. */
+export const field = {
+  str(o: { [k: string]: unknown }, key: string, where = ''): string | undefined {
+    const v = o[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') throw new InvalidArgument(`invalid ${where}${key}: must be a string`);
+    return v;
+  },
+  bool(o: { [k: string]: unknown }, key: string, where = ''): boolean | undefined {
+    const v = o[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'boolean') throw new InvalidArgument(`invalid ${where}${key}: must be a boolean`);
+    return v;
+  },
+  obj(o: { [k: string]: unknown }, key: string, where = ''): { [k: string]: unknown } | undefined {
+    const v = o[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgument(`invalid ${where}${key}: must be an object`);
+    return v as { [k: string]: unknown };
+  },
+  strMap(o: { [k: string]: unknown }, key: string, where = ''): { [k: string]: string } | undefined {
+    const m = field.obj(o, key, where);
+    if (!m) return undefined;
+    for (const [k, v] of Object.entries(m)) {
+      if (typeof v !== 'string') throw new InvalidArgument(`invalid ${where}${key}.${k}: must be a string`);
+    }
+    return m as { [k: string]: string };
+  },
+  strArray(o: { [k: string]: unknown }, key: string, where = ''): string[] | undefined {
+    const v = o[key];
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new InvalidArgument(`invalid ${where}${key}: must be an array of strings`);
+    return v as string[];
+  },
+  arr(o: { [k: string]: unknown }, key: string, where = ''): unknown[] | undefined {
+    const v = o[key];
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v)) throw new InvalidArgument(`invalid ${where}${key}: must be an array`);
+    return v;
+  },
+};
+
+/** "1", "true" → true (Docker's query booleans). */
+export function qbool(v: string | null): boolean {
+  return v !== null && /^(1|true|yes)$/i.test(v);
+}

@@ -1,0 +1,80 @@
+/**
+ * The HTTP server on the unix socket: strips the optional /v1.NN prefix (refusing
+ * versions outside what we speak, as dockerd does), routes, and turns thrown errors into
+ * Docker's `{"message"}` bodies with the right status.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type pino from 'pino';
+import { InvalidArgument, NotFound } from '../errors.js';
+import type { UpgradeHandler } from './containers.js';
+import { API_VERSION, baseHeaders, MIN_API_VERSION, sendError, sendJson } from './http.js';
+import type { Router } from './router.js';
+
+function cmpVersion(a: string, b: string): number {
+  const [am, an] = a.split('.').map(Number);
+  const [bm, bn] = b.split('.').map(Number);
+  return am - bm || an - bn;
+}
+
+/** "/v1.44/networks?x" → "/networks?x"; throws 400 for unsupported versions. */
+export function stripVersion(url: string): string {
+  const m = /^\/v(\d+\.\d+)(\/.*)?$/.exec(url.split('?')[0]);
+  if (!m) return url;
+  const v = m[1];
+  if (cmpVersion(v, MIN_API_VERSION) < 0) {
+    throw new InvalidArgument(`client version ${v} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
+  }
+  if (cmpVersion(v, API_VERSION) > 0) throw new InvalidArgument(`client version ${v} is too new. Maximum supported API version is ${API_VERSION}`);
+  return url.slice(m[1].length + 2) || '/';
+}
+
+export function createApiServer(router: Router, upgrade: UpgradeHandler, logger: pino.Logger): http.Server {
+  const server = http.createServer(async (req, res) => {
+    const started = performance.now();
+    try {
+      const url = stripVersion(req.url ?? '/');
+      const u = new URL(url, 'http://weft');
+      const hit = router.match(req.method ?? 'GET', u.pathname);
+      if (hit === undefined) throw new NotFound(`page not found`);
+      if (hit === 'method') {
+        sendJson(res, 405, { message: `method ${req.method} not allowed` });
+        return;
+      }
+      await hit.handler({ req, res, params: hit.params, query: u.searchParams });
+    } catch (err) {
+      const status = (err as { status?: number }).status ?? 500;
+      if (status >= 500) logger.error({ err, url: req.url }, 'request failed');
+      sendError(res, err);
+    } finally {
+      logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: +(performance.now() - started).toFixed(2) }, 'request');
+    }
+  });
+  server.on('upgrade', (req, socket, head) => {
+    try {
+      const url = stripVersion(req.url ?? '/');
+      if (upgrade(req, socket, head, url)) return;
+    } catch (err) {
+      const body = JSON.stringify({ message: (err as Error).message }) + '\n';
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
+    // Not a hijack endpoint: serve it as a plain request.
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket as never);
+    server.emit('request', req, res);
+  });
+  server.keepAliveTimeout = 60_000;
+  return server;
+}
+
+/** Listen on a unix socket path (stale socket removed first), mode 0660. */
+export async function listenUnix(server: http.Server, socketPath: string): Promise<void> {
+  fs.rmSync(socketPath, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+  fs.chmodSync(socketPath, 0o660);
+  void baseHeaders;
+}

@@ -1,0 +1,61 @@
+/** What the controller persists, and the requests it accepts (already decoded from JSON). */
+import type { EndpointInfo, NetworkInfo } from '../../drivers/contract.js';
+import type { PortBinding } from '../firewall/model.js';
+
+export type Lifecycle = 'creating' | 'ready' | 'deleting';
+
+export interface NetworkRecord extends NetworkInfo {
+  ipamDriver: string;
+  ipamOptions: { [key: string]: string };
+  /** Whether the user gave the subnets (Docker allows --ip only then). */
+  userSubnets: boolean;
+  /** Predefined networks (bridge, host, none) cannot be removed. */
+  predefined: boolean;
+  state: Lifecycle;
+}
+
+export interface EndpointRecord extends EndpointInfo {
+  /** Gateways the driver offered at join (for default-route failover). */
+  gateway4?: string;
+  gateway6?: string;
+  /** Addresses the user asked for (kept so a restart re-requests the same). */
+  requestedIpv4?: string;
+  requestedIpv6?: string;
+  state: Lifecycle;
+}
+
+export interface SandboxRecord {
+  id: string;
+  containerId: string;
+  /** undefined: the host's namespace (network mode host). */
+  nsPath?: string;
+  /** Endpoint that provides the default route(s). */
+  gatewayEndpoint?: string;
+}
+
+export interface IpamConfigRequest {
+  subnet?: string;
+  ipRange?: string;
+  gateway?: string;
+  auxAddresses?: { [name: string]: string };
+}
+
+export interface NetworkCreateRequest {
+  name: string;
+  driver?: string;
+  internal?: boolean;
+  attachable?: boolean;
+  enableIPv6?: boolean;
+  options?: { [key: string]: string };
+  labels?: { [key: string]: string };
+  ipam?: { driver?: string; options?: { [key: string]: string }; config?: IpamConfigRequest[] };
+}
+
+export interface ConnectRequest {
+  ipv4?: string;
+  ipv6?: string;
+  aliases?: string[];
+  portBindings?: PortBinding[];
+  /** Container name, used as the endpoint name. */
+  name: string;
+}

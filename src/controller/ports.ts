@@ -1,0 +1,100 @@
+/**
+ * Host port bookkeeping for published ports: explicit ports must be free (per protocol
+ * and host IP, where an unspecified IP clashes with every IP), random ports (hostPort 0,
+ * and -P) come from the ephemeral range Docker uses. In memory; rebuilt from container
+ * records at restart.
+ */
+import { Conflict, InvalidArgument } from '../errors.js';
+import type { PortBinding, Protocol } from '../firewall/model.js';
+
+const EPHEMERAL_FIRST = 49153;
+const EPHEMERAL_LAST = 60999;
+
+interface Held { owner: string; proto: Protocol; hostIp: string; port: number }
+
+function isAny(ip: string): boolean {
+  return ip === '' || ip === '0.0.0.0' || ip === '::';
+}
+
+export class PortAllocator {
+  private held: Held[] = [];
+  private next = EPHEMERAL_FIRST;
+
+  /** Resolve random ports and reserve every host port, or throw and reserve nothing. */
+  assign(owner: string, bindings: PortBinding[], publishAll: string[] = []): PortBinding[] {
+    const want = [...bindings];
+    for (const spec of publishAll) {
+      const [port, proto = 'tcp'] = spec.split('/');
+      if (!want.some((b) => b.containerPort === Number(port) && b.proto === proto)) {
+        want.push({ proto: proto as Protocol, hostIp: '', hostPort: 0, containerPort: Number(port) });
+      }
+    }
+    const taken: Held[] = [];
+    try {
+      return want.map((b) => {
+        validate(b);
+        const count = (b.hostPortEnd ?? b.hostPort) - b.hostPort + 1;
+        const span = (b.containerPortEnd ?? b.containerPort) - b.containerPort + 1;
+        if (b.hostPort === 0) {
+          const port = this.pickFree(b.proto, b.hostIp, span);
+          for (let i = 0; i < span; i++) taken.push(this.hold(owner, b.proto, b.hostIp, port + i));
+          return { ...b, hostPort: port, ...(span > 1 ? { hostPortEnd: port + span - 1 } : {}) };
+        }
+        for (let i = 0; i < count; i++) {
+          const port = b.hostPort + i;
+          const clash = this.clash(b.proto, b.hostIp, port);
+          if (clash) throw new Conflict(`Bind for ${b.hostIp || '0.0.0.0'}:${port} failed: port is already allocated`);
+          taken.push(this.hold(owner, b.proto, b.hostIp, port));
+        }
+        return b;
+      });
+    } catch (err) {
+      this.held = this.held.filter((h) => !taken.includes(h));
+      throw err;
+    }
+  }
+
+  restore(owner: string, bindings: PortBinding[]): void {
+    for (const b of bindings) {
+      for (let p = b.hostPort; p <= (b.hostPortEnd ?? b.hostPort); p++) if (p) this.hold(owner, b.proto, b.hostIp, p);
+    }
+  }
+
+  release(owner: string): void {
+    this.held = this.held.filter((h) => h.owner !== owner);
+  }
+
+  private hold(owner: string, proto: Protocol, hostIp: string, port: number): Held {
+    const h = { owner, proto, hostIp, port };
+    this.held.push(h);
+    return h;
+  }
+
+  private clash(proto: Protocol, hostIp: string, port: number): Held | undefined {
+    return this.held.find((h) => h.proto === proto && h.port === port && (isAny(h.hostIp) || isAny(hostIp) || h.hostIp === hostIp));
+  }
+
+  private pickFree(proto: Protocol, hostIp: string, span: number): number {
+    const size = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
+    for (let tries = 0; tries < size; tries++) {
+      const start = this.next;
+      this.next = start + span > EPHEMERAL_LAST ? EPHEMERAL_FIRST : start + span;
+      if (start + span - 1 > EPHEMERAL_LAST) continue;
+      let free = true;
+      for (let i = 0; i < span && free; i++) free = !this.clash(proto, hostIp, start + i);
+      if (free) return start;
+    }
+    throw new Conflict('no free host port in the ephemeral range');
+  }
+}
+
+function validate(b: PortBinding): void {
+  const ok = (p: number | undefined) => p === undefined || (Number.isInteger(p) && p >= 0 && p <= 65535);
+  if (!['tcp', 'udp', 'sctp'].includes(b.proto)) throw new InvalidArgument(`invalid protocol "${b.proto}"`);
+  if (!ok(b.hostPort) || !ok(b.hostPortEnd) || !ok(b.containerPort) || !ok(b.containerPortEnd) || !b.containerPort) {
+    throw new InvalidArgument(`invalid port mapping ${b.hostPort}:${b.containerPort}/${b.proto}`);
+  }
+  const hostSpan = (b.hostPortEnd ?? b.hostPort) - b.hostPort;
+  const ctrSpan = (b.containerPortEnd ?? b.containerPort) - b.containerPort;
+  if (b.hostPort && hostSpan !== ctrSpan) throw new InvalidArgument('port ranges of host and container must have the same size');
+}
