@@ -53,4 +53,6 @@ export interface FirewallBackend {
   removePortMappings(endpointId: string, mappings: PortMapping[]): Promise<void>;
   /** Remove everything weft created (chains, jumps, table). */
   teardown(): Promise<void>;
+  /** Release handles the backend keeps open (the nftables backend's netlink context). */
+  close?(): void;
 }

@@ -1,0 +1,104 @@
+/**
+ * The nftables backend: one `table inet weft`, one nft transaction per operation, run
+ * in-process through libnftables when possible (see libnftables.ts and nft-rules.ts).
+ *
+ * Operations other than init() do not redeclare the table: if it is gone (someone ran
+ * `nft flush ruleset`), the transaction fails, and the backend re-runs init() and
+ * retries once. (Redeclaring sets in every transaction would not help anyway: nft 1.0.6
+ * cannot add interval elements to a set created in the same transaction.)
+ */
+import { expandMappings, type FirewallOptions } from './common.js';
+import { Serial } from './exec.js';
+import { NftRunner } from './libnftables.js';
+import type { FirewallBackend, FirewallNetwork, PortMapping } from './model.js';
+import {
+  addNetworkScript, addPortsScript, initScript, removeNetworkScript, removePortsScript, TABLE, teardownScript,
+} from './nft-rules.js';
+
+export interface NftablesOptions extends FirewallOptions {
+  /** Use `nft -f -` even when libnftables can be loaded (tests, debugging). */
+  forceExec?: boolean;
+}
+
+export class NftablesBackend implements FirewallBackend {
+  readonly name = 'nftables' as const;
+  private readonly nft: NftRunner;
+  private readonly serial = new Serial();
+
+  constructor(private readonly opts: NftablesOptions = {}) {
+    this.nft = new NftRunner(opts);
+  }
+
+  /** Whether scripts run in-process (libnftables) rather than through `nft`. */
+  get inProcess(): boolean {
+    return this.nft.inProcess;
+  }
+
+  init(): Promise<void> {
+    return this.serial.run(() => this.exec(initScript()));
+  }
+
+  addNetwork(net: FirewallNetwork): Promise<void> {
+    return this.serial.run(() => this.apply(addNetworkScript(net)));
+  }
+
+  removeNetwork(net: FirewallNetwork): Promise<void> {
+    return this.serial.run(() => this.remove(removeNetworkScript(net)));
+  }
+
+  addPortMappings(_endpointId: string, mappings: PortMapping[]): Promise<void> {
+    const rules = expandMappings(mappings);
+    if (!rules.length) return Promise.resolve();
+    return this.serial.run(() => this.apply(addPortsScript(rules)));
+  }
+
+  removePortMappings(_endpointId: string, mappings: PortMapping[]): Promise<void> {
+    const rules = expandMappings(mappings);
+    if (!rules.length) return Promise.resolve();
+    return this.serial.run(() => this.remove(removePortsScript(rules)));
+  }
+
+  teardown(): Promise<void> {
+    return this.serial.run(() => this.exec(teardownScript()));
+  }
+
+  /** Release the open libnftables context (it pins the namespace); usable again after. */
+  close(): void {
+    this.nft.close();
+  }
+
+  /** Run an addition; if it fails, repair the base (init) and try once more. */
+  private async apply(script: string): Promise<void> {
+    try {
+      await this.exec(script);
+    } catch (err) {
+      this.opts.logger?.warn({ err }, 'nft transaction failed; re-initialising the weft table and retrying');
+      await this.exec(initScript());
+      await this.exec(script);
+    }
+  }
+
+  /** Run a removal; with no weft table at all there is nothing to remove. */
+  private async remove(script: string): Promise<void> {
+    try {
+      await this.exec(script);
+    } catch (err) {
+      if (!(await this.tableExists())) return;
+      throw err;
+    }
+  }
+
+  private async tableExists(): Promise<boolean> {
+    try {
+      await this.nft.run(`list table ${TABLE}`);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async exec(script: string): Promise<void> {
+    this.opts.logger?.debug({ script }, 'nft');
+    await this.nft.run(script);
+  }
+}
