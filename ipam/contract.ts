@@ -53,4 +53,10 @@ export interface IpamDriver {
   requestAddress(poolId: string, address?: string, opts?: AddressRequestOptions): Promise<string>;
   /** Release an address (plain IP or CIDR). Releasing a free address is a no-op. */
   releaseAddress(poolId: string, address: string): Promise<void>;
+  /**
+   * Optional, for garbage collection after a crash: every pool id the driver holds, and
+   * every address reserved in one (plain IPs).
+   */
+  listPools?(): Promise<string[]>;
+  listAddresses?(poolId: string): Promise<string[]>;
 }
