@@ -1,0 +1,306 @@
+/**
+ * The bundled minimal runtime. Every container is two processes deep:
+ *
+ *   shim (sh)        - own session, so it survives the daemon; runs (via nsenter --net and
+ *    │                 unshare) in the container's net/uts/ipc/mount namespaces but not its
+ *    │                 pid namespace; waits for init and writes <dir>/exitcode, so an exit
+ *    │                 while the daemon is down is kept
+ *    └ init (pid 1)  - the shim's first child, so pid 1 of the new pid namespace; mounts
+ *                      the overlay root, /proc, /dev and the /etc files, then execs the
+ *                      command chrooted (unshare --root --wd)
+ *
+ * The shim being init's parent is what gives a true exit status (137 after SIGKILL);
+ * `unshare --fork` cannot forward a SIGKILL death. Mounts are made in the container's own
+ * mount namespace with private propagation, so nothing appears in the host's mount table
+ * and nothing needs unmounting. util-linux does the namespace work because a
+ * multi-threaded Node process cannot unshare a pid namespace for a child itself.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { ExecOptions, ProcessSpec, ProcessState, Runtime } from './types.js';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Starts init, waits for it, records its status. Arguments: dir init-script init-args...
+ * Builtins only after init ends: the shim's children belong to the new pid namespace,
+ * which accepts no process once its init is gone, so no mv for an atomic rename; the
+ * reader treats an empty file as not yet written.
+ */
+const SHIM = `
+dir=$1 init=$2; shift 2
+/bin/sh -c "$init" weft-init "$@" </dev/null &
+echo $! > "$dir/init.pid"
+exec 2>/dev/null # the shell's own "Killed" notices must not reach the container's log
+wait $!
+echo $? > "$dir/exitcode"
+`;
+
+/**
+ * pid 1 of the container before exec. Arguments: dir rootfs hosts resolv hostnameFile
+ * hostname workdir, then NAME=VALUE entries and the command, both for `env -i`.
+ */
+const INIT = `
+set -e
+dir=$1 rootfs=$2 hosts=$3 resolv=$4 hnfile=$5 hn=$6 wd=$7; shift 7
+m="$dir/merged"
+mkdir -p "$dir/upper" "$dir/work" "$m"
+if ! mount -t overlay overlay -o "lowerdir=$rootfs,upperdir=$dir/upper,workdir=$dir/work" "$m" 2>/dev/null; then
+  echo "weft: overlay mount failed; using the rootfs read-only" >&2
+  mount --bind "$rootfs" "$m"; mount -o remount,bind,ro "$m"
+fi
+mkdir -p "$m/proc" "$m/dev" "$m/sys" "$m/etc" "$m/tmp"
+mount -t proc -o nosuid,nodev,noexec proc "$m/proc"
+mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$m/sys" 2>/dev/null || true
+mount -t tmpfs -o nosuid,mode=755,size=65536k tmpfs "$m/dev"
+for d in null zero full random urandom tty; do
+  touch "$m/dev/$d"; mount --bind "/dev/$d" "$m/dev/$d"
+done
+mkdir -p "$m/dev/pts" "$m/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$m/dev/pts" 2>/dev/null && ln -sf pts/ptmx "$m/dev/ptmx" || true
+ln -sf /proc/self/fd "$m/dev/fd"; ln -sf /proc/self/fd/0 "$m/dev/stdin"
+ln -sf /proc/self/fd/1 "$m/dev/stdout"; ln -sf /proc/self/fd/2 "$m/dev/stderr"
+for f in hosts:"$hosts" resolv.conf:"$resolv" hostname:"$hnfile"; do
+  t="$m/etc/\${f%%:*}"; [ -L "$t" ] && rm -f "$t"; [ -e "$t" ] || : > "$t"
+  mount --bind "\${f#*:}" "$t"
+done
+echo "$hn" > /proc/sys/kernel/hostname
+mkdir -p "$m$wd"
+exec /usr/bin/env -i -- "$@"
+`;
+
+interface Watched {
+  pid: number;
+  done: boolean;
+}
+
+export class ProcessRuntime implements Runtime {
+  private exitCb: (id: string, code: number) => void = () => undefined;
+  private readonly watched = new Map<string, Watched>();
+
+  constructor(private readonly o: { logger: Logger }) {}
+
+  onExit(cb: (id: string, exitCode: number) => void): void {
+    this.exitCb = cb;
+  }
+
+  async start(spec: ProcessSpec): Promise<ProcessState> {
+    fs.mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
+    for (const f of ['exitcode', 'pid', 'init.pid']) fs.rmSync(path.join(spec.dir, f), { force: true });
+    const logs = this.logFiles(spec);
+    const out = fs.openSync(logs.stdout, 'a');
+    const err = fs.openSync(logs.stderr, 'a');
+    const startedAt = new Date().toISOString();
+    let shim: ChildProcess;
+    try {
+      shim = spawn(shimArgv(spec)[0], shimArgv(spec).slice(1), {
+        detached: true,
+        stdio: ['ignore', out, err],
+        env: { PATH: DEFAULT_PATH },
+      });
+    } finally {
+      fs.closeSync(out);
+      fs.closeSync(err);
+    }
+    shim.unref();
+    const w: Watched = { pid: 0, done: false };
+    this.watched.set(spec.id, w);
+    const exited = new Promise<void>((resolve) => shim.once('exit', () => resolve()));
+    void exited.then(() => this.reportExit(spec, w));
+
+    const pid = await this.findInit(spec, exited);
+    w.pid = pid;
+    fs.writeFileSync(path.join(spec.dir, 'pid'), `${pid}\n`);
+    fs.writeFileSync(path.join(spec.dir, 'state.json'), JSON.stringify({ pid, startedAt, startTime: startTime(pid) }));
+    return { pid, startedAt };
+  }
+
+  async adopt(spec: ProcessSpec): Promise<ProcessState | undefined> {
+    let st: { pid: number; startedAt: string; startTime?: string };
+    try {
+      st = JSON.parse(fs.readFileSync(path.join(spec.dir, 'state.json'), 'utf8'));
+    } catch {
+      return undefined;
+    }
+    if (fs.existsSync(path.join(spec.dir, 'exitcode')) || !alive(st.pid, st.startTime)) return undefined;
+    const w: Watched = { pid: st.pid, done: false };
+    this.watched.set(spec.id, w);
+    const timer = setInterval(() => {
+      if (alive(st.pid, st.startTime)) return;
+      clearInterval(timer);
+      void this.reportExit(spec, w);
+    }, 200);
+    timer.unref();
+    return { pid: st.pid, startedAt: st.startedAt };
+  }
+
+  exitCode(spec: ProcessSpec): number | undefined {
+    try {
+      const text = fs.readFileSync(path.join(spec.dir, 'exitcode'), 'utf8').trim();
+      const n = Number(text);
+      return text !== '' && Number.isInteger(n) ? n : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async kill(spec: ProcessSpec, signal: NodeJS.Signals): Promise<void> {
+    const w = this.watched.get(spec.id);
+    if (!w || w.done || !w.pid) return;
+    try {
+      process.kill(w.pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+
+  async stop(spec: ProcessSpec, timeoutSec: number): Promise<void> {
+    const w = this.watched.get(spec.id);
+    if (!w || w.done) return;
+    await this.kill(spec, 'SIGTERM');
+    if (await this.waitDone(w, timeoutSec * 1000)) return;
+    await this.kill(spec, 'SIGKILL');
+    await this.waitDone(w, 10_000);
+  }
+
+  exec(spec: ProcessSpec, cmd: string[], opts: ExecOptions): ChildProcess {
+    const w = this.watched.get(spec.id);
+    if (!w || w.done || !w.pid) throw new Error(`container ${spec.id} is not running`);
+    const env = envObject([...withDefaults(spec.env, spec.hostname), ...(opts.env ?? [])]);
+    const wd = opts.workdir || spec.workdir || '/';
+    // env reaches the command through nsenter's own environment, so the container needs
+    // no env binary; nsenter forks into the pid namespace and chroots into its root.
+    return spawn('/usr/bin/nsenter', [`--target=${w.pid}`, '--mount', '--uts', '--ipc', '--net', '--pid', '--root', `--wdns=${wd}`, '--', ...cmd], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  }
+
+  logFiles(spec: ProcessSpec): { stdout: string; stderr: string } {
+    return { stdout: path.join(spec.dir, 'stdout.log'), stderr: path.join(spec.dir, 'stderr.log') };
+  }
+
+  async remove(spec: ProcessSpec): Promise<void> {
+    this.watched.delete(spec.id);
+    fs.rmSync(spec.dir, { recursive: true, force: true });
+  }
+
+  /** The shim records init's pid; init is running once it has chrooted. */
+  private async findInit(spec: ProcessSpec, exited: Promise<void>): Promise<number> {
+    let gone = false;
+    void exited.then(() => (gone = true));
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const init = readInt(path.join(spec.dir, 'init.pid'));
+      // Before the chroot pid 1 is still setting up its mounts: an exec or a signal then
+      // would land in a half-made container.
+      if (init && rootOf(init) !== '/') return init;
+      if (gone) return init ?? 0; // exited before we saw it run: the exit is reported anyway
+      await sleep(2);
+    }
+    const stderr = readTail(this.logFiles(spec).stderr);
+    throw new Error(`container process did not start within 10 s${stderr ? `: ${stderr}` : ''}`);
+  }
+
+  private async reportExit(spec: ProcessSpec, w: Watched): Promise<void> {
+    if (w.done) return;
+    // The shim writes the code right after init ends; give it a moment.
+    let code: number | undefined;
+    for (let i = 0; i < 100 && (code = this.exitCode(spec)) === undefined; i++) await sleep(20);
+    if (w.done) return;
+    w.done = true;
+    this.o.logger.debug({ container: spec.id, code }, 'container exited');
+    this.exitCb(spec.id, code ?? 255);
+  }
+
+  private async waitDone(w: Watched, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!w.done && Date.now() < deadline) await sleep(20);
+    return w.done;
+  }
+}
+
+function shimArgv(spec: ProcessSpec): string[] {
+  const env = withDefaults(spec.env, spec.hostname);
+  const argv = [
+    '/usr/bin/unshare', '--pid', '--uts', '--ipc', '--mount', '--propagation', 'private',
+    '/bin/sh', '-c', SHIM, 'weft-shim', spec.dir, INIT,
+    spec.dir, spec.rootfs, spec.etcFiles.hosts, spec.etcFiles.resolvConf, spec.etcFiles.hostname, spec.hostname,
+    spec.workdir || '/', ...env,
+    // After the env entries: what `env -i` runs — unshare again, only to chroot and chdir.
+    '/usr/bin/unshare', `--root=${spec.dir}/merged`, `--wd=${spec.workdir || '/'}`, '--', ...spec.cmd,
+  ];
+  return spec.netns === 'host' ? argv : ['/usr/bin/nsenter', `--net=${spec.netns}`, '--', ...argv];
+}
+
+function withDefaults(env: string[], hostname: string): string[] {
+  // Only NAME=value entries: anything else would end env(1)'s assignments early.
+  const out = env.filter((e) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(e));
+  if (!out.some((e) => e.startsWith('PATH='))) out.unshift(`PATH=${DEFAULT_PATH}`);
+  if (!out.some((e) => e.startsWith('HOSTNAME='))) out.push(`HOSTNAME=${hostname}`);
+  if (!out.some((e) => e.startsWith('HOME='))) out.push('HOME=/root');
+  return out;
+}
+
+function envObject(env: string[]): NodeJS.ProcessEnv {
+  const o: NodeJS.ProcessEnv = {};
+  for (const e of env) {
+    const i = e.indexOf('=');
+    if (i > 0) o[e.slice(0, i)] = e.slice(i + 1);
+  }
+  return o;
+}
+
+/** Field 22 of /proc/pid/stat: distinguishes our process from a later one reusing its pid. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number, expectedStart: string | undefined): boolean {
+  const st = startTime(pid);
+  if (st === undefined) return false;
+  // A zombie has not been reaped by its shim yet, but it is no longer running.
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return false;
+  } catch {
+    return false;
+  }
+  return expectedStart === undefined || st === expectedStart;
+}
+
+function rootOf(pid: number): string | undefined {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/root`);
+  } catch {
+    return undefined;
+  }
+}
+
+function readInt(file: string): number | undefined {
+  try {
+    const n = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readTail(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-5).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
