@@ -32,5 +32,7 @@ export function registerDaemonCommand(program: Command): void {
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
+      // The CLI exits when its action resolves; the daemon ends only through shutdown().
+      await new Promise<never>(() => undefined);
     });
 }

@@ -106,7 +106,7 @@ export class TestDaemon {
     await this.stop().catch(() => undefined);
     const cdir = path.join(this.root, 'containers');
     for (const id of fs.existsSync(cdir) ? fs.readdirSync(cdir) : []) {
-      for (const f of ['pid', 'shim.pid']) {
+      for (const f of ['pid', 'init.pid']) {
         const pid = Number(fs.readFileSync(path.join(cdir, id, f), { encoding: 'utf8', flag: 'a+' }) || 0);
         if (pid > 1) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       }
