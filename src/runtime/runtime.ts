@@ -68,12 +68,17 @@ for f in hosts:"$hosts" resolv.conf:"$resolv" hostname:"$hnfile"; do
 done
 echo "$hn" > /proc/sys/kernel/hostname
 mkdir -p "$m$wd"
-exec /usr/bin/env -i -- "$@"
+: > "$dir/started"
+# The shim started us as an async list, which sh runs with SIGINT and SIGQUIT ignored;
+# the container's command must not inherit that.
+exec /usr/bin/env -i --default-signal=INT,QUIT -- "$@"
 `;
 
 interface Watched {
   pid: number;
   done: boolean;
+  /** Settles once start() has resolved or rejected: no exit is reported before that. */
+  started: Promise<void>;
 }
 
 export class ProcessRuntime implements Runtime {
@@ -88,7 +93,7 @@ export class ProcessRuntime implements Runtime {
 
   async start(spec: ProcessSpec): Promise<ProcessState> {
     fs.mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
-    for (const f of ['exitcode', 'pid', 'init.pid']) fs.rmSync(path.join(spec.dir, f), { force: true });
+    for (const f of ['exitcode', 'pid', 'init.pid', 'started']) fs.rmSync(path.join(spec.dir, f), { force: true });
     const logs = this.logFiles(spec);
     const out = fs.openSync(logs.stdout, 'a');
     const err = fs.openSync(logs.stderr, 'a');
@@ -105,12 +110,38 @@ export class ProcessRuntime implements Runtime {
       fs.closeSync(err);
     }
     shim.unref();
-    const w: Watched = { pid: 0, done: false };
+    let settled!: () => void;
+    const w: Watched = { pid: 0, done: false, started: new Promise<void>((r) => (settled = r)) };
     this.watched.set(spec.id, w);
-    const exited = new Promise<void>((resolve) => shim.once('exit', () => resolve()));
+    const exited = new Promise<void>((resolve) => {
+      shim.once('exit', () => resolve());
+      shim.once('error', (err) => {
+        this.o.logger.error({ err, container: spec.id }, 'spawning the container shim failed');
+        resolve();
+      });
+    });
     void exited.then(() => this.reportExit(spec, w));
 
-    const pid = await this.findInit(spec, exited);
+    let pid: number;
+    try {
+      pid = await this.findInit(spec, exited);
+    } catch (err) {
+      // A start that fails reports no exit; nothing of it may keep running either.
+      w.done = true;
+      this.watched.delete(spec.id);
+      if (shim.pid) {
+        try {
+          process.kill(-shim.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      throw err;
+    } finally {
+      // The caller records "running" right after start() resolves; an exit (even an
+      // immediate one) is reported only after that, from a later turn of the loop.
+      setImmediate(settled);
+    }
     w.pid = pid;
     fs.writeFileSync(path.join(spec.dir, 'pid'), `${pid}\n`);
     fs.writeFileSync(path.join(spec.dir, 'state.json'), JSON.stringify({ pid, startedAt, startTime: startTime(pid) }));
@@ -125,7 +156,7 @@ export class ProcessRuntime implements Runtime {
       return undefined;
     }
     if (fs.existsSync(path.join(spec.dir, 'exitcode')) || !alive(st.pid, st.startTime)) return undefined;
-    const w: Watched = { pid: st.pid, done: false };
+    const w: Watched = { pid: st.pid, done: false, started: Promise.resolve() };
     this.watched.set(spec.id, w);
     const timer = setInterval(() => {
       if (alive(st.pid, st.startTime)) return;
@@ -169,7 +200,7 @@ export class ProcessRuntime implements Runtime {
     const w = this.watched.get(spec.id);
     if (!w || w.done || !w.pid) throw new Error(`container ${spec.id} is not running`);
     const env = envObject([...withDefaults(spec.env, spec.hostname), ...(opts.env ?? [])]);
-    const wd = opts.workdir || spec.workdir || '/';
+    const wd = absWorkdir(opts.workdir || spec.workdir);
     // env reaches the command through nsenter's own environment, so the container needs
     // no env binary; nsenter forks into the pid namespace and chroots into its root.
     return spawn('/usr/bin/nsenter', [`--target=${w.pid}`, '--mount', '--uts', '--ipc', '--net', '--pid', '--root', `--wdns=${wd}`, '--', ...cmd], {
@@ -196,15 +227,22 @@ export class ProcessRuntime implements Runtime {
       const init = readInt(path.join(spec.dir, 'init.pid'));
       // Before the chroot pid 1 is still setting up its mounts: an exec or a signal then
       // would land in a half-made container.
-      if (init && rootOf(init) !== '/') return init;
-      if (gone) return init ?? 0; // exited before we saw it run: the exit is reported anyway
+      const root = init ? rootOf(init) : undefined;
+      if (init && root !== undefined && root !== '/') return init;
+      if (gone) {
+        // Exited before we saw it run: fine if it got as far as the command (the exit is
+        // reported anyway); a failure of nsenter or of the setup is a failed start.
+        if (init && fs.existsSync(path.join(spec.dir, 'started'))) return init;
+        break;
+      }
       await sleep(2);
     }
     const stderr = readTail(this.logFiles(spec).stderr);
-    throw new Error(`container process did not start within 10 s${stderr ? `: ${stderr}` : ''}`);
+    throw new Error(`container process ${gone ? 'failed to start' : 'did not start within 10 s'}${stderr ? `: ${stderr}` : ''}`);
   }
 
   private async reportExit(spec: ProcessSpec, w: Watched): Promise<void> {
+    await w.started;
     if (w.done) return;
     // The shim writes the code right after init ends; give it a moment.
     let code: number | undefined;
@@ -228,11 +266,16 @@ function shimArgv(spec: ProcessSpec): string[] {
     '/usr/bin/unshare', '--pid', '--uts', '--ipc', '--mount', '--propagation', 'private',
     '/bin/sh', '-c', SHIM, 'weft-shim', spec.dir, INIT,
     spec.dir, spec.rootfs, spec.etcFiles.hosts, spec.etcFiles.resolvConf, spec.etcFiles.hostname, spec.hostname,
-    spec.workdir || '/', ...env,
+    absWorkdir(spec.workdir), ...env,
     // After the env entries: what `env -i` runs — unshare again, only to chroot and chdir.
-    '/usr/bin/unshare', `--root=${spec.dir}/merged`, `--wd=${spec.workdir || '/'}`, '--', ...spec.cmd,
+    '/usr/bin/unshare', `--root=${spec.dir}/merged`, `--wd=${absWorkdir(spec.workdir)}`, '--', ...spec.cmd,
   ];
   return spec.netns === 'host' ? argv : ['/usr/bin/nsenter', `--net=${spec.netns}`, '--', ...argv];
+}
+
+/** Absolute and free of "..": the setup creates it as "$merged$wd" on the host side. */
+function absWorkdir(wd: string | undefined): string {
+  return path.posix.resolve('/', wd || '/');
 }
 
 function withDefaults(env: string[], hostname: string): string[] {

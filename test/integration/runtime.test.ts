@@ -105,6 +105,32 @@ describe('ProcessRuntime', () => {
     expect(fs.existsSync(`/proc/${st.pid}`)).toBe(false);
   });
 
+  it('the command gets default signal dispositions: a SIGINT trap in the container fires', async () => {
+    const s = spec('trap', ['sh', '-c', 'trap "echo got-int; exit 42" INT; while :; do sleep 0.1; done']);
+    const st = await rt.start(s);
+    started.push(st.pid);
+    const sigIgn = BigInt('0x' + /^SigIgn:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${st.pid}/status`, 'utf8'))![1]);
+    expect(sigIgn & 2n).toBe(0n); // bit 1 = SIGINT (busybox sh itself chooses to ignore SIGQUIT)
+    await new Promise((r) => setTimeout(r, 200)); // let sh install its trap
+    await rt.kill(s, 'SIGINT');
+    expect(await exited('trap')).toBe(42);
+    expect(fs.readFileSync(rt.logFiles(s).stdout, 'utf8')).toBe('got-int\n');
+  });
+
+  it('a failed setup rejects start() with the error and reports no exit; the workdir stays inside the root', async () => {
+    const codes: string[] = [];
+    const rt3 = new ProcessRuntime({ logger });
+    rt3.onExit((id) => codes.push(id));
+    await expect(rt3.start(spec('badns', ['true'], { netns: '/run/netns/weft-t-rt-no-such-ns' }))).rejects.toThrow(/cannot open/);
+    await expect(rt3.start(spec('badroot', ['true'], { rootfs: path.join(tmp, 'no-such-rootfs') }))).rejects.toThrow(/failed to start/);
+    const w = spec('wd', ['pwd'], { workdir: '/../../../../escape' });
+    await rt3.start(w);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(fs.readFileSync(rt3.logFiles(w).stdout, 'utf8')).toBe('/escape\n');
+    expect(fs.existsSync(path.join(tmp, 'escape'))).toBe(false);
+    expect(codes).toEqual(['wd']);
+  });
+
   it('a second runtime (a restarted daemon) adopts a running container and sees its exit', async () => {
     const s = spec('adoptee', ['sleep', '1000']);
     const st = await rt.start(s);
