@@ -3,11 +3,13 @@
  * veth pair per endpoint with its peer born inside the sandbox, and firewall rules
  * (masquerade, isolation, ICC, internal, published ports) through the firewall backend.
  */
+import { spawn } from 'node:child_process';
 import { Conflict } from '../../src/errors.js';
 import type { FirewallBackend, FirewallNetwork, PortMapping } from '../../src/firewall/model.js';
 import { cidrContains, splitCidr } from '../../src/kernel/addr.js';
 import { Rtnl } from '../../src/kernel/rtnl.js';
 import { writeSysctl } from '../../src/kernel/sysctl.js';
+import type { PortProxy, ProxyTarget } from '../../src/proxy/proxy.js';
 import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../contract.js';
 import { parseBridgeOptions } from './options.js';
 
@@ -17,6 +19,8 @@ export interface BridgeDriverDeps {
   firewall: FirewallBackend;
   /** Host namespace path for sysctls when the daemon manages another namespace (tests). */
   hostNsPath?: string;
+  /** Binds published TCP/UDP host ports (reservation + loopback relay); absent in unit tests. */
+  proxy?: PortProxy;
 }
 
 export class BridgeDriver implements NetworkDriver {
@@ -117,14 +121,32 @@ export class BridgeDriver implements NetworkDriver {
     await this.deps.host.deleteLink(ep.driverState.hostIf);
   }
 
+  /**
+   * Bind the host ports first: a port held by another process is refused before any rule
+   * exists. Then the DNAT rules; if they fail, the sockets close again.
+   */
   async programExternalConnectivity(net: NetworkInfo, ep: EndpointInfo): Promise<void> {
     const mappings = this.mappings(net, ep);
-    if (mappings.length) await this.deps.firewall.addPortMappings(ep.id, mappings);
+    if (!mappings.length) return;
+    const { proxy, firewall } = this.deps;
+    await proxy?.open(ep.id, proxyTargets(ep, mappings));
+    try {
+      await firewall.addPortMappings(ep.id, mappings);
+    } catch (err) {
+      await proxy?.close(ep.id);
+      throw err;
+    }
   }
 
   async revokeExternalConnectivity(net: NetworkInfo, ep: EndpointInfo): Promise<void> {
     const mappings = this.mappings(net, ep);
-    if (mappings.length) await this.deps.firewall.removePortMappings(ep.id, mappings);
+    if (!mappings.length) return;
+    await this.deps.firewall.removePortMappings(ep.id, mappings);
+    await this.deps.proxy?.close(ep.id);
+    // A UDP flow keeps its conntrack entry (and so its old DNAT) while packets keep
+    // coming; drop the entries of removed UDP ports so a new mapping takes effect.
+    const udp = new Set(mappings.filter((m) => m.proto === 'udp').flatMap((m) => range(m.hostPort, m.hostPortEnd)));
+    for (const port of udp) await flushConntrack('udp', port);
   }
 
   async restoreNetwork(net: NetworkInfo, endpoints: { ep: EndpointInfo; sb: SandboxInfo }[]): Promise<void> {
@@ -143,6 +165,7 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   private mappings(net: NetworkInfo, ep: EndpointInfo): PortMapping[] {
+    if (net.internal) return []; // like Docker: nothing is published from an internal network
     const bridge = parseBridgeOptions(net).bridgeName;
     const out: PortMapping[] = [];
     for (const b of ep.portBindings) {
@@ -159,4 +182,46 @@ export class BridgeDriver implements NetworkDriver {
     writeSysctl('net/ipv4/ip_forward', '1', this.deps.hostNsPath);
     if (net.enableIPv6) writeSysctl('net/ipv6/conf/all/forwarding', '1', this.deps.hostNsPath);
   }
+}
+
+/**
+ * The sockets the proxy binds for an endpoint's mappings. An unspecified host address
+ * binds 0.0.0.0 and [::] (the latter relaying to the IPv4 address when the endpoint has
+ * no IPv6, so [::1]:port works on an IPv4-only network, as with Docker). SCTP: none.
+ */
+function proxyTargets(ep: EndpointInfo, mappings: PortMapping[]): ProxyTarget[] {
+  const out: ProxyTarget[] = [];
+  const v4 = ep.ipv4 && splitCidr(ep.ipv4).ip;
+  const v6 = ep.ipv6 && splitCidr(ep.ipv6).ip;
+  const seen = new Set<string>();
+  for (const m of mappings) {
+    if (m.proto === 'sctp') continue;
+    const hosts = !m.hostIp ? ['0.0.0.0', '::'] : [m.hostIp];
+    for (const hostIp of hosts) {
+      const to = hostIp.includes(':') ? (v6 || v4) : v4;
+      if (!to) continue;
+      const count = (m.hostPortEnd ?? m.hostPort) - m.hostPort;
+      const span = (m.containerPortEnd ?? m.containerPort) - m.containerPort;
+      for (let i = 0; i <= count; i++) {
+        const key = `${m.proto}|${hostIp}|${m.hostPort + i}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({ proto: m.proto, hostIp, hostPort: m.hostPort + i, containerIp: to, containerPort: m.containerPort + (span ? i : 0) });
+      }
+    }
+  }
+  return out;
+}
+
+function range(first: number, last = first): number[] {
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
+/** `conntrack -D` exits 1 when nothing matched; either way the table is clean after. */
+function flushConntrack(proto: string, port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const p = spawn('conntrack', ['-D', '-p', proto, '--dport', String(port)], { stdio: 'ignore' });
+    p.on('error', () => resolve());
+    p.on('close', () => resolve());
+  });
 }

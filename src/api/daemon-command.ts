@@ -11,7 +11,13 @@ export function registerDaemonCommand(program: Command): void {
     .option('--firewall-backend <name>', 'iptables or nftables', 'nftables')
     .option('--default-bridge <name>', 'Linux bridge name of the default "bridge" network', 'weft0')
     .option('--log-level <level>', 'pino log level (debug, info, warn, error)', 'info')
-    .action(async (opts: { root: string; runDir: string; firewallBackend: string; defaultBridge: string; logLevel: string }) => {
+    .option('--firewall-check-interval <seconds>', 're-create flushed firewall rules after at most this long (0: never)', '10')
+    .action(async (opts: { root: string; runDir: string; firewallBackend: string; defaultBridge: string; logLevel: string; firewallCheckInterval: string }) => {
+      const checkSeconds = Number(opts.firewallCheckInterval);
+      if (!Number.isFinite(checkSeconds) || checkSeconds < 0) {
+        process.stderr.write(`weft daemon: --firewall-check-interval must be a number of seconds >= 0\n`);
+        process.exit(1);
+      }
       if (opts.firewallBackend !== 'iptables' && opts.firewallBackend !== 'nftables') {
         process.stderr.write(`weft daemon: unknown firewall backend "${opts.firewallBackend}" (iptables or nftables)\n`);
         process.exit(1);
@@ -22,6 +28,7 @@ export function registerDaemonCommand(program: Command): void {
         firewallBackend: opts.firewallBackend,
         defaultBridge: opts.defaultBridge,
         logLevel: opts.logLevel,
+        firewallCheckSeconds: checkSeconds,
       });
       let closing = false;
       const shutdown = (signal: string) => {

@@ -17,6 +17,7 @@ import { Controller } from '../controller/controller.js';
 import { createFirewall } from '../firewall/index.js';
 import type { FirewallBackend } from '../firewall/model.js';
 import { Rtnl } from '../kernel/rtnl.js';
+import { PortProxy } from '../proxy/proxy.js';
 import { ProcessRuntime } from '../runtime/runtime.js';
 import { LocalStore } from '../store/local.js';
 import { registerContainerRoutes } from './containers.js';
@@ -33,6 +34,8 @@ export interface DaemonOptions {
   logLevel?: string;
   /** Name of the Linux bridge of the default `bridge` network. */
   defaultBridge?: string;
+  /** Seconds between checks that weft's firewall rules are still there; 0 disables. */
+  firewallCheckSeconds?: number;
 }
 
 export interface Daemon {
@@ -54,9 +57,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const firewall = createFirewall(o.firewallBackend, { logger });
   await firewall.init();
   const ipams = [...createIpamRegistry(store).values()];
+  const proxy = new PortProxy(logger);
   const controller = new Controller({
     store,
-    drivers: [new BridgeDriver({ host, firewall }), new HostDriver(), new NullDriver()],
+    drivers: [new BridgeDriver({ host, firewall, proxy }), new HostDriver(), new NullDriver()],
     ipams,
     netnsDir: path.join(o.runDir, 'netns'),
     host,
@@ -70,7 +74,37 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   await ensurePredefined(controller, o.defaultBridge ?? 'weft0');
   await containers.sweepAutoRemove();
 
+  // Re-create rules someone flushed (nft flush ruleset, iptables -F): on demand through
+  // POST /weft/firewall/reload, and by a cheap periodic check.
+  const reloadFirewall = async () => {
+    await firewall.init();
+    await controller.restoreNetworks();
+    logger.info('firewall rules re-created');
+  };
+  let checking = false;
+  const checkTimer = (o.firewallCheckSeconds ?? 10) > 0
+    ? setInterval(() => {
+      if (checking) return;
+      checking = true;
+      firewall.healthy()
+        .then(async (ok) => {
+          if (!ok) {
+            logger.warn('weft firewall rules are missing (ruleset flushed?); re-creating them');
+            await reloadFirewall();
+          }
+        })
+        .catch((err) => logger.error({ err }, 'firewall check failed'))
+        .finally(() => { checking = false; });
+    }, (o.firewallCheckSeconds ?? 10) * 1000)
+    : undefined;
+  checkTimer?.unref();
+
   const router = new Router();
+  router.on('POST', '/weft/firewall/reload', async ({ res }) => {
+    await reloadFirewall();
+    res.writeHead(204);
+    res.end();
+  });
   registerSystemRoutes(router, controller, containers, { root: o.root, firewall: firewall.name });
   registerNetworkRoutes(router, controller, containers);
   const upgrade = registerContainerRoutes(router, controller, containers, new BuiltinImages(path.join(o.root, 'images')));
@@ -86,10 +120,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     containers,
     firewall,
     async close(opts = {}) {
+      if (checkTimer) clearInterval(checkTimer);
       await closeServer(server);
       if (opts.stopContainers) {
         await Promise.all(containers.list().filter((c) => c.status === 'running').map((c) => containers.stop(c.id, 5).catch(() => undefined)));
       }
+      await proxy.closeAll();
       host.close();
       await store.close();
       fs.rmSync(socketPath, { force: true });

@@ -87,6 +87,15 @@ export function registerSystemCommands(program: Command, ctx: Ctx): void {
     });
 
   program
+    .command('firewall')
+    .description("Manage weft's firewall rules")
+    .command('reload')
+    .description('Re-create every rule weft needs (after the host ruleset was flushed)')
+    .action(async () => {
+      await ctx.client().request('POST', '/weft/firewall/reload');
+    });
+
+  program
     .command('version')
     .description('Show the weft version information')
     .option('-f, --format <format>', "Format output: 'json' or a Go template")

@@ -433,16 +433,28 @@ export class Controller {
       if (n.state !== 'ready') {
         this.logger.info({ network: n.name }, 'rolling back a network left half-made');
         await this.destroyNetwork(n).catch((err) => this.logger.error({ err }, 'rollback failed'));
-        continue;
       }
-      const eps = this.endpointsOf(n.id).map((ep) => ({ ep, sb: sbInfo(this.sandboxes.get(ep.sandboxId)!) }));
-      await this.driverOf(n).restoreNetwork(n, eps);
     }
+    await this.restoreNetworks();
     for (const sb of this.sandboxes.values()) {
       const gw = sb.gatewayEndpoint && this.endpoints.get(sb.gatewayEndpoint);
       if (gw) await this.setGateway(sb, gw);
     }
     await this.collectIpamGarbage();
+  }
+
+  /**
+   * Have every driver re-create what its networks and endpoints need (bridges, rules,
+   * published ports). Idempotent: used at start and after the firewall was flushed.
+   */
+  async restoreNetworks(): Promise<void> {
+    for (const n of [...this.networks.values()]) {
+      if (n.state !== 'ready') continue;
+      const eps = this.endpointsOf(n.id)
+        .filter((ep) => ep.state === 'ready' && this.sandboxes.has(ep.sandboxId))
+        .map((ep) => ({ ep, sb: sbInfo(this.sandboxes.get(ep.sandboxId)!) }));
+      await this.driverOf(n).restoreNetwork(n, eps);
+    }
   }
 
   /**

@@ -40,6 +40,16 @@ export class PortAllocator {
           for (let i = 0; i < span; i++) taken.push(this.hold(owner, b.proto, b.hostIp, port + i));
           return { ...b, hostPort: port, ...(span > 1 ? { hostPortEnd: port + span - 1 } : {}) };
         }
+        if (count > 1 && span === 1) {
+          // "-p 8000-8010:80": one container port, any free host port of the range.
+          for (let port = b.hostPort; port <= b.hostPortEnd!; port++) {
+            if (this.clash(b.proto, b.hostIp, port)) continue;
+            taken.push(this.hold(owner, b.proto, b.hostIp, port));
+            const { hostPortEnd: _drop, ...single } = b;
+            return { ...single, hostPort: port };
+          }
+          throw new Conflict(`Bind for ${b.hostIp || '0.0.0.0'}:${b.hostPort}-${b.hostPortEnd} failed: every port of the range is already allocated`);
+        }
         for (let i = 0; i < count; i++) {
           const port = b.hostPort + i;
           const clash = this.clash(b.proto, b.hostIp, port);
@@ -96,5 +106,5 @@ function validate(b: PortBinding): void {
   }
   const hostSpan = (b.hostPortEnd ?? b.hostPort) - b.hostPort;
   const ctrSpan = (b.containerPortEnd ?? b.containerPort) - b.containerPort;
-  if (b.hostPort && hostSpan !== ctrSpan) throw new InvalidArgument('port ranges of host and container must have the same size');
+  if (b.hostPort && hostSpan !== ctrSpan && ctrSpan !== 0) throw new InvalidArgument('port ranges of host and container must have the same size');
 }

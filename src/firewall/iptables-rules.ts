@@ -6,8 +6,8 @@
  *   filter FORWARD      -j WEFT-FORWARD                     (inserted first, once)
  *   filter WEFT-FORWARD -i <br> -j WEFT-FROM-<id>           (one pair per network)
  *                       -o <br> -j WEFT-TO-<id>
- *   WEFT-FROM-<id>      icc accept/drop for <br> -> <br>, then WEFT-ISOLATION, then
- *                       accept (drop when internal)
+ *   WEFT-FROM-<id>      icc accept/drop for <br> -> <br>, DNATed accept (published
+ *                       ports), then WEFT-ISOLATION, then accept (drop when internal)
  *   WEFT-ISOLATION      -o <br> -j DROP  (one per network: bridge-to-other-bridge)
  *   WEFT-TO-<id>        established accept, WEFT-PORTS, drop (just drop when internal)
  *   WEFT-PORTS          -d <ctr> -o <br> -p P --dport N -j ACCEPT  (published ports)
@@ -64,7 +64,11 @@ export interface NetworkRules {
 /** The rules of one network for one family (filter rules are the same for both). */
 export function networkRules(net: FirewallNetwork, family: Family): NetworkRules {
   const br = checkIfName(net.bridge);
-  const from = [`-o ${br} -j ${net.icc ? 'ACCEPT' : 'DROP'}`, `-j ${WEFT_ISOLATION}`, `-j ${net.internal ? 'DROP' : 'ACCEPT'}`];
+  // DNATed traffic (a published port reached through a host address) may cross into
+  // another network: its destination chain still admits only published ports.
+  const from = net.internal
+    ? [`-o ${br} -j ${net.icc ? 'ACCEPT' : 'DROP'}`, `-j ${WEFT_ISOLATION}`, '-j DROP']
+    : [`-o ${br} -j ${net.icc ? 'ACCEPT' : 'DROP'}`, '-m conntrack --ctstate DNAT -j ACCEPT', `-j ${WEFT_ISOLATION}`, '-j ACCEPT'];
   const to = net.internal
     ? ['-j DROP']
     : [`-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`, `-j ${WEFT_PORTS}`, '-j DROP'];

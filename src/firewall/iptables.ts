@@ -65,6 +65,19 @@ export class IptablesBackend implements FirewallBackend {
     });
   }
 
+  /** The jumps from the built-in chains into weft's chains are there, in both tables. */
+  healthy(): Promise<boolean> {
+    return this.serial.run(async () => {
+      try {
+        await this.exec(['iptables', '-w', '-C', 'FORWARD', '-j', 'WEFT-FORWARD']);
+        await this.exec(['iptables', '-w', '-t', 'nat', '-C', 'POSTROUTING', '-j', 'WEFT-POSTROUTING']);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+
   /** Nothing is held open between calls. */
   close(): void {}
 

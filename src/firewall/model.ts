@@ -53,6 +53,8 @@ export interface FirewallBackend {
   removePortMappings(endpointId: string, mappings: PortMapping[]): Promise<void>;
   /** Remove everything weft created (chains, jumps, table). */
   teardown(): Promise<void>;
+  /** Whether weft's base rules are still in place (false after e.g. `nft flush ruleset`). */
+  healthy(): Promise<boolean>;
   /** Release handles the backend keeps open (the nftables backend's netlink context). */
   close?(): void;
 }

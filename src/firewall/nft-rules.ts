@@ -5,8 +5,9 @@
  * one is an element change whose cost does not grow with the number of networks or ports.
  *
  *   forward (filter hook)   iifname vmap @net-from ; oifname vmap @net-to
- *   from-<id>  (from br)    oifname "br" accept|drop (icc); oifname @bridges drop
- *                           (isolation); accept (drop when internal)
+ *   from-<id>  (from br)    oifname "br" accept|drop (icc); ct status dnat accept
+ *                           (published ports); oifname @bridges drop (isolation);
+ *                           accept (drop when internal)
  *   to-<id>    (into br)    ct state established,related accept; published ports accept;
  *                           drop (just drop when internal)
  *   prerouting / output     fib daddr type local jump ports  (output skips loopback)
@@ -88,7 +89,9 @@ export function networkChains(net: FirewallNetwork): { from: string[]; to: strin
   const icc = `oifname ${br} ${net.icc ? 'accept' : 'drop'}`;
   if (net.internal) return { from: [icc, 'drop'], to: ['drop'] };
   return {
-    from: [icc, 'oifname @bridges drop', 'accept'],
+    // DNATed traffic (a published port reached through a host address) may cross into
+    // another network: its destination chain still admits only published ports.
+    from: [icc, 'ct status dnat accept', 'oifname @bridges drop', 'accept'],
     to: [
       'ct state established,related accept',
       'ip daddr . meta l4proto . th dport @port-accept4 accept',

@@ -62,6 +62,18 @@ export class NftablesBackend implements FirewallBackend {
     return this.serial.run(() => this.exec(teardownScript()));
   }
 
+  /** The base chain that dispatches to every network is there (the table alone may be empty). */
+  healthy(): Promise<boolean> {
+    return this.serial.run(async () => {
+      try {
+        const out = await this.nft.run(`list chain ${TABLE} forward`);
+        return out.includes('@net-from');
+      } catch {
+        return false;
+      }
+    });
+  }
+
   /** Release the open libnftables context (it pins the namespace); usable again after. */
   close(): void {
     this.nft.close();

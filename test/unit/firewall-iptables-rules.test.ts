@@ -63,7 +63,7 @@ describe('iptables rule text', () => {
 
   it('describes a plain network like Docker: icc accept, isolation, way out, masquerade + hairpin', () => {
     expect(networkRules(netA, 4)).toEqual({
-      from: ['-o br-a -j ACCEPT', '-j WEFT-ISOLATION', '-j ACCEPT'],
+      from: ['-o br-a -j ACCEPT', '-m conntrack --ctstate DNAT -j ACCEPT', '-j WEFT-ISOLATION', '-j ACCEPT'],
       to: ['-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', '-j WEFT-PORTS', '-j DROP'],
       dispatch: ['-i br-a -j WEFT-FROM-aaaaaaaaaaaa', '-o br-a -j WEFT-TO-aaaaaaaaaaaa'],
       isolation: '-o br-a -j DROP',
@@ -93,6 +93,7 @@ describe('iptables rule text', () => {
 :WEFT-TO-aaaaaaaaaaaa - [0:0]
 -I FORWARD 1 -j WEFT-FORWARD
 -A WEFT-FROM-aaaaaaaaaaaa -o br-a -j ACCEPT
+-A WEFT-FROM-aaaaaaaaaaaa -m conntrack --ctstate DNAT -j ACCEPT
 -A WEFT-FROM-aaaaaaaaaaaa -j WEFT-ISOLATION
 -A WEFT-FROM-aaaaaaaaaaaa -j ACCEPT
 -A WEFT-TO-aaaaaaaaaaaa -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT

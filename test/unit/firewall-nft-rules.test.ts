@@ -34,7 +34,7 @@ describe('nftables rule text', () => {
 
   it('gives each network its own chains: icc, isolation, way out; established + published in', () => {
     expect(networkChains(netA)).toEqual({
-      from: ['oifname "br-a" accept', 'oifname @bridges drop', 'accept'],
+      from: ['oifname "br-a" accept', 'ct status dnat accept', 'oifname @bridges drop', 'accept'],
       to: [
         'ct state established,related accept',
         'ip daddr . meta l4proto . th dport @port-accept4 accept',
@@ -51,6 +51,7 @@ describe('nftables rule text', () => {
     expect(addNetworkScript(netA)).toBe(`add chain inet weft from-aaaaaaaaaaaa
 flush chain inet weft from-aaaaaaaaaaaa
 add rule inet weft from-aaaaaaaaaaaa oifname "br-a" accept
+add rule inet weft from-aaaaaaaaaaaa ct status dnat accept
 add rule inet weft from-aaaaaaaaaaaa oifname @bridges drop
 add rule inet weft from-aaaaaaaaaaaa accept
 add chain inet weft to-aaaaaaaaaaaa
