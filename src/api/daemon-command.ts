@@ -11,8 +11,9 @@ export function registerDaemonCommand(program: Command): void {
     .option('--firewall-backend <name>', 'iptables or nftables', 'nftables')
     .option('--default-bridge <name>', 'Linux bridge name of the default "bridge" network', 'weft0')
     .option('--log-level <level>', 'pino log level (debug, info, warn, error)', 'info')
+    .option('--dns <ip>', 'upstream resolver for the embedded DNS (repeatable; default: the host\'s resolv.conf)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--firewall-check-interval <seconds>', 're-create flushed firewall rules after at most this long (0: never)', '10')
-    .action(async (opts: { root: string; runDir: string; firewallBackend: string; defaultBridge: string; logLevel: string; firewallCheckInterval: string }) => {
+    .action(async (opts: { root: string; runDir: string; firewallBackend: string; defaultBridge: string; logLevel: string; firewallCheckInterval: string; dns: string[] }) => {
       const checkSeconds = Number(opts.firewallCheckInterval);
       if (!Number.isFinite(checkSeconds) || checkSeconds < 0) {
         process.stderr.write(`weft daemon: --firewall-check-interval must be a number of seconds >= 0\n`);
@@ -29,6 +30,7 @@ export function registerDaemonCommand(program: Command): void {
         defaultBridge: opts.defaultBridge,
         logLevel: opts.logLevel,
         firewallCheckSeconds: checkSeconds,
+        ...(opts.dns.length ? { dnsUpstreams: opts.dns } : {}),
       });
       let closing = false;
       const shutdown = (signal: string) => {

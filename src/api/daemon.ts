@@ -17,6 +17,7 @@ import { Controller } from '../controller/controller.js';
 import { createFirewall } from '../firewall/index.js';
 import type { FirewallBackend } from '../firewall/model.js';
 import { Rtnl } from '../kernel/rtnl.js';
+import { ServiceDiscovery } from '../dns/discovery.js';
 import { PortProxy } from '../proxy/proxy.js';
 import { ProcessRuntime } from '../runtime/runtime.js';
 import { LocalStore } from '../store/local.js';
@@ -34,6 +35,8 @@ export interface DaemonOptions {
   logLevel?: string;
   /** Name of the Linux bridge of the default `bridge` network. */
   defaultBridge?: string;
+  /** Upstream resolvers for names the embedded DNS does not know (default: host's resolv.conf). */
+  dnsUpstreams?: string[];
   /** Seconds between checks that weft's firewall rules are still there; 0 disables. */
   firewallCheckSeconds?: number;
 }
@@ -67,12 +70,15 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     logger,
   });
   const runtime = new ProcessRuntime({ logger });
-  const containers = new ContainerService({ store, controller, runtime, containersDir: path.join(o.root, 'containers'), logger });
+  const upstreams = o.dnsUpstreams;
+  const dns = new ServiceDiscovery(controller, logger, upstreams ? { upstreams: () => upstreams } : {});
+  const containers = new ContainerService({ store, controller, runtime, containersDir: path.join(o.root, 'containers'), logger, dns });
 
   const alive = await containers.restore();
   await controller.reconcile((id) => alive.get(id));
   await ensurePredefined(controller, o.defaultBridge ?? 'weft0');
   await containers.sweepAutoRemove();
+  await containers.resumeDiscovery();
 
   // Re-create rules someone flushed (nft flush ruleset, iptables -F): on demand through
   // POST /weft/firewall/reload, and by a cheap periodic check.
@@ -126,6 +132,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         await Promise.all(containers.list().filter((c) => c.status === 'running').map((c) => containers.stop(c.id, 5).catch(() => undefined)));
       }
       await proxy.closeAll();
+      await dns.close();
       host.close();
       await store.close();
       fs.rmSync(socketPath, { force: true });

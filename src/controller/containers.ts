@@ -12,6 +12,7 @@ import type pino from 'pino';
 import { Conflict, InvalidArgument, NotFound } from '../errors.js';
 import type { PortBinding } from '../firewall/model.js';
 import { splitCidr } from '../kernel/addr.js';
+import { RESOLVER_IP, type ServiceDiscovery } from '../dns/discovery.js';
 import type { ProcessSpec, Runtime } from '../runtime/types.js';
 import type { Store } from '../store/store.js';
 import type { Controller } from './controller.js';
@@ -80,6 +81,8 @@ export interface ContainerServiceOptions {
   /** Per-container state directories live here. */
   containersDir: string;
   logger: pino.Logger;
+  /** Embedded DNS for containers on user-defined networks; absent: host resolvers only. */
+  dns?: ServiceDiscovery;
 }
 
 export class ContainerService extends EventEmitter {
@@ -187,7 +190,7 @@ export class ContainerService extends EventEmitter {
         await ctl.connect(sb.id, n.name, { name: c.name, ipv4: n.config.ipv4, ipv6: n.config.ipv6, aliases: n.config.aliases, portBindings: bindings });
         first = false;
       }
-      this.writeEtcFiles(c);
+      await this.writeEtcFiles(c);
       const st = await this.o.runtime.start(this.spec(c));
       c.status = 'running';
       c.pid = st.pid;
@@ -197,6 +200,7 @@ export class ContainerService extends EventEmitter {
       this.o.logger.info({ container: c.name, pid: c.pid }, 'container started');
       return c;
     } catch (err) {
+      await this.o.dns?.detach(c.id);
       await ctl.deleteSandbox(c.id).catch((e) => this.o.logger.error({ err: e }, 'sandbox cleanup failed'));
       this.ports.release(c.id);
       throw err;
@@ -301,7 +305,7 @@ export class ContainerService extends EventEmitter {
     }
     if (c.status === 'running') {
       await this.o.controller.connect(c.id, n.id, { name: c.name, ...config });
-      this.writeEtcFiles(c);
+      await this.writeEtcFiles(c);
     }
     if (!c.networks.some((x) => x.name === n.name || x.name === n.id)) c.networks.push({ name: n.name, config });
     await this.save(c);
@@ -313,7 +317,7 @@ export class ContainerService extends EventEmitter {
     const idx = c.networks.findIndex((x) => x.name === n.name || x.name === n.id);
     if (c.status === 'running') {
       await this.o.controller.disconnect(c.id, n.id, { force });
-      this.writeEtcFiles(c);
+      await this.writeEtcFiles(c);
     } else if (idx < 0) {
       throw new NotFound(`container ${c.id.slice(0, 12)} is not connected to network ${n.name}`);
     }
@@ -354,6 +358,7 @@ export class ContainerService extends EventEmitter {
     c.exitCode = code;
     c.pid = 0;
     c.finishedAt = new Date().toISOString();
+    await this.o.dns?.detach(id);
     await this.o.controller.deleteSandbox(id).catch((err) => this.o.logger.error({ err, id }, 'releasing networking failed'));
     this.ports.release(id);
     await this.save(c);
@@ -364,6 +369,7 @@ export class ContainerService extends EventEmitter {
 
   private async destroy(c: ContainerRecord): Promise<void> {
     c.status = 'removing';
+    await this.o.dns?.detach(c.id);
     await this.o.controller.deleteSandbox(c.id);
     this.ports.release(c.id);
     await this.o.runtime.remove(this.spec(c));
@@ -376,8 +382,23 @@ export class ContainerService extends EventEmitter {
     await this.o.store.put(CT + c.id, c);
   }
 
-  /** /etc/hosts, /etc/resolv.conf and /etc/hostname, bind-mounted by the runtime. */
-  private writeEtcFiles(c: ContainerRecord): void {
+  /**
+   * After a daemon restart the embedded resolver's sockets are gone with the old process:
+   * serve every running container again (its resolv.conf still points at 127.0.0.11).
+   */
+  async resumeDiscovery(): Promise<void> {
+    for (const c of this.containers.values()) {
+      if (c.status !== 'running') continue;
+      await this.writeEtcFiles(c).catch((err) => this.o.logger.error({ err, container: c.name }, 'resuming DNS failed'));
+    }
+  }
+
+  /**
+   * /etc/hosts, /etc/resolv.conf and /etc/hostname, bind-mounted by the runtime. On a
+   * user-defined network resolv.conf names the embedded resolver (Docker's 127.0.0.11);
+   * on the default bridge it is the host's.
+   */
+  private async writeEtcFiles(c: ContainerRecord): Promise<void> {
     const dir = this.dirOf(c);
     const eps = this.o.controller.sandboxEndpoints(c.id);
     const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet',
@@ -388,7 +409,14 @@ export class ContainerService extends EventEmitter {
     }
     writeInPlace(path.join(dir, 'hosts'), lines.join('\n') + '\n');
     writeInPlace(path.join(dir, 'hostname'), c.hostname + '\n');
-    writeInPlace(path.join(dir, 'resolv.conf'), hostResolvConf());
+    const dns = this.o.dns;
+    const sb = this.o.controller.getSandbox(c.id);
+    if (dns && dns.wants(c.id) && (await dns.attach(c.id, sb?.nsPath))) {
+      writeInPlace(path.join(dir, 'resolv.conf'), embeddedResolvConf());
+    } else {
+      await dns?.detach(c.id);
+      writeInPlace(path.join(dir, 'resolv.conf'), hostResolvConf());
+    }
   }
 }
 
@@ -398,6 +426,17 @@ export class ContainerService extends EventEmitter {
  */
 function writeInPlace(file: string, content: string): void {
   fs.writeFileSync(file, content);
+}
+
+/** The embedded resolver, plus the host's search domains and options, like Docker. */
+function embeddedResolvConf(): string {
+  let extra: string[] = [];
+  try {
+    extra = fs.readFileSync('/etc/resolv.conf', 'utf8').split('\n').filter((l) => /^(search|domain|options)\s/.test(l) && !/ndots/.test(l));
+  } catch {
+    // no host resolv.conf: nothing to copy
+  }
+  return ['# Generated by weft: the embedded DNS server answers container names and forwards the rest.', `nameserver ${RESOLVER_IP}`, ...extra, 'options ndots:0', ''].join('\n');
 }
 
 function hostResolvConf(): string {

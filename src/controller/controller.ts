@@ -67,6 +67,12 @@ export class Controller {
     throw new NotFound(`network ${ref} not found`);
   }
 
+  /** A ready network by exact id (no name or prefix matching), or undefined. */
+  getNetworkById(id: string): NetworkRecord | undefined {
+    const n = this.networks.get(id);
+    return n && n.state === 'ready' ? n : undefined;
+  }
+
   driverOf(n: NetworkRecord): NetworkDriver {
     const d = this.drivers.get(n.driver);
     if (!d) throw new NotFound(`plugin "${n.driver}" not found`);

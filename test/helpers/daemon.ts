@@ -26,7 +26,7 @@ export class TestDaemon {
   child?: ChildProcess;
   log = '';
 
-  constructor(readonly backend: 'iptables' | 'nftables', host?: LabNs) {
+  constructor(readonly backend: 'iptables' | 'nftables', host?: LabNs, readonly extraArgs: string[] = []) {
     this.host = host ?? makeNs('host');
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-test-'));
     this.root = path.join(base, 'root');
@@ -37,7 +37,7 @@ export class TestDaemon {
   async start(): Promise<void> {
     fs.rmSync(this.socket, { force: true });
     const child = spawn('nsenter', [`--net=${this.host.path}`, process.execPath, CLI, 'daemon',
-      '--root', this.root, '--run-dir', this.runDir, '--firewall-backend', this.backend, '--log-level', 'warn'],
+      '--root', this.root, '--run-dir', this.runDir, '--firewall-backend', this.backend, '--log-level', 'warn', ...this.extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout!.on('data', (d) => { this.log += d; });

@@ -1,0 +1,144 @@
+/**
+ * Service discovery: which names a container may resolve, and where it asks.
+ *
+ * Where (like Docker's 127.0.0.11, unlike aardvark-dns's gateway address): each container
+ * on a user-defined network gets a UDP and a TCP socket on 127.0.0.11:53 created inside
+ * its own network namespace and served by the daemon's one DnsServer. Queries never
+ * cross the host's INPUT chain (they stay on the container's loopback), so a host
+ * firewall with INPUT policy drop, of any kind, cannot break them, and no rule is needed.
+ * The socket also names the asker: the listener is per sandbox, no source-address lookup.
+ *
+ * What: containers (name, aliases, short id, "name.network") on the networks the asker
+ * shares with them, never others; the network the name is looked up on first is any of
+ * the asker's, in connection order. Forwarding is off when all the asker's networks are
+ * internal.
+ */
+import fs from 'node:fs';
+import type { Logger } from 'pino';
+import { OPT_DEFAULT_BRIDGE } from '../../drivers/bridge/options.js';
+import type { Controller } from '../controller/controller.js';
+import type { EndpointRecord, NetworkRecord } from '../controller/model.js';
+import { splitCidr } from '../kernel/addr.js';
+import { bindInNetns, closeFd } from '../kernel/sockets.js';
+import { DnsServer, type LookupRequest } from './server.js';
+
+export const RESOLVER_IP = '127.0.0.11';
+
+export class ServiceDiscovery {
+  readonly server: DnsServer;
+  private readonly served = new Set<string>();
+
+  constructor(private readonly ctl: Controller, private readonly logger: Logger, o: { resolvConf?: string; upstreams?: () => string[] } = {}) {
+    const resolvConf = o.resolvConf ?? '/etc/resolv.conf';
+    this.server = new DnsServer({
+      logger,
+      lookup: (q) => this.lookup(q),
+      // The daemon forwards from the host's namespace, so every resolver of the host,
+      // loopback ones (systemd-resolved) included, is usable.
+      upstreams: o.upstreams ?? cachedUpstreams(resolvConf),
+    });
+  }
+
+  /** Whether a network gives its containers embedded DNS (user-defined networks do). */
+  static provides(n: NetworkRecord): boolean {
+    return (n.driver === 'bridge' || n.driver === 'overlay') && n.options[OPT_DEFAULT_BRIDGE] !== 'true';
+  }
+
+  /** Whether this sandbox should use the embedded resolver. */
+  wants(sandboxId: string): boolean {
+    return this.networksOf(sandboxId).some((n) => ServiceDiscovery.provides(n));
+  }
+
+  /**
+   * Serve the sandbox (idempotent; updates the internal flag on connect/disconnect).
+   * Returns false when it cannot (no namespace).
+   */
+  async attach(sandboxId: string, nsPath: string | undefined): Promise<boolean> {
+    if (!nsPath) return false;
+    const internal = this.networksOf(sandboxId).filter((n) => ServiceDiscovery.provides(n)).every((n) => n.internal);
+    if (this.served.has(sandboxId)) {
+      await this.server.listen(sandboxId, RESOLVER_IP, { internal });
+      return true;
+    }
+    const fds = bindInNetns(nsPath, RESOLVER_IP, 53);
+    try {
+      await this.server.listen(sandboxId, RESOLVER_IP, { internal, fds });
+    } catch (err) {
+      closeFd(fds.udp);
+      closeFd(fds.tcp);
+      throw err;
+    }
+    this.served.add(sandboxId);
+    return true;
+  }
+
+  async detach(sandboxId: string): Promise<void> {
+    if (!this.served.delete(sandboxId)) return;
+    await this.server.unlisten(sandboxId);
+  }
+
+  close(): Promise<void> {
+    this.served.clear();
+    return this.server.close();
+  }
+
+  lookup(q: LookupRequest): string[] | undefined {
+    const eps = this.ctl.sandboxEndpoints(q.networkId);
+    const nets = eps.map((ep) => this.ctl.getNetworkById(ep.networkId)).filter((n): n is NetworkRecord => !!n && ServiceDiscovery.provides(n));
+    if (q.type === 'PTR') {
+      for (const n of nets) {
+        const ep = this.ctl.endpointsOf(n.id).find((e) => addr(e.ipv4) === q.name || addr(e.ipv6) === q.name);
+        if (ep) return [`${ep.name}.${n.name}`];
+      }
+      return undefined;
+    }
+    const name = q.name.toLowerCase();
+    let known = false;
+    for (const n of nets) {
+      const suffix = `.${n.name.toLowerCase()}`;
+      const bare = name.endsWith(suffix) ? name.slice(0, -suffix.length) : undefined;
+      const hits = this.ctl.endpointsOf(n.id).filter((e) => e.state === 'ready' && (matches(e, name, this.ctl) || (bare !== undefined && matches(e, bare, this.ctl))));
+      if (!hits.length) continue;
+      known = true;
+      const ips = hits.map((e) => addr(q.type === 'A' ? e.ipv4 : e.ipv6)).filter((ip): ip is string => !!ip);
+      if (ips.length) return ips;
+    }
+    return known ? [] : undefined;
+  }
+
+  private networksOf(sandboxId: string): NetworkRecord[] {
+    return this.ctl.sandboxEndpoints(sandboxId).map((ep) => this.ctl.getNetworkById(ep.networkId)).filter((n): n is NetworkRecord => !!n);
+  }
+}
+
+function matches(ep: EndpointRecord, name: string, ctl: Controller): boolean {
+  if (ep.name.toLowerCase() === name) return true;
+  if (ep.aliases.some((a) => a.toLowerCase() === name)) return true;
+  const containerId = ctl.getSandbox(ep.sandboxId)?.containerId;
+  return !!containerId && name.length === 12 && containerId.startsWith(name);
+}
+
+function addr(cidr: string | undefined): string | undefined {
+  return cidr ? splitCidr(cidr).ip : undefined;
+}
+
+/** Nameservers of the host's resolv.conf, re-read when the file changes. */
+function cachedUpstreams(file: string): () => string[] {
+  let mtime = -1;
+  let list: string[] = [];
+  return () => {
+    try {
+      const st = fs.statSync(file);
+      if (st.mtimeMs !== mtime) {
+        mtime = st.mtimeMs;
+        list = fs.readFileSync(file, 'utf8').split('\n')
+          .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+          .filter((s): s is string => !!s)
+          .map((s) => s.replace(/%.*$/, ''));
+      }
+    } catch {
+      list = [];
+    }
+    return list;
+  };
+}
