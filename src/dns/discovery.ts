@@ -2,11 +2,13 @@
  * Service discovery: which names a container may resolve, and where it asks.
  *
  * Where (like Docker's 127.0.0.11, unlike aardvark-dns's gateway address): each container
- * on a user-defined network gets a UDP and a TCP socket on 127.0.0.11:53 created inside
- * its own network namespace and served by the daemon's one DnsServer. Queries never
- * cross the host's INPUT chain (they stay on the container's loopback), so a host
- * firewall with INPUT policy drop, of any kind, cannot break them, and no rule is needed.
- * The socket also names the asker: the listener is per sandbox, no source-address lookup.
+ * on a user-defined network gets a UDP and a TCP socket on 127.0.0.11 (random ports)
+ * created inside its own network namespace and served by the daemon's one DnsServer; a
+ * DNAT rule in the container's namespace sends 127.0.0.11:53 there, so port 53 stays
+ * free for a DNS server of the container's own. Queries never cross the host's INPUT
+ * chain (they stay on the container's loopback), so a host firewall with INPUT policy
+ * drop, of any kind, cannot break them. The socket also names the asker: the listener is
+ * per sandbox, no source-address lookup.
  *
  * What: containers (name, aliases, short id, "name.network") on the networks the asker
  * shares with them, never others; the network the name is looked up on first is any of
@@ -19,6 +21,7 @@ import { OPT_DEFAULT_BRIDGE } from '../../drivers/bridge/options.js';
 import type { Controller } from '../controller/controller.js';
 import type { EndpointRecord, NetworkRecord } from '../controller/model.js';
 import { splitCidr } from '../kernel/addr.js';
+import { runCommand } from '../firewall/exec.js';
 import { bindInNetns, closeFd } from '../kernel/sockets.js';
 import { DnsServer, type LookupRequest } from './server.js';
 
@@ -60,9 +63,10 @@ export class ServiceDiscovery {
       await this.server.listen(sandboxId, RESOLVER_IP, { internal });
       return true;
     }
-    const fds = bindInNetns(nsPath, RESOLVER_IP, 53);
+    const fds = bindInNetns(nsPath, RESOLVER_IP, 0);
     try {
-      await this.server.listen(sandboxId, RESOLVER_IP, { internal, fds });
+      await redirectPort53(nsPath, fds.udpPort, fds.tcpPort);
+      await this.server.listen(sandboxId, RESOLVER_IP, { internal, fds, port: fds.udpPort });
     } catch (err) {
       closeFd(fds.udp);
       closeFd(fds.tcp);
@@ -109,6 +113,27 @@ export class ServiceDiscovery {
   private networksOf(sandboxId: string): NetworkRecord[] {
     return this.ctl.sandboxEndpoints(sandboxId).map((ep) => this.ctl.getNetworkById(ep.networkId)).filter((n): n is NetworkRecord => !!n);
   }
+}
+
+/**
+ * nftables in the sandbox's own namespace: 127.0.0.11:53 -> the resolver's ports. Run as
+ * `nft -f` in a child, not through libnftables in-process: libnftables waits on its
+ * netlink socket with select(), which aborts the process once that socket's fd is above
+ * 1023, and a fresh context per sandbox gets a fresh (high, on a busy host) fd. The host
+ * firewall's one context is opened at start, while fds are still low.
+ */
+async function redirectPort53(nsPath: string, udpPort: number, tcpPort: number): Promise<void> {
+  await runCommand(['nft', '-f', '-'], {
+    netnsPath: nsPath,
+    input: [
+      'add table ip weft-dns',
+      'add chain ip weft-dns output { type nat hook output priority -100; policy accept; }',
+      'flush chain ip weft-dns output',
+      `add rule ip weft-dns output ip daddr ${RESOLVER_IP} udp dport 53 dnat to ${RESOLVER_IP}:${udpPort}`,
+      `add rule ip weft-dns output ip daddr ${RESOLVER_IP} tcp dport 53 dnat to ${RESOLVER_IP}:${tcpPort}`,
+      '',
+    ].join('\n'),
+  });
 }
 
 function matches(ep: EndpointRecord, name: string, ctl: Controller): boolean {

@@ -10,8 +10,14 @@
  *                       ports), then WEFT-ISOLATION, then accept (drop when internal)
  *   WEFT-ISOLATION      -o <br> -j DROP  (one per network: bridge-to-other-bridge)
  *   WEFT-TO-<id>        established accept, WEFT-PORTS, drop (just drop when internal)
- *   WEFT-PORTS          -d <ctr> -o <br> -p P --dport N -j ACCEPT  (published ports)
- *   nat PREROUTING/OUTPUT (dst-type LOCAL) -j WEFT-DNAT     (one DNAT per host port)
+ *   WEFT-PORTS          --ctstate DNAT -j ACCEPT  (one fixed rule: whatever weft's DNAT
+ *                       let in is a published port; no per-port filter rule to delete)
+ *   nat PREROUTING/OUTPUT (dst-type LOCAL) -j WEFT-DNAT
+ *   WEFT-DNAT           -p P --dport <64-port block> -j WEFT-DNAT-<P><block>
+ *   WEFT-DNAT-<P><block> one DNAT per host port of that block
+ *     Deleting a rule by its text makes iptables walk the chain, so a flat WEFT-DNAT
+ *     costs O(published ports) per removal; blocks of 64 ports bound that walk, and a
+ *     block chain exists only while it holds a port.
  *   nat POSTROUTING     -j WEFT-POSTROUTING
  *   WEFT-POSTROUTING    -s <subnet> -j WEFT-NAT-<id>
  *   WEFT-NAT-<id>       ! -o <br> MASQUERADE; -o <br> --ctstate DNAT MASQUERADE (hairpin)
@@ -86,15 +92,25 @@ export function networkRules(net: FirewallNetwork, family: Family): NetworkRules
   };
 }
 
-/** The two rules of one published host port: DNAT in nat, ACCEPT in filter. */
-export function portRules(r: PortRule): { dnat: string; accept: string } {
+/** The one filter rule of published ports: admit what weft's DNAT let in. */
+export const PORTS_ACCEPT = '-m conntrack --ctstate DNAT -j ACCEPT';
+
+const BLOCK_BITS = 6;
+
+/** The nat rules of one published host port: its DNAT, in the chain of its port block. */
+export function portRules(r: PortRule): { chain: string; jump: string; dnat: string } {
   const bits = r.family === 4 ? 32 : 128;
   const to = r.family === 4 ? r.containerIp : `[${r.containerIp}]`;
   const match = `-p ${r.proto} -m ${r.proto}`;
   const dst = r.hostIp ? `-d ${r.hostIp}/${bits} ` : '';
+  checkIfName(r.bridge);
+  const block = r.hostPort >> BLOCK_BITS;
+  const lo = block << BLOCK_BITS;
+  const chain = `${WEFT_DNAT}-${r.proto.toUpperCase()}${block}`;
   return {
+    chain,
+    jump: `${match} --dport ${lo}:${lo + (1 << BLOCK_BITS) - 1} -j ${chain}`,
     dnat: `${dst}${match} --dport ${r.hostPort} -j DNAT --to-destination ${to}:${r.containerPort}`,
-    accept: `-d ${r.containerIp}/${bits} -o ${checkIfName(r.bridge)} ${match} --dport ${r.containerPort} -j ACCEPT`,
   };
 }
 
@@ -257,6 +273,7 @@ export function planInit(b: RestoreBatch, family: Family): void {
     for (const c of chains) b.ensureChain(table, c);
     for (const [chain, spec] of jumps) b.ensure(table, chain, spec, true);
   }
+  b.ensure('filter', WEFT_PORTS, PORTS_ACCEPT);
 }
 
 /** Replace one network's rules: its own chains are rewritten, shared lines fixed up. */
@@ -307,17 +324,26 @@ function replaceLines(b: RestoreBatch, table: string, chain: string, targets: st
 export function planAddPorts(b: RestoreBatch, rules: PortRule[], family: Family): void {
   planInit(b, family);
   for (const r of rules) {
-    const { dnat, accept } = portRules(r);
-    b.ensure('nat', WEFT_DNAT, dnat);
-    b.ensure('filter', WEFT_PORTS, accept);
+    const { chain, jump, dnat } = portRules(r);
+    b.ensureChain('nat', chain);
+    b.ensure('nat', WEFT_DNAT, jump);
+    b.ensure('nat', chain, dnat);
   }
 }
 
+/** Remove the ports' DNAT rules, and a block chain (with its jump) once it is empty. */
 export function planRemovePorts(b: RestoreBatch, rules: PortRule[]): void {
+  const touched = new Map<string, string>();
   for (const r of rules) {
-    const { dnat, accept } = portRules(r);
-    b.remove('nat', WEFT_DNAT, dnat);
-    b.remove('filter', WEFT_PORTS, accept);
+    const { chain, jump, dnat } = portRules(r);
+    b.remove('nat', chain, dnat);
+    touched.set(chain, jump);
+  }
+  for (const [chain, jump] of touched) {
+    if (!b.hasChain('nat', chain)) continue;
+    if ([...new Set(b.rulesOf('nat', chain))].some((spec) => b.count('nat', chain, spec) > 0)) continue;
+    b.remove('nat', WEFT_DNAT, jump);
+    b.dropChain('nat', chain);
   }
 }
 

@@ -1,13 +1,18 @@
 /**
- * The iptables backend: every operation reads the family's ruleset once
- * (`iptables-save`), plans the difference (iptables-rules.ts) and applies it as one
- * atomic `iptables-restore --noflush` batch. Reading first is what makes every call
- * idempotent and lets init() repair a flushed ruleset without duplicating rules.
+ * The iptables backend: network operations read the family's ruleset once
+ * (`iptables-save`), plan the difference (iptables-rules.ts) and apply it as one atomic
+ * `iptables-restore --noflush` batch. Reading first is what makes every call idempotent
+ * and lets init() repair a flushed ruleset without duplicating rules.
+ *
+ * Published ports, the frequent operation, skip the read: the backend remembers which
+ * DNAT rules its port-block chains hold (learned from one `iptables-save -t nat` after
+ * init) and writes only the change. If that batch fails (the ruleset changed under us),
+ * it falls back to the read-plan-write path and learns the rules again.
  */
 import { expandMappings, type Family, type FirewallOptions, type PortRule } from './common.js';
 import { runCommand, Serial } from './exec.js';
 import {
-  parseSave, planAddNetwork, planAddPorts, planInit, planRemoveNetwork, planRemovePorts, planTeardown,
+  parseSave, planAddNetwork, portRules, WEFT_DNAT, planAddPorts, planInit, planRemoveNetwork, planRemovePorts, planTeardown,
   RestoreBatch, type SaveDump,
 } from './iptables-rules.js';
 import type { FirewallBackend, FirewallNetwork, PortMapping } from './model.js';
@@ -17,14 +22,19 @@ const TOOLS: Record<Family, { save: string; restore: string }> = {
   6: { save: 'ip6tables-save', restore: 'ip6tables-restore' },
 };
 
+/** Per family: port-block chain -> the DNAT rules it holds. */
+type PortModel = Map<string, Set<string>>;
+
 export class IptablesBackend implements FirewallBackend {
   readonly name = 'iptables' as const;
   private readonly serial = new Serial();
+  private readonly model = new Map<Family, PortModel>();
 
   constructor(private readonly opts: FirewallOptions = {}) {}
 
   init(): Promise<void> {
     return this.serial.run(async () => {
+      this.model.clear();
       for (const f of [4, 6] as const) await this.apply(f, (b) => planInit(b, f));
     });
   }
@@ -48,19 +58,91 @@ export class IptablesBackend implements FirewallBackend {
   addPortMappings(_endpointId: string, mappings: PortMapping[]): Promise<void> {
     const rules = expandMappings(mappings);
     return this.serial.run(async () => {
-      for (const [f, rs] of byFamily(rules)) await this.apply(f, (b) => planAddPorts(b, rs, f));
+      for (const [f, rs] of byFamily(rules)) {
+        if (await this.fastPorts(f, rs, 'add')) continue;
+        await this.apply(f, (b) => planAddPorts(b, rs, f));
+      }
     });
   }
 
   removePortMappings(_endpointId: string, mappings: PortMapping[]): Promise<void> {
     const rules = expandMappings(mappings);
     return this.serial.run(async () => {
-      for (const [f, rs] of byFamily(rules)) await this.apply(f, (b) => planRemovePorts(b, rs));
+      for (const [f, rs] of byFamily(rules)) {
+        if (await this.fastPorts(f, rs, 'remove')) continue;
+        await this.apply(f, (b) => planRemovePorts(b, rs));
+      }
     });
+  }
+
+  /**
+   * Write only the change to the port-block chains, from the remembered model. Returns
+   * false (model dropped) when the batch failed, so the caller takes the planned path.
+   */
+  private async fastPorts(family: Family, rules: PortRule[], op: 'add' | 'remove'): Promise<boolean> {
+    const model = await this.portModel(family);
+    const next = new Map([...model].map(([c, set]) => [c, new Set(set)]));
+    const decl: string[] = [];
+    const del: string[] = [];
+    const add: string[] = [];
+    const drop: string[] = [];
+    for (const r of rules) {
+      const { chain, jump, dnat } = portRules(r);
+      let set = next.get(chain);
+      if (op === 'add') {
+        if (set?.has(dnat)) continue;
+        if (!set) {
+          set = new Set();
+          next.set(chain, set);
+          decl.push(`:${chain} - [0:0]`);
+          add.push(`-A ${WEFT_DNAT} ${jump}`);
+        }
+        set.add(dnat);
+        add.push(`-A ${chain} ${dnat}`);
+      } else {
+        if (!set?.has(dnat)) continue;
+        set.delete(dnat);
+        del.push(`-D ${chain} ${dnat}`);
+        if (!set.size) {
+          next.delete(chain);
+          del.push(`-D ${WEFT_DNAT} ${jump}`);
+          drop.push(`-X ${chain}`);
+        }
+      }
+    }
+    if (!decl.length && !del.length && !add.length) return true;
+    const input = ['*nat', ...decl, ...del, ...add, ...drop, 'COMMIT', ''].join('\n');
+    try {
+      await this.exec([TOOLS[family].restore, '--noflush'], input);
+    } catch (err) {
+      this.opts.logger?.warn({ err, family }, 'port batch failed; re-reading the ruleset');
+      this.model.delete(family);
+      return false;
+    }
+    this.model.set(family, next);
+    return true;
+  }
+
+  /** The port-block chains and their rules, read once (after init or a failure). */
+  private async portModel(family: Family): Promise<PortModel> {
+    let m = this.model.get(family);
+    if (m) return m;
+    const dump = parseSave(await this.exec([TOOLS[family].save, '-t', 'nat']));
+    m = new Map();
+    const nat = dump.get('nat');
+    const jumps = nat?.rules.get(WEFT_DNAT) ?? [];
+    for (const chain of nat?.chains ?? []) {
+      // A block chain nothing jumps to (its jump was flushed) is re-declared on next use.
+      if (!chain.startsWith(`${WEFT_DNAT}-`) || !jumps.some((j) => j.endsWith(` -j ${chain}`))) continue;
+      m.set(chain, new Set(nat!.rules.get(chain) ?? []));
+    }
+    this.model.set(family, m);
+    return m;
   }
 
   teardown(): Promise<void> {
     return this.serial.run(async () => {
+      this.model.clear();
       for (const f of [4, 6] as const) await this.apply(f, (b, dump) => planTeardown(b, dump));
     });
   }

@@ -88,6 +88,11 @@ export class NftRunner {
     const l = this.lib;
     const ns = this.nsIdentity();
     if (this.held.ctx && this.held.ns !== ns) this.close();
+    if (!this.held.ctx && lowestFreeFd() > 900) {
+      // libnftables select()s on its socket and aborts the process for an fd above 1023;
+      // a context opened now (many fds in use) could get one. The tool is safe.
+      return runCommand(['nft', '-f', '-'], { input: script, netnsPath: this.opts.netnsPath });
+    }
     return inNetns(this.opts.netnsPath, () => {
       if (!this.held.ctx) {
         const ctx = l.ctxNew(0);
@@ -118,4 +123,11 @@ export class NftRunner {
     const st = fs.statSync(this.opts.netnsPath);
     return `${st.dev}:${st.ino}`;
   }
+}
+
+/** The fd number the next socket() would get (the lowest free one). */
+function lowestFreeFd(): number {
+  const fd = fs.openSync('/dev/null', 'r');
+  fs.closeSync(fd);
+  return fd;
 }

@@ -16,6 +16,7 @@ const bindFn = libc.func('int bind(int fd, const void *addr, uint32_t len)');
 const listenFn = libc.func('int listen(int fd, int backlog)');
 const setsockoptFn = libc.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)');
 const closeFn = libc.func('int close(int fd)');
+const getsocknameFn = libc.func('int getsockname(int fd, void *addr, uint32_t *len)');
 
 const AF_INET = 2;
 const SOCK_STREAM = 1;
@@ -49,13 +50,24 @@ function open(type: number, ip: string, port: number): number {
   }
 }
 
-/** A bound UDP socket and a listening TCP socket on ip:port inside nsPath (IPv4). */
-export function bindInNetns(nsPath: string, ip: string, port: number): { udp: number; tcp: number } {
+function boundPort(fd: number): number {
+  const addr = Buffer.alloc(16);
+  const len = new Uint32Array([16]);
+  if ((getsocknameFn(fd, addr, len) as number) !== 0) throw new SyscallError('getsockname', koffi.errno(), String(fd));
+  return addr.readUInt16BE(2);
+}
+
+/**
+ * A bound UDP socket and a listening TCP socket on ip:port inside nsPath (IPv4). With
+ * port 0 each gets its own free port; the ports actually bound are returned.
+ */
+export function bindInNetns(nsPath: string, ip: string, port: number): { udp: number; tcp: number; udpPort: number; tcpPort: number } {
   if (!net.isIPv4(ip)) throw new Error(`bindInNetns: IPv4 address expected, got ${ip}`);
   return inNetns(nsPath, () => {
     const udp = open(SOCK_DGRAM, ip, port);
     try {
-      return { udp, tcp: open(SOCK_STREAM, ip, port) };
+      const tcp = open(SOCK_STREAM, ip, port);
+      return { udp, tcp, udpPort: boundPort(udp), tcpPort: boundPort(tcp) };
     } catch (err) {
       closeFn(udp);
       throw err;

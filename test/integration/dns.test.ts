@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerIp, createNet, execIn, runContainer } from '../helpers/containers.js';
 import { REPO, TestDaemon } from '../helpers/daemon.js';
 import { makeNs, type LabNs } from '../helpers/lab.js';
-import { kill } from '../helpers/probe.js';
+import { kill, probe, startServer } from '../helpers/probe.js';
 
 const UPSTREAM = '10.254.0.2';
 
@@ -31,6 +31,7 @@ describe('embedded DNS', () => {
   let outside: LabNs;
   let resolver: ChildProcess;
   let flooder: ChildProcess | undefined;
+  let own: ChildProcess | undefined;
 
   beforeAll(async () => {
     const host = makeNs('dnshost');
@@ -51,6 +52,7 @@ describe('embedded DNS', () => {
   afterAll(async () => {
     kill(resolver);
     kill(flooder);
+    kill(own);
     await d?.destroy();
     outside?.destroy();
   });
@@ -122,6 +124,14 @@ const next = () => {
 next();`;
     flooder = spawn('nsenter', [`--net=${key}`, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((r) => flooder!.on('exit', () => r()));
+    expect(await resolve('beta', 'alpha')).toEqual([await containerIp(d, 'alpha', 'n1')]);
+  });
+
+  it('leaves port 53 free for a DNS server of the container itself', async () => {
+    const key = (await d.api('GET', '/v1.50/containers/alpha/json')).body.NetworkSettings.SandboxKey;
+    own = await startServer(key, 'alpha', ['udp:53', 'tcp:53']);
+    const betaKey = (await d.api('GET', '/v1.50/containers/beta/json')).body.NetworkSettings.SandboxKey;
+    expect(probe(betaKey, 'udp', await containerIp(d, 'alpha', 'n1'), 53)).toBe('udp:53:alpha');
     expect(await resolve('beta', 'alpha')).toEqual([await containerIp(d, 'alpha', 'n1')]);
   });
 

@@ -196,12 +196,12 @@ describe.each(backends)('firewall backend: %s', (_label, kind, make) => {
     const published = rules();
     if (kind === 'iptables') {
       const [v4, v6] = published.split('--- ip6tables ---');
-      expect(v4).toContain('-A WEFT-DNAT -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.91.1.2:80\n');
-      expect(v4).toContain('-A WEFT-DNAT -d 192.0.2.10/32 -p udp -m udp --dport 5000 -j DNAT --to-destination 10.91.1.2:6000\n');
-      expect(v4).toContain('-A WEFT-DNAT -d 192.0.2.10/32 -p udp -m udp --dport 5001 -j DNAT --to-destination 10.91.1.2:6001\n');
-      expect(v4).toContain('-A WEFT-PORTS -d 10.91.1.2/32 -o br-a -p tcp -m tcp --dport 80 -j ACCEPT\n');
-      expect(v6).toContain('-A WEFT-DNAT -p tcp -m tcp --dport 8080 -j DNAT --to-destination [fd00:91:1::2]:80\n');
-      expect(v6).toContain('-A WEFT-PORTS -d fd00:91:1::2/128 -o br-a -p tcp -m tcp --dport 80 -j ACCEPT\n');
+      expect(v4).toContain('-A WEFT-DNAT -p tcp -m tcp --dport 8064:8127 -j WEFT-DNAT-TCP126\n');
+      expect(v4).toContain('-A WEFT-DNAT-TCP126 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.91.1.2:80\n');
+      expect(v4).toContain('-A WEFT-DNAT-UDP78 -d 192.0.2.10/32 -p udp -m udp --dport 5000 -j DNAT --to-destination 10.91.1.2:6000\n');
+      expect(v4).toContain('-A WEFT-DNAT-UDP78 -d 192.0.2.10/32 -p udp -m udp --dport 5001 -j DNAT --to-destination 10.91.1.2:6001\n');
+      expect(v4).toContain('-A WEFT-PORTS -m conntrack --ctstate DNAT -j ACCEPT\n');
+      expect(v6).toContain('-A WEFT-DNAT-TCP126 -p tcp -m tcp --dport 8080 -j DNAT --to-destination [fd00:91:1::2]:80\n');
     } else {
       expect(published).toContain('tcp . 8080 : 10.91.1.2 . 80');
       expect(published).toMatch(/192\.0\.2\.10 \. udp \. 5000 : 10\.91\.1\.2 \. 6000/);
@@ -305,8 +305,11 @@ describe.each(backends)('firewall backend: %s', (_label, kind, make) => {
       expect(tcpProbe(a2, '10.254.9.1', 8080)).toBe('10.91.1.1');
       // From the host itself (nat OUTPUT): the container sees the host address it was reached on.
       expect(tcpProbe(host, '10.254.9.1', 8080)).toBe('10.254.9.1');
-      // Another network cannot use the published port through the host address either (isolation).
-      expect(tcpProbe(b1, '10.254.9.1', 8080)).toBeUndefined();
+      // Another network reaches the published port through the host address (as through
+      // docker-proxy), masqueraded to the gateway of the published container's bridge...
+      expect(tcpProbe(b1, '10.254.9.1', 8080)).toBe('10.91.1.1');
+      // ...but still not the container directly (isolation).
+      expect(tcpProbe(b1, '10.91.1.2', 80)).toBeUndefined();
       await fw.removePortMappings('ep-a1', [{ proto: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80, containerIp: '10.91.1.2', bridge: 'br-a' }]);
       expect(tcpProbe(out, '10.254.9.1', 8080)).toBeUndefined();
     } finally {

@@ -36,6 +36,7 @@ describe.each(['nftables', 'iptables'] as const)('published ports (%s backend)',
   });
 
   afterAll(async () => {
+    if (process.env.WEFT_TEST_LOG) console.log(d?.log.slice(-5000));
     for (const s of servers) kill(s);
     await d?.destroy();
     outside?.destroy();
