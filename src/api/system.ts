@@ -24,16 +24,25 @@ export function registerSystemRoutes(r: Router, ctl: Controller, svc: ContainerS
     }
   });
 
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
   const version = () => ({
     Platform: { Name: 'weft' },
-    Components: [{ Name: 'Engine', Version: SERVER_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION } }],
+    // The docker CLI prints the Engine component's Details (OS/Arch, Go version, ...).
+    Components: [{
+      Name: 'Engine',
+      Version: SERVER_VERSION,
+      Details: {
+        ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: arch, KernelVersion: os.release(),
+        GoVersion: `node ${process.version}`, GitCommit: '', BuildTime: '', Experimental: 'false',
+      },
+    }],
     Version: SERVER_VERSION,
     ApiVersion: API_VERSION,
     MinAPIVersion: MIN_API_VERSION,
     GitCommit: '',
     GoVersion: process.version,
     Os: 'linux',
-    Arch: process.arch === 'x64' ? 'amd64' : process.arch,
+    Arch: arch,
     KernelVersion: os.release(),
     BuildTime: '',
   });

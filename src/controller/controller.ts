@@ -160,7 +160,11 @@ export class Controller {
     if (n.predefined) throw new Forbidden(`${n.name} is a pre-defined network and cannot be removed`);
     await this.locked(NET + n.name, async () => {
       const eps = [...this.endpoints.values()].filter((e) => e.networkId === n.id);
-      if (eps.length) throw new Forbidden(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+      if (eps.length) {
+        // dockerd 28's wording, naming the endpoints (by container name and short id).
+        const list = eps.map((e) => `name:${JSON.stringify(e.name)} id:${JSON.stringify(e.id.slice(0, 12))}`).join(', ');
+        throw new Forbidden(`error while removing network: network ${n.name} has active endpoints (${list})`);
+      }
       n.state = 'deleting';
       await this.o.store.put(NET + n.id, n);
       await this.destroyNetwork(n);
