@@ -48,6 +48,13 @@ export interface SandboxInfo {
   id: string;
   /** Path of the bind-mounted network namespace, or undefined for the host namespace. */
   nsPath?: string;
+  /**
+   * The namespace is being deleted with everything in it. A driver may then leave its
+   * interfaces to the kernel's namespace cleanup, which destroys them in the background
+   * and in batches, instead of deleting each one synchronously (a veth deletion waits for
+   * an RCU grace period: ~20 ms here, with the daemon's thread blocked).
+   */
+  closing?: boolean;
 }
 
 export interface EndpointInfo {
@@ -98,4 +105,12 @@ export interface NetworkDriver {
    * endpoints again (re-create missing bridge/rules/veths), without touching what is right.
    */
   restoreNetwork(net: NetworkInfo, endpoints: { ep: EndpointInfo; sb: SandboxInfo }[]): Promise<void>;
+  /**
+   * Global-scope drivers (libnetwork's NetworkAllocate/NetworkFree): reserve cluster-wide
+   * resources for a new network once, on the host that creates it (e.g. the overlay's
+   * VNI), writing them into net.options so every host reads them from the record; and
+   * release them when the network is deleted.
+   */
+  allocateNetwork?(net: NetworkInfo): Promise<void>;
+  freeNetwork?(net: NetworkInfo): Promise<void>;
 }

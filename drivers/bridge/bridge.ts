@@ -76,12 +76,11 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async createEndpoint(_net: NetworkInfo, ep: EndpointInfo): Promise<void> {
-    // Deterministic host-side name so reconciliation finds it again after a crash.
-    ep.driverState.hostIf = `veth${ep.id.slice(0, 7)}`;
+    ep.driverState.hostIf = hostIfName(ep.id);
   }
 
   async deleteEndpoint(_net: NetworkInfo, ep: EndpointInfo): Promise<void> {
-    if (ep.driverState.hostIf) await this.deps.host.deleteLink(ep.driverState.hostIf);
+    if (ep.driverState.leftWithNamespace !== 'true') await this.deps.host.deleteLink(ep.driverState.hostIf ?? hostIfName(ep.id));
   }
 
   async join(net: NetworkInfo, ep: EndpointInfo, sb: SandboxInfo): Promise<JoinResult> {
@@ -116,7 +115,12 @@ export class BridgeDriver implements NetworkDriver {
     };
   }
 
-  async leave(_net: NetworkInfo, ep: EndpointInfo): Promise<void> {
+  async leave(_net: NetworkInfo, ep: EndpointInfo, sb: SandboxInfo): Promise<void> {
+    if (sb.closing) {
+      // The pair dies with the sandbox's namespace; the kernel's cleanup does it.
+      ep.driverState.leftWithNamespace = 'true';
+      return;
+    }
     // Deleting the host side removes the pair, wherever the peer lives.
     await this.deps.host.deleteLink(ep.driverState.hostIf);
   }
@@ -211,6 +215,11 @@ function proxyTargets(ep: EndpointInfo, mappings: PortMapping[]): ProxyTarget[] 
     }
   }
   return out;
+}
+
+/** Deterministic host-side name, so reconciliation finds it from the endpoint id alone. */
+function hostIfName(endpointId: string): string {
+  return `veth${endpointId.slice(0, 7)}`;
 }
 
 function range(first: number, last = first): number[] {

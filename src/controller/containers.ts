@@ -190,8 +190,9 @@ export class ContainerService extends EventEmitter {
         await ctl.connect(sb.id, n.name, { name: c.name, ipv4: n.config.ipv4, ipv6: n.config.ipv6, aliases: n.config.aliases, portBindings: bindings });
         first = false;
       }
-      await this.writeEtcFiles(c);
-      const st = await this.o.runtime.start(this.spec(c));
+      let netSetup: string | undefined;
+      await this.writeEtcFiles(c, (script) => (netSetup = script));
+      const st = await this.o.runtime.start({ ...this.spec(c), ...(netSetup ? { netSetup } : {}) });
       c.status = 'running';
       c.pid = st.pid;
       c.startedAt = st.startedAt;
@@ -398,7 +399,7 @@ export class ContainerService extends EventEmitter {
    * user-defined network resolv.conf names the embedded resolver (Docker's 127.0.0.11);
    * on the default bridge it is the host's.
    */
-  private async writeEtcFiles(c: ContainerRecord): Promise<void> {
+  private async writeEtcFiles(c: ContainerRecord, deferNetSetup?: (script: string) => void): Promise<void> {
     const dir = this.dirOf(c);
     const eps = this.o.controller.sandboxEndpoints(c.id);
     const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet',
@@ -411,7 +412,7 @@ export class ContainerService extends EventEmitter {
     writeInPlace(path.join(dir, 'hostname'), c.hostname + '\n');
     const dns = this.o.dns;
     const sb = this.o.controller.getSandbox(c.id);
-    if (dns && dns.wants(c.id) && (await dns.attach(c.id, sb?.nsPath))) {
+    if (dns && dns.wants(c.id) && (await dns.attach(c.id, sb?.nsPath, deferNetSetup ? { defer: deferNetSetup } : {}))) {
       writeInPlace(path.join(dir, 'resolv.conf'), embeddedResolvConf());
     } else {
       await dns?.detach(c.id);

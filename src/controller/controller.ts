@@ -14,7 +14,8 @@ import { Conflict, Forbidden, InvalidArgument, NotFound } from '../errors.js';
 import { cidrContains, splitCidr } from '../kernel/addr.js';
 import { createNetns, deleteNetns, isNetnsMount, pinNetns } from '../kernel/netns.js';
 import { Rtnl } from '../kernel/rtnl.js';
-import type { Store } from '../store/store.js';
+import type { Store, WatchEvent } from '../store/store.js';
+import { CLUSTER_EP, type ClusterEndpoint, type ClusterNode } from './cluster.js';
 import { isValidName, macFor, newId } from './ids.js';
 import type { ConnectRequest, EndpointRecord, IpamConfigRequest, NetworkCreateRequest, NetworkRecord, SandboxRecord } from './model.js';
 import { Undo } from './undo.js';
@@ -22,6 +23,10 @@ import { Undo } from './undo.js';
 const NET = 'network/';
 const EP = 'endpoint/';
 const SB = 'sandbox/';
+/** Global-scope name claims (cluster store): network names are unique across hosts. */
+const NETNAME = 'netname/';
+/** Like docker_gwbridge: the local bridge network giving overlay containers a way out. */
+export const GW_BRIDGE_NET = 'weft_gwbridge';
 
 export interface ControllerOptions {
   store: Store;
@@ -32,6 +37,8 @@ export interface ControllerOptions {
   /** rtnetlink handle of the host namespace (host routes for pool picking, sandbox lo). */
   host: Rtnl;
   logger: pino.Logger;
+  /** Cluster membership (etcd): global-scope networks, their IPAM, published endpoints. */
+  cluster?: ClusterNode;
 }
 
 export class Controller {
@@ -42,10 +49,16 @@ export class Controller {
   private readonly sandboxes = new Map<string, SandboxRecord>();
   /** One operation at a time per network/sandbox key keeps read-modify-write safe. */
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** IPAM drivers of the global address space (on the cluster store). */
+  private readonly globalIpams = new Map<string, IpamDriver>();
+  private gwNetPending?: Promise<NetworkRecord>;
+  private clusterQueue: Promise<unknown> = Promise.resolve();
+  private stopClusterWatch?: () => Promise<void>;
 
   constructor(private readonly o: ControllerOptions) {
     for (const d of o.drivers) this.drivers.set(d.name, d);
     for (const i of o.ipams) this.ipams.set(i.name, i);
+    for (const i of o.cluster?.ipams() ?? []) this.globalIpams.set(i.name, i);
   }
 
   get logger(): pino.Logger { return this.o.logger; }
@@ -93,8 +106,12 @@ export class Controller {
     if (!driver.capability.userCreatable && !opts.predefined) {
       throw new Forbidden(`only one instance of "${driverName}" network is allowed`);
     }
+    const global = driver.capability.scope !== 'local';
+    if (global && !this.o.cluster) {
+      throw new Forbidden(`"${driverName}" networks span hosts and need a cluster store: start the daemon with --cluster-store etcd://HOST:PORT --advertise-addr IP`);
+    }
     const ipamName = req.ipam?.driver || 'default';
-    const ipam = this.ipams.get(ipamName);
+    const ipam = (global ? this.globalIpams : this.ipams).get(ipamName);
     if (!ipam) throw new NotFound(`plugin "${ipamName}" not found`);
     const configs = (req.ipam?.config ?? []).map(validateIpamConfig);
     const v4 = configs.filter((c) => !c.subnet || !c.subnet.includes(':'));
@@ -131,21 +148,30 @@ export class Controller {
         if (n.name === req.name) throw new Conflict(`network with name ${req.name} already exists`);
       }
       const undo = new Undo(this.logger);
+      const store = this.storeOf(rec);
       try {
+        if (global && (await store.compareAndSwap(NETNAME + rec.name, null, rec.id)) === undefined) {
+          throw new Conflict(`network with name ${req.name} already exists`); // on another host
+        }
+        if (global) undo.push(() => store.delete(NETNAME + rec.name));
         this.networks.set(rec.id, rec);
         undo.push(() => { this.networks.delete(rec.id); });
-        await this.o.store.put(NET + rec.id, rec);
-        undo.push(() => this.o.store.delete(NET + rec.id));
+        await store.put(NET + rec.id, rec);
+        undo.push(() => store.delete(NET + rec.id));
         if (driver.capability.needsIpam) {
           const avoid = await this.hostRoutes();
           for (const c of v4.length ? v4 : [{}]) rec.ipv4.push(await this.allocatePool(ipam, c, false, avoid, undo));
           if (rec.enableIPv6) for (const c of v6.length ? v6 : [{}]) rec.ipv6.push(await this.allocatePool(ipam, c, true, avoid, undo));
-          await this.o.store.put(NET + rec.id, rec);
+          await store.put(NET + rec.id, rec);
+        }
+        if (driver.allocateNetwork) {
+          await driver.allocateNetwork(rec); // cluster-wide resources (e.g. the VNI), into rec.options
+          undo.push(() => driver.freeNetwork?.(rec));
         }
         await driver.createNetwork(rec);
         undo.push(() => driver.deleteNetwork(rec));
         rec.state = 'ready';
-        await this.o.store.put(NET + rec.id, rec);
+        await store.put(NET + rec.id, rec);
         this.logger.info({ network: rec.name, id: rec.id, driver: driverName }, 'network created');
         return rec;
       } catch (err) {
@@ -165,8 +191,15 @@ export class Controller {
         const list = eps.map((e) => `name:${JSON.stringify(e.name)} id:${JSON.stringify(e.id.slice(0, 12))}`).join(', ');
         throw new Forbidden(`error while removing network: network ${n.name} has active endpoints (${list})`);
       }
+      if (n.scope !== 'local' && this.o.cluster) {
+        const remote = (await this.o.cluster.store.list<ClusterEndpoint>(`${CLUSTER_EP}${n.id}/`)).map((r) => r.value);
+        if (remote.length) {
+          const list = remote.map((e) => `name:${JSON.stringify(e.name)} id:${JSON.stringify(e.id.slice(0, 12))} host:${JSON.stringify(e.vtep)}`).join(', ');
+          throw new Forbidden(`error while removing network: network ${n.name} has active endpoints (${list})`);
+        }
+      }
       n.state = 'deleting';
-      await this.o.store.put(NET + n.id, n);
+      await this.storeOf(n).put(NET + n.id, n);
       await this.destroyNetwork(n);
       this.logger.info({ network: n.name, id: n.id }, 'network removed');
     });
@@ -174,11 +207,27 @@ export class Controller {
 
   /** Kernel teardown + IPAM release + record removal; safe to replay. */
   private async destroyNetwork(n: NetworkRecord): Promise<void> {
-    await this.driverOf(n).deleteNetwork(n);
-    const ipam = this.ipams.get(n.ipamDriver);
+    const driver = this.driverOf(n);
+    await driver.deleteNetwork(n);
+    await driver.freeNetwork?.(n);
+    const ipam = this.ipamOf(n);
     for (const p of [...n.ipv4, ...n.ipv6]) await ipam?.releasePool(p.poolId).catch(() => undefined);
-    await this.o.store.delete(NET + n.id);
+    const store = this.storeOf(n);
+    await store.delete(NET + n.id);
+    if (n.scope !== 'local') {
+      const claim = await store.get<string>(NETNAME + n.name);
+      if (claim?.value === n.id) await store.compareAndDelete(NETNAME + n.name, claim.revision);
+    }
     this.networks.delete(n.id);
+  }
+
+  /** Local networks live in the embedded store; global ones in the cluster store. */
+  private storeOf(n: { scope: string }): Store {
+    return n.scope !== 'local' && this.o.cluster ? this.o.cluster.store : this.o.store;
+  }
+
+  private ipamOf(n: { scope: string; ipamDriver: string }): IpamDriver | undefined {
+    return (n.scope !== 'local' ? this.globalIpams : this.ipams).get(n.ipamDriver);
   }
 
   private async allocatePool(ipam: IpamDriver, c: IpamConfigRequest, v6: boolean, avoid: string[], undo: Undo): Promise<IpamData> {
@@ -255,7 +304,8 @@ export class Controller {
     const sb = this.sandboxes.get(id);
     if (!sb) return;
     for (const ep of [...this.endpoints.values()].filter((e) => e.sandboxId === id)) {
-      await this.removeEndpoint(ep, { force: true });
+      if (!this.endpoints.has(ep.id)) continue; // went with another (weft_gwbridge)
+      await this.removeEndpoint(ep, { force: true, closing: !!sb.nsPath });
     }
     if (sb.nsPath) deleteNetns(sb.nsPath);
     await this.o.store.delete(SB + id);
@@ -268,74 +318,133 @@ export class Controller {
     const n = this.findNetwork(netRef);
     const sb = this.sandboxes.get(sandboxId);
     if (!sb) throw new NotFound(`sandbox for container ${sandboxId} not found`);
-    const driver = this.driverOf(n);
-    return this.locked(SB + sandboxId, async () => {
-      const current = this.sandboxEndpoints(sandboxId);
-      if (current.some((e) => e.networkId === n.id)) {
-        throw new Forbidden(`endpoint with name ${req.name} already exists in network ${n.name}`);
-      }
-      if (!sb.nsPath && n.driver !== 'host') {
-        throw new InvalidArgument('container sharing network namespace with the host cannot be connected to any other network');
-      }
-      if (req.ipv4 && !net.isIPv4(req.ipv4)) throw new InvalidArgument(`invalid IPv4 address: ${req.ipv4}`);
-      if (req.ipv6 && !net.isIPv6(req.ipv6)) throw new InvalidArgument(`invalid IPv6 address: ${req.ipv6}`);
-      if ((req.ipv4 || req.ipv6) && !n.userSubnets) {
-        throw new InvalidArgument('user specified IP address is supported only when connecting to networks with user configured subnets');
-      }
-      if (req.ipv6 && !n.enableIPv6) throw new InvalidArgument(`network ${n.name} does not have IPv6 enabled`);
+    return this.locked(SB + sandboxId, () => this.connectLocked(sb, n, req));
+  }
 
-      const id = newId();
-      const ep: EndpointRecord = {
-        id,
-        name: req.name,
-        networkId: n.id,
-        sandboxId,
-        ifName: nextIfName(current.map((e) => e.ifName)),
-        mac: '',
-        aliases: [...(req.aliases ?? [])],
-        portBindings: [...(req.portBindings ?? [])],
-        driverState: {},
-        ...(req.ipv4 ? { requestedIpv4: req.ipv4 } : {}),
-        ...(req.ipv6 ? { requestedIpv6: req.ipv6 } : {}),
-        state: 'creating',
-      };
-      const undo = new Undo(this.logger);
-      try {
-        this.endpoints.set(id, ep);
-        undo.push(() => { this.endpoints.delete(id); });
-        await this.o.store.put(EP + id, ep);
-        undo.push(() => this.o.store.delete(EP + id));
-        if (driver.capability.needsIpam) {
-          const ipam = this.ipams.get(n.ipamDriver)!;
-          if (n.ipv4.length) {
-            ep.ipv4 = await this.allocateAddress(ipam, n.ipv4, req.ipv4, n.name);
-            undo.push(() => ipam.releaseAddress(poolFor(n.ipv4, ep.ipv4!).poolId, ep.ipv4!));
-          }
-          if (n.enableIPv6 && n.ipv6.length) {
-            ep.ipv6 = await this.allocateAddress(ipam, n.ipv6, req.ipv6, n.name);
-            undo.push(() => ipam.releaseAddress(poolFor(n.ipv6, ep.ipv6!).poolId, ep.ipv6!));
-          }
+  private async connectLocked(sb: SandboxRecord, n: NetworkRecord, req: ConnectRequest): Promise<EndpointRecord> {
+    const sandboxId = sb.id;
+    const driver = this.driverOf(n);
+    const current = this.sandboxEndpoints(sandboxId);
+    if (current.some((e) => e.networkId === n.id)) {
+      throw new Forbidden(`endpoint with name ${req.name} already exists in network ${n.name}`);
+    }
+    if (!sb.nsPath && n.driver !== 'host') {
+      throw new InvalidArgument('container sharing network namespace with the host cannot be connected to any other network');
+    }
+    if (req.ipv4 && !net.isIPv4(req.ipv4)) throw new InvalidArgument(`invalid IPv4 address: ${req.ipv4}`);
+    if (req.ipv6 && !net.isIPv6(req.ipv6)) throw new InvalidArgument(`invalid IPv6 address: ${req.ipv6}`);
+    if ((req.ipv4 || req.ipv6) && !n.userSubnets) {
+      throw new InvalidArgument('user specified IP address is supported only when connecting to networks with user configured subnets');
+    }
+    if (req.ipv6 && !n.enableIPv6) throw new InvalidArgument(`network ${n.name} does not have IPv6 enabled`);
+
+    const id = newId();
+    const ep: EndpointRecord = {
+      id,
+      name: req.name,
+      networkId: n.id,
+      sandboxId,
+      ifName: nextIfName(current.map((e) => e.ifName)),
+      mac: '',
+      aliases: [...(req.aliases ?? [])],
+      portBindings: [...(req.portBindings ?? [])],
+      driverState: {},
+      ...(req.ipv4 ? { requestedIpv4: req.ipv4 } : {}),
+      ...(req.ipv6 ? { requestedIpv6: req.ipv6 } : {}),
+      state: 'creating',
+    };
+    const undo = new Undo(this.logger);
+    try {
+      this.endpoints.set(id, ep);
+      undo.push(() => { this.endpoints.delete(id); });
+      await this.o.store.put(EP + id, ep);
+      undo.push(() => this.o.store.delete(EP + id));
+      if (driver.capability.needsIpam) {
+        const ipam = this.ipamOf(n)!;
+        if (n.ipv4.length) {
+          ep.ipv4 = await this.allocateAddress(ipam, n.ipv4, req.ipv4, n.name);
+          undo.push(() => ipam.releaseAddress(poolFor(n.ipv4, ep.ipv4!).poolId, ep.ipv4!));
         }
-        ep.mac = macFor(ep.ipv4 && splitCidr(ep.ipv4).ip);
-        await driver.createEndpoint(n, ep);
-        await this.o.store.put(EP + id, ep);
-        undo.push(() => driver.deleteEndpoint(n, ep));
-        const joined = await driver.join(n, ep, sbInfo(sb));
-        undo.push(() => driver.leave(n, ep, sbInfo(sb)));
-        if (joined.gateway4) ep.gateway4 = joined.gateway4;
-        if (joined.gateway6) ep.gateway6 = joined.gateway6;
-        await driver.programExternalConnectivity(n, ep);
-        undo.push(() => driver.revokeExternalConnectivity(n, ep));
-        ep.state = 'ready';
-        if (!sb.gatewayEndpoint && (ep.gateway4 || ep.gateway6)) await this.setGateway(sb, ep);
-        await this.o.store.put(EP + id, ep);
-        this.logger.info({ network: n.name, endpoint: id, ip: ep.ipv4, ip6: ep.ipv6, sandbox: sandboxId }, 'endpoint joined');
-        return ep;
-      } catch (err) {
-        await undo.run();
-        throw err;
+        if (n.enableIPv6 && n.ipv6.length) {
+          ep.ipv6 = await this.allocateAddress(ipam, n.ipv6, req.ipv6, n.name);
+          undo.push(() => ipam.releaseAddress(poolFor(n.ipv6, ep.ipv6!).poolId, ep.ipv6!));
+        }
       }
+      ep.mac = macFor(ep.ipv4 && splitCidr(ep.ipv4).ip);
+      // No write here: a crash before 'ready' is rolled back by reconcile from the
+      // 'creating' record (drivers derive their interface names from the endpoint id,
+      // and the address, not yet recorded, is released by the IPAM garbage collection).
+      await driver.createEndpoint(n, ep);
+      undo.push(() => driver.deleteEndpoint(n, ep));
+      const joined = await driver.join(n, ep, sbInfo(sb));
+      undo.push(() => driver.leave(n, ep, sbInfo(sb)));
+      if (joined.gateway4) ep.gateway4 = joined.gateway4;
+      if (joined.gateway6) ep.gateway6 = joined.gateway6;
+      await driver.programExternalConnectivity(n, ep);
+      undo.push(() => driver.revokeExternalConnectivity(n, ep));
+      ep.state = 'ready';
+      if (!sb.gatewayEndpoint && (ep.gateway4 || ep.gateway6)) await this.setGateway(sb, ep);
+      await this.o.store.put(EP + id, ep);
+      if (n.scope !== 'local') {
+        await this.publishEndpoint(ep);
+        undo.push(() => this.o.cluster?.unpublish(`${CLUSTER_EP}${n.id}/${ep.id}`));
+        // Overlays have no gateway of their own: a way out through weft_gwbridge.
+        if (!n.internal && !sb.gatewayEndpoint) {
+          const gw = await this.attachGateway(sb);
+          if (gw) undo.push(() => this.removeEndpoint(gw, { force: true }));
+        }
+      }
+      this.logger.info({ network: n.name, endpoint: id, ip: ep.ipv4, ip6: ep.ipv6, sandbox: sandboxId }, 'endpoint joined');
+      return ep;
+    } catch (err) {
+      await undo.run();
+      throw err;
+    }
+  }
+
+  /** Publish a local endpoint of a global network (cluster store, under this host's lease). */
+  private async publishEndpoint(ep: EndpointRecord): Promise<void> {
+    const c = this.o.cluster;
+    if (!c) return;
+    const rec: ClusterEndpoint = {
+      id: ep.id, name: ep.name, networkId: ep.networkId, host: c.hostId, vtep: c.advertiseAddr, mac: ep.mac,
+      ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}),
+    };
+    await c.publish(`${CLUSTER_EP}${ep.networkId}/${ep.id}`, rec);
+  }
+
+  /** Connect the sandbox to weft_gwbridge (created on first use) unless it already is. */
+  private async attachGateway(sb: SandboxRecord): Promise<EndpointRecord | undefined> {
+    const gwNet = await this.gatewayNetwork();
+    if (this.sandboxEndpoints(sb.id).some((e) => e.networkId === gwNet.id)) return undefined;
+    return this.connectLocked(sb, gwNet, { name: `gateway_${sb.id.slice(0, 12)}` });
+  }
+
+  /** After an overlay endpoint left: drop the weft_gwbridge endpoint if no overlay needs it. */
+  private async detachGatewayIfUnneeded(sb: SandboxRecord): Promise<void> {
+    const eps = this.sandboxEndpoints(sb.id);
+    const gw = eps.find((e) => this.networks.get(e.networkId)?.name === GW_BRIDGE_NET);
+    if (!gw) return;
+    const needed = eps.some((e) => {
+      const n = this.networks.get(e.networkId);
+      return !!n && n.scope !== 'local' && !n.internal;
     });
+    if (!needed) await this.removeEndpoint(gw, { force: true });
+  }
+
+  private gatewayNetwork(): Promise<NetworkRecord> {
+    const have = this.listNetworks().find((x) => x.name === GW_BRIDGE_NET);
+    if (have) return Promise.resolve(have);
+    this.gwNetPending ??= this.createNetwork({
+      name: GW_BRIDGE_NET,
+      driver: 'bridge',
+      options: {
+        'com.docker.network.bridge.name': GW_BRIDGE_NET,
+        'com.docker.network.bridge.enable_icc': 'false',
+        'com.docker.network.bridge.enable_ip_masquerade': 'true',
+      },
+    }).finally(() => { this.gwNetPending = undefined; });
+    return this.gwNetPending;
   }
 
   async disconnect(sandboxId: string, netRef: string, opts: { force?: boolean } = {}): Promise<void> {
@@ -347,11 +456,15 @@ export class Controller {
     });
   }
 
-  private async removeEndpoint(ep: EndpointRecord, opts: { force?: boolean }): Promise<void> {
+  private async removeEndpoint(ep: EndpointRecord, opts: { force?: boolean; closing?: boolean }): Promise<void> {
     const n = this.networks.get(ep.networkId);
     const sb = this.sandboxes.get(ep.sandboxId);
     ep.state = 'deleting';
     await this.o.store.put(EP + ep.id, ep);
+    if (n && n.scope !== 'local' && this.o.cluster) {
+      // First, so other hosts stop sending to it while it is taken down.
+      await this.o.cluster.unpublish(`${CLUSTER_EP}${n.id}/${ep.id}`).catch((err) => this.logger.warn({ err, endpoint: ep.id }, 'unpublishing the endpoint failed'));
+    }
     if (n) {
       const driver = this.driverOf(n);
       const step = async (what: string, fn: () => Promise<void>) => {
@@ -363,9 +476,9 @@ export class Controller {
         }
       };
       await step('revoke', () => driver.revokeExternalConnectivity(n, ep));
-      if (sb) await step('leave', () => driver.leave(n, ep, sbInfo(sb)));
+      if (sb) await step('leave', () => driver.leave(n, ep, { ...sbInfo(sb), ...(opts.closing ? { closing: true } : {}) }));
       await step('delete endpoint', () => driver.deleteEndpoint(n, ep));
-      const ipam = this.ipams.get(n.ipamDriver);
+      const ipam = this.ipamOf(n);
       if (ipam && ep.ipv4) await ipam.releaseAddress(poolFor(n.ipv4, ep.ipv4).poolId, ep.ipv4);
       if (ipam && ep.ipv6) await ipam.releaseAddress(poolFor(n.ipv6, ep.ipv6).poolId, ep.ipv6);
     }
@@ -378,6 +491,7 @@ export class Controller {
       else await this.o.store.put(SB + sb.id, sb);
     }
     this.logger.info({ endpoint: ep.id, network: n?.name }, 'endpoint removed');
+    if (n && n.scope !== 'local' && sb && !opts.closing) await this.detachGatewayIfUnneeded(sb);
   }
 
   private async allocateAddress(ipam: IpamDriver, pools: IpamData[], wanted: string | undefined, netName: string): Promise<string> {
@@ -423,6 +537,10 @@ export class Controller {
    */
   async reconcile(running: (containerId: string) => number | undefined): Promise<void> {
     for (const r of await this.o.store.list<NetworkRecord>(NET)) this.networks.set(r.value.id, r.value);
+    // Global networks come from the cluster store (only finished ones: a half-made global
+    // network belongs to the host that was making it).
+    const clusterNets = await this.o.cluster?.store.snapshot<NetworkRecord>(NET);
+    for (const r of clusterNets?.records ?? []) if (r.value.state === 'ready') this.networks.set(r.value.id, r.value);
     for (const r of await this.o.store.list<EndpointRecord>(EP)) this.endpoints.set(r.value.id, r.value);
     for (const r of await this.o.store.list<SandboxRecord>(SB)) this.sandboxes.set(r.value.id, r.value);
 
@@ -451,6 +569,60 @@ export class Controller {
       if (gw) await this.setGateway(sb, gw);
     }
     await this.collectIpamGarbage();
+    if (clusterNets) await this.startCluster(clusterNets.revision);
+  }
+
+  // ---------------------------------------------------------------- cluster (global scope)
+
+  /**
+   * After reconcile: publish this host's endpoints of global networks again (a new lease),
+   * drop what an earlier life of this host published and no longer has, and follow the
+   * global networks other hosts create and delete.
+   */
+  private async startCluster(fromRevision: number): Promise<void> {
+    const c = this.o.cluster!;
+    for (const ep of this.endpoints.values()) {
+      const n = this.networks.get(ep.networkId);
+      if (n && n.scope !== 'local' && ep.state === 'ready') await this.publishEndpoint(ep);
+    }
+    for (const r of await c.store.list<ClusterEndpoint>(CLUSTER_EP)) {
+      if (r.value.host === c.hostId && !this.endpoints.has(r.value.id)) await c.store.delete(r.key);
+    }
+    this.stopClusterWatch = await c.store.watch<NetworkRecord>(NET, (ev) => {
+      this.clusterQueue = this.clusterQueue
+        .then(() => this.onClusterNetwork(ev))
+        .catch((err) => this.logger.error({ err, key: ev.key }, 'applying a cluster network change failed'));
+    }, fromRevision + 1);
+  }
+
+  /** Mirror a global network another host created; tear down one another host deleted. */
+  private async onClusterNetwork(ev: WatchEvent<NetworkRecord>): Promise<void> {
+    const id = ev.key.slice(NET.length);
+    if (ev.type === 'put') {
+      // Ours while we make it, or not finished yet elsewhere: nothing to mirror.
+      if (ev.value.state !== 'ready' || this.networks.has(id)) return;
+      this.networks.set(id, ev.value);
+      await this.driverOf(ev.value).createNetwork(ev.value);
+      this.logger.info({ network: ev.value.name, id }, 'global network appeared');
+      return;
+    }
+    const n = this.networks.get(id);
+    if (!n || n.state !== 'ready') return; // unknown, or this host is the one deleting it
+    await this.locked(NET + n.name, async () => {
+      n.state = 'deleting';
+      for (const ep of [...this.endpoints.values()].filter((e) => e.networkId === n.id)) {
+        await this.locked(SB + ep.sandboxId, () => this.removeEndpoint(ep, { force: true }));
+      }
+      await this.driverOf(n).deleteNetwork(n).catch((err) => this.logger.warn({ err, network: n.name }, 'removing the network\'s devices failed'));
+      this.networks.delete(n.id);
+      this.logger.info({ network: n.name, id }, 'global network removed (by another host)');
+    });
+  }
+
+  /** Stop following the cluster store (daemon shutdown). */
+  async closeCluster(): Promise<void> {
+    await this.stopClusterWatch?.();
+    await this.clusterQueue;
   }
 
   /**

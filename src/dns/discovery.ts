@@ -54,9 +54,11 @@ export class ServiceDiscovery {
 
   /**
    * Serve the sandbox (idempotent; updates the internal flag on connect/disconnect).
-   * Returns false when it cannot (no namespace).
+   * Returns false when it cannot (no namespace). With `defer`, the nft script that sends
+   * 127.0.0.11:53 to the resolver's ports is handed back instead of run: a container about
+   * to start runs it in its own setup, which saves the daemon a process spawn.
    */
-  async attach(sandboxId: string, nsPath: string | undefined): Promise<boolean> {
+  async attach(sandboxId: string, nsPath: string | undefined, opts: { defer?: (script: string) => void } = {}): Promise<boolean> {
     if (!nsPath) return false;
     const internal = this.networksOf(sandboxId).filter((n) => ServiceDiscovery.provides(n)).every((n) => n.internal);
     if (this.served.has(sandboxId)) {
@@ -65,7 +67,9 @@ export class ServiceDiscovery {
     }
     const fds = bindInNetns(nsPath, RESOLVER_IP, 0);
     try {
-      await redirectPort53(nsPath, fds.udpPort, fds.tcpPort);
+      const script = redirectScript(fds.udpPort, fds.tcpPort);
+      if (opts.defer) opts.defer(script);
+      else await runCommand(['nft', '-f', '-'], { netnsPath: nsPath, input: script });
       await this.server.listen(sandboxId, RESOLVER_IP, { internal, fds, port: fds.udpPort });
     } catch (err) {
       closeFd(fds.udp);
@@ -116,24 +120,21 @@ export class ServiceDiscovery {
 }
 
 /**
- * nftables in the sandbox's own namespace: 127.0.0.11:53 -> the resolver's ports. Run as
- * `nft -f` in a child, not through libnftables in-process: libnftables waits on its
- * netlink socket with select(), which aborts the process once that socket's fd is above
- * 1023, and a fresh context per sandbox gets a fresh (high, on a busy host) fd. The host
- * firewall's one context is opened at start, while fds are still low.
+ * nftables for the sandbox's own namespace: 127.0.0.11:53 -> the resolver's ports. Run
+ * with the `nft` tool (by the container's setup, or exec'd), never through libnftables
+ * in-process: libnftables waits on its netlink socket with select(), which aborts the
+ * process once that socket's fd is above 1023, and a fresh context per sandbox gets a
+ * fresh (high, on a busy host) fd. The host firewall's one context is opened at start.
  */
-async function redirectPort53(nsPath: string, udpPort: number, tcpPort: number): Promise<void> {
-  await runCommand(['nft', '-f', '-'], {
-    netnsPath: nsPath,
-    input: [
-      'add table ip weft-dns',
-      'add chain ip weft-dns output { type nat hook output priority -100; policy accept; }',
-      'flush chain ip weft-dns output',
-      `add rule ip weft-dns output ip daddr ${RESOLVER_IP} udp dport 53 dnat to ${RESOLVER_IP}:${udpPort}`,
-      `add rule ip weft-dns output ip daddr ${RESOLVER_IP} tcp dport 53 dnat to ${RESOLVER_IP}:${tcpPort}`,
-      '',
-    ].join('\n'),
-  });
+function redirectScript(udpPort: number, tcpPort: number): string {
+  return [
+    'add table ip weft-dns',
+    'add chain ip weft-dns output { type nat hook output priority -100; policy accept; }',
+    'flush chain ip weft-dns output',
+    `add rule ip weft-dns output ip daddr ${RESOLVER_IP} udp dport 53 dnat to ${RESOLVER_IP}:${udpPort}`,
+    `add rule ip weft-dns output ip daddr ${RESOLVER_IP} tcp dport 53 dnat to ${RESOLVER_IP}:${tcpPort}`,
+    '',
+  ].join('\n');
 }
 
 function matches(ep: EndpointRecord, name: string, ctl: Controller): boolean {

@@ -40,11 +40,13 @@ echo $? > "$dir/exitcode"
 
 /**
  * pid 1 of the container before exec. Arguments: dir rootfs hosts resolv hostnameFile
- * hostname workdir, then NAME=VALUE entries and the command, both for `env -i`.
+ * hostname workdir netsetup (an nft script for the container's namespace, or empty), then
+ * NAME=VALUE entries and the command, both for `env -i`.
  */
 const INIT = `
 set -e
-dir=$1 rootfs=$2 hosts=$3 resolv=$4 hnfile=$5 hn=$6 wd=$7; shift 7
+dir=$1 rootfs=$2 hosts=$3 resolv=$4 hnfile=$5 hn=$6 wd=$7 netsetup=$8; shift 8
+if [ -n "$netsetup" ]; then printf '%s' "$netsetup" | nft -f -; fi
 m="$dir/merged"
 mkdir -p "$dir/upper" "$dir/work" "$m"
 if ! mount -t overlay overlay -o "lowerdir=$rootfs,upperdir=$dir/upper,workdir=$dir/work" "$m" 2>/dev/null; then
@@ -266,7 +268,7 @@ function shimArgv(spec: ProcessSpec): string[] {
     '/usr/bin/unshare', '--pid', '--uts', '--ipc', '--mount', '--propagation', 'private',
     '/bin/sh', '-c', SHIM, 'weft-shim', spec.dir, INIT,
     spec.dir, spec.rootfs, spec.etcFiles.hosts, spec.etcFiles.resolvConf, spec.etcFiles.hostname, spec.hostname,
-    absWorkdir(spec.workdir), ...env,
+    absWorkdir(spec.workdir), spec.netSetup ?? '', ...env,
     // After the env entries: what `env -i` runs — unshare again, only to chroot and chdir.
     '/usr/bin/unshare', `--root=${spec.dir}/merged`, `--wd=${absWorkdir(spec.workdir)}`, '--', ...spec.cmd,
   ];

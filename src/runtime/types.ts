@@ -22,6 +22,8 @@ export interface ProcessSpec {
   etcFiles: { hosts: string; resolvConf: string; hostname: string };
   /** Per-container state directory (logs, overlay upper/work, pid and exit files). */
   dir: string;
+  /** An nft script to apply inside the container's network namespace before its command. */
+  netSetup?: string;
 }
 
 export interface ProcessState {

@@ -27,3 +27,15 @@ export interface Store {
   compareAndDelete(key: string, expected: number): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** One change seen by a watch: a put carries the new value; a delete only the key. */
+export type WatchEvent<T = unknown> =
+  | { type: 'put'; key: string; value: T; revision: number }
+  | { type: 'delete'; key: string; revision: number };
+
+/** A store shared by several daemons (etcd), which can tell each of them what changed. */
+export interface WatchableStore extends Store {
+  /** Records under prefix plus the revision they were read at (watch from revision + 1). */
+  snapshot<T>(prefix: string): Promise<{ records: Record<T>[]; revision: number }>;
+  watch<T>(prefix: string, cb: (ev: WatchEvent<T>) => void, fromRevision?: number): Promise<() => Promise<void>>;
+}

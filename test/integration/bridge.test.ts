@@ -216,8 +216,11 @@ describe.each(['iptables', 'nftables'] as const)('bridge networking (%s backend)
     for (const n of (await d.api('GET', '/v1.50/networks')).body) {
       if (!['bridge', 'host', 'none'].includes(n.Name)) expect((await d.api('DELETE', `/v1.50/networks/${n.Id}`)).status).toBe(204);
     }
-    const links = d.host.sh("ip -o link show | awk -F': ' '{print $2}'").split('\n').filter(Boolean).map((l) => l.split('@')[0]);
-    expect(links.sort()).toEqual(['lo', 'weft0', 'wout'].sort());
+    // Veths of removed containers go with their namespaces, which the kernel destroys in
+    // the background: give it a moment.
+    const links = () => d.host.sh("ip -o link show | awk -F': ' '{print $2}'").split('\n').filter(Boolean).map((l) => l.split('@')[0]).sort();
+    await waitFor(() => links().length === 3, 'veths of removed containers to disappear', 5000).catch(() => undefined);
+    expect(links()).toEqual(['lo', 'weft0', 'wout'].sort());
     expect(spawnSync('sh', ['-c', `ls ${d.runDir}/netns 2>/dev/null | wc -l`], { encoding: 'utf8' }).stdout.trim()).toBe('0');
     const rules = backend === 'iptables' ? d.host.sh('iptables-save') : d.host.sh('nft list ruleset');
     for (const gone of ['10.10.0.0', '10.20.0.0', '10.30.0.0', '10.40.0.0', '10.50.0.0', '10.60.0.0']) expect(rules).not.toContain(gone);
