@@ -39,42 +39,89 @@ echo $? > "$dir/exitcode"
 `;
 
 /**
- * pid 1 of the container before exec. Arguments: dir rootfs hosts resolv hostnameFile
- * hostname workdir netsetup (an nft script for the container's namespace, or empty), then
- * NAME=VALUE entries and the command, both for `env -i`.
+ * pid 1 of the container before exec. Arguments: dir rootfs hostname netsetup (an nft
+ * script for the container's namespace, or empty), then NAME=VALUE entries and the
+ * command, both for `env -i`. Every directory and mount target was prepared by the daemon
+ * (prepareRoot), and the mounts come from two fstab files in one `mount -a` each: a few
+ * processes instead of one per mount, which is most of a container's start time.
  */
 const INIT = `
 set -e
-dir=$1 rootfs=$2 hosts=$3 resolv=$4 hnfile=$5 hn=$6 wd=$7 netsetup=$8; shift 8
-if [ -n "$netsetup" ]; then printf '%s' "$netsetup" | nft -f -; fi
+dir=$1 rootfs=$2 hn=$3 netsetup=$4; shift 4
 m="$dir/merged"
-mkdir -p "$dir/upper" "$dir/work" "$m"
 if ! mount -t overlay overlay -o "lowerdir=$rootfs,upperdir=$dir/upper,workdir=$dir/work" "$m" 2>/dev/null; then
   echo "weft: overlay mount failed; using the rootfs read-only" >&2
   mount --bind "$rootfs" "$m"; mount -o remount,bind,ro "$m"
 fi
-mkdir -p "$m/proc" "$m/dev" "$m/sys" "$m/etc" "$m/tmp"
-mount -t proc -o nosuid,nodev,noexec proc "$m/proc"
-mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$m/sys" 2>/dev/null || true
-mount -t tmpfs -o nosuid,mode=755,size=65536k tmpfs "$m/dev"
-for d in null zero full random urandom tty; do
-  touch "$m/dev/$d"; mount --bind "/dev/$d" "$m/dev/$d"
-done
-mkdir -p "$m/dev/pts" "$m/dev/shm"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$m/dev/pts" 2>/dev/null && ln -sf pts/ptmx "$m/dev/ptmx" || true
-ln -sf /proc/self/fd "$m/dev/fd"; ln -sf /proc/self/fd/0 "$m/dev/stdin"
-ln -sf /proc/self/fd/1 "$m/dev/stdout"; ln -sf /proc/self/fd/2 "$m/dev/stderr"
-for f in hosts:"$hosts" resolv.conf:"$resolv" hostname:"$hnfile"; do
-  t="$m/etc/\${f%%:*}"; [ -L "$t" ] && rm -f "$t"; [ -e "$t" ] || : > "$t"
-  mount --bind "\${f#*:}" "$t"
-done
+mount -a -T "$dir/fstab"
+mount -a -T "$dir/fstab.optional" 2>/dev/null || true
 echo "$hn" > /proc/sys/kernel/hostname
-mkdir -p "$m$wd"
+if [ -n "$netsetup" ]; then printf '%s' "$netsetup" | nft -f -; fi
 : > "$dir/started"
 # The shim started us as an async list, which sh runs with SIGINT and SIGQUIT ignored;
 # the container's command must not inherit that.
 exec /usr/bin/env -i --default-signal=INT,QUIT -- "$@"
 `;
+
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+const DEV_LINKS: [string, string][] = [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']];
+
+/**
+ * Everything the container's mounts need, made from the daemon with plain fs calls before
+ * the overlay is mounted: the upper layer gets the mount points the image may lack (a
+ * regular file in the upper layer also hides an /etc/resolv.conf symlink of the image),
+ * <dir>/dev becomes the container's /dev (device nodes bound over empty files), and the
+ * fstab files list the mounts in order.
+ */
+function prepareRoot(spec: ProcessSpec, workdir: string): void {
+  const upper = path.join(spec.dir, 'upper');
+  for (const d of ['work', 'merged', 'dev/pts', 'dev/shm', 'upper/etc']) fs.mkdirSync(path.join(spec.dir, d), { recursive: true });
+  for (const d of ['proc', 'sys', 'dev', 'tmp', workdir.slice(1)]) {
+    if (d && !fs.existsSync(path.join(spec.rootfs, d))) fs.mkdirSync(path.join(upper, d), { recursive: true, mode: d === 'tmp' ? 0o1777 : 0o755 });
+  }
+  for (const f of ['hosts', 'resolv.conf', 'hostname']) {
+    const t = path.join(upper, 'etc', f);
+    if (!fs.existsSync(t)) fs.writeFileSync(t, '');
+  }
+  for (const d of DEVICES) {
+    const t = path.join(spec.dir, 'dev', d);
+    if (!fs.existsSync(t)) fs.writeFileSync(t, '');
+  }
+  for (const [name, target] of DEV_LINKS) {
+    const t = path.join(spec.dir, 'dev', name);
+    if (!fs.existsSync(t) && !isLink(t)) fs.symlinkSync(target, t);
+  }
+  const m = path.join(spec.dir, 'merged');
+  const line = (src: string, target: string, type: string, opts: string) => `${esc(src)} ${esc(target)} ${type} ${opts} 0 0`;
+  fs.writeFileSync(path.join(spec.dir, 'fstab'), [
+    line('proc', `${m}/proc`, 'proc', 'nosuid,nodev,noexec'),
+    line(path.join(spec.dir, 'dev'), `${m}/dev`, 'none', 'bind'),
+    ...DEVICES.map((d) => line(`/dev/${d}`, `${m}/dev/${d}`, 'none', 'bind')),
+    line(spec.etcFiles.hosts, `${m}/etc/hosts`, 'none', 'bind'),
+    line(spec.etcFiles.resolvConf, `${m}/etc/resolv.conf`, 'none', 'bind'),
+    line(spec.etcFiles.hostname, `${m}/etc/hostname`, 'none', 'bind'),
+    '',
+  ].join('\n'));
+  fs.writeFileSync(path.join(spec.dir, 'fstab.optional'), [
+    line('sysfs', `${m}/sys`, 'sysfs', 'ro,nosuid,nodev,noexec'),
+    line('devpts', `${m}/dev/pts`, 'devpts', 'newinstance,ptmxmode=0666,mode=0620'),
+    line('shm', `${m}/dev/shm`, 'tmpfs', 'nosuid,nodev,size=65536k'),
+    '',
+  ].join('\n'));
+}
+
+/** fstab fields escape whitespace and backslashes as octal. */
+function esc(p: string): string {
+  return p.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
 
 interface Watched {
   pid: number;
@@ -96,6 +143,7 @@ export class ProcessRuntime implements Runtime {
   async start(spec: ProcessSpec): Promise<ProcessState> {
     fs.mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
     for (const f of ['exitcode', 'pid', 'init.pid', 'started']) fs.rmSync(path.join(spec.dir, f), { force: true });
+    prepareRoot(spec, absWorkdir(spec.workdir));
     const logs = this.logFiles(spec);
     const out = fs.openSync(logs.stdout, 'a');
     const err = fs.openSync(logs.stderr, 'a');
@@ -267,8 +315,7 @@ function shimArgv(spec: ProcessSpec): string[] {
   const argv = [
     '/usr/bin/unshare', '--pid', '--uts', '--ipc', '--mount', '--propagation', 'private',
     '/bin/sh', '-c', SHIM, 'weft-shim', spec.dir, INIT,
-    spec.dir, spec.rootfs, spec.etcFiles.hosts, spec.etcFiles.resolvConf, spec.etcFiles.hostname, spec.hostname,
-    absWorkdir(spec.workdir), spec.netSetup ?? '', ...env,
+    spec.dir, spec.rootfs, spec.hostname, spec.netSetup ?? '', ...env,
     // After the env entries: what `env -i` runs — unshare again, only to chroot and chdir.
     '/usr/bin/unshare', `--root=${spec.dir}/merged`, `--wd=${absWorkdir(spec.workdir)}`, '--', ...spec.cmd,
   ];
