@@ -1,4 +1,5 @@
 /** `weft daemon`: flags, start, and shutdown on signals. */
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { startDaemon } from './daemon.js';
 
@@ -13,7 +14,13 @@ export function registerDaemonCommand(program: Command): void {
     .option('--log-level <level>', 'pino log level (debug, info, warn, error)', 'info')
     .option('--dns <ip>', 'upstream resolver for the embedded DNS (repeatable; default: the host\'s resolv.conf)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--firewall-check-interval <seconds>', 're-create flushed firewall rules after at most this long (0: never)', '10')
-    .action(async (opts: { root: string; runDir: string; firewallBackend: string; defaultBridge: string; logLevel: string; firewallCheckInterval: string; dns: string[] }) => {
+    .option('--cluster-store <url>', 'join a cluster for overlay networks: etcd://HOST:PORT (comma-separated for several)')
+    .option('--advertise-addr <ip>', 'this host\'s underlay address (VXLAN endpoint), with --cluster-store')
+    .option('--cluster-ttl <seconds>', 'lease TTL: a dead host\'s endpoints vanish elsewhere after this long', '15')
+    .option('--cluster-prefix <prefix>', 'key prefix in the cluster store', '/weft/')
+    .option('--overlay-mtu <n>', 'MTU of overlay interfaces (default: underlay MTU - 50)')
+    .action(async (opts: { root: string; runDir: string; firewallBackend: string; defaultBridge: string; logLevel: string; firewallCheckInterval: string; dns: string[]; clusterStore?: string; advertiseAddr?: string; clusterTtl: string; clusterPrefix: string; overlayMtu?: string }) => {
+      const cluster = clusterOptions(opts);
       const checkSeconds = Number(opts.firewallCheckInterval);
       if (!Number.isFinite(checkSeconds) || checkSeconds < 0) {
         process.stderr.write(`weft daemon: --firewall-check-interval must be a number of seconds >= 0\n`);
@@ -31,6 +38,7 @@ export function registerDaemonCommand(program: Command): void {
         logLevel: opts.logLevel,
         firewallCheckSeconds: checkSeconds,
         ...(opts.dns.length ? { dnsUpstreams: opts.dns } : {}),
+        ...(cluster ? { cluster } : {}),
       });
       let closing = false;
       const shutdown = (signal: string) => {
@@ -44,4 +52,22 @@ export function registerDaemonCommand(program: Command): void {
       // The CLI exits when its action resolves; the daemon ends only through shutdown().
       await new Promise<never>(() => undefined);
     });
+}
+
+/** --cluster-store and friends, checked; undefined without --cluster-store. */
+function clusterOptions(o: { clusterStore?: string; advertiseAddr?: string; clusterTtl: string; clusterPrefix: string; overlayMtu?: string }) {
+  const fail = (msg: string): never => {
+    process.stderr.write(`weft daemon: ${msg}\n`);
+    process.exit(1);
+  };
+  if (!o.clusterStore) {
+    if (o.advertiseAddr) fail('--advertise-addr needs --cluster-store');
+    return undefined;
+  }
+  if (!o.advertiseAddr || !isIP(o.advertiseAddr)) fail('--cluster-store needs --advertise-addr with this host\'s underlay IP address');
+  const ttl = Number(o.clusterTtl);
+  if (!Number.isInteger(ttl) || ttl < 2) fail('--cluster-ttl must be a whole number of seconds >= 2');
+  const mtu = o.overlayMtu === undefined ? undefined : Number(o.overlayMtu);
+  if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)) fail('--overlay-mtu must be an integer between 68 and 65535');
+  return { storeUrl: o.clusterStore, advertiseAddr: o.advertiseAddr!, ttl, prefix: o.clusterPrefix, ...(mtu ? { overlayMtu: mtu } : {}) };
 }

@@ -11,8 +11,10 @@ import { BridgeDriver } from '../../drivers/bridge/bridge.js';
 import { OPT_BRIDGE_NAME, OPT_DEFAULT_BRIDGE, OPT_ICC, OPT_MASQUERADE } from '../../drivers/bridge/options.js';
 import { HostDriver } from '../../drivers/host/host.js';
 import { NullDriver } from '../../drivers/null/null.js';
+import { createOverlayDriver } from '../../drivers/overlay/overlay.js';
 import { createIpamRegistry } from '../../ipam/index.js';
 import { ContainerService } from '../controller/containers.js';
+import { ClusterNode, type ClusterConfig } from '../controller/cluster.js';
 import { Controller } from '../controller/controller.js';
 import { createFirewall } from '../firewall/index.js';
 import type { FirewallBackend } from '../firewall/model.js';
@@ -39,6 +41,8 @@ export interface DaemonOptions {
   dnsUpstreams?: string[];
   /** Seconds between checks that weft's firewall rules are still there; 0 disables. */
   firewallCheckSeconds?: number;
+  /** Join a cluster (etcd) for global-scope (overlay) networks; absent: single host. */
+  cluster?: ClusterConfig & { overlayMtu?: number };
 }
 
 export interface Daemon {
@@ -57,17 +61,21 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   const store = LocalStore.open(o.root);
   const host = Rtnl.open();
+  const cluster = o.cluster ? await ClusterNode.join(o.cluster, store, logger) : undefined;
+  const netnsDir = path.join(o.runDir, 'netns');
+  const overlay = cluster ? await createOverlayDriver({ host, cluster, netnsDir, logger, ...(o.cluster?.overlayMtu ? { mtu: o.cluster.overlayMtu } : {}) }) : undefined;
   const firewall = createFirewall(o.firewallBackend, { logger });
   await firewall.init();
   const ipams = [...createIpamRegistry(store).values()];
   const proxy = new PortProxy(logger);
   const controller = new Controller({
     store,
-    drivers: [new BridgeDriver({ host, firewall, proxy }), new HostDriver(), new NullDriver()],
+    drivers: [new BridgeDriver({ host, firewall, proxy }), new HostDriver(), new NullDriver(), ...(overlay ? [overlay] : [])],
     ipams,
-    netnsDir: path.join(o.runDir, 'netns'),
+    netnsDir,
     host,
     logger,
+    ...(cluster ? { cluster } : {}),
   });
   const runtime = new ProcessRuntime({ logger });
   const upstreams = o.dnsUpstreams;
@@ -76,6 +84,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   const alive = await containers.restore();
   await controller.reconcile((id) => alive.get(id));
+  await overlay?.sweep(controller.listNetworks());
   await ensurePredefined(controller, o.defaultBridge ?? 'weft0');
   await containers.sweepAutoRemove();
   await containers.resumeDiscovery();
@@ -132,6 +141,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         await Promise.all(containers.list().filter((c) => c.status === 'running').map((c) => containers.stop(c.id, 5).catch(() => undefined)));
       }
       await proxy.closeAll();
+      await controller.closeCluster();
+      await overlay?.close();
+      await cluster?.close({ leave: !!opts.stopContainers });
       await dns.close();
       host.close();
       await store.close();

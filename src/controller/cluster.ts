@@ -47,6 +47,8 @@ export interface ClusterEndpoint {
   /** "ip/prefixlen" */
   ipv4?: string;
   ipv6?: string;
+  /** Network-scoped aliases (for name resolution across hosts). */
+  aliases?: string[];
 }
 
 export const CLUSTER_EP = 'endpoint/';

@@ -54,6 +54,9 @@ export class Controller {
   private gwNetPending?: Promise<NetworkRecord>;
   private clusterQueue: Promise<unknown> = Promise.resolve();
   private stopClusterWatch?: () => Promise<void>;
+  private stopPeerWatch?: () => Promise<void>;
+  /** Endpoints other hosts published on global networks, by cluster store key. */
+  private readonly remote = new Map<string, ClusterEndpoint>();
 
   constructor(private readonly o: ControllerOptions) {
     for (const d of o.drivers) this.drivers.set(d.name, d);
@@ -374,6 +377,9 @@ export class Controller {
       // No write here: a crash before 'ready' is rolled back by reconcile from the
       // 'creating' record (drivers derive their interface names from the endpoint id,
       // and the address, not yet recorded, is released by the IPAM garbage collection).
+      // …except in the global address space, which no host garbage-collects alone: there
+      // the record must name the address before a crash could orphan it.
+      if (n.scope !== 'local' && (ep.ipv4 || ep.ipv6)) await this.o.store.put(EP + id, ep);
       await driver.createEndpoint(n, ep);
       undo.push(() => driver.deleteEndpoint(n, ep));
       const joined = await driver.join(n, ep, sbInfo(sb));
@@ -388,10 +394,15 @@ export class Controller {
       if (n.scope !== 'local') {
         await this.publishEndpoint(ep);
         undo.push(() => this.o.cluster?.unpublish(`${CLUSTER_EP}${n.id}/${ep.id}`));
-        // Overlays have no gateway of their own: a way out through weft_gwbridge.
+        // Overlays have no gateway of their own: a way out through weft_gwbridge, which
+        // also carries the endpoint's published ports (as docker_gwbridge does).
         if (!n.internal && !sb.gatewayEndpoint) {
-          const gw = await this.attachGateway(sb);
+          const gw = await this.attachGateway(sb, ep.portBindings);
           if (gw) undo.push(() => this.removeEndpoint(gw, { force: true }));
+          if (gw && ep.portBindings.length) {
+            ep.portBindings = [];
+            await this.o.store.put(EP + id, ep);
+          }
         }
       }
       this.logger.info({ network: n.name, endpoint: id, ip: ep.ipv4, ip6: ep.ipv6, sandbox: sandboxId }, 'endpoint joined');
@@ -407,17 +418,17 @@ export class Controller {
     const c = this.o.cluster;
     if (!c) return;
     const rec: ClusterEndpoint = {
-      id: ep.id, name: ep.name, networkId: ep.networkId, host: c.hostId, vtep: c.advertiseAddr, mac: ep.mac,
+      id: ep.id, name: ep.name, networkId: ep.networkId, host: c.hostId, vtep: c.advertiseAddr, mac: ep.mac, aliases: ep.aliases,
       ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}),
     };
     await c.publish(`${CLUSTER_EP}${ep.networkId}/${ep.id}`, rec);
   }
 
   /** Connect the sandbox to weft_gwbridge (created on first use) unless it already is. */
-  private async attachGateway(sb: SandboxRecord): Promise<EndpointRecord | undefined> {
+  private async attachGateway(sb: SandboxRecord, portBindings: EndpointRecord['portBindings']): Promise<EndpointRecord | undefined> {
     const gwNet = await this.gatewayNetwork();
     if (this.sandboxEndpoints(sb.id).some((e) => e.networkId === gwNet.id)) return undefined;
-    return this.connectLocked(sb, gwNet, { name: `gateway_${sb.id.slice(0, 12)}` });
+    return this.connectLocked(sb, gwNet, { name: `gateway_${sb.id.slice(0, 12)}`, portBindings });
   }
 
   /** After an overlay endpoint left: drop the weft_gwbridge endpoint if no overlay needs it. */
@@ -585,9 +596,15 @@ export class Controller {
       const n = this.networks.get(ep.networkId);
       if (n && n.scope !== 'local' && ep.state === 'ready') await this.publishEndpoint(ep);
     }
-    for (const r of await c.store.list<ClusterEndpoint>(CLUSTER_EP)) {
-      if (r.value.host === c.hostId && !this.endpoints.has(r.value.id)) await c.store.delete(r.key);
+    const peers = await c.store.snapshot<ClusterEndpoint>(CLUSTER_EP);
+    for (const r of peers.records) {
+      if (r.value.host !== c.hostId) this.remote.set(r.key, r.value);
+      else if (!this.endpoints.has(r.value.id)) await c.store.delete(r.key);
     }
+    this.stopPeerWatch = await c.store.watch<ClusterEndpoint>(CLUSTER_EP, (ev) => {
+      if (ev.type === 'delete') this.remote.delete(ev.key);
+      else if (ev.value.host !== c.hostId) this.remote.set(ev.key, ev.value);
+    }, peers.revision + 1);
     this.stopClusterWatch = await c.store.watch<NetworkRecord>(NET, (ev) => {
       this.clusterQueue = this.clusterQueue
         .then(() => this.onClusterNetwork(ev))
@@ -619,8 +636,18 @@ export class Controller {
     });
   }
 
+  /**
+   * Endpoints that other hosts have on a global network (name, aliases, addresses, host),
+   * as they published them; empty for local networks. Read-only, for name resolution and
+   * inspection across hosts.
+   */
+  remoteEndpointsOf(networkId: string): ClusterEndpoint[] {
+    return [...this.remote.values()].filter((e) => e.networkId === networkId);
+  }
+
   /** Stop following the cluster store (daemon shutdown). */
   async closeCluster(): Promise<void> {
+    await this.stopPeerWatch?.();
     await this.stopClusterWatch?.();
     await this.clusterQueue;
   }

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { OPT_DEFAULT_BRIDGE } from '../../drivers/bridge/options.js';
 import type { Controller } from '../controller/controller.js';
-import type { EndpointRecord, NetworkRecord } from '../controller/model.js';
+import type { NetworkRecord } from '../controller/model.js';
 import { splitCidr } from '../kernel/addr.js';
 import { runCommand } from '../firewall/exec.js';
 import { bindInNetns, closeFd } from '../kernel/sockets.js';
@@ -95,7 +95,7 @@ export class ServiceDiscovery {
     const nets = eps.map((ep) => this.ctl.getNetworkById(ep.networkId)).filter((n): n is NetworkRecord => !!n && ServiceDiscovery.provides(n));
     if (q.type === 'PTR') {
       for (const n of nets) {
-        const ep = this.ctl.endpointsOf(n.id).find((e) => addr(e.ipv4) === q.name || addr(e.ipv6) === q.name);
+        const ep = this.namesOn(n).find((e) => addr(e.ipv4) === q.name || addr(e.ipv6) === q.name);
         if (ep) return [`${ep.name}.${n.name}`];
       }
       return undefined;
@@ -105,13 +105,26 @@ export class ServiceDiscovery {
     for (const n of nets) {
       const suffix = `.${n.name.toLowerCase()}`;
       const bare = name.endsWith(suffix) ? name.slice(0, -suffix.length) : undefined;
-      const hits = this.ctl.endpointsOf(n.id).filter((e) => e.state === 'ready' && (matches(e, name, this.ctl) || (bare !== undefined && matches(e, bare, this.ctl))));
+      const hits = this.namesOn(n).filter((e) => matches(e, name) || (bare !== undefined && matches(e, bare)));
       if (!hits.length) continue;
       known = true;
       const ips = hits.map((e) => addr(q.type === 'A' ? e.ipv4 : e.ipv6)).filter((ip): ip is string => !!ip);
       if (ips.length) return ips;
     }
     return known ? [] : undefined;
+  }
+
+  /**
+   * Who answers to a name on network n: its ready local endpoints, and on a global
+   * (overlay) network also the endpoints other hosts published in the cluster store.
+   */
+  private namesOn(n: NetworkRecord): NameEntry[] {
+    const local = this.ctl.endpointsOf(n.id).filter((e) => e.state === 'ready').map((e) => ({
+      name: e.name, aliases: e.aliases, ipv4: e.ipv4, ipv6: e.ipv6, containerId: this.ctl.getSandbox(e.sandboxId)?.containerId,
+    }));
+    if (n.scope === 'local') return local;
+    const remote = this.ctl.remoteEndpointsOf(n.id).map((e) => ({ name: e.name, aliases: e.aliases ?? [], ipv4: e.ipv4, ipv6: e.ipv6, containerId: undefined }));
+    return [...local, ...remote];
   }
 
   private networksOf(sandboxId: string): NetworkRecord[] {
@@ -137,11 +150,13 @@ function redirectScript(udpPort: number, tcpPort: number): string {
   ].join('\n');
 }
 
-function matches(ep: EndpointRecord, name: string, ctl: Controller): boolean {
+/** A name-bearing endpoint, local or published by another host. */
+interface NameEntry { name: string; aliases: string[]; ipv4?: string | undefined; ipv6?: string | undefined; containerId?: string | undefined }
+
+function matches(ep: NameEntry, name: string): boolean {
   if (ep.name.toLowerCase() === name) return true;
   if (ep.aliases.some((a) => a.toLowerCase() === name)) return true;
-  const containerId = ctl.getSandbox(ep.sandboxId)?.containerId;
-  return !!containerId && name.length === 12 && containerId.startsWith(name);
+  return !!ep.containerId && name.length === 12 && ep.containerId.startsWith(name);
 }
 
 function addr(cidr: string | undefined): string | undefined {

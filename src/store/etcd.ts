@@ -49,7 +49,8 @@ export class EtcdStore implements WatchableStore {
     this.prefix = o.prefix ?? '/weft/';
     this.client = new Etcd3({
       hosts: parseEtcdUrl(o.url),
-      defaultCallOptions: () => ({ deadline: Date.now() + (o.timeoutMs ?? 5000) }),
+      // A deadline per request, none on streams (watches, lease keepalives).
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + (o.timeoutMs ?? 5000) }),
     });
     this.ns = this.client.namespace(this.prefix);
   }
@@ -121,7 +122,7 @@ export class EtcdStore implements WatchableStore {
     if (fromRevision !== undefined) b = b.startRevision(String(fromRevision));
     const w = await b.create();
     this.watchers.add(w);
-    const strip = (k: Buffer) => k.toString(); // the namespace already strips the prefix
+    const strip = (k: Buffer) => this.unprefixed(k);
     w.on('put', (kv) => {
       let value: T;
       try { value = JSON.parse(kv.value.toString()) as T; } catch { return; }
@@ -167,6 +168,12 @@ export class EtcdStore implements WatchableStore {
   }
 
   private toRecord<T>(kv: IKeyValue): Record<T> {
-    return { key: kv.key.toString(), value: JSON.parse(kv.value.toString()) as T, revision: Number(kv.mod_revision) };
+    return { key: this.unprefixed(kv.key), value: JSON.parse(kv.value.toString()) as T, revision: Number(kv.mod_revision) };
+  }
+
+  /** etcd3's namespace strips its prefix from range and watch results, not from a single get. */
+  private unprefixed(k: Buffer): string {
+    const s = k.toString();
+    return s.startsWith(this.prefix) ? s.slice(this.prefix.length) : s;
   }
 }

@@ -1,0 +1,382 @@
+/**
+ * The overlay driver: one L2 segment per network spanning every host of the cluster, over
+ * VXLAN. Like Docker's, each host that has (had) endpoints on a network keeps a network
+ * namespace of its own for it, `<run dir>/netns/ov-<vni>`, holding
+ *   - br0: a Linux bridge (no address: overlays have no gateway; the way out is
+ *     weft_gwbridge, which the controller attaches),
+ *   - vx-<vni>: the VXLAN device (id = VNI, UDP 4789, local = this host's advertise
+ *     address, learning off, ARP/ND proxy on). It is created in the daemon's namespace —
+ *     so its UDP socket lives on the underlay — and then moved into the overlay namespace,
+ *   - one veth per local endpoint: this end on br0, the peer born in the container as ethN.
+ * Nothing floods: for every remote endpoint (from the cluster store's endpoint/ records,
+ * which the controller publishes under each host's lease) the driver programs a static FDB
+ * entry (MAC -> remote VTEP) and a permanent neighbour (IP -> MAC) on the VXLAN device, so
+ * the device answers ARP/ND itself and unicasts every frame to the right host. When a
+ * record goes (endpoint removed, or its host's lease expired) the entries go too.
+ * The namespace lives from the first local join until the network is deleted (on any host).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ifla } from 'netlink';
+import type pino from 'pino';
+import type { ClusterEndpoint, ClusterNode } from '../../src/controller/cluster.js';
+import { CLUSTER_EP } from '../../src/controller/cluster.js';
+import { Conflict, InvalidArgument } from '../../src/errors.js';
+import { ipToBuffer, splitCidr } from '../../src/kernel/addr.js';
+import { createNetns, deleteNetns, isNetnsMount } from '../../src/kernel/netns.js';
+import { Rtnl } from '../../src/kernel/rtnl.js';
+import { writeSysctl } from '../../src/kernel/sysctl.js';
+import type { WatchEvent } from '../../src/store/store.js';
+import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../contract.js';
+
+export const OPT_VNI = 'com.docker.network.driver.overlay.vxlanid_list';
+export const OPT_MTU = 'com.docker.network.driver.mtu';
+export const VXLAN_PORT = 4789;
+export const FIRST_VNI = 4096;
+const MAX_VNI = (1 << 24) - 1;
+/** VXLAN over IPv4: outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14. */
+export const VXLAN_OVERHEAD = 50;
+const VNI_KEY = 'vni/';
+const BRIDGE = 'br0';
+
+export interface OverlayDeps {
+  /** rtnetlink handle of the daemon's (host/underlay) namespace. */
+  host: Rtnl;
+  cluster: ClusterNode;
+  /** Where the overlay namespaces are pinned (the daemon's netns dir). */
+  netnsDir: string;
+  /** Default MTU of overlay interfaces (underlay MTU - 50 unless configured). */
+  mtu: number;
+  logger: pino.Logger;
+}
+
+interface Active {
+  vni: number;
+  nsPath: string;
+  /** rtnetlink handle inside the overlay namespace. */
+  h: Rtnl;
+  vxIndex: number;
+  brIndex: number;
+  mtu: number;
+}
+
+export class OverlayDriver implements NetworkDriver {
+  readonly name = 'overlay';
+  readonly capability: DriverCapability = { scope: 'global', needsIpam: true, userCreatable: true };
+  /** Every remote endpoint of every global network, by store key. */
+  private readonly peers = new Map<string, ClusterEndpoint>();
+  private readonly active = new Map<string, Active>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private stopWatch?: () => Promise<void>;
+
+  constructor(private readonly deps: OverlayDeps) {}
+
+  /** Load the remote endpoints and follow their changes (before the controller's reconcile). */
+  async start(): Promise<void> {
+    const { store } = this.deps.cluster;
+    const snap = await store.snapshot<ClusterEndpoint>(CLUSTER_EP);
+    for (const r of snap.records) if (r.value.host !== this.deps.cluster.hostId) this.peers.set(r.key, r.value);
+    this.stopWatch = await store.watch<ClusterEndpoint>(CLUSTER_EP, (ev) => this.onPeer(ev), snap.revision + 1);
+  }
+
+  async close(): Promise<void> {
+    await this.stopWatch?.();
+    for (const a of this.active.values()) a.h.close();
+    this.active.clear();
+  }
+
+  /**
+   * Remove overlay namespaces of networks that no longer exist (deleted while this daemon
+   * was down), with whatever was left in them.
+   */
+  async sweep(known: NetworkInfo[]): Promise<void> {
+    const keep = new Set(known.filter((n) => n.driver === this.name).map((n) => this.nsPathOf(vniOf(n))));
+    if (!fs.existsSync(this.deps.netnsDir)) return;
+    for (const f of fs.readdirSync(this.deps.netnsDir)) {
+      const p = path.join(this.deps.netnsDir, f);
+      if (!/^ov-\d+$/.test(f) || keep.has(p)) continue;
+      this.deps.logger.info({ ns: f }, 'removing the namespace of an overlay network that is gone');
+      await this.deps.host.deleteLink(`vx-${f.slice(3)}`).catch(() => undefined);
+      deleteNetns(p);
+    }
+  }
+
+  // ------------------------------------------------------------------ networks
+
+  validateNetwork(net: NetworkInfo): void {
+    this.mtuOf(net);
+    const v = net.options[OPT_VNI];
+    if (v !== undefined && v !== '') {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > MAX_VNI) throw new InvalidArgument(`invalid ${OPT_VNI} "${v}": one VNI between 1 and ${MAX_VNI}`);
+    }
+  }
+
+  /** Claim a VNI cluster-wide: the given one, or the lowest free from 4096 up. */
+  async allocateNetwork(net: NetworkInfo): Promise<void> {
+    const { store } = this.deps.cluster;
+    const wanted = net.options[OPT_VNI] ? Number(net.options[OPT_VNI]) : undefined;
+    if (wanted !== undefined) {
+      if ((await store.compareAndSwap(VNI_KEY + wanted, null, net.id)) === undefined) throw new Conflict(`VNI ${wanted} is already in use`);
+      return;
+    }
+    for (;;) {
+      const used = new Set((await store.list<string>(VNI_KEY)).map((r) => Number(r.key.slice(VNI_KEY.length))));
+      let vni = FIRST_VNI;
+      while (used.has(vni)) vni++;
+      if (vni > MAX_VNI) throw new Conflict('no free VNI');
+      if ((await store.compareAndSwap(VNI_KEY + vni, null, net.id)) !== undefined) {
+        net.options[OPT_VNI] = String(vni);
+        return;
+      }
+      // another host took it meanwhile: look again
+    }
+  }
+
+  async freeNetwork(net: NetworkInfo): Promise<void> {
+    const vni = net.options[OPT_VNI];
+    if (!vni) return;
+    const { store } = this.deps.cluster;
+    const r = await store.get<string>(VNI_KEY + vni);
+    if (r?.value === net.id) await store.compareAndDelete(VNI_KEY + vni, r.revision);
+  }
+
+  /** Nothing yet: a host builds a network's namespace when its first endpoint joins. */
+  async createNetwork(_net: NetworkInfo): Promise<void> {}
+
+  async deleteNetwork(net: NetworkInfo): Promise<void> {
+    await this.withNet(net.id, () => this.deactivate(net));
+  }
+
+  // ------------------------------------------------------------------ endpoints
+
+  async createEndpoint(_net: NetworkInfo, ep: EndpointInfo): Promise<void> {
+    ep.driverState.hostIf = `veth${ep.id.slice(0, 7)}`;
+  }
+
+  async deleteEndpoint(net: NetworkInfo, ep: EndpointInfo): Promise<void> {
+    if (ep.driverState.leftWithNamespace === 'true') return;
+    const a = this.active.get(net.id);
+    if (a && ep.driverState.hostIf) await a.h.deleteLink(ep.driverState.hostIf);
+  }
+
+  async join(net: NetworkInfo, ep: EndpointInfo, sb: SandboxInfo): Promise<JoinResult> {
+    const a = await this.withNet(net.id, () => this.activate(net));
+    const hostIf = ep.driverState.hostIf;
+    await a.h.createVeth(hostIf, { name: ep.ifName, nsPath: sb.nsPath, mtu: a.mtu, mac: ep.mac }, { mtu: a.mtu });
+    try {
+      const veth = await a.h.requireLink(hostIf);
+      await a.h.setLink(veth.index, { master: a.brIndex, up: true });
+      const inner = Rtnl.open(sb.nsPath);
+      try {
+        const link = await inner.requireLink(ep.ifName);
+        if (ep.ipv6) writeSysctl(`net/ipv6/conf/${ep.ifName}/disable_ipv6`, '0', sb.nsPath);
+        if (ep.ipv4) await inner.addAddress(link.index, ep.ipv4);
+        if (ep.ipv6) await inner.addAddress(link.index, ep.ipv6);
+        await inner.setLink(link.index, { up: true });
+      } finally {
+        inner.close();
+      }
+    } catch (err) {
+      await a.h.deleteLink(hostIf).catch(() => undefined);
+      throw err;
+    }
+    return {}; // no gateway on an overlay
+  }
+
+  async leave(net: NetworkInfo, ep: EndpointInfo, sb: SandboxInfo): Promise<void> {
+    if (sb.closing) {
+      // The pair dies with the container's namespace.
+      ep.driverState.leftWithNamespace = 'true';
+      return;
+    }
+    const a = this.active.get(net.id);
+    if (a) await a.h.deleteLink(ep.driverState.hostIf);
+  }
+
+  /** Published ports are not offered on overlays (they would go through weft_gwbridge). */
+  async programExternalConnectivity(): Promise<void> {}
+  async revokeExternalConnectivity(): Promise<void> {}
+
+  /**
+   * After a restart: rebuild the VXLAN device (so its FDB/neighbour tables hold exactly the
+   * peers the store has now) and any lost veth of a still-running container.
+   */
+  async restoreNetwork(net: NetworkInfo, endpoints: { ep: EndpointInfo; sb: SandboxInfo }[]): Promise<void> {
+    if (!endpoints.length && !this.active.has(net.id) && !isNetnsMount(this.nsPathOf(vniOf(net)))) return;
+    // Rebuilt once per daemon life (after a restart); later calls (firewall reloads) find
+    // it active and only check the endpoints.
+    const a = this.active.get(net.id) ?? await this.withNet(net.id, () => this.activate(net, { rebuild: true }));
+    for (const { ep, sb } of endpoints) {
+      const veth = await a.h.link(ep.driverState.hostIf);
+      if (!veth) await this.join(net, ep, sb);
+      else if (veth.master !== a.brIndex || !veth.up) await a.h.setLink(veth.index, { master: a.brIndex, up: true });
+    }
+  }
+
+  // ------------------------------------------------------------------ kernel
+
+  private nsPathOf(vni: number): string {
+    return path.join(this.deps.netnsDir, `ov-${vni}`);
+  }
+
+  private mtuOf(net: NetworkInfo): number {
+    const v = net.options[OPT_MTU];
+    if (v === undefined || v === '') return this.deps.mtu;
+    const mtu = Number(v);
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new InvalidArgument(`invalid MTU "${v}": must be an integer between 68 and 65535`);
+    return mtu;
+  }
+
+  /** Build (or, after a restart, re-open) the network's namespace, bridge and VXLAN device. */
+  private async activate(net: NetworkInfo, o: { rebuild?: boolean } = {}): Promise<Active> {
+    const have = this.active.get(net.id);
+    if (have && !o.rebuild) return have;
+    const vni = vniOf(net);
+    const mtu = this.mtuOf(net);
+    const nsPath = this.nsPathOf(vni);
+    const fresh = !isNetnsMount(nsPath);
+    if (fresh) createNetns(nsPath);
+    const h = have?.h ?? Rtnl.open(nsPath);
+    const vxName = `vx-${vni}`;
+    try {
+      if (fresh) await h.setLink((await h.requireLink('lo')).index, { up: true });
+      let br = await h.link(BRIDGE);
+      if (!br) {
+        await h.createBridge(BRIDGE, { mtu });
+        br = await h.requireLink(BRIDGE);
+      }
+      await h.setLink(br.index, { up: true });
+      // The VXLAN device, created in the daemon's namespace (UDP socket on the underlay)
+      // and moved. Rebuilt from scratch after a restart: its tables start empty.
+      await h.deleteLink(vxName);
+      await this.deps.host.deleteLink(vxName);
+      await this.deps.host.createLink(vxName, 'vxlan', ifla.formatVxlan({
+        id: vni,
+        local: ipToBuffer(this.deps.cluster.advertiseAddr),
+        port: u16be(VXLAN_PORT),
+        learning: 0,
+        proxy: 1,
+        ttl: 64,
+      }), { mtu });
+      const moved = await this.deps.host.requireLink(vxName);
+      await this.deps.host.setLink(moved.index, { nsPath });
+      const vx = await h.requireLink(vxName);
+      await h.setLink(vx.index, { master: br.index, up: true });
+      const a: Active = { vni, nsPath, h, vxIndex: vx.index, brIndex: br.index, mtu };
+      this.active.set(net.id, a);
+      let n = 0;
+      for (const p of this.peers.values()) {
+        if (p.networkId !== net.id) continue;
+        await this.program(a, p);
+        n++;
+      }
+      this.deps.logger.info({ network: net.name, vni, peers: n, mtu }, fresh ? 'overlay namespace created' : 'overlay namespace re-opened');
+      return a;
+    } catch (err) {
+      this.active.delete(net.id);
+      if (!have) h.close();
+      await this.deps.host.deleteLink(vxName).catch(() => undefined);
+      if (fresh) deleteNetns(nsPath);
+      throw err;
+    }
+  }
+
+  private async deactivate(net: NetworkInfo): Promise<void> {
+    const vni = net.options[OPT_VNI] ? vniOf(net) : undefined;
+    if (vni === undefined) return;
+    const a = this.active.get(net.id);
+    const nsPath = this.nsPathOf(vni);
+    // Delete the VXLAN device now (its socket, on the underlay, with it) rather than leave
+    // it to the namespace's asynchronous cleanup: the VNI may be reused at once.
+    const h = a?.h ?? (isNetnsMount(nsPath) ? Rtnl.open(nsPath) : undefined);
+    try {
+      await h?.deleteLink(`vx-${vni}`);
+    } finally {
+      h?.close();
+    }
+    this.active.delete(net.id);
+    deleteNetns(nsPath);
+    this.deps.logger.info({ network: net.name, vni }, 'overlay namespace removed');
+  }
+
+  private async program(a: Active, p: ClusterEndpoint): Promise<void> {
+    await a.h.setFdb(a.vxIndex, p.mac, p.vtep);
+    if (p.ipv4) await a.h.setNeighbor(a.vxIndex, splitCidr(p.ipv4).ip, p.mac);
+    if (p.ipv6) await a.h.setNeighbor(a.vxIndex, splitCidr(p.ipv6).ip, p.mac);
+  }
+
+  private async unprogram(a: Active, p: ClusterEndpoint): Promise<void> {
+    if (p.ipv4) await a.h.deleteNeighbor(a.vxIndex, splitCidr(p.ipv4).ip);
+    if (p.ipv6) await a.h.deleteNeighbor(a.vxIndex, splitCidr(p.ipv6).ip);
+    await a.h.deleteFdb(a.vxIndex, p.mac, p.vtep);
+  }
+
+  private onPeer(ev: WatchEvent<ClusterEndpoint>): void {
+    const old = this.peers.get(ev.key);
+    let netId: string;
+    if (ev.type === 'put') {
+      if (ev.value.host === this.deps.cluster.hostId) return;
+      this.peers.set(ev.key, ev.value);
+      netId = ev.value.networkId;
+    } else {
+      if (!old) return;
+      this.peers.delete(ev.key);
+      netId = old.networkId;
+    }
+    void this.withNet(netId, async () => {
+      const a = this.active.get(netId);
+      if (!a) return;
+      if (old && (ev.type === 'delete' || old.mac !== ev.value.mac || old.vtep !== ev.value.vtep || old.ipv4 !== ev.value.ipv4 || old.ipv6 !== ev.value.ipv6)) {
+        await this.unprogram(a, old);
+      }
+      if (ev.type === 'put') await this.program(a, ev.value);
+    }).catch((err) => this.deps.logger.error({ err, key: ev.key }, 'programming an overlay peer failed'));
+  }
+
+  /** One kernel change at a time per network (activation vs. peer updates). */
+  private withNet<T>(netId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(netId) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.locks.set(netId, tail);
+    void tail.then(() => { if (this.locks.get(netId) === tail) this.locks.delete(netId); });
+    return next;
+  }
+}
+
+export function vniOf(net: NetworkInfo): number {
+  const v = Number(net.options[OPT_VNI]);
+  if (!Number.isInteger(v) || v < 1) throw new InvalidArgument(`network ${net.name} has no VNI`);
+  return v;
+}
+
+function u16be(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+}
+
+/** Overlay MTU for an underlay interface MTU. */
+export function overlayMtu(underlayMtu: number): number {
+  return underlayMtu - VXLAN_OVERHEAD;
+}
+
+/**
+ * The driver of a daemon in a cluster, its peers loaded and followed. The default MTU is
+ * `mtu` when given (--overlay-mtu), else the MTU of the interface holding the advertise
+ * address minus the VXLAN overhead.
+ */
+export async function createOverlayDriver(o: Omit<OverlayDeps, 'mtu'> & { mtu?: number }): Promise<OverlayDriver> {
+  let mtu = o.mtu;
+  if (mtu === undefined) {
+    const addr = o.cluster.advertiseAddr;
+    const hit = (await o.host.addresses()).find((a) => splitCidr(a.cidr).ip === addr);
+    if (!hit) throw new InvalidArgument(`advertise address ${addr} is not an address of this host`);
+    const link = (await o.host.links()).find((l) => l.index === hit.index);
+    mtu = overlayMtu(link?.mtu || 1500);
+  }
+  const d = new OverlayDriver({ ...o, mtu });
+  await d.start();
+  return d;
+}
