@@ -4,21 +4,41 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import net from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { ContainerRecord, ContainerService, EndpointConfig } from '../controller/containers.js';
 import type { Controller } from '../controller/controller.js';
-import { Conflict, InvalidArgument, NotFound } from '../errors.js';
+import { Conflict, InvalidArgument, NotFound, WeftError } from '../errors.js';
 import type { PortBinding, Protocol } from '../firewall/model.js';
 import { splitCidr } from '../kernel/addr.js';
 import { baseHeaders, field, parseFilters, parseJsonObject, qbool, readJson, sendEmpty, sendJson } from './http.js';
 import type { Router } from './router.js';
+import { parseUntil } from './networks.js';
 import { FileTail, frame, MUX_CONTENT_TYPE } from './streams.js';
 
 export interface ImageResolver {
   /** Root filesystem for an image reference, or NotFound. */
   resolve(image: string): Promise<string>;
+  /** The image's default command (its CMD), used when the request has none. */
+  defaultCmd?(image: string): string[];
+}
+
+/** A port or a port range "N" / "N-M", each 1..65535 (0 and "" mean "any" for host ports). */
+function checkPortRange(v: string, allowEmpty: boolean): void {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(v);
+  const ok = (x: string | undefined) => x === undefined || (Number(x) >= (allowEmpty ? 0 : 1) && Number(x) <= 65535);
+  if (v === '' && allowEmpty) return;
+  if (!m || !ok(m[1]) || !ok(m[2]) || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) {
+    throw new InvalidArgument(`invalid port specification: "${v}"`);
+  }
+}
+
+/** dockerd's EndpointIPAMConfig.Validate wording. */
+function checkEndpointAddresses(ipv4: string | undefined, ipv6: string | undefined): void {
+  if (ipv4 && (!net.isIPv4(ipv4) || ipv4 === '0.0.0.0')) throw new InvalidArgument(`invalid IPv4 address: ${ipv4}`);
+  if (ipv6 && (!net.isIPv6(ipv6) || /^[:0]+$/.test(ipv6))) throw new InvalidArgument(`invalid IPv6 address: ${ipv6}`);
 }
 
 interface ExecInstance {
@@ -36,6 +56,7 @@ interface ExecInstance {
 export function parsePortKey(key: string): { port: number; end?: number; proto: Protocol } {
   const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/.exec(key);
   if (!m) throw new InvalidArgument(`invalid port specification: "${key}"`);
+  checkPortRange(m[2] ? `${m[1]}-${m[2]}` : m[1], false);
   return { port: Number(m[1]), ...(m[2] ? { end: Number(m[2]) } : {}), proto: (m[3] ?? 'tcp') as Protocol };
 }
 
@@ -49,6 +70,8 @@ function decodePortBindings(hc: { [k: string]: unknown }): PortBinding[] {
     for (const b of list as { [k: string]: unknown }[]) {
       const hostIp = (field.str(b, 'HostIp', 'PortBindings.') ?? '').replace(/^\[|\]$/g, '');
       const hp = field.str(b, 'HostPort', 'PortBindings.') ?? '';
+      checkPortRange(hp, true);
+      if (hostIp && !net.isIP(hostIp)) throw new InvalidArgument(`invalid host IP address: ${hostIp}`);
       const m = /^(\d*)(?:-(\d+))?$/.exec(hp);
       if (!m) throw new InvalidArgument(`invalid host port "${hp}"`);
       out.push({
@@ -239,10 +262,23 @@ export function registerContainerRoutes(r: Router, ctl: Controller, svc: Contain
     const body = await readJson(req);
     const image = field.str(body, 'Image');
     if (!image) throw new InvalidArgument('config cannot be empty in order to create a container: Image is required');
-    const cmd = field.strArray(body, 'Cmd') ?? [];
+    let cmd = field.strArray(body, 'Cmd') ?? [];
     const entry = field.strArray(body, 'Entrypoint') ?? [];
-    const rootfs = await images.resolve(image);
+    // No terminals and no stdin for a container's main process (the runtime gives it
+    // neither): refused up front rather than garbled output or silently dropped input.
+    if (field.bool(body, 'Tty')) throw new InvalidArgument(NO_TTY);
+    if (field.bool(body, 'OpenStdin') || field.bool(body, 'AttachStdin')) throw new InvalidArgument(NO_STDIN);
+    // What the runtime cannot honour is refused, not silently dropped.
+    if (field.str(body, 'User')) throw new InvalidArgument('weft does not support running a container as another user (--user)');
     const hc = field.obj(body, 'HostConfig') ?? {};
+    if ((field.arr(hc, 'Binds', 'HostConfig.') ?? []).length || (field.arr(hc, 'Mounts', 'HostConfig.') ?? []).length ||
+      Object.keys(field.obj(body, 'Volumes') ?? {}).length) {
+      throw new InvalidArgument('weft does not support volumes or bind mounts (-v/--mount)');
+    }
+    const restart = field.str(field.obj(hc, 'RestartPolicy', 'HostConfig.') ?? {}, 'Name', 'HostConfig.RestartPolicy.');
+    if (restart && restart !== 'no') throw new InvalidArgument(`weft does not restart containers: restart policy "${restart}" is not supported`);
+    const rootfs = await images.resolve(image);
+    if (!cmd.length && !entry.length) cmd = images.defaultCmd?.(image) ?? [];
     const nc = field.obj(body, 'NetworkingConfig') ?? {};
     const epc = field.obj(nc, 'EndpointsConfig', 'NetworkingConfig.') ?? {};
     let mode = field.str(hc, 'NetworkMode', 'HostConfig.') || 'default';
@@ -251,11 +287,13 @@ export function registerContainerRoutes(r: Router, ctl: Controller, svc: Contain
     const networks: { name: string; config: EndpointConfig }[] = [];
     const decodeEp = (o: { [k: string]: unknown } | undefined): EndpointConfig => {
       const ipam = o ? field.obj(o, 'IPAMConfig', 'EndpointSettings.') ?? {} : {};
-      return {
+      const ep = {
         ipv4: field.str(ipam, 'IPv4Address', 'IPAMConfig.') || undefined,
         ipv6: field.str(ipam, 'IPv6Address', 'IPAMConfig.') || undefined,
         aliases: o ? field.strArray(o, 'Aliases', 'EndpointSettings.') ?? [] : [],
       };
+      checkEndpointAddresses(ep.ipv4, ep.ipv6);
+      return ep;
     };
     const entries = Object.entries(epc).map(([name, v]) => [name === 'default' ? 'bridge' : name, v] as const);
     if (mode !== 'host' && mode !== 'none') {
@@ -292,17 +330,18 @@ export function registerContainerRoutes(r: Router, ctl: Controller, svc: Contain
   r.on('GET', '/containers/json', ({ res, query }) => {
     const all = qbool(query.get('all'));
     const f = parseFilters(query.get('filters'), ['id', 'name', 'label', 'status', 'network', 'exited', 'ancestor']);
-    let list = svc.list().filter((c) => all || c.status === 'running' || f.has('status') || f.has('exited'));
+    const limit = Number(query.get('limit') ?? -1);
+    // As dockerd: a limit (docker ps -n N / -l) lists stopped containers too.
+    let list = svc.list().filter((c) => all || limit > 0 || c.status === 'running' || f.has('status') || f.has('exited'));
     const has = (k: string, pred: (v: string) => boolean) => !f.get(k) || f.get(k)!.some(pred);
     list = list.filter((c) =>
       has('id', (v) => c.id.startsWith(v)) &&
-      has('name', (v) => c.name.includes(v.replace(/^\//, ''))) &&
+      has('name', (v) => matchName(v, c.name)) &&
       (!f.get('label') || f.get('label')!.every((l) => (l.includes('=') ? c.labels[l.split('=')[0]] === l.slice(l.indexOf('=') + 1) : l in c.labels))) &&
       has('status', (v) => v === c.status) &&
       has('exited', (v) => c.status === 'exited' && c.exitCode === Number(v)) &&
       has('ancestor', (v) => c.image === v) &&
       has('network', (v) => c.networks.some((n) => n.name === v || ctl.listNetworks().some((x) => x.id.startsWith(v) && x.name === n.name))));
-    const limit = Number(query.get('limit') ?? -1);
     if (limit > 0) list = list.slice(0, limit);
     sendJson(res, 200, list.map(summaryJson));
   });
@@ -312,7 +351,15 @@ export function registerContainerRoutes(r: Router, ctl: Controller, svc: Contain
   r.on('POST', '/containers/:id/start', async ({ res, params }) => {
     const c = svc.find(params.id);
     if (c.status === 'running') return sendEmpty(res, 304);
-    await svc.start(params.id);
+    try {
+      await svc.start(params.id);
+    } catch (err) {
+      // dockerd 28's wording for a port it cannot publish.
+      if (err instanceof WeftError && /^Bind for /.test(err.message)) {
+        throw new WeftError(`failed to set up container networking: driver failed programming external connectivity on endpoint ${c.name}: ${err.message}`, err.status);
+      }
+      throw err;
+    }
     sendEmpty(res, 204);
   });
 
@@ -362,8 +409,33 @@ export function registerContainerRoutes(r: Router, ctl: Controller, svc: Contain
     const tail = query.get('tail');
     const n = !tail || tail === 'all' ? -1 : Number(tail);
     if (Number.isNaN(n)) throw new InvalidArgument(`invalid tail value "${tail}"`);
+    // The runtime writes the process's output to plain files, without per-line times.
+    if (qbool(query.get('timestamps'))) throw new InvalidArgument('weft does not record log timestamps: --timestamps is not supported');
+    for (const k of ['since', 'until']) {
+      const v = query.get(k);
+      if (v && Number(v) !== 0) throw new InvalidArgument(`weft does not record log timestamps: --${k} is not supported`);
+    }
     res.writeHead(200, { ...baseHeaders(), 'Content-Type': MUX_CONTENT_TYPE });
     streamLogs(c, { stdout, stderr, tail: n, follow: qbool(query.get('follow')) }, (b) => res.write(b), () => res.end(), req);
+  });
+
+  r.on('POST', '/containers/prune', async ({ res, query }) => {
+    const f = parseFilters(query.get('filters'), ['until', 'label', 'label!']);
+    const labelMatch = (labels: { [k: string]: string }, l: string) =>
+      (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels);
+    if ((f.get('until')?.length ?? 0) > 1) throw new InvalidArgument('more than one until filter specified');
+    const until = f.get('until')?.[0];
+    const cutoff = until === undefined ? undefined : parseUntil(until);
+    const deleted: string[] = [];
+    for (const c of svc.list()) {
+      if (c.status === 'running' || c.status === 'removing') continue;
+      if (cutoff !== undefined && Date.parse(c.created) > cutoff) continue;
+      if (f.get('label') && !f.get('label')!.every((l) => labelMatch(c.labels, l))) continue;
+      if (f.get('label!') && f.get('label!')!.some((l) => labelMatch(c.labels, l))) continue;
+      await svc.remove(c.id, false);
+      deleted.push(c.id);
+    }
+    sendJson(res, 200, { ContainersDeleted: deleted, SpaceReclaimed: 0 });
   });
 
   r.on('GET', '/containers/:id/top', ({ res, params }) => {
@@ -378,6 +450,8 @@ export function registerContainerRoutes(r: Router, ctl: Controller, svc: Contain
     if (c.status !== 'running') throw new Conflict(`container ${c.id} is not running`);
     const cmd = field.strArray(body, 'Cmd');
     if (!cmd?.length) throw new InvalidArgument('No exec command specified');
+    if (field.bool(body, 'Tty')) throw new InvalidArgument(NO_TTY);
+    if (field.str(body, 'User')) throw new InvalidArgument('weft does not support running an exec as another user (--user)');
     const id = crypto.randomBytes(32).toString('hex');
     execs.set(id, {
       id,
@@ -453,7 +527,11 @@ export function registerContainerRoutes(r: Router, ctl: Controller, svc: Contain
   r.on('POST', '/exec/:id/resize', ({ res }) => sendEmpty(res, 200));
   r.on('POST', '/containers/:id/resize', ({ res }) => sendEmpty(res, 200));
 
-  function streamLogs(c: ContainerRecord, o: { stdout: boolean; stderr: boolean; tail: number; follow: boolean },
+  /**
+   * o.untilExit (attach): follow until the container's next exit whatever its state now,
+   * so attaching to a stopped container before `start` (docker start -a) sees that run.
+   */
+  function streamLogs(c: ContainerRecord, o: { stdout: boolean; stderr: boolean; tail: number; follow: boolean; untilExit?: boolean },
     write: (b: Buffer) => void, end: () => void, closer: { on(ev: 'close', f: () => void): unknown }): void {
     const files = svc.logFiles(c);
     const outs = [o.stdout && ([1, new FileTail(files.stdout)] as const), o.stderr && ([2, new FileTail(files.stderr)] as const)]
@@ -468,7 +546,7 @@ export function registerContainerRoutes(r: Router, ctl: Controller, svc: Contain
         if (b.length) write(frame(id, b));
       }
     };
-    if (!o.follow || (c.status !== 'running' && c.status !== 'created')) return end();
+    if (!o.follow || (!o.untilExit && c.status !== 'running' && c.status !== 'created')) return end();
     let done = false;
     const finish = () => {
       if (done) return;
@@ -509,7 +587,7 @@ export function registerContainerRoutes(r: Router, ctl: Controller, svc: Contain
           const wantOut = qbool(q.get('stdout')) || !q.has('stdout');
           const wantErr = qbool(q.get('stderr')) || !q.has('stderr');
           if (qbool(q.get('stream'))) {
-            streamLogs(c, { stdout: wantOut, stderr: wantErr, tail: qbool(q.get('logs')) ? -1 : 0, follow: true },
+            streamLogs(c, { stdout: wantOut, stderr: wantErr, tail: qbool(q.get('logs')) ? -1 : 0, follow: true, untilExit: true },
               (b) => socket.write(b), () => socket.end(), socket);
           } else {
             socket.end();
@@ -544,6 +622,18 @@ function pipeChild(child: ChildProcess, write: (b: Buffer) => void, end: () => v
     write(frame(2, Buffer.from(`exec failed: ${err.message}\n`)));
     end();
   });
+}
+
+const NO_TTY = 'weft does not support terminals (-t/--tty): the process gets pipes, run it without -t';
+const NO_STDIN = 'weft does not attach stdin to a container\'s main process (-i/--interactive): run it without -i, or use docker exec -i on a running container';
+
+/** dockerd's name filter: a regular expression on the name (with its leading slash). */
+function matchName(pattern: string, name: string): boolean {
+  try {
+    return new RegExp(pattern).test(`/${name}`);
+  } catch {
+    return `/${name}`.includes(pattern);
+  }
 }
 
 function groupBindings(bs: PortBinding[]): { [key: string]: { HostIp: string; HostPort: string }[] } {

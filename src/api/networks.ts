@@ -1,10 +1,11 @@
 /** /networks: Docker's NetworkResource JSON, filters, create/connect bodies. */
+import net from 'node:net';
 import type { IpamData } from '../../drivers/contract.js';
 import type { ContainerService } from '../controller/containers.js';
 import type { Controller } from '../controller/controller.js';
 import type { NetworkCreateRequest, NetworkRecord } from '../controller/model.js';
-import { InvalidArgument } from '../errors.js';
-import { splitCidr } from '../kernel/addr.js';
+import { InvalidArgument, NotFound } from '../errors.js';
+import { bufferToIp, ipToBuffer, splitCidr } from '../kernel/addr.js';
 import { field, parseFilters, qbool, readJson, sendEmpty, sendJson } from './http.js';
 import type { Router } from './router.js';
 
@@ -67,6 +68,80 @@ function isDangling(ctl: Controller, n: NetworkRecord): boolean {
   return !PREDEFINED.has(n.name) && ctl.endpointsOf(n.id).length === 0;
 }
 
+/** A parsed prefix (Go's netip.Prefix): family, address bytes, prefix length. */
+interface Prefix { family: 4 | 6; addr: Buffer; bits: number }
+
+function parseAddr(s: string): { family: 4 | 6; addr: Buffer } | undefined {
+  if (s.includes('%')) return undefined;
+  const f = net.isIP(s);
+  return f === 4 || f === 6 ? { family: f, addr: ipToBuffer(s) } : undefined;
+}
+
+function parsePrefix(s: string): Prefix | undefined {
+  const m = /^([^/]+)\/(0|[1-9]\d{0,2})$/.exec(s);
+  if (!m) return undefined;
+  const a = parseAddr(m[1]);
+  const bits = Number(m[2]);
+  if (!a || bits > a.addr.length * 8) return undefined;
+  return { ...a, bits };
+}
+
+function masked(p: Prefix): Prefix {
+  const addr = Buffer.from(p.addr);
+  for (let bit = p.bits; bit < addr.length * 8; bit++) addr[bit >> 3] &= ~(0x80 >> (bit % 8));
+  return { ...p, addr };
+}
+
+const fmtPrefix = (p: Prefix) => `${bufferToIp(p.addr)}/${p.bits}`;
+const samePrefix = (a: Prefix, b: Prefix) => a.bits === b.bits && a.addr.equals(b.addr);
+const contains = (p: Prefix, addr: Buffer) => addr.length === p.addr.length && masked({ ...p, addr }).addr.equals(masked(p).addr);
+const familyName = (f: 4 | 6) => (f === 4 ? 'IPv4' : 'IPv6');
+
+/**
+ * dockerd's ValidateIPAM (api/types/network/ipam.go), with its wording: every problem of
+ * every IPAM config, one 400 with all of them. IPv6 configs are skipped when IPv6 is off,
+ * as dockerd does (the controller then refuses them with its own message).
+ */
+export function validateIpam(config: { subnet?: string; ipRange?: string; gateway?: string; auxAddresses?: { [k: string]: string } }[], enableIPv6: boolean): void {
+  const errs: string[] = [];
+  const addrErr = (address: string | undefined, subnet: Prefix): string | undefined => {
+    if (!address) return undefined;
+    const a = parseAddr(address);
+    if (!a) return 'invalid address';
+    if (a.family !== subnet.family) return `parent subnet is an ${familyName(subnet.family)} block`;
+    if (!contains(subnet, a.addr)) return `parent subnet ${fmtPrefix(subnet)} doesn't contain this address`;
+    return undefined;
+  };
+  for (const cfg of config) {
+    if (cfg.subnet === undefined || cfg.subnet === '') continue; // a pool the IPAM driver picks
+    const subnet = parsePrefix(cfg.subnet);
+    if (!subnet) {
+      errs.push(`invalid subnet ${cfg.subnet}: invalid CIDR block notation`);
+      continue;
+    }
+    if (!enableIPv6 && subnet.family === 6) continue;
+    if (!samePrefix(subnet, masked(subnet))) errs.push(`invalid subnet ${fmtPrefix(subnet)}: it should be ${fmtPrefix(masked(subnet))}`);
+    if (cfg.ipRange) {
+      const r = parsePrefix(cfg.ipRange);
+      if (!r) errs.push(`invalid ip-range ${cfg.ipRange}: invalid CIDR block notation`);
+      else if (r.family !== subnet.family) errs.push(`invalid ip-range ${cfg.ipRange}: parent subnet is an ${familyName(subnet.family)} block`);
+      else {
+        if (r.bits < subnet.bits) errs.push(`invalid ip-range ${cfg.ipRange}: CIDR block is bigger than its parent subnet ${fmtPrefix(subnet)}`);
+        if (!samePrefix(r, masked(r))) errs.push(`invalid ip-range ${fmtPrefix(r)}: it should be ${fmtPrefix(masked(r))}`);
+        if (!contains(subnet, r.addr) && !contains(r, subnet.addr)) errs.push(`invalid ip-range ${cfg.ipRange}: parent subnet ${fmtPrefix(subnet)} doesn't contain ip-range`);
+      }
+    }
+    const g = addrErr(cfg.gateway, subnet);
+    if (g) errs.push(`invalid gateway ${cfg.gateway}: ${g}`);
+    for (const [name, aux] of Object.entries(cfg.auxAddresses ?? {})) {
+      const e = addrErr(aux, subnet);
+      if (e) errs.push(`invalid auxiliary address ${name}: ${e}`);
+    }
+  }
+  if (errs.length === 1) throw new InvalidArgument(`invalid network config:\n${errs[0]}`);
+  if (errs.length > 1) throw new InvalidArgument(`invalid network config:\n* ${errs.map((e) => e.replace(/\n/g, '\n\t')).join('\n* ')}`);
+}
+
 export function decodeNetworkCreate(body: { [k: string]: unknown }): NetworkCreateRequest {
   const name = field.str(body, 'Name');
   if (!name) throw new InvalidArgument('network name must not be empty');
@@ -77,7 +152,7 @@ export function decodeNetworkCreate(body: { [k: string]: unknown }): NetworkCrea
   if (scope && scope !== 'local' && scope !== 'global') throw new InvalidArgument(`invalid scope "${scope}"`);
   if (field.bool(body, 'Ingress')) throw new InvalidArgument('ingress networks are not supported by weft');
   if (field.bool(body, 'ConfigOnly')) throw new InvalidArgument('config-only networks are not supported by weft');
-  return {
+  const req: NetworkCreateRequest = {
     name,
     driver: field.str(body, 'Driver') || 'bridge',
     internal: field.bool(body, 'Internal'),
@@ -101,6 +176,8 @@ export function decodeNetworkCreate(body: { [k: string]: unknown }): NetworkCrea
       }),
     },
   };
+  validateIpam(req.ipam?.config ?? [], !!req.enableIPv6);
+  return req;
 }
 
 export function registerNetworkRoutes(r: Router, ctl: Controller, containers: ContainerService): void {
@@ -139,6 +216,7 @@ export function registerNetworkRoutes(r: Router, ctl: Controller, containers: Co
     if (!ctr) throw new InvalidArgument('container is required');
     const ec = field.obj(body, 'EndpointConfig') ?? {};
     const ipam = field.obj(ec, 'IPAMConfig', 'EndpointConfig.') ?? {};
+    checkConnect(ctl, containers, ctr, params.id);
     await containers.connect(ctr, params.id, {
       ipv4: field.str(ipam, 'IPv4Address', 'IPAMConfig.') || undefined,
       ipv6: field.str(ipam, 'IPv6Address', 'IPAMConfig.') || undefined,
@@ -151,6 +229,8 @@ export function registerNetworkRoutes(r: Router, ctl: Controller, containers: Co
     const body = await readJson(req);
     const ctr = field.str(body, 'Container');
     if (!ctr) throw new InvalidArgument('container is required');
+    const c = containers.find(ctr);
+    if (c.networkMode === 'host' && ctl.findNetwork(params.id).driver === 'host') throw new InvalidArgument(CONFLICT_HOST);
     await containers.disconnect(ctr, params.id, !!field.bool(body, 'Force'));
     sendEmpty(res, 200);
   });
@@ -175,15 +255,40 @@ export function registerNetworkRoutes(r: Router, ctl: Controller, containers: Co
   void qbool;
 }
 
+// runconfig's errors, as dockerd words them (400).
+const CONFLICT_HOST = 'container cannot be disconnected from host network or connected to host network';
+const CONFLICT_SHARED = 'container sharing network namespace with another container or host cannot be connected to any other network';
+const CONFLICT_NONE = 'container cannot be connected to multiple networks with one of the networks in private (none) mode';
+
+/**
+ * dockerd's rules for joining one more network (daemon updateNetworkConfig): a container
+ * in the host's namespace, or one joining `host`, shares a namespace and cannot have other
+ * networks; `none` cannot be combined with anything. Checked before anything changes.
+ */
+function checkConnect(ctl: Controller, containers: ContainerService, ref: string, netRef: string): void {
+  const c = containers.find(ref);
+  const target = ctl.findNetwork(netRef);
+  const current: NetworkRecord[] = [];
+  for (const x of c.networks) {
+    try { current.push(ctl.findNetwork(x.name)); } catch (err) { if (!(err instanceof NotFound)) throw err; }
+  }
+  if (c.networkMode === 'host' || c.networkMode === 'none') current.push(ctl.findNetwork(c.networkMode));
+  if (current.some((n) => n.id === target.id)) return; // the controller words "already attached"
+  if (!current.length) return;
+  if (target.driver === 'host' || current.some((n) => n.driver === 'host')) throw new InvalidArgument(CONFLICT_SHARED);
+  if (target.driver === 'null' || current.some((n) => n.driver === 'null')) throw new InvalidArgument(CONFLICT_NONE);
+}
+
 /** `until`: a timestamp (RFC 3339 or unix seconds) or a Go-style duration like 24h / 10m. */
-function parseUntil(v: string): number {
+export function parseUntil(v: string): number {
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const d = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(v);
-  if (d) {
-    const unit = { ns: 1e-6, us: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 }[d[2] as 'h'];
-    return Date.now() - Number(d[1]) * unit;
+  if (/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) {
+    const unit: { [u: string]: number } = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 };
+    let ms = 0;
+    for (const d of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(d[1]) * unit[d[2]];
+    return Date.now() - ms;
   }
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidArgument(`invalid until filter: ${v}`);
+  if (Number.isNaN(t)) throw new InvalidArgument(`failed to parse value as time or duration: "${v}"`);
   return t;
 }
