@@ -91,7 +91,10 @@ function normalizeArgv(argv: string[]): string[] {
  */
 async function registerDaemon(program: Command, argv: string[]): Promise<void> {
   const word = argv[commandIndex(argv)];
-  if (word !== undefined && word !== 'daemon' && word !== 'help') return;
+  // Without a command word only help (asked for, or shown for a bare `weft`) lists it;
+  // `weft --version` must stay as quick as any client command.
+  const wantsHelp = argv.length === 0 || argv.some((a) => a === '-h' || a === '--help');
+  if (word === undefined ? !wantsHelp : word !== 'daemon' && word !== 'help') return;
   const spec = '../api/daemon-command.js';
   let failure: string | undefined;
   try {
