@@ -7,8 +7,9 @@ import { spawn } from 'node:child_process';
 import { Conflict } from '../../src/errors.js';
 import type { FirewallBackend, FirewallNetwork, PortMapping } from '../../src/firewall/model.js';
 import { cidrContains, splitCidr } from '../../src/kernel/addr.js';
-import { Rtnl } from '../../src/kernel/rtnl.js';
+import type { Rtnl } from '../../src/kernel/rtnl.js';
 import { writeSysctl } from '../../src/kernel/sysctl.js';
+import { plugVeth } from '../../src/kernel/veth.js';
 import type { PortProxy, ProxyTarget } from '../../src/proxy/proxy.js';
 import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../contract.js';
 import { parseBridgeOptions } from './options.js';
@@ -88,24 +89,7 @@ export class BridgeDriver implements NetworkDriver {
     const { host } = this.deps;
     const hostIf = ep.driverState.hostIf;
     const br = await host.requireLink(o.bridgeName);
-    await host.createVeth(hostIf, { name: ep.ifName, nsPath: sb.nsPath, mtu: o.mtu, mac: ep.mac }, { mtu: o.mtu });
-    try {
-      const veth = await host.requireLink(hostIf);
-      await host.setLink(veth.index, { master: br.index, up: true });
-      const inner = Rtnl.open(sb.nsPath);
-      try {
-        const link = await inner.requireLink(ep.ifName);
-        if (ep.ipv6) writeSysctl(`net/ipv6/conf/${ep.ifName}/disable_ipv6`, '0', sb.nsPath);
-        if (ep.ipv4) await inner.addAddress(link.index, ep.ipv4);
-        if (ep.ipv6) await inner.addAddress(link.index, ep.ipv6);
-        await inner.setLink(link.index, { up: true });
-      } finally {
-        inner.close();
-      }
-    } catch (err) {
-      await host.deleteLink(hostIf).catch(() => undefined);
-      throw err;
-    }
+    await plugVeth(host, { hostIf, bridgeIndex: br.index, ifName: ep.ifName, nsPath: sb.nsPath, mtu: o.mtu, mac: ep.mac, ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}) });
     if (net.internal) return {};
     const gw4 = net.ipv4.find((p) => p.gateway && ep.ipv4 && cidrContains(p.subnet, ep.ipv4))?.gateway;
     const gw6 = net.ipv6.find((p) => p.gateway && ep.ipv6 && cidrContains(p.subnet, ep.ipv6))?.gateway;

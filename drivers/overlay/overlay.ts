@@ -25,7 +25,7 @@ import { Conflict, InvalidArgument } from '../../src/errors.js';
 import { ipToBuffer, splitCidr } from '../../src/kernel/addr.js';
 import { createNetns, deleteNetns, isNetnsMount } from '../../src/kernel/netns.js';
 import { Rtnl } from '../../src/kernel/rtnl.js';
-import { writeSysctl } from '../../src/kernel/sysctl.js';
+import { plugVeth } from '../../src/kernel/veth.js';
 import type { WatchEvent } from '../../src/store/store.js';
 import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../contract.js';
 
@@ -163,24 +163,7 @@ export class OverlayDriver implements NetworkDriver {
   async join(net: NetworkInfo, ep: EndpointInfo, sb: SandboxInfo): Promise<JoinResult> {
     const a = await this.withNet(net.id, () => this.activate(net));
     const hostIf = ep.driverState.hostIf;
-    await a.h.createVeth(hostIf, { name: ep.ifName, nsPath: sb.nsPath, mtu: a.mtu, mac: ep.mac }, { mtu: a.mtu });
-    try {
-      const veth = await a.h.requireLink(hostIf);
-      await a.h.setLink(veth.index, { master: a.brIndex, up: true });
-      const inner = Rtnl.open(sb.nsPath);
-      try {
-        const link = await inner.requireLink(ep.ifName);
-        if (ep.ipv6) writeSysctl(`net/ipv6/conf/${ep.ifName}/disable_ipv6`, '0', sb.nsPath);
-        if (ep.ipv4) await inner.addAddress(link.index, ep.ipv4);
-        if (ep.ipv6) await inner.addAddress(link.index, ep.ipv6);
-        await inner.setLink(link.index, { up: true });
-      } finally {
-        inner.close();
-      }
-    } catch (err) {
-      await a.h.deleteLink(hostIf).catch(() => undefined);
-      throw err;
-    }
+    await plugVeth(a.h, { hostIf, bridgeIndex: a.brIndex, ifName: ep.ifName, nsPath: sb.nsPath, mtu: a.mtu, mac: ep.mac, ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}) });
     return {}; // no gateway on an overlay
   }
 

@@ -1,0 +1,43 @@
+/**
+ * The one way a container gets its interface on a bridge: a veth pair made with its inner
+ * end already in the sandbox, the host end enslaved to the bridge, the inner end addressed
+ * and up. Shared by the bridge and overlay drivers (only which bridge, and in which
+ * namespace it lives, differ). On failure the host end is deleted, which takes the pair.
+ */
+import { Rtnl } from './rtnl.js';
+import { writeSysctl } from './sysctl.js';
+
+export interface VethPlug {
+  /** Host-side name, in the namespace of `host`. */
+  hostIf: string;
+  /** Interface index of the bridge (in the same namespace) the host end joins. */
+  bridgeIndex: number;
+  /** Name inside the sandbox (eth0, eth1, ...). */
+  ifName: string;
+  nsPath: string | undefined;
+  mtu: number | undefined;
+  mac: string;
+  ipv4?: string;
+  ipv6?: string;
+}
+
+export async function plugVeth(host: Rtnl, p: VethPlug): Promise<void> {
+  await host.createVeth(p.hostIf, { name: p.ifName, nsPath: p.nsPath, mtu: p.mtu, mac: p.mac }, { mtu: p.mtu });
+  try {
+    const veth = await host.requireLink(p.hostIf);
+    await host.setLink(veth.index, { master: p.bridgeIndex, up: true });
+    const inner = Rtnl.open(p.nsPath);
+    try {
+      const link = await inner.requireLink(p.ifName);
+      if (p.ipv6) writeSysctl(`net/ipv6/conf/${p.ifName}/disable_ipv6`, '0', p.nsPath);
+      if (p.ipv4) await inner.addAddress(link.index, p.ipv4);
+      if (p.ipv6) await inner.addAddress(link.index, p.ipv6);
+      await inner.setLink(link.index, { up: true });
+    } finally {
+      inner.close();
+    }
+  } catch (err) {
+    await host.deleteLink(p.hostIf).catch(() => undefined);
+    throw err;
+  }
+}
