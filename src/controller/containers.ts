@@ -91,6 +91,9 @@ export class ContainerService extends EventEmitter {
 
   constructor(private readonly o: ContainerServiceOptions) {
     super();
+    // One 'exit'/'removed' listener per waiting client (docker run waits on every
+    // container it starts): dozens at once are normal, and each goes when it fires.
+    this.setMaxListeners(0);
     o.runtime.onExit((id, code) => {
       this.onExit(id, code).catch((err) => this.o.logger.error({ err, id }, 'exit handling failed'));
     });
