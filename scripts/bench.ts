@@ -7,7 +7,8 @@
  *
  *   sudo npm run bench -- [--n 100] [--systems weft,cni,netavark,docker]
  *                         [--backend nftables|iptables|both] [--json bench-results.json]
- *                         [--sections attach,network,e2e,ports,dns] [--skip-install]
+ *                         [--sections attach,network,e2e,ports,dns,overlay] [--skip-install]
+ *                         [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 1]
  *
  * Figures (each where the system can do it):
  *   attach     one container with one published TCP port on a user bridge network,
@@ -17,7 +18,9 @@
  *   memory     daemon RSS with N endpoints;
  *   e2e        `run -d -p` until the published port answers from another namespace;
  *   ports      (weft) firewall publish/unpublish at 1, 100, 1,000 published containers;
- *   dns        (weft) embedded DNS query latency.
+ *   dns        (weft) embedded DNS query latency;
+ *   overlay    (weft) on a 2-host lab: iperf3 TCP throughput over the underlay and over an
+ *              overlay network, and cross-host convergence of a new container.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -29,7 +32,9 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ensureBusyboxRootfs } from '../src/runtime/image.js';
 import { benchDns, dnsTable } from './bench-dns.js';
+import { benchOverlay, overlayTable } from './bench-overlay.js';
 import { benchPorts, portsTable } from './bench-ports.js';
+import { profileTable, summarize, type ProfileSummary } from './bench-profile.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = path.join(REPO, 'dist/src/cli/main.js');
@@ -46,19 +51,27 @@ function opt(name: string, def: string): string {
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log(`usage: sudo npm run bench -- [--n 100] [--systems weft,cni,netavark,docker]
        [--backend nftables|iptables|both] [--json bench-results.json]
-       [--sections attach,network,e2e,ports,dns] [--e2e-runs 10] [--skip-install]`);
+       [--sections attach,network,e2e,ports,dns,overlay] [--e2e-runs 10] [--skip-install] [--profile]
+       [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 1]`);
   process.exit(0);
 }
 const N = Number(opt('n', '100'));
 const SYSTEMS = opt('systems', 'weft,cni,netavark,docker').split(',');
 const BACKENDS = (opt('backend', 'nftables') === 'both' ? ['nftables', 'iptables'] : [opt('backend', 'nftables')]) as ('nftables' | 'iptables')[];
-const SECTIONS = opt('sections', 'attach,network,e2e,ports,dns').split(',');
+const SECTIONS = opt('sections', 'attach,network,e2e,ports,dns,overlay').split(',');
 const JSON_OUT = opt('json', 'bench-results.json');
 const E2E_RUNS = Number(opt('e2e-runs', '10'));
+const OVERLAY_RUNS = Number(opt('overlay-runs', '10'));
+const IPERF_SECONDS = Number(opt('iperf-seconds', '5'));
+const IPERF_RUNS = Number(opt('iperf-runs', '1'));
 const NET_RUNS = 20;
 const SKIP_INSTALL = process.argv.includes('--skip-install');
+const PROFILE = process.argv.includes('--profile');
 for (const b of BACKENDS) if (b !== 'nftables' && b !== 'iptables') throw new Error(`--backend: nftables, iptables or both, not ${b}`);
 if (!Number.isInteger(N) || N < 1) throw new Error('--n: a positive integer');
+for (const [flag, v] of [['overlay-runs', OVERLAY_RUNS], ['iperf-seconds', IPERF_SECONDS], ['iperf-runs', IPERF_RUNS]] as const) {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag}: a positive integer`);
+}
 
 // ---------------------------------------------------------------------------- results
 
@@ -75,11 +88,14 @@ interface Row {
   last10?: number;
   value?: number;
   note?: string;
+  /** Every sample (ms, in order) when there are few (network create/delete, e2e). */
+  raw?: number[];
 }
 const rows: Row[] = [];
 const skipped: { system: string; reason: string }[] = [];
 const breakdown: Record<string, Record<string, number>> = {};
 let execFloorMs: number | undefined;
+const profiles: Record<string, ProfileSummary> = {};
 
 function pct(a: number[], p: number): number {
   const s = [...a].sort((x, y) => x - y);
@@ -88,7 +104,8 @@ function pct(a: number[], p: number): number {
 
 function record(system: string, key: Key, figure: string, xs: number[], note?: string): void {
   if (!xs.length) return;
-  rows.push({ system, key, figure, unit: 'ms', samples: xs.length, p50: pct(xs, 50), p90: pct(xs, 90), first10: pct(xs.slice(0, 10), 50), last10: pct(xs.slice(-10), 50), ...(note ? { note } : {}) });
+  rows.push({ system, key, figure, unit: 'ms', samples: xs.length, p50: pct(xs, 50), p90: pct(xs, 90), first10: pct(xs.slice(0, 10), 50), last10: pct(xs.slice(-10), 50), ...(note ? { note } : {}),
+    ...(xs.length <= 50 ? { raw: xs.map((x) => Math.round(x * 100) / 100) } : {}) });
   log(`  ${system} ${figure}: p50 ${pct(xs, 50).toFixed(2)} ms (first 10 ${pct(xs.slice(0, 10), 50).toFixed(2)}, last 10 ${pct(xs.slice(-10), 50).toFixed(2)})`);
 }
 
@@ -209,12 +226,24 @@ function cleanupSync(): void {
   tmpDirs.clear();
 }
 
-async function cleanup(): Promise<void> {
-  for (const t of [...teardowns]) {
-    await Promise.race([t().catch(() => undefined), sleep(60_000)]);
-    teardowns.delete(t);
-  }
-  cleanupSync();
+let cleaning: Promise<void> | undefined;
+/** Once: the systems' own teardown (through their APIs), then everything by pid, mount and name. */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const t of [...teardowns].reverse()) { // the latest first: containers before their daemon
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([t().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 60_000)))]);
+      clearTimeout(timer);
+      teardowns.delete(t);
+    }
+    cleanupSync();
+  })();
+  return cleaning;
+}
+
+/** After a signal: the handler cleans up and exits; the run itself goes no further. */
+async function checkInterrupted(): Promise<void> {
+  if (interrupted) await new Promise<never>(() => undefined);
 }
 
 let interrupted = false;
@@ -377,6 +406,13 @@ async function engineFigures(sys: string, socket: string, prefix: string, outsid
 
   if (SECTIONS.includes('e2e')) {
     const e2e: number[] = [];
+    const returned: number[] = [];
+    const floor: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = Date.now();
+      cliRun(['version']);
+      floor.push(Date.now() - t);
+    }
     for (let i = 0; i < E2E_RUNS; i++) {
       const port = 30000 + i;
       const poll = pollAnswer(outside, '10.250.0.1', port);
@@ -384,11 +420,13 @@ async function engineFigures(sys: string, socket: string, prefix: string, outsid
       await sleep(20);
       const t = Date.now();
       const r = cliRun(['run', '-d', '--name', `e${i}`, '-p', `${port}:80`, '--network', 'bench', 'busybox', 'httpd', '-f', '-p', '80']);
+      returned.push(Date.now() - t);
       if (r.status !== 0) throw new Error(`${sys} run failed: ${r.stderr}`);
       e2e.push((await poll.answered) - t);
       await ok(api(socket, 'DELETE', `${prefix}/containers/e${i}?force=1`), 'rm');
     }
-    record(sys, 'e2e', 'e2e: `run -d -p` until the port answers', e2e, 'CLI process start included; answered from another namespace via the host namespace address');
+    record(sys, 'e2e', 'e2e: `run -d -p` until the port answers', e2e,
+      `the CLI returned after p50 ${pct(returned, 50)} ms; its bare start (\`version\`) takes p50 ${pct(floor, 50)} ms; answered from another namespace via the host namespace address`);
   }
   return { startSent, startDone, names };
 }
@@ -403,7 +441,8 @@ async function benchWeft(backend: 'nftables' | 'iptables'): Promise<void> {
   const socket = path.join(base, 'run', 'weft.sock');
   const logFile = path.join(base, 'daemon.log');
   const logFd = fs.openSync(logFile, 'a');
-  const daemon = spawn('nsenter', [`--net=/run/netns/${host}`, process.execPath, CLI, 'daemon', '--root', path.join(base, 'root'), '--run-dir', path.join(base, 'run'),
+  const prof = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(base, 'prof')] : [];
+  const daemon = spawn('nsenter', [`--net=/run/netns/${host}`, process.execPath, ...prof, CLI, 'daemon', '--root', path.join(base, 'root'), '--run-dir', path.join(base, 'run'),
     '--firewall-backend', backend, '--log-level', 'info', '--firewall-check-interval', '0'], { stdio: ['ignore', logFd, logFd] });
   fs.closeSync(logFd);
   children.add(daemon);
@@ -422,6 +461,15 @@ async function benchWeft(backend: 'nftables' | 'iptables'): Promise<void> {
   } finally {
     await stop();
     teardowns.delete(stop);
+    if (PROFILE) {
+      const dir = path.join(base, 'prof');
+      const file = fs.existsSync(dir) ? fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) : undefined;
+      if (file) {
+        fs.copyFileSync(path.join(dir, file), `weft-daemon-${backend}.cpuprofile`);
+        profiles[sys] = summarize(path.join(dir, file));
+        log(`  ${sys}: daemon CPU profile written to weft-daemon-${backend}.cpuprofile`);
+      } else log(`  ${sys}: no CPU profile written by the daemon`);
+    }
     cleanupSync();
   }
 }
@@ -675,7 +723,8 @@ function table(): string {
       r.first10 && r.last10 && (r.samples ?? 0) >= 20 ? (r.last10 / r.first10).toFixed(2) : '']);
   }
   for (const s of skipped) body.push([s.system, `skipped: ${s.reason}`, '', '', '', '', '']);
-  return [columns(head, body), '', 'times in ms; first10/last10 = p50 of the first/last 10 operations; last/first = their ratio (N >= 20).'].join('\n');
+  const notes = rows.filter((r) => r.note && (r.key === 'e2e' || r.key === 'rss')).map((r) => `${r.system} ${r.key}: ${r.note}`);
+  return [columns(head, body), '', 'times in ms; first10/last10 = p50 of the first/last 10 operations; last/first = their ratio (N >= 20).', ...notes].join('\n');
 }
 
 /** weft figure -> the peer figure it is compared with. */
@@ -739,17 +788,20 @@ async function main(): Promise<void> {
   const extra: Record<string, unknown> = {};
   const started = Date.now();
   try {
-    if (SYSTEMS.includes('weft')) for (const b of BACKENDS) await benchWeft(b);
+    // The per-backend daemon run only gives the attach, network and e2e figures.
+    if (SYSTEMS.includes('weft') && ['attach', 'network', 'e2e'].some((s) => SECTIONS.includes(s))) for (const b of BACKENDS) await benchWeft(b).finally(checkInterrupted);
     if (SECTIONS.includes('attach')) {
-      if (SYSTEMS.includes('cni')) await benchCni();
-      if (SYSTEMS.includes('netavark')) await benchNetavark();
+      if (SYSTEMS.includes('cni')) await benchCni().finally(checkInterrupted);
+      if (SYSTEMS.includes('netavark')) await benchNetavark().finally(checkInterrupted);
     }
     if (SYSTEMS.includes('docker')) {
       try {
         await benchDocker();
       } catch (err) {
+        await checkInterrupted();
         skip('docker', `failed: ${(err as Error).message}`);
       }
+      await checkInterrupted();
     }
     if (SYSTEMS.includes('weft') && SECTIONS.includes('ports')) {
       log('weft firewall publish/unpublish (in-process, both backends):');
@@ -759,25 +811,33 @@ async function main(): Promise<void> {
       log('weft embedded DNS:');
       extra.dns = await benchDns(500);
     }
+    if (SYSTEMS.includes('weft') && SECTIONS.includes('overlay')) {
+      log(`weft overlay, 2-host lab (iperf3 -t ${IPERF_SECONDS} x ${IPERF_RUNS}, ${OVERLAY_RUNS} convergence runs):`);
+      extra.overlay = await benchOverlay({ iperfSeconds: IPERF_SECONDS, iperfRuns: IPERF_RUNS, runs: OVERLAY_RUNS, log,
+        register: (t) => { teardowns.add(t); return () => teardowns.delete(t); } }).finally(checkInterrupted);
+    }
   } finally {
     await cleanup();
   }
   console.log(`\nweft bench, N=${N}, ${new Date().toISOString()}, ${os.cpus().length} CPUs, kernel ${os.release()}, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
-  console.log(`${table()}\n`);
+  if (rows.length || skipped.length) console.log(`${table()}\n`);
   const r = ratios();
   if (r) console.log(`${r}\n`);
   for (const [sys, b] of Object.entries(breakdown)) {
     console.log(`${sys} start breakdown (p50, daemon log): request -> endpoint joined ${b.startToJoinedP50} ms, endpoint joined -> container running ${b.joinedToStartedP50} ms`);
   }
+  for (const [sys, p] of Object.entries(profiles)) console.log(`\n${profileTable(`${sys} daemon CPU profile (whole daemon run)`, p)}`);
   if (extra.ports) console.log(`\n${portsTable(extra.ports as Parameters<typeof portsTable>[0])}`);
   if (extra.dns) console.log(`\n${dnsTable(extra.dns as Parameters<typeof dnsTable>[0])}`);
+  if (extra.overlay) console.log(`\n${overlayTable(extra.overlay as Parameters<typeof overlayTable>[0])}`);
   console.log(`\nharness overhead:\n${harness()}`);
   fs.writeFileSync(JSON_OUT, `${JSON.stringify({ n: N, backends: BACKENDS, systems: SYSTEMS, date: new Date().toISOString(), cpus: os.cpus().length, kernel: os.release(),
-    harness: harness(), execFloorMs, rows, skipped, breakdown, ...extra }, null, 2)}\n`);
+    harness: harness(), execFloorMs, rows, skipped, breakdown, profiles, ...extra }, null, 2)}\n`);
   console.log(`\nresults written to ${JSON_OUT}`);
 }
 
 main().catch(async (err) => {
+  await checkInterrupted();
   console.error(err);
   await cleanup();
   process.exit(1);

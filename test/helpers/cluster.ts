@@ -108,7 +108,8 @@ export class TestCluster {
   async destroy(): Promise<void> {
     await Promise.all(this.hosts.map((h) => h.destroy().catch(() => undefined)));
     const e = this.etcd;
-    if (e?.pid && e.exitCode === null) {
+    // Once: a SIGKILLed child keeps exitCode null (signalCode is set), so test both.
+    if (e?.pid && e.exitCode === null && e.signalCode === null) {
       const exited = new Promise((r) => e.once('exit', r));
       try { process.kill(e.pid, 'SIGKILL'); } catch { /* gone */ }
       await exited;

@@ -13,7 +13,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeNs, type LabNs } from './lab.js';
 
-export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+/** The repository root, whether this file runs from test/helpers (vitest) or dist/test/helpers (scripts). */
+export const REPO = findRepo(path.dirname(fileURLToPath(import.meta.url)));
+
+function findRepo(dir: string): string {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'package.json'))) return d;
+    if (path.dirname(d) === d) throw new Error(`no package.json above ${dir}`);
+  }
+}
 export const CLI = path.join(REPO, 'dist/src/cli/main.js');
 
 export interface ApiReply { status: number; body: any; text: string; raw: Buffer; headers: http.IncomingHttpHeaders }
