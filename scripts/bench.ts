@@ -90,6 +90,8 @@ interface Row {
   note?: string;
   /** Every sample (ms, in order) when there are few (network create/delete, e2e). */
   raw?: number[];
+  /** With more than 50 samples: the p50 of each tenth, in order (see tenths()). */
+  trend?: number[];
 }
 const rows: Row[] = [];
 const skipped: { system: string; reason: string }[] = [];
@@ -105,8 +107,14 @@ function pct(a: number[], p: number): number {
 function record(system: string, key: Key, figure: string, xs: number[], note?: string): void {
   if (!xs.length) return;
   rows.push({ system, key, figure, unit: 'ms', samples: xs.length, p50: pct(xs, 50), p90: pct(xs, 90), first10: pct(xs.slice(0, 10), 50), last10: pct(xs.slice(-10), 50), ...(note ? { note } : {}),
-    ...(xs.length <= 50 ? { raw: xs.map((x) => Math.round(x * 100) / 100) } : {}) });
+    ...(xs.length <= 50 ? { raw: xs.map((x) => Math.round(x * 100) / 100) } : { trend: tenths(xs) }) });
   log(`  ${system} ${figure}: p50 ${pct(xs, 50).toFixed(2)} ms (first 10 ${pct(xs.slice(0, 10), 50).toFixed(2)}, last 10 ${pct(xs.slice(-10), 50).toFixed(2)})`);
+}
+
+/** p50 of each tenth of the operations, in order: whether a figure drifts as N grows. */
+function tenths(xs: number[]): number[] {
+  return Array.from({ length: 10 }, (_, i) => xs.slice(Math.floor((i * xs.length) / 10), Math.floor(((i + 1) * xs.length) / 10)))
+    .map((part) => Math.round(pct(part, 50) * 100) / 100);
 }
 
 function recordValue(system: string, key: Key, figure: string, value: number, note?: string): void {
