@@ -1,11 +1,11 @@
 // Embedded DNS server (aardvark-dns / Docker embedded resolver analogue).
 //
-// The daemon owns one DnsServer. For every user-defined network it listens on the
-// network's gateway address (host side of the bridge), port 53, UDP and TCP; containers'
-// resolv.conf points at that gateway. A query is identified by the listener it arrived on
-// (the network) and its source address (the container), and answered from the lookup
-// callback the controller provides. Names weft does not know are forwarded to the
-// upstream resolvers (never for internal networks), relaying the upstream's bytes.
+// The daemon owns one DnsServer with one listener (UDP + TCP) per key it is given: service
+// discovery (discovery.ts) keys them by sandbox and passes sockets it created on
+// 127.0.0.11 inside each container's namespace. A query is identified by the listener it
+// arrived on (the asker) and answered from the lookup callback the controller provides.
+// Names weft does not know are forwarded to the upstream resolvers (never for internal
+// networks), relaying the upstream's bytes.
 //
 // Upstream address format (DnsServerOptions.upstreams): one resolver per string,
 //   "10.0.0.1"            IPv4, port 53
