@@ -9,17 +9,20 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pino from 'pino';
-import { Conflict, InvalidArgument, NotFound } from '../errors.js';
+import { Conflict, InvalidArgument, NotFound, PortInUse } from '../errors.js';
 import type { PortBinding } from '../firewall/model.js';
 import { splitCidr } from '../kernel/addr.js';
 import { RESOLVER_IP, type ServiceDiscovery } from '../dns/discovery.js';
 import type { ProcessSpec, Runtime } from '../runtime/types.js';
 import type { Store } from '../store/store.js';
 import type { Controller } from './controller.js';
+import type { ConnectRequest } from './model.js';
 import { isValidName, newId } from './ids.js';
 import { PortAllocator } from './ports.js';
 
 const CT = 'container/';
+/** How many random host ports a start tries when host processes hold the ones picked (dockerd: 10). */
+const RANDOM_PORT_ATTEMPTS = 10;
 
 export type ContainerStatus = 'created' | 'running' | 'exited' | 'removing';
 
@@ -189,8 +192,9 @@ export class ContainerService extends EventEmitter {
     try {
       let first = true;
       for (const n of c.networks) {
-        const bindings = first ? this.ports.assign(c.id, c.portBindings, c.publishAll ? c.exposedPorts : []) : [];
-        await ctl.connect(sb.id, n.name, { name: c.name, ipv4: n.config.ipv4, ipv6: n.config.ipv6, aliases: n.config.aliases, portBindings: bindings });
+        const opts = { name: c.name, ipv4: n.config.ipv4, ipv6: n.config.ipv6, aliases: n.config.aliases };
+        if (first) await this.connectPublishing(c, sb.id, n.name, opts);
+        else await ctl.connect(sb.id, n.name, { ...opts, portBindings: [] });
         first = false;
       }
       let netSetup: string | undefined;
@@ -208,6 +212,28 @@ export class ContainerService extends EventEmitter {
       await ctl.deleteSandbox(c.id).catch((e) => this.o.logger.error({ err: e }, 'sandbox cleanup failed'));
       this.ports.release(c.id);
       throw err;
+    }
+  }
+
+  /**
+   * Connect the first network with the container's published ports. A random host port is
+   * picked from weft's own bookkeeping, so a host process may already hold it; like dockerd,
+   * pick again (a few times) instead of failing the start. Explicit ports are never retried.
+   */
+  private async connectPublishing(c: ContainerRecord, sandboxId: string, network: string, opts: Omit<ConnectRequest, 'portBindings'>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const bindings = this.ports.assign(c.id, c.portBindings, c.publishAll ? c.exposedPorts : []);
+      try {
+        await this.o.controller.connect(sandboxId, network, { ...opts, portBindings: bindings });
+        return;
+      } catch (err) {
+        const random = bindings.filter((b, i) => i >= c.portBindings.length || c.portBindings[i]!.hostPort === 0);
+        const retry = err instanceof PortInUse && attempt < RANDOM_PORT_ATTEMPTS
+          && random.some((b) => b.proto === err.proto && err.hostPort >= b.hostPort && err.hostPort <= (b.hostPortEnd ?? b.hostPort));
+        this.ports.release(c.id);
+        if (!retry) throw err;
+        this.o.logger.info({ container: c.name, port: `${err.hostPort}/${err.proto}` }, 'random host port held by another process; picking another');
+      }
     }
   }
 

@@ -113,6 +113,24 @@ describe.each(['nftables', 'iptables'] as const)('published ports (%s backend)',
     expect(d.cli(['port', 'rand']).stdout).toContain(`80/tcp -> 0.0.0.0:${p80}`);
   });
 
+  it('a random host port a host process holds is skipped, like dockerd does', async () => {
+    // Picks are sequential: the next random port follows the one this container gets.
+    const probeRun = await run('seq', 'pub', { '80/tcp': [{ HostPort: '' }] });
+    expect(probeRun.status, probeRun.text).toBe(204);
+    const last = Number((await d.api('GET', '/v1.50/containers/seq/json')).body.NetworkSettings.Ports['80/tcp'][0].HostPort);
+    expect((await d.api('DELETE', '/v1.50/containers/seq?force=1')).status).toBe(204);
+    const squatter = await startServer(d.host.path, 'host', [`tcp:${last + 1}`, `tcp:${last + 2}`]);
+    servers.push(squatter);
+    const r = await run('skip', 'pub', { '80/tcp': [{ HostPort: '' }] }, ['tcp:80']);
+    expect(r.status, r.text).toBe(204);
+    const got = Number((await d.api('GET', '/v1.50/containers/skip/json')).body.NetworkSettings.Ports['80/tcp'][0].HostPort);
+    expect(got).toBe(last + 3);
+    expect(probe(outside.path, 'tcp', HOST, got)).toBe('tcp:80:skip');
+    expect(probe(d.host.path, 'tcp', HOST, last + 1)).toBe(`tcp:${last + 1}:host`); // still the host's
+    kill(squatter);
+    expect((await d.api('DELETE', '/v1.50/containers/skip?force=1')).status).toBe(204);
+  });
+
   it('refuses a port held by a container or a host process, and changes nothing', async () => {
     const before = ruleset();
     const again = await run('dup', 'pub', { '80/tcp': [{ HostPort: '8080' }] });
