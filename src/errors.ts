@@ -26,7 +26,7 @@ export class Conflict extends WeftError {
 
 /** 409 for a host port another process holds (found when binding it). */
 export class PortInUse extends Conflict {
-  constructor(message: string, readonly proto: string, readonly hostIp: string, readonly hostPort: number) { super(message); }
+  constructor(message: string, readonly proto: string, readonly hostPort: number) { super(message); }
 }
 
 /** 403: the operation is refused for this object (e.g. deleting a predefined network). */

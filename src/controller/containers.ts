@@ -227,9 +227,7 @@ export class ContainerService extends EventEmitter {
         await this.o.controller.connect(sandboxId, network, { ...opts, portBindings: bindings });
         return;
       } catch (err) {
-        const random = bindings.filter((b, i) => i >= c.portBindings.length || c.portBindings[i]!.hostPort === 0);
-        const retry = err instanceof PortInUse && attempt < RANDOM_PORT_ATTEMPTS
-          && random.some((b) => b.proto === err.proto && err.hostPort >= b.hostPort && err.hostPort <= (b.hostPortEnd ?? b.hostPort));
+        const retry = err instanceof PortInUse && attempt < RANDOM_PORT_ATTEMPTS && this.ports.pickedRandomly(c.id, err.proto, err.hostPort);
         this.ports.release(c.id);
         if (!retry) throw err;
         this.o.logger.info({ container: c.name, port: `${err.hostPort}/${err.proto}` }, 'random host port held by another process; picking another');

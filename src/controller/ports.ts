@@ -10,7 +10,8 @@ import type { PortBinding, Protocol } from '../firewall/model.js';
 const EPHEMERAL_FIRST = 49153;
 const EPHEMERAL_LAST = 60999;
 
-interface Held { owner: string; proto: Protocol; hostIp: string; port: number }
+/** random: weft picked the port (hostPort 0 or -P), so another may be picked instead. */
+interface Held { owner: string; proto: Protocol; hostIp: string; port: number; random: boolean }
 
 function isAny(ip: string): boolean {
   return ip === '' || ip === '0.0.0.0' || ip === '::';
@@ -37,7 +38,7 @@ export class PortAllocator {
         const span = (b.containerPortEnd ?? b.containerPort) - b.containerPort + 1;
         if (b.hostPort === 0) {
           const port = this.pickFree(b.proto, b.hostIp, span);
-          for (let i = 0; i < span; i++) taken.push(this.hold(owner, b.proto, b.hostIp, port + i));
+          for (let i = 0; i < span; i++) taken.push(this.hold(owner, b.proto, b.hostIp, port + i, true));
           return { ...b, hostPort: port, ...(span > 1 ? { hostPortEnd: port + span - 1 } : {}) };
         }
         if (count > 1 && span === 1) {
@@ -70,12 +71,17 @@ export class PortAllocator {
     }
   }
 
+  /** Whether owner holds port as one weft picked at random (and so could pick another). */
+  pickedRandomly(owner: string, proto: string, port: number): boolean {
+    return this.held.some((h) => h.owner === owner && h.proto === proto && h.port === port && h.random);
+  }
+
   release(owner: string): void {
     this.held = this.held.filter((h) => h.owner !== owner);
   }
 
-  private hold(owner: string, proto: Protocol, hostIp: string, port: number): Held {
-    const h = { owner, proto, hostIp, port };
+  private hold(owner: string, proto: Protocol, hostIp: string, port: number, random = false): Held {
+    const h = { owner, proto, hostIp, port, random };
     this.held.push(h);
     return h;
   }

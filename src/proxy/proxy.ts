@@ -79,7 +79,7 @@ function keyOf(t: ProxyTarget): string {
 
 function bindError(t: ProxyTarget, err: NodeJS.ErrnoException): Error {
   const where = `${t.hostIp.includes(':') ? `[${t.hostIp}]` : t.hostIp}:${t.hostPort}`;
-  if (err.code === 'EADDRINUSE') return new PortInUse(`Bind for ${where} failed: port is already allocated`, t.proto, t.hostIp, t.hostPort);
+  if (err.code === 'EADDRINUSE') return new PortInUse(`Bind for ${where} failed: port is already allocated`, t.proto, t.hostPort);
   if (err.code === 'EADDRNOTAVAIL') return new InvalidArgument(`cannot publish ${where}/${t.proto}: ${t.hostIp} is not an address of this host`);
   return new Error(`cannot publish ${where}/${t.proto}: ${err.message}`);
 }
