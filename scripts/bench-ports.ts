@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createFirewall, type FirewallKind } from '../src/firewall/index.js';
-import type { FirewallNetwork, PortMapping } from '../src/firewall/model.js';
+import type { FirewallNetwork, PortMapping } from '../src/contracts/firewall.js';
 
 interface Row { backend: FirewallKind; published: number; addP50: number; addP90: number; removeP50: number; removeP90: number }
 

@@ -4,14 +4,14 @@
  * (masquerade, isolation, ICC, internal, published ports) through the firewall backend.
  */
 import { spawn } from 'node:child_process';
-import { Conflict } from '../../src/errors.js';
-import type { FirewallBackend, FirewallNetwork, PortMapping } from '../../src/firewall/model.js';
-import { cidrContains, splitCidr } from '../../src/kernel/addr.js';
+import { Conflict } from '../../src/util/errors.js';
+import type { FirewallBackend, FirewallNetwork, PortMapping } from '../../src/contracts/firewall.js';
+import { cidrContains, splitCidr } from '../../src/util/ip.js';
 import type { Rtnl } from '../../src/kernel/rtnl.js';
 import { writeSysctl } from '../../src/kernel/sysctl.js';
 import { plugVeth } from '../../src/kernel/veth.js';
 import type { PortProxy, ProxyTarget } from '../../src/proxy/proxy.js';
-import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../contract.js';
+import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../../src/contracts/driver.js';
 import { parseBridgeOptions } from './options.js';
 
 export interface BridgeDriverDeps {

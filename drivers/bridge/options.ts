@@ -2,8 +2,8 @@
  * The bridge driver's `-o` options, with Docker's names, parsed and validated once so
  * bad input is refused before anything is allocated.
  */
-import { InvalidArgument } from '../../src/errors.js';
-import type { NetworkInfo } from '../contract.js';
+import { InvalidArgument } from '../../src/util/errors.js';
+import type { NetworkInfo } from '../../src/contracts/driver.js';
 
 export const OPT_BRIDGE_NAME = 'com.docker.network.bridge.name';
 export const OPT_ICC = 'com.docker.network.bridge.enable_icc';

@@ -2,7 +2,7 @@
  * The host driver: the container shares the daemon's network namespace, so there is
  * nothing to plumb. One predefined network named `host` uses it.
  */
-import type { DriverCapability, JoinResult, NetworkDriver } from '../contract.js';
+import type { DriverCapability, JoinResult, NetworkDriver } from '../../src/contracts/driver.js';
 
 export class HostDriver implements NetworkDriver {
   readonly name = 'host';

@@ -2,7 +2,7 @@
  * The null driver (network `none`): the sandbox gets its own namespace with loopback
  * only. The sandbox brings lo up; the driver has nothing to add.
  */
-import type { DriverCapability, JoinResult, NetworkDriver } from '../contract.js';
+import type { DriverCapability, JoinResult, NetworkDriver } from '../../src/contracts/driver.js';
 
 export class NullDriver implements NetworkDriver {
   readonly name = 'null';

@@ -3,7 +3,7 @@
  * never overflows a JavaScript number.
  */
 import net from 'node:net';
-import { bufferToIp, ipToBuffer } from '../../src/kernel/addr.js';
+import { bufferToIp, ipToBuffer } from '../../src/util/ip.js';
 
 export interface Subnet {
   /** Canonical CIDR text. */

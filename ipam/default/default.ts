@@ -11,9 +11,9 @@
  * address is only returned after its record is durably written.
  */
 import net from 'node:net';
-import { Conflict, InvalidArgument, NotFound } from '../../src/errors.js';
-import type { Store } from '../../src/store/store.js';
-import type { AddressRequestOptions, IpamDriver, PoolRequest, PoolResponse } from '../contract.js';
+import { Conflict, InvalidArgument, NotFound } from '../../src/util/errors.js';
+import type { Store } from '../../src/contracts/store.js';
+import type { AddressRequestOptions, IpamDriver, PoolRequest, PoolResponse } from '../../src/contracts/ipam.js';
 import { bigToIp, ipToBig, overlaps, parseSubnet, type Subnet, usable } from './addresses.js';
 import { defaultV4Pools, defaultV6Pools } from './pools.js';
 

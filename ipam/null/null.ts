@@ -3,8 +3,8 @@
  * none). It hands out one placeholder pool per family and never an address, like
  * libnetwork's null IPAM.
  */
-import { InvalidArgument } from '../../src/errors.js';
-import type { IpamDriver, PoolRequest, PoolResponse } from '../contract.js';
+import { InvalidArgument } from '../../src/util/errors.js';
+import type { IpamDriver, PoolRequest, PoolResponse } from '../../src/contracts/ipam.js';
 
 export class NullIpam implements IpamDriver {
   readonly name = 'null';

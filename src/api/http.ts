@@ -4,7 +4,7 @@
  * bodies with a trailing newline, and 400 for malformed input.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidArgument, messageOf, statusOf } from '../errors.js';
+import { InvalidArgument, messageOf, statusOf } from '../util/errors.js';
 
 export const API_VERSION = '1.50';
 export const MIN_API_VERSION = '1.24';

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { NotFound } from '../errors.js';
+import { NotFound } from '../util/errors.js';
 import { ensureBusyboxRootfs } from '../runtime/image.js';
 import type { ImageResolver } from './containers.js';
 import { baseHeaders, sendJson } from './http.js';

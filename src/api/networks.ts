@@ -1,11 +1,11 @@
 /** /networks: Docker's NetworkResource JSON, filters, create/connect bodies. */
 import net from 'node:net';
-import type { IpamData } from '../../drivers/contract.js';
-import type { ContainerService } from '../controller/containers.js';
+import type { IpamData } from '../contracts/driver.js';
+import type { ContainerService } from '../engine/containers.js';
 import type { Controller } from '../controller/controller.js';
 import type { NetworkCreateRequest, NetworkRecord } from '../controller/model.js';
-import { InvalidArgument, NotFound } from '../errors.js';
-import { bufferToIp, ipToBuffer, splitCidr } from '../kernel/addr.js';
+import { InvalidArgument, NotFound } from '../util/errors.js';
+import { bufferToIp, ipToBuffer, splitCidr } from '../util/ip.js';
 import { field, parseFilters, qbool, readJson, sendEmpty, sendJson } from './http.js';
 import type { Router } from './router.js';
 

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type pino from 'pino';
-import { InvalidArgument, NotFound } from '../errors.js';
+import { InvalidArgument, NotFound } from '../util/errors.js';
 import type { UpgradeHandler } from './containers.js';
 import { API_VERSION, baseHeaders, MIN_API_VERSION, sendError, sendJson } from './http.js';
 import type { Router } from './router.js';

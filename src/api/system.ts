@@ -1,6 +1,6 @@
 /** /_ping, /version, /info: what clients use to negotiate and to describe the daemon. */
 import os from 'node:os';
-import type { ContainerService } from '../controller/containers.js';
+import type { ContainerService } from '../engine/containers.js';
 import type { Controller } from '../controller/controller.js';
 import { API_VERSION, baseHeaders, MIN_API_VERSION, sendJson, SERVER_VERSION } from './http.js';
 import type { Router } from './router.js';

@@ -83,7 +83,7 @@ function normalizeArgv(argv: string[]): string[] {
 
 /**
  * `weft daemon` belongs to src/api (another engineer's folder): registerDaemonCommand(program)
- * from ../api/daemon-command.js. It is loaded only when it can matter (the command is
+ * from ../daemon/command.js. It is loaded only when it can matter (the command is
  * `daemon`, or help is being shown), so ordinary client commands do not load the daemon's
  * kernel modules. The specifier is a variable so this file type-checks while that module
  * does not exist yet; when it is missing or fails to load, a placeholder `daemon` command
@@ -95,7 +95,7 @@ async function registerDaemon(program: Command, argv: string[]): Promise<void> {
   // `weft --version` must stay as quick as any client command.
   const wantsHelp = argv.length === 0 || argv.some((a) => a === '-h' || a === '--help');
   if (word === undefined ? !wantsHelp : word !== 'daemon' && word !== 'help') return;
-  const spec = '../api/daemon-command.js';
+  const spec = '../daemon/command.js';
   let failure: string | undefined;
   try {
     const mod = (await import(spec)) as { registerDaemonCommand?: (p: Command) => void };

@@ -8,17 +8,17 @@
 import net from 'node:net';
 import path from 'node:path';
 import type pino from 'pino';
-import type { IpamData, NetworkDriver, SandboxInfo } from '../../drivers/contract.js';
-import type { IpamDriver } from '../../ipam/contract.js';
-import { Conflict, Forbidden, InvalidArgument, NotFound } from '../errors.js';
-import { cidrContains, splitCidr } from '../kernel/addr.js';
+import type { IpamData, NetworkDriver, SandboxInfo } from '../contracts/driver.js';
+import type { IpamDriver } from '../contracts/ipam.js';
+import { Conflict, Forbidden, InvalidArgument, NotFound } from '../util/errors.js';
+import { cidrContains, splitCidr } from '../util/ip.js';
 import { createNetns, deleteNetns, isNetnsMount, pinNetns } from '../kernel/netns.js';
 import { Rtnl } from '../kernel/rtnl.js';
-import type { Store, WatchEvent } from '../store/store.js';
-import { CLUSTER_EP, type ClusterEndpoint, type ClusterNode } from './cluster.js';
-import { isValidName, macFor, newId } from './ids.js';
+import type { Store, WatchEvent } from '../contracts/store.js';
+import { CLUSTER_EP, type ClusterEndpoint, type ClusterNode } from '../cluster/node.js';
+import { isValidName, macFor, newId } from '../util/ids.js';
 import type { ConnectRequest, EndpointRecord, IpamConfigRequest, NetworkCreateRequest, NetworkRecord, SandboxRecord } from './model.js';
-import { Undo } from './undo.js';
+import { Undo } from '../util/undo.js';
 
 const NET = 'network/';
 const EP = 'endpoint/';
@@ -32,6 +32,8 @@ export interface ControllerOptions {
   store: Store;
   drivers: NetworkDriver[];
   ipams: IpamDriver[];
+  /** IPAM drivers of the cluster's global address space (overlay networks). */
+  globalIpams?: IpamDriver[];
   /** Directory for sandbox namespace mounts. */
   netnsDir: string;
   /** rtnetlink handle of the host namespace (host routes for pool picking, sandbox lo). */
@@ -61,7 +63,7 @@ export class Controller {
   constructor(private readonly o: ControllerOptions) {
     for (const d of o.drivers) this.drivers.set(d.name, d);
     for (const i of o.ipams) this.ipams.set(i.name, i);
-    for (const i of o.cluster?.ipams() ?? []) this.globalIpams.set(i.name, i);
+    for (const i of o.globalIpams ?? []) this.globalIpams.set(i.name, i);
   }
 
   get logger(): pino.Logger { return this.o.logger; }

@@ -1,6 +1,6 @@
 /** What the controller persists, and the requests it accepts (already decoded from JSON). */
-import type { EndpointInfo, NetworkInfo } from '../../drivers/contract.js';
-import type { PortBinding } from '../firewall/model.js';
+import type { EndpointInfo, NetworkInfo } from '../contracts/driver.js';
+import type { PortBinding } from '../contracts/firewall.js';
 
 export type Lifecycle = 'creating' | 'ready' | 'deleting';
 

@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import { OPT_DEFAULT_BRIDGE } from '../../drivers/bridge/options.js';
 import type { Controller } from '../controller/controller.js';
 import type { NetworkRecord } from '../controller/model.js';
-import { splitCidr } from '../kernel/addr.js';
+import { splitCidr } from '../util/ip.js';
 import { runCommand } from '../firewall/exec.js';
 import { bindInNetns, closeFd } from '../kernel/sockets.js';
 import { DnsServer, type LookupRequest } from './server.js';

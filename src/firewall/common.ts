@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import type { Logger } from 'pino';
-import type { PortMapping, Protocol } from './model.js';
+import type { PortMapping, Protocol } from '../contracts/firewall.js';
 
 /** Constructor options of both backends. */
 export interface FirewallOptions {

@@ -4,7 +4,7 @@
  */
 import type { FirewallOptions } from './common.js';
 import { IptablesBackend } from './iptables.js';
-import type { FirewallBackend } from './model.js';
+import type { FirewallBackend } from '../contracts/firewall.js';
 import { NftablesBackend } from './nftables.js';
 
 export type FirewallKind = 'iptables' | 'nftables';
@@ -23,4 +23,4 @@ export function createFirewall(kind: FirewallKind, opts: FirewallOptions = {}): 
 export { IptablesBackend } from './iptables.js';
 export { NftablesBackend, type NftablesOptions } from './nftables.js';
 export type { FirewallOptions } from './common.js';
-export type * from './model.js';
+export type * from '../contracts/firewall.js';

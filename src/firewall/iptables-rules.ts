@@ -24,7 +24,7 @@
  * The text is exactly what iptables-save prints, so presence checks are string compares.
  */
 import { checkIfName, shortId, subnetsOf, type Family, type PortRule } from './common.js';
-import type { FirewallNetwork } from './model.js';
+import type { FirewallNetwork } from '../contracts/firewall.js';
 
 export const WEFT_FORWARD = 'WEFT-FORWARD';
 export const WEFT_ISOLATION = 'WEFT-ISOLATION';

@@ -15,7 +15,7 @@ import {
   parseSave, planAddNetwork, portRules, WEFT_DNAT, planAddPorts, planInit, planRemoveNetwork, planRemovePorts, planTeardown,
   RestoreBatch, type SaveDump,
 } from './iptables-rules.js';
-import type { FirewallBackend, FirewallNetwork, PortMapping } from './model.js';
+import type { FirewallBackend, FirewallNetwork, PortMapping } from '../contracts/firewall.js';
 
 const TOOLS: Record<Family, { save: string; restore: string }> = {
   4: { save: 'iptables-save', restore: 'iptables-restore' },

@@ -22,7 +22,7 @@
  * missing piece never fails the transaction.
  */
 import { checkIfName, shortId, subnetsOf, type PortRule } from './common.js';
-import type { FirewallNetwork } from './model.js';
+import type { FirewallNetwork } from '../contracts/firewall.js';
 
 export const TABLE = 'inet weft';
 

@@ -10,7 +10,7 @@
 import { expandMappings, type FirewallOptions } from './common.js';
 import { Serial } from './exec.js';
 import { NftRunner } from './libnftables.js';
-import type { FirewallBackend, FirewallNetwork, PortMapping } from './model.js';
+import type { FirewallBackend, FirewallNetwork, PortMapping } from '../contracts/firewall.js';
 import {
   addNetworkScript, addPortsScript, initScript, removeNetworkScript, removePortsScript, TABLE, teardownScript,
 } from './nft-rules.js';

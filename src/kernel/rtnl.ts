@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { AttrStream, createRtNetlink, ifla, rt, type RtNetlinkSocket, type StreamData } from 'netlink';
-import { AF_INET, AF_INET6, bufferToIp, bufferToMac, familyOf, ipToBuffer, macToBuffer, splitCidr } from './addr.js';
+import { AF_INET, AF_INET6, bufferToIp, bufferToMac, familyOf, ipToBuffer, macToBuffer, splitCidr } from '../util/ip.js';
 import { inNetns } from './netns.js';
 
 const F_CREATE = 0x400;

@@ -15,7 +15,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { InvalidArgument, PortInUse } from '../errors.js';
+import { InvalidArgument, PortInUse } from '../util/errors.js';
 
 export interface ProxyTarget {
   proto: 'tcp' | 'udp';

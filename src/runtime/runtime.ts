@@ -19,7 +19,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { ExecOptions, ProcessSpec, ProcessState, Runtime } from './types.js';
+import type { ExecOptions, ProcessSpec, ProcessState, Runtime } from '../contracts/runtime.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Record, Store } from './store.js';
+import type { Record, Store } from '../contracts/store.js';
 
 interface Stored { revision: number; value: unknown }
 

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IptablesBackend } from '../../src/firewall/iptables.js';
-import type { FirewallBackend, FirewallNetwork, PortMapping } from '../../src/firewall/model.js';
+import type { FirewallBackend, FirewallNetwork, PortMapping } from '../../src/contracts/firewall.js';
 import { NftablesBackend } from '../../src/firewall/nftables.js';
 import { destroyAll, dump, echoServer, eventually, makeNs, stop, tcpProbe, type FwNs } from './firewall-lab.js';
 

@@ -10,7 +10,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBusyboxRootfs } from '../../src/runtime/image.js';
 import { ProcessRuntime } from '../../src/runtime/runtime.js';
-import type { ProcessSpec } from '../../src/runtime/types.js';
+import type { ProcessSpec } from '../../src/contracts/runtime.js';
 import { makeNs, type LabNs } from '../helpers/lab.js';
 
 const logger = pino({ level: 'silent' });

@@ -4,7 +4,7 @@ import {
   networkRules, parseSave, planAddNetwork, planAddPorts, planInit, planRemoveNetwork, planRemovePorts, planTeardown,
   portRules, RestoreBatch,
 } from '../../src/firewall/iptables-rules.js';
-import type { FirewallNetwork } from '../../src/firewall/model.js';
+import type { FirewallNetwork } from '../../src/contracts/firewall.js';
 
 const netA: FirewallNetwork = {
   id: 'aaaaaaaaaaaa0123456789', bridge: 'br-a', subnets4: ['10.1.0.0/24'], subnets6: ['fd00:1::/64'],

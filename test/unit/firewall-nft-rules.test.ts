@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expandMappings } from '../../src/firewall/common.js';
-import type { FirewallNetwork } from '../../src/firewall/model.js';
+import type { FirewallNetwork } from '../../src/contracts/firewall.js';
 import {
   addNetworkScript, addPortsScript, initScript, networkChains, portElements, removeNetworkScript, removePortsScript, teardownScript,
 } from '../../src/firewall/nft-rules.js';

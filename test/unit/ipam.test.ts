@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DefaultIpam } from '../../ipam/default/default.js';
 import { defaultV4Pools, defaultV6Pools } from '../../ipam/default/pools.js';
 import { NullIpam } from '../../ipam/null/null.js';
-import { Conflict, InvalidArgument } from '../../src/errors.js';
+import { Conflict, InvalidArgument } from '../../src/util/errors.js';
 import { LocalStore } from '../../src/store/local.js';
 
 let dir: string;

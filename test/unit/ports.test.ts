@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PortAllocator } from '../../src/controller/ports.js';
+import { PortAllocator } from '../../src/hostports/allocator.js';
 
 describe('PortAllocator', () => {
   it('refuses a host port already held, on any-address vs specific address too', () => {

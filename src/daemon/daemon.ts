@@ -12,23 +12,23 @@ import { OPT_BRIDGE_NAME, OPT_DEFAULT_BRIDGE, OPT_ICC, OPT_MASQUERADE } from '..
 import { HostDriver } from '../../drivers/host/host.js';
 import { NullDriver } from '../../drivers/null/null.js';
 import { createOverlayDriver } from '../../drivers/overlay/overlay.js';
-import { createIpamRegistry } from '../../ipam/index.js';
-import { ContainerService } from '../controller/containers.js';
-import { ClusterNode, type ClusterConfig } from '../controller/cluster.js';
+import { createGlobalIpams, createIpamRegistry } from './ipam.js';
+import { ContainerService } from '../engine/containers.js';
+import { ClusterNode, type ClusterConfig } from '../cluster/node.js';
 import { Controller } from '../controller/controller.js';
 import { createFirewall } from '../firewall/index.js';
-import type { FirewallBackend } from '../firewall/model.js';
+import type { FirewallBackend } from '../contracts/firewall.js';
 import { Rtnl } from '../kernel/rtnl.js';
 import { ServiceDiscovery } from '../dns/discovery.js';
 import { PortProxy } from '../proxy/proxy.js';
 import { ProcessRuntime } from '../runtime/runtime.js';
 import { LocalStore } from '../store/local.js';
-import { registerContainerRoutes } from './containers.js';
-import { BuiltinImages, registerImageRoutes } from './images.js';
-import { registerNetworkRoutes } from './networks.js';
-import { Router } from './router.js';
-import { createApiServer, listenUnix } from './server.js';
-import { registerSystemRoutes } from './system.js';
+import { registerContainerRoutes } from '../api/containers.js';
+import { BuiltinImages, registerImageRoutes } from '../api/images.js';
+import { registerNetworkRoutes } from '../api/networks.js';
+import { Router } from '../api/router.js';
+import { createApiServer, listenUnix } from '../api/server.js';
+import { registerSystemRoutes } from '../api/system.js';
 
 export interface DaemonOptions {
   root: string;
@@ -67,6 +67,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const firewall = createFirewall(o.firewallBackend, { logger });
   await firewall.init();
   const ipams = [...createIpamRegistry(store).values()];
+  const globalIpams = cluster ? createGlobalIpams(cluster.store) : undefined;
   const proxy = new PortProxy(logger);
   const controller = new Controller({
     store,
@@ -76,6 +77,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     host,
     logger,
     ...(cluster ? { cluster } : {}),
+    ...(globalIpams ? { globalIpams } : {}),
   });
   const runtime = new ProcessRuntime({ logger });
   const upstreams = o.dnsUpstreams;

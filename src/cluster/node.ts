@@ -18,11 +18,8 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type pino from 'pino';
-import { DefaultIpam } from '../../ipam/default/default.js';
-import type { IpamDriver } from '../../ipam/contract.js';
-import { NullIpam } from '../../ipam/null/null.js';
 import { EtcdStore, type StoreLease } from '../store/etcd.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../contracts/store.js';
 
 export interface ClusterConfig {
   /** etcd://HOST:PORT[,etcd://HOST:PORT…] */
@@ -53,10 +50,6 @@ export interface ClusterEndpoint {
 
 export const CLUSTER_EP = 'endpoint/';
 
-/** Default pools of the global address space: 10.0.0.0/24 … 10.0.255.0/24, like swarm's. */
-export function globalV4Pools(): string[] {
-  return Array.from({ length: 256 }, (_, i) => `10.0.${i}.0/24`);
-}
 
 export class ClusterNode {
   private lease: StoreLease;
@@ -90,10 +83,6 @@ export class ClusterNode {
     }
   }
 
-  /** IPAM drivers of the global address space (overlay networks), over the shared store. */
-  ipams(): IpamDriver[] {
-    return [new DefaultIpam(this.store, { space: 'global', name: 'default', v4Pools: globalV4Pools() }), new NullIpam()];
-  }
 
   /** Write a key that lives as long as this host does (re-written after a lease loss). */
   async publish(key: string, value: unknown): Promise<void> {

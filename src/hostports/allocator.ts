@@ -4,8 +4,8 @@
  * and -P) come from the ephemeral range Docker uses. In memory; rebuilt from container
  * records at restart.
  */
-import { Conflict, InvalidArgument } from '../errors.js';
-import type { PortBinding, Protocol } from '../firewall/model.js';
+import { Conflict, InvalidArgument } from '../util/errors.js';
+import type { PortBinding, Protocol } from '../contracts/firewall.js';
 
 const EPHEMERAL_FIRST = 49153;
 const EPHEMERAL_LAST = 60999;

@@ -5,7 +5,7 @@
  * creating something that already exists as wanted succeeds, deleting something already
  * gone succeeds.
  */
-import type { PortBinding } from '../src/firewall/model.js';
+import type { PortBinding } from './firewall.js';
 
 export type Scope = 'local' | 'global' | 'swarm';
 

@@ -9,16 +9,16 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pino from 'pino';
-import { Conflict, InvalidArgument, NotFound, PortInUse } from '../errors.js';
-import type { PortBinding } from '../firewall/model.js';
-import { splitCidr } from '../kernel/addr.js';
+import { Conflict, InvalidArgument, NotFound, PortInUse } from '../util/errors.js';
+import type { PortBinding } from '../contracts/firewall.js';
+import { splitCidr } from '../util/ip.js';
 import { RESOLVER_IP, type ServiceDiscovery } from '../dns/discovery.js';
-import type { ProcessSpec, Runtime } from '../runtime/types.js';
-import type { Store } from '../store/store.js';
-import type { Controller } from './controller.js';
-import type { ConnectRequest } from './model.js';
-import { isValidName, newId } from './ids.js';
-import { PortAllocator } from './ports.js';
+import type { ProcessSpec, Runtime } from '../contracts/runtime.js';
+import type { Store } from '../contracts/store.js';
+import type { Controller } from '../controller/controller.js';
+import type { ConnectRequest } from '../controller/model.js';
+import { isValidName, newId } from '../util/ids.js';
+import { PortAllocator } from '../hostports/allocator.js';
 
 const CT = 'container/';
 /** How many random host ports a start tries when host processes hold the ones picked (dockerd: 10). */
