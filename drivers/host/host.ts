@@ -2,19 +2,8 @@
  * The host driver: the container shares the daemon's network namespace, so there is
  * nothing to plumb. One predefined network named `host` uses it.
  */
-import type { DriverCapability, JoinResult, NetworkDriver } from '../../src/contracts/driver.js';
+import { PassiveDriver } from '../passive/passive.js';
 
-export class HostDriver implements NetworkDriver {
+export class HostDriver extends PassiveDriver {
   readonly name = 'host';
-  readonly capability: DriverCapability = { scope: 'local', needsIpam: false, userCreatable: false };
-  validateNetwork(): void {}
-  async createNetwork(): Promise<void> {}
-  async deleteNetwork(): Promise<void> {}
-  async createEndpoint(): Promise<void> {}
-  async deleteEndpoint(): Promise<void> {}
-  async join(): Promise<JoinResult> { return {}; }
-  async leave(): Promise<void> {}
-  async programExternalConnectivity(): Promise<void> {}
-  async revokeExternalConnectivity(): Promise<void> {}
-  async restoreNetwork(): Promise<void> {}
 }
