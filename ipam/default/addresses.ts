@@ -1,35 +1,11 @@
 /**
- * Address arithmetic for IPAM on bigints, so IPv4 and IPv6 share one code path and a /64
- * never overflows a JavaScript number.
+ * IPAM's reading of subnets and addresses, on the bigint arithmetic of src/util/ip.ts:
+ * strict subnet syntax and which addresses of a subnet endpoints may get.
  */
 import net from 'node:net';
-import { bufferToIp, ipToBuffer } from '../../src/util/ip.js';
+import { ipToBigInt, type Subnet, subnetOf } from '../../src/util/ip.js';
 
-export interface Subnet {
-  /** Canonical CIDR text. */
-  cidr: string;
-  v6: boolean;
-  prefix: number;
-  /** First and last address of the subnet. */
-  first: bigint;
-  last: bigint;
-}
-
-export function ipToBig(ip: string): bigint {
-  let n = 0n;
-  for (const b of ipToBuffer(ip)) n = (n << 8n) | BigInt(b);
-  return n;
-}
-
-export function bigToIp(n: bigint, v6: boolean): string {
-  const len = v6 ? 16 : 4;
-  const buf = Buffer.alloc(len);
-  for (let i = len - 1; i >= 0; i--) {
-    buf[i] = Number(n & 0xffn);
-    n >>= 8n;
-  }
-  return bufferToIp(buf);
-}
+export type { Subnet } from '../../src/util/ip.js';
 
 /**
  * Parse a CIDR. Host bits must be zero ("10.1.0.5/24" is refused with the subnet it
@@ -37,27 +13,22 @@ export function bigToIp(n: bigint, v6: boolean): string {
  */
 export function parseSubnet(cidr: string): Subnet {
   const [ip, len, extra] = cidr.split('/');
-  const v6 = net.isIPv6(ip);
-  const bits = v6 ? 128 : 32;
+  const bits = net.isIPv6(ip) ? 128 : 32;
   if (!net.isIP(ip) || len === undefined || extra !== undefined || !/^\d+$/.test(len) || Number(len) > bits) {
     throw new Error(`invalid subnet ${cidr}`);
   }
-  const prefix = Number(len);
-  const hostBits = BigInt(bits - prefix);
-  const addr = ipToBig(ip);
-  const first = (addr >> hostBits) << hostBits;
-  const last = first + (1n << hostBits) - 1n;
-  const canonical = `${bigToIp(first, v6)}/${prefix}`;
-  if (first !== addr) throw new Error(`invalid subnet ${cidr}: host bits are set (did you mean ${canonical}?)`);
-  return { cidr: canonical, v6, prefix, first, last };
+  const subnet = subnetOf(cidr);
+  if (subnet.first !== ipToBigInt(ip)) throw new Error(`invalid subnet ${cidr}: host bits are set (did you mean ${subnet.cidr}?)`);
+  return subnet;
 }
 
-export function overlaps(a: Subnet, b: Subnet): boolean {
-  return a.v6 === b.v6 && a.first <= b.last && b.first <= a.last;
-}
-
-export function contains(s: Subnet, ip: bigint): boolean {
-  return ip >= s.first && ip <= s.last;
+/** A route destination as a subnet, tolerating host bits; undefined when unreadable. */
+export function lenientSubnet(cidr: string): Subnet | undefined {
+  try {
+    return subnetOf(cidr);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

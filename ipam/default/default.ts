@@ -11,10 +11,12 @@
  * address is only returned after its record is durably written.
  */
 import net from 'node:net';
-import { Conflict, InvalidArgument, NotFound } from '../../src/util/errors.js';
-import type { Store } from '../../src/contracts/store.js';
 import type { AddressRequestOptions, IpamDriver, PoolRequest, PoolResponse } from '../../src/contracts/ipam.js';
-import { bigToIp, ipToBig, overlaps, parseSubnet, type Subnet, usable } from './addresses.js';
+import type { Store } from '../../src/contracts/store.js';
+import { Conflict, InvalidArgument, NotFound } from '../../src/util/errors.js';
+import { bigIntToIp, ipToBigInt, subnetsOverlap } from '../../src/util/ip.js';
+import { Serial } from '../../src/util/lock.js';
+import { lenientSubnet, parseSubnet, type Subnet, usable } from './addresses.js';
 import { defaultV4Pools, defaultV6Pools } from './pools.js';
 
 interface SpaceIndex {
@@ -55,7 +57,7 @@ export class DefaultIpam implements IpamDriver {
   private readonly v4Pools: string[];
   private readonly v6Pools: string[];
   private readonly cache = new Map<string, CachedPool>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new Serial();
 
   constructor(private readonly store: Store, o: DefaultIpamOptions = {}) {
     this.space = o.space ?? 'local';
@@ -69,28 +71,28 @@ export class DefaultIpam implements IpamDriver {
   }
 
   requestPool(req: PoolRequest): Promise<PoolResponse> {
-    return this.serial(() => this.doRequestPool(req));
+    return this.queue.run(() => this.doRequestPool(req));
   }
 
   releasePool(poolId: string): Promise<void> {
-    return this.serial(() => this.doReleasePool(poolId));
+    return this.queue.run(() => this.doReleasePool(poolId));
   }
 
   requestAddress(poolId: string, address?: string, opts: AddressRequestOptions = {}): Promise<string> {
-    return this.serial(() => this.doRequestAddress(poolId, address, opts));
+    return this.queue.run(() => this.doRequestAddress(poolId, address, opts));
   }
 
   releaseAddress(poolId: string, address: string): Promise<void> {
-    return this.serial(() => this.doReleaseAddress(poolId, address));
+    return this.queue.run(() => this.doReleaseAddress(poolId, address));
   }
 
   /** Ids of every pool reserved in this driver's space (for garbage collection). */
   listPools(): Promise<string[]> {
-    return this.serial(async () => ((await this.store.get<SpaceIndex>(this.indexKey()))?.value.pools ?? []).map((c) => this.poolId(c)));
+    return this.queue.run(async () => ((await this.store.get<SpaceIndex>(this.indexKey()))?.value.pools ?? []).map((c) => this.poolId(c)));
   }
 
   listAddresses(poolId: string): Promise<string[]> {
-    return this.serial(async () => [...(await this.load(this.subnetOf(poolId))).set]);
+    return this.queue.run(async () => [...(await this.load(this.subnetOf(poolId))).set]);
   }
 
   // --- pools ---------------------------------------------------------------------------
@@ -113,7 +115,7 @@ export class DefaultIpam implements IpamDriver {
       const taken = (idx?.value.pools ?? []).map((c) => parseSubnet(c));
       let subnet: Subnet;
       if (wanted) {
-        if (taken.some((t) => overlaps(t, wanted))) throw new Conflict(OVERLAP);
+        if (taken.some((t) => subnetsOverlap(t, wanted))) throw new Conflict(OVERLAP);
         subnet = wanted;
       } else {
         subnet = this.pickDefault(req.v6, taken, req.avoid ?? []);
@@ -133,20 +135,22 @@ export class DefaultIpam implements IpamDriver {
   }
 
   private pickDefault(v6: boolean, taken: Subnet[], avoid: string[]): Subnet {
-    const avoided = avoid.map(lenient).filter((s): s is Subnet => s !== undefined);
+    const avoided = avoid.map(lenientSubnet).filter((s): s is Subnet => s !== undefined);
     for (const c of v6 ? this.v6Pools : this.v4Pools) {
       const s = parseSubnet(c);
-      if (taken.some((t) => overlaps(t, s)) || avoided.some((a) => overlaps(a, s))) continue;
+      if (taken.some((t) => subnetsOverlap(t, s)) || avoided.some((a) => subnetsOverlap(a, s))) continue;
       return s;
     }
-    throw new Conflict(`could not find an available, non-overlapping IPv${v6 ? 6 : 4} address pool among the defaults to assign to the network`);
+    throw new Conflict(
+      `could not find an available, non-overlapping IPv${v6 ? 6 : 4} address pool among the defaults to assign to the network`,
+    );
   }
 
   private async doReleasePool(poolId: string): Promise<void> {
     const cidr = this.subnetOf(poolId);
     for (;;) {
       const idx = await this.store.get<SpaceIndex>(this.indexKey());
-      if (!idx || !idx.value.pools.includes(cidr)) break;
+      if (!idx?.value.pools.includes(cidr)) break;
       const pools = idx.value.pools.filter((p) => p !== cidr);
       if ((await this.store.compareAndSwap<SpaceIndex>(this.indexKey(), idx.revision, { pools })) !== undefined) break;
     }
@@ -162,26 +166,26 @@ export class DefaultIpam implements IpamDriver {
     const { lo, hi } = usable(subnet);
     if (address !== undefined) {
       if (!net.isIP(address) || net.isIPv6(address) !== subnet.v6) throw new InvalidArgument(`invalid address ${address}`);
-      const n = ipToBig(address);
+      const n = ipToBigInt(address);
       if (n < lo || n > hi) throw new InvalidArgument(`requested address ${address} is out of range of subnet ${cidr}`);
     }
     for (;;) {
       const pool = await this.load(cidr);
       let chosen: bigint;
       if (address !== undefined) {
-        chosen = ipToBig(address);
-        if (pool.set.has(bigToIp(chosen, subnet.v6))) throw new Conflict(`Address already in use: ${address}`);
+        chosen = ipToBigInt(address);
+        if (pool.set.has(bigIntToIp(chosen, subnet.v6))) throw new Conflict(`Address already in use: ${address}`);
       } else if (opts.gateway) {
         chosen = this.scan(pool, subnet, lo, hi, lo);
       } else {
         const r = pool.state.range ? parseSubnet(pool.state.range) : undefined;
         const rlo = r && r.first > lo ? r.first : lo;
         const rhi = r && r.last < hi ? r.last : hi;
-        const cursor = pool.state.cursor ? ipToBig(pool.state.cursor) : undefined;
+        const cursor = pool.state.cursor ? ipToBigInt(pool.state.cursor) : undefined;
         const start = cursor !== undefined && cursor >= rlo && cursor < rhi ? cursor + 1n : rlo;
         chosen = this.scan(pool, subnet, rlo, rhi, start);
       }
-      const ip = bigToIp(chosen, subnet.v6);
+      const ip = bigIntToIp(chosen, subnet.v6);
       const next: PoolState = {
         ...pool.state,
         allocated: [...pool.state.allocated, ip],
@@ -196,13 +200,15 @@ export class DefaultIpam implements IpamDriver {
     const size = hi - lo + 1n;
     let inRange = 0n;
     for (const a of pool.set) {
-      const n = ipToBig(a);
+      const n = ipToBigInt(a);
       if (n >= lo && n <= hi) inRange++;
     }
-    if (size <= 0n || inRange >= size) throw new Conflict(`no available addresses on this pool (${pool.state.range ?? subnet.cidr} is full)`);
+    if (size <= 0n || inRange >= size) {
+      throw new Conflict(`no available addresses on this pool (${pool.state.range ?? subnet.cidr} is full)`);
+    }
     // At most inRange+1 probes: the range has a hole.
     for (let n = start, probes = 0n; probes <= inRange; probes++) {
-      if (!pool.set.has(bigToIp(n, subnet.v6))) return n;
+      if (!pool.set.has(bigIntToIp(n, subnet.v6))) return n;
       n = n === hi ? lo : n + 1n;
     }
     throw new Conflict(`no available addresses on this pool (${subnet.cidr})`);
@@ -212,7 +218,7 @@ export class DefaultIpam implements IpamDriver {
     const cidr = this.subnetOf(poolId);
     const ip = address.split('/')[0];
     if (!net.isIP(ip)) throw new InvalidArgument(`invalid address ${address}`);
-    const canonical = bigToIp(ipToBig(ip), net.isIPv6(ip));
+    const canonical = bigIntToIp(ipToBigInt(ip), net.isIPv6(ip));
     for (;;) {
       let pool: CachedPool;
       try {
@@ -250,12 +256,6 @@ export class DefaultIpam implements IpamDriver {
     return true;
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   private indexKey(): string {
     return `ipam/${this.space}/index`;
   }
@@ -282,19 +282,3 @@ function parse(cidr: string, what: string): Subnet {
     throw new InvalidArgument((err as Error).message.replace(/^invalid subnet/, `invalid ${what}`));
   }
 }
-
-/** Parse a route destination, tolerating host bits. */
-function lenient(cidr: string): Subnet | undefined {
-  const [ip, len] = cidr.split('/');
-  if (!net.isIP(ip)) return undefined;
-  const v6 = net.isIPv6(ip);
-  const prefix = len === undefined ? (v6 ? 128 : 32) : Number(len);
-  const bits = BigInt((v6 ? 128 : 32) - prefix);
-  const first = (ipToBig(ip) >> bits) << bits;
-  try {
-    return parseSubnet(`${bigToIp(first, v6)}/${prefix}`);
-  } catch {
-    return undefined;
-  }
-}
-

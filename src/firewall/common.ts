@@ -3,9 +3,11 @@
  * matches what `iptables-save` / `nft list` print back, which makes idempotency checks
  * and dump comparisons exact), port-range expansion and short names derived from ids.
  */
-import net from 'node:net';
 import type { Logger } from 'pino';
 import type { PortMapping, Protocol } from '../contracts/firewall.js';
+import { canonicalCidr, canonicalIp, ipVersion } from '../util/ip.js';
+
+export { canonicalCidr, canonicalIp } from '../util/ip.js';
 
 /** Constructor options of both backends. */
 export interface FirewallOptions {
@@ -16,56 +18,7 @@ export interface FirewallOptions {
 
 export type Family = 4 | 6;
 
-/** Canonical text of an address (inet_ntop form: "fd00::2", never "fd00:0::0002"). */
-export function canonicalIp(ip: string): string {
-  const family = net.isIP(ip);
-  if (!family) throw new Error(`not an IP address: ${ip}`);
-  return new net.SocketAddress({ address: ip, family: family === 6 ? 'ipv6' : 'ipv4' }).address;
-}
-
-export function familyOf(ip: string): Family {
-  const f = net.isIP(ip.split('/')[0]);
-  if (!f) throw new Error(`not an IP address: ${ip}`);
-  return f as Family;
-}
-
-/** "10.1.2.3/24" -> "10.1.2.0/24"; host bits cleared, address canonical. */
-export function canonicalCidr(cidr: string): string {
-  const [ip, len] = cidr.split('/');
-  const family = familyOf(ip);
-  const bits = family === 4 ? 32 : 128;
-  const prefix = len === undefined ? bits : Number(len);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > bits) throw new Error(`bad CIDR ${cidr}`);
-  const bytes = toBytes(ip, family);
-  for (let bit = prefix; bit < bits; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit % 8));
-  return `${fromBytes(bytes, family)}/${prefix}`;
-}
-
-function toBytes(ip: string, family: Family): number[] {
-  if (family === 4) return ip.split('.').map(Number);
-  // Expand "::" and an embedded dotted quad, then read 8 groups.
-  let text = ip;
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const q = dotted[1].split('.').map(Number);
-    text = text.slice(0, -dotted[1].length) + `${((q[0] << 8) | q[1]).toString(16)}:${((q[2] << 8) | q[3]).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill('0'), ...t];
-  return groups.flatMap((g) => {
-    const v = parseInt(g, 16);
-    return [v >> 8, v & 0xff];
-  });
-}
-
-function fromBytes(bytes: number[], family: Family): string {
-  if (family === 4) return bytes.join('.');
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
-  return canonicalIp(groups.join(':'));
-}
+export const familyOf: (ipOrCidr: string) => Family = ipVersion;
 
 /** Empty, "0.0.0.0" and "::" mean "every address of the host". */
 export function isAnyHost(ip: string): boolean {
@@ -100,7 +53,8 @@ export function expandMapping(m: PortMapping): PortRule[] {
   const count = (m.hostPortEnd ?? m.hostPort) - m.hostPort + 1;
   const span = (m.containerPortEnd ?? m.containerPort) - m.containerPort + 1;
   if (!(m.hostPort > 0) || count < 1 || (span > 1 && span !== count)) {
-    throw new Error(`bad port mapping ${m.hostPort}-${m.hostPortEnd ?? m.hostPort}:${m.containerPort}-${m.containerPortEnd ?? m.containerPort}`);
+    const host = `${m.hostPort}-${m.hostPortEnd ?? m.hostPort}`;
+    throw new Error(`bad port mapping ${host}:${m.containerPort}-${m.containerPortEnd ?? m.containerPort}`);
   }
   const out: PortRule[] = [];
   for (let i = 0; i < count; i++) {

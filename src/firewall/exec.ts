@@ -1,7 +1,6 @@
 /**
  * Running the packet-filter tools: optionally inside a network namespace (through
- * `nsenter --net=`), with a batch fed on stdin. Plus a tiny queue so one backend never
- * interleaves two read-modify-write operations.
+ * `nsenter --net=`), with a batch fed on stdin.
  */
 import { spawn } from 'node:child_process';
 
@@ -31,15 +30,4 @@ export function runCommand(argv: string[], opts: { input?: string; netnsPath?: s
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
-}
-
-/** Runs async jobs one at a time, in call order; a failed job does not block the next. */
-export class Serial {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(job: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(job);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
 }

@@ -10,7 +10,8 @@
  * it falls back to the read-plan-write path and learns the rules again.
  */
 import { expandMappings, type Family, type FirewallOptions, type PortRule } from './common.js';
-import { runCommand, Serial } from './exec.js';
+import { Serial } from '../util/lock.js';
+import { runCommand } from './exec.js';
 import {
   parseSave, planAddNetwork, portRules, WEFT_DNAT, planAddPorts, planInit, planRemoveNetwork, planRemovePorts, planTeardown,
   RestoreBatch, type SaveDump,

@@ -8,7 +8,7 @@
  * cannot add interval elements to a set created in the same transaction.)
  */
 import { expandMappings, type FirewallOptions } from './common.js';
-import { Serial } from './exec.js';
+import { Serial } from '../util/lock.js';
 import { NftRunner } from './libnftables.js';
 import type { FirewallBackend, FirewallNetwork, PortMapping } from '../contracts/firewall.js';
 import {

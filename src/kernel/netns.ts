@@ -10,6 +10,20 @@ import { bindMount, CLONE_NEWNET, setns, umount, unshare } from './libc.js';
 
 const SELF = '/proc/thread-self/ns/net';
 
+/**
+ * Switch the thread back to the namespace `home` (an fd of it). Failing here would leave the
+ * daemon's only thread acting inside a container, so the process stops at once instead: the
+ * store and reconcile make a restart safe, while carrying on would not be.
+ */
+export function returnHome(home: number): void {
+  try {
+    setns(home, CLONE_NEWNET);
+  } catch (err) {
+    fs.writeSync(2, `weft: fatal: cannot return to the daemon's network namespace: ${(err as Error).message}\n`);
+    process.abort();
+  }
+}
+
 /** Run fn with the calling thread inside the namespace at nsPath; fn must be synchronous. */
 export function inNetns<T>(nsPath: string | undefined, fn: () => T): T {
   if (!nsPath) return fn();
@@ -20,7 +34,7 @@ export function inNetns<T>(nsPath: string | undefined, fn: () => T): T {
     try {
       return fn();
     } finally {
-      setns(home, CLONE_NEWNET);
+      returnHome(home);
     }
   } finally {
     fs.closeSync(target);
@@ -39,7 +53,7 @@ export function createNetns(nsPath: string): void {
     try {
       bindMount(SELF, nsPath);
     } finally {
-      setns(home, CLONE_NEWNET);
+      returnHome(home);
     }
   } catch (err) {
     fs.rmSync(nsPath, { force: true });

@@ -13,8 +13,6 @@ const F_CREATE = 0x400;
 const F_EXCL = 0x200;
 const F_REPLACE = 0x100;
 const VETH_INFO_PEER = 1;
-const NTF_SELF = 0x02;
-const NTF_MASTER = 0x04;
 const AF_BRIDGE = 7;
 
 export interface LinkInfo {
@@ -25,6 +23,16 @@ export interface LinkInfo {
   mac?: string;
   master?: number;
   up: boolean;
+}
+
+/** Attributes setLink changes; absent ones stay as they are. */
+export interface LinkChange {
+  up?: boolean;
+  master?: number;
+  mtu?: number;
+  mac?: string;
+  name?: string;
+  nsPath?: string;
 }
 
 export interface LinkOptions {
@@ -154,7 +162,7 @@ export class Rtnl {
       }, { flags: F_CREATE | F_EXCL }));
   }
 
-  async setLink(index: number, change: { up?: boolean; master?: number; mtu?: number; mac?: string; name?: string; nsPath?: string }): Promise<void> {
+  async setLink(index: number, change: LinkChange): Promise<void> {
     const nsFd = change.nsPath ? fs.openSync(change.nsPath, 'r') : undefined;
     try {
       const attrs: ifla.LinkAttrs = {};
@@ -320,8 +328,6 @@ export class Rtnl {
     }
   }
 }
-
-void NTF_SELF; void NTF_MASTER; void AF_INET;
 
 function toLinkInfo(m: rt.LinkMessage): LinkInfo {
   let kind: string | undefined;

@@ -7,6 +7,7 @@
  */
 import koffi from 'koffi';
 import net from 'node:net';
+import { AF_INET, ipToBuffer } from '../util/ip.js';
 import { SyscallError } from './libc.js';
 import { inNetns } from './netns.js';
 
@@ -18,7 +19,6 @@ const setsockoptFn = libc.func('int setsockopt(int fd, int level, int name, cons
 const closeFn = libc.func('int close(int fd)');
 const getsocknameFn = libc.func('int getsockname(int fd, void *addr, uint32_t *len)');
 
-const AF_INET = 2;
 const SOCK_STREAM = 1;
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000; // never inherited by the container processes the daemon spawns
@@ -29,7 +29,7 @@ function sockaddrIn(ip: string, port: number): Buffer {
   const b = Buffer.alloc(16);
   b.writeUInt16LE(AF_INET, 0);
   b.writeUInt16BE(port, 2);
-  ip.split('.').forEach((o, i) => b.writeUInt8(Number(o), 4 + i));
+  ipToBuffer(ip).copy(b, 4);
   return b;
 }
 

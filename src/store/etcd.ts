@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Etcd3, type IKeyValue, type Lease, type Namespace, type Watcher } from 'etcd3';
-import type { Record, Store, WatchEvent, WatchableStore } from '../contracts/store.js';
+import type { Record, WatchableStore, WatchEvent } from '../contracts/store.js';
 
 export interface EtcdStoreOptions {
   /** "etcd://host:port" or "http://host:port" (several, comma-separated, are fine). */

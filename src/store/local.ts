@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Record, Store } from '../contracts/store.js';
+import { Serial } from '../util/lock.js';
 
 interface Stored { revision: number; value: unknown }
 
@@ -14,7 +15,7 @@ export class LocalStore implements Store {
   private readonly dir: string;
   private readonly data = new Map<string, Stored>();
   private revision = 0;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly writes = new Serial();
 
   private constructor(root: string) {
     this.dir = path.join(root, 'store');
@@ -67,26 +68,25 @@ export class LocalStore implements Store {
     return this.serial(() => (this.data.get(key)?.revision === expected ? this.remove(key) : false));
   }
 
+  /** Resolves once every write queued before it is on disk. */
   async close(): Promise<void> {
-    await this.queue;
+    await this.writes.run(async () => undefined);
   }
 
   /** Runs fn after every earlier write; a failure fails only its own caller. */
   private serial<R>(fn: () => R): Promise<R> {
-    const next = this.queue.then(fn);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.writes.run(async () => fn());
   }
 
   private fileOf(key: string): string {
     // Keys are paths like "network/abc"; encodeURIComponent keeps one flat directory.
-    return path.join(this.dir, encodeURIComponent(key) + '.json');
+    return path.join(this.dir, `${encodeURIComponent(key)}.json`);
   }
 
   private write(key: string, value: unknown): number {
     const revision = ++this.revision;
     const file = this.fileOf(key);
-    const tmp = file + '.tmp';
+    const tmp = `${file}.tmp`;
     const fd = fs.openSync(tmp, 'w', 0o600);
     try {
       fs.writeSync(fd, JSON.stringify({ key, revision, value }));

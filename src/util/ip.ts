@@ -1,16 +1,38 @@
-/** Conversions between textual addresses and the byte buffers rtnetlink wants. */
+/**
+ * The one IP/CIDR module: parsing and formatting addresses and subnets, the byte buffers
+ * rtnetlink wants, and subnet arithmetic on bigints (so IPv4 and IPv6 share one code path
+ * and a /64 never overflows a JavaScript number). Validation is Node's (net.isIP), the
+ * arithmetic and text forms are the ip-address package's.
+ */
 import net from 'node:net';
-import { Address6 } from 'ip-address';
+import { Address4, Address6 } from 'ip-address';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
+
+/** A subnet as numbers: host bits cleared, `cidr` in canonical text. */
+export interface Subnet {
+  cidr: string;
+  v6: boolean;
+  prefix: number;
+  /** First (network) and last (IPv4 broadcast) address. */
+  first: bigint;
+  last: bigint;
+}
 
 export function familyOf(ip: string): number {
   return net.isIPv6(ip) ? AF_INET6 : AF_INET;
 }
 
+/** 4 or 6 for an address or a CIDR; throws on anything else. */
+export function ipVersion(ipOrCidr: string): 4 | 6 {
+  const version = net.isIP(ipOrCidr.split('/')[0]);
+  if (!version) throw new Error(`not an IP address: ${ipOrCidr}`);
+  return version as 4 | 6;
+}
+
 export function ipToBuffer(ip: string): Buffer {
-  if (net.isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
+  if (net.isIPv4(ip)) return Buffer.from(new Address4(ip).toArray());
   if (net.isIPv6(ip)) {
     const bytes = new Address6(ip).toByteArray();
     // Guard against a short array (leading zero bytes dropped): left-pad to 16.
@@ -21,12 +43,27 @@ export function ipToBuffer(ip: string): Buffer {
 
 export function bufferToIp(buf: Buffer): string {
   if (buf.length === 4) return Array.from(buf).join('.');
-  if (buf.length === 16) {
-    const groups: string[] = [];
-    for (let i = 0; i < 16; i += 2) groups.push(buf.readUInt16BE(i).toString(16));
-    return new Address6(groups.join(':')).correctForm();
-  }
+  if (buf.length === 16) return Address6.fromByteArray([...buf]).correctForm();
   throw new Error(`bad address length ${buf.length}`);
+}
+
+/** An address as an unsigned integer (32 bits for IPv4, 128 for IPv6). */
+export function ipToBigInt(ip: string): bigint {
+  if (net.isIPv4(ip)) return new Address4(ip).bigInt();
+  if (net.isIPv6(ip)) return new Address6(ip).bigInt();
+  throw new Error(`not an IP address: ${ip}`);
+}
+
+/** The text form of an address given as an integer (the form bufferToIp prints). */
+export function bigIntToIp(n: bigint, v6: boolean): string {
+  return v6 ? Address6.fromBigInt(n).correctForm() : Address4.fromBigInt(n).correctForm();
+}
+
+/** Canonical text of an address (inet_ntop form: "fd00::2", never "fd00:0::0002"). */
+export function canonicalIp(ip: string): string {
+  const version = net.isIP(ip);
+  if (!version) throw new Error(`not an IP address: ${ip}`);
+  return new net.SocketAddress({ address: ip, family: version === 6 ? 'ipv6' : 'ipv4' }).address;
 }
 
 /** "10.0.0.5/24" -> { ip: "10.0.0.5", prefix: 24 } */
@@ -35,6 +72,54 @@ export function splitCidr(cidr: string): { ip: string; prefix: number } {
   const prefix = len === undefined ? (net.isIPv6(ip) ? 128 : 32) : Number(len);
   if (!net.isIP(ip) || !Number.isInteger(prefix)) throw new Error(`bad CIDR ${cidr}`);
   return { ip, prefix };
+}
+
+function widthOf(v6: boolean): number {
+  return v6 ? 128 : 32;
+}
+
+/**
+ * The subnet an address or CIDR lies in, host bits cleared ("10.1.2.3/24" is 10.1.2.0/24;
+ * a plain address is its own /32 or /128). Throws on a bad address or prefix.
+ */
+export function subnetOf(cidr: string): Subnet {
+  const { ip, prefix } = splitCidr(cidr);
+  const v6 = net.isIPv6(ip);
+  const width = widthOf(v6);
+  if (prefix < 0 || prefix > width) throw new Error(`bad CIDR ${cidr}`);
+  const hostBits = BigInt(width - prefix);
+  const first = (ipToBigInt(ip) >> hostBits) << hostBits;
+  const last = first + (1n << hostBits) - 1n;
+  return { cidr: `${bigIntToIp(first, v6)}/${prefix}`, v6, prefix, first, last };
+}
+
+/** "10.1.2.3/24" -> "10.1.2.0/24": host bits cleared, address in inet_ntop form. */
+export function canonicalCidr(cidr: string): string {
+  ipVersion(cidr.split('/')[0]);
+  const s = subnetOf(cidr);
+  return `${canonicalIp(bigIntToIp(s.first, s.v6))}/${s.prefix}`;
+}
+
+/** The n-th address of a subnet, counting its network address as 0. */
+export function nthAddress(cidr: string, n: number | bigint): string {
+  const s = subnetOf(cidr);
+  const ip = s.first + BigInt(n);
+  if (ip < s.first || ip > s.last) throw new Error(`address ${n} is outside ${s.cidr}`);
+  return bigIntToIp(ip, s.v6);
+}
+
+/** The last address of a subnet: the broadcast address on IPv4. */
+export function lastAddress(cidr: string): string {
+  const s = subnetOf(cidr);
+  return bigIntToIp(s.last, s.v6);
+}
+
+export function subnetsOverlap(a: Subnet, b: Subnet): boolean {
+  return a.v6 === b.v6 && a.first <= b.last && b.first <= a.last;
+}
+
+export function subnetContains(s: Subnet, ip: bigint): boolean {
+  return ip >= s.first && ip <= s.last;
 }
 
 export function macToBuffer(mac: string): Buffer {
@@ -50,13 +135,9 @@ export function cidrContains(subnet: string, ip: string): boolean {
   const { ip: sip, prefix } = splitCidr(subnet);
   const { ip: aip } = splitCidr(ip);
   if (familyOf(sip) !== familyOf(aip)) return false;
-  const a = ipToBuffer(sip);
-  const b = ipToBuffer(aip);
-  for (let bit = 0; bit < prefix; bit++) {
-    const mask = 0x80 >> (bit % 8);
-    if ((a[bit >> 3] & mask) !== (b[bit >> 3] & mask)) return false;
-  }
-  return true;
+  const width = widthOf(net.isIPv6(sip));
+  const hostBits = BigInt(width - Math.min(Math.max(prefix, 0), width));
+  return ipToBigInt(sip) >> hostBits === ipToBigInt(aip) >> hostBits;
 }
 
 /** Whether two CIDRs share any address. */
