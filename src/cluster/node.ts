@@ -13,7 +13,7 @@
  *   vni/<n>                      VNI claims (network id), CAS-created, from 4096 up
  *   ipam/global/…                the default IPAM's global address space (pools, addresses)
  *   node/<hostId>                {id, addr, hostname, since}            — under the lease
- *   endpoint/<networkId>/<epId>  ClusterEndpoint                        — under the lease
+ *   endpoint/<networkId>/<epId>  ClusterEndpoint (contracts/peers.ts)   — under the lease
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
@@ -32,24 +32,8 @@ export interface ClusterConfig {
   prefix?: string;
 }
 
-/** What a host publishes for each endpoint it has on a global network. */
-export interface ClusterEndpoint {
-  id: string;
-  name: string;
-  networkId: string;
-  host: string;
-  /** Underlay address of the endpoint's host (VXLAN remote). */
-  vtep: string;
-  mac: string;
-  /** "ip/prefixlen" */
-  ipv4?: string;
-  ipv6?: string;
-  /** Network-scoped aliases (for name resolution across hosts). */
-  aliases?: string[];
-}
-
+/** Prefix of the endpoint records (ClusterEndpoint) hosts publish under their lease. */
 export const CLUSTER_EP = 'endpoint/';
-
 
 export class ClusterNode {
   private lease: StoreLease;
@@ -57,7 +41,14 @@ export class ClusterNode {
   private closed = false;
   private regranting?: Promise<void>;
 
-  private constructor(readonly store: EtcdStore, readonly hostId: string, readonly advertiseAddr: string, readonly ttl: number, lease: StoreLease, private readonly logger: pino.Logger) {
+  private constructor(
+    readonly store: EtcdStore,
+    readonly hostId: string,
+    readonly advertiseAddr: string,
+    readonly ttl: number,
+    lease: StoreLease,
+    private readonly logger: pino.Logger,
+  ) {
     this.lease = lease;
     this.watchLease();
   }
@@ -74,7 +65,8 @@ export class ClusterNode {
     try {
       const lease = await store.grantLease(ttl);
       const node = new ClusterNode(store, hostId, cfg.advertiseAddr, ttl, lease, logger);
-      await node.publish(`node/${hostId}`, { id: hostId, addr: cfg.advertiseAddr, hostname: os.hostname(), since: new Date().toISOString() });
+      const since = new Date().toISOString();
+      await node.publish(`node/${hostId}`, { id: hostId, addr: cfg.advertiseAddr, hostname: os.hostname(), since });
       logger.info({ store: cfg.storeUrl, host: hostId, advertise: cfg.advertiseAddr, ttl }, 'joined cluster');
       return node;
     } catch (err) {
@@ -94,11 +86,6 @@ export class ClusterNode {
   async unpublish(key: string): Promise<void> {
     this.published.delete(key);
     await this.store.delete(key);
-  }
-
-  /** Keys this host published under prefix (its own view, not etcd's). */
-  publishedUnder(prefix: string): string[] {
-    return [...this.published.keys()].filter((k) => k.startsWith(prefix));
   }
 
   /**
