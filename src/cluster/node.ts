@@ -19,6 +19,8 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type pino from 'pino';
 import { EtcdStore, type StoreLease } from '../store/etcd.js';
+import type { ClusterMembership } from '../contracts/cluster.js';
+import type { ClusterEndpoint } from '../contracts/peers.js';
 import type { Store } from '../contracts/store.js';
 
 export interface ClusterConfig {
@@ -35,7 +37,7 @@ export interface ClusterConfig {
 /** Prefix of the endpoint records (ClusterEndpoint) hosts publish under their lease. */
 export const CLUSTER_EP = 'endpoint/';
 
-export class ClusterNode {
+export class ClusterNode implements ClusterMembership {
   private lease: StoreLease;
   private readonly published = new Map<string, unknown>();
   private closed = false;
@@ -77,15 +79,28 @@ export class ClusterNode {
 
 
   /** Write a key that lives as long as this host does (re-written after a lease loss). */
-  async publish(key: string, value: unknown): Promise<void> {
+  private async publish(key: string, value: unknown): Promise<void> {
     this.published.set(key, value);
     await this.regranting;
     await this.lease.put(key, value);
   }
 
-  async unpublish(key: string): Promise<void> {
+  private async unpublish(key: string): Promise<void> {
     this.published.delete(key);
     await this.store.delete(key);
+  }
+
+  async publishEndpoint(ep: ClusterEndpoint): Promise<void> {
+    await this.publish(endpointKey(ep), ep);
+  }
+
+  async unpublishEndpoint(ep: { networkId: string; id: string }): Promise<void> {
+    await this.unpublish(endpointKey(ep));
+  }
+
+  async publishedEndpoints(networkId?: string): Promise<ClusterEndpoint[]> {
+    const prefix = networkId === undefined ? CLUSTER_EP : `${CLUSTER_EP}${networkId}/`;
+    return (await this.store.list<ClusterEndpoint>(prefix)).map((r) => r.value);
   }
 
   /**
@@ -120,4 +135,8 @@ export class ClusterNode {
       }
     }
   }
+}
+
+function endpointKey(ep: { networkId: string; id: string }): string {
+  return `${CLUSTER_EP}${ep.networkId}/${ep.id}`;
 }

@@ -1,5 +1,5 @@
 /** VNI claims in the cluster store: `vni/<n>` holds the id of the network using it, CAS-created. */
-import type { VniClaims } from '../contracts/peers.js';
+import type { VniClaims } from '../contracts/cluster.js';
 import type { Store } from '../contracts/store.js';
 
 const VNI_KEY = 'vni/';

@@ -34,13 +34,3 @@ export interface PeerSource {
   /** Called for every change after the snapshot; returns the unsubscribe function. */
   subscribe(listener: (change: PeerChange) => void): () => void;
 }
-
-/** Cluster-wide claims of VXLAN network identifiers, one network per VNI. */
-export interface VniClaims {
-  /** Claim vni for networkId; false if another network holds it. */
-  claim(vni: number, networkId: string): Promise<boolean>;
-  /** Every VNI claimed in the cluster. */
-  claimed(): Promise<number[]>;
-  /** Release vni if networkId still holds it. */
-  release(vni: number, networkId: string): Promise<void>;
-}

@@ -4,9 +4,7 @@
  * follow the global networks other hosts create and delete. Remote endpoints themselves
  * come from the cluster's peer source.
  */
-import type { ClusterNode } from '../cluster/node.js';
-import { CLUSTER_EP } from '../cluster/node.js';
-import type { ClusterEndpoint } from '../contracts/peers.js';
+import type { ClusterMembership } from '../contracts/cluster.js';
 import type { WatchEvent } from '../contracts/store.js';
 import { Serial } from '../util/lock.js';
 import { publishEndpoint } from './cluster-publish.js';
@@ -19,7 +17,7 @@ export class ClusterSync {
   private pending: Promise<unknown> = Promise.resolve();
   private stopWatch?: () => Promise<void>;
 
-  constructor(private readonly s: ControllerState, private readonly cluster: ClusterNode, private readonly endpoints: Endpoints) {}
+  constructor(private readonly s: ControllerState, private readonly cluster: ClusterMembership, private readonly endpoints: Endpoints) {}
 
   /** fromRevision: the revision the global networks were loaded at. */
   async start(fromRevision: number): Promise<void> {
@@ -27,8 +25,8 @@ export class ClusterSync {
       const n = this.s.networks.get(ep.networkId);
       if (n && n.scope !== 'local' && ep.state === 'ready') await publishEndpoint(this.s, ep);
     }
-    for (const r of await this.cluster.store.list<ClusterEndpoint>(CLUSTER_EP)) {
-      if (r.value.host === this.cluster.hostId && !this.s.endpoints.has(r.value.id)) await this.cluster.store.delete(r.key);
+    for (const ep of await this.cluster.publishedEndpoints()) {
+      if (ep.host === this.cluster.hostId && !this.s.endpoints.has(ep.id)) await this.cluster.unpublishEndpoint(ep);
     }
     this.stopWatch = await this.cluster.store.watch<NetworkRecord>(NET, (ev) => {
       this.pending = this.queue.run(() => this.onNetwork(ev))

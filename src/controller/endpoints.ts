@@ -3,7 +3,7 @@
  * external connectivity, default route, cluster publication, weft_gwbridge for overlays)
  * and disconnecting it again. Each connect step pushes its undo; a failure undoes them all.
  */
-import type { IpamData } from '../contracts/driver.js';
+import type { IpamData, NetworkDriver } from '../contracts/driver.js';
 import type { IpamDriver } from '../contracts/ipam.js';
 import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
@@ -38,6 +38,7 @@ export class Endpoints {
 
   /** connect() for a caller that holds the sandbox's lock. */
   async connectLocked(sb: SandboxRecord, n: NetworkRecord, req: ConnectRequest): Promise<EndpointRecord> {
+    const driver = this.s.driverOf(n);
     const current = this.s.sandboxEndpoints(sb.id);
     validateConnect(sb, n, req, current);
     const ep: EndpointRecord = {
@@ -56,7 +57,7 @@ export class Endpoints {
     };
     const undo = new Undo(this.s.logger);
     try {
-      await this.build(sb, n, ep, undo);
+      await this.build(sb, n, driver, ep, undo);
       this.s.logger.info({ network: n.name, endpoint: ep.id, ip: ep.ipv4, ip6: ep.ipv6, sandbox: sb.id }, 'endpoint joined');
       return ep;
     } catch (err) {
@@ -66,9 +67,8 @@ export class Endpoints {
   }
 
   /** The steps of a connect, each pushing its undo. */
-  private async build(sb: SandboxRecord, n: NetworkRecord, ep: EndpointRecord, undo: Undo): Promise<void> {
+  private async build(sb: SandboxRecord, n: NetworkRecord, driver: NetworkDriver, ep: EndpointRecord, undo: Undo): Promise<void> {
     const { store } = this.s;
-    const driver = this.s.driverOf(n);
     this.s.endpoints.set(ep.id, ep);
     undo.push(() => { this.s.endpoints.delete(ep.id); });
     await store.put(EP + ep.id, ep);

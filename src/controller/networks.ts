@@ -5,8 +5,6 @@
  */
 import type { IpamData } from '../contracts/driver.js';
 import type { IpamDriver } from '../contracts/ipam.js';
-import { CLUSTER_EP } from '../cluster/node.js';
-import type { ClusterEndpoint } from '../contracts/peers.js';
 import { Conflict, Forbidden, InvalidArgument, NotFound } from '../util/errors.js';
 import { cidrContains } from '../util/ip.js';
 import { newId } from '../util/ids.js';
@@ -103,8 +101,8 @@ export class Networks {
       if (eps.length) throw activeEndpointsError(n, eps);
       const cluster = this.s.o.cluster;
       if (n.scope !== 'local' && cluster) {
-        // Read from the store itself, not a cached view: a delete must not race a join elsewhere.
-        const remote = (await cluster.store.list<ClusterEndpoint>(`${CLUSTER_EP}${n.id}/`)).map((r) => r.value);
+        // From the store itself rather than the peer source, whose view may lag behind it.
+        const remote = await cluster.publishedEndpoints(n.id);
         if (remote.length) throw activeEndpointsError(n, remote);
       }
       n.state = 'deleting';

@@ -4,8 +4,8 @@
  * the embedded store, global networks in the cluster store.
  */
 import type pino from 'pino';
-import type { ClusterNode } from '../cluster/node.js';
 import type { IpamData, NetworkDriver, SandboxInfo } from '../contracts/driver.js';
+import type { ClusterMembership } from '../contracts/cluster.js';
 import type { IpamDriver } from '../contracts/ipam.js';
 import type { PeerSource } from '../contracts/peers.js';
 import type { SandboxOs } from '../contracts/sandbox-os.js';
@@ -34,7 +34,7 @@ export interface ControllerOptions {
   os: SandboxOs;
   logger: pino.Logger;
   /** Cluster membership (etcd): global-scope networks, their IPAM, published endpoints. */
-  cluster?: ClusterNode;
+  cluster?: ClusterMembership;
   /** Endpoints other hosts publish on global networks (with cluster). */
   peers?: PeerSource;
 }

@@ -4,8 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../../src/contracts/driver.js';
+import type { ClusterMembership } from '../../src/contracts/cluster.js';
 import type { IpamDriver, PoolRequest } from '../../src/contracts/ipam.js';
+import type { ClusterEndpoint } from '../../src/contracts/peers.js';
 import type { SandboxGateways, SandboxOs } from '../../src/contracts/sandbox-os.js';
+import type { Record as StoreRecord, WatchableStore, WatchEvent } from '../../src/contracts/store.js';
 import { Controller, type ControllerOptions } from '../../src/controller/controller.js';
 import { LocalStore } from '../../src/store/local.js';
 import { DefaultIpam } from '../../ipam/default/default.js';
@@ -66,15 +69,18 @@ export class FakeSandboxOs implements SandboxOs {
  */
 export class FakeDriver implements NetworkDriver {
   readonly name: string;
-  readonly capability = { scope: 'local' as const, needsIpam: true, userCreatable: true };
+  readonly capability: { scope: 'local' | 'global'; needsIpam: boolean; userCreatable: boolean };
   created: string[] = [];
   readonly joined = new Set<string>();
   readonly restored: { network: string; endpoints: string[] }[] = [];
   failCreate = false;
   failJoin = false;
-  /** Gateway offered at join (the bridge driver offers the network's). */
-  gateway4?: string;
-  constructor(name = 'fake') { this.name = name; }
+  /** Whether join offers the network's gateway (bridge does; overlay does not). */
+  offersGateway = true;
+  constructor(name = 'fake', scope: 'local' | 'global' = 'local') {
+    this.name = name;
+    this.capability = { scope, needsIpam: true, userCreatable: true };
+  }
   validateNetwork(n: NetworkInfo) { if (n.options.bad) throw Object.assign(new Error('bad option'), { status: 400 }); }
   async createNetwork(n: NetworkInfo) { if (this.failCreate) throw new Error('kernel said no'); this.created.push(n.name); }
   async deleteNetwork(n: NetworkInfo) { this.created = this.created.filter((x) => x !== n.name); }
@@ -83,8 +89,8 @@ export class FakeDriver implements NetworkDriver {
   async join(n: NetworkInfo, ep: EndpointInfo, _sb: SandboxInfo): Promise<JoinResult> {
     if (this.failJoin) throw new Error('join failed');
     this.joined.add(ep.id);
-    const gw = n.ipv4[0]?.gateway ?? this.gateway4;
-    return gw ? { gateway4: gw.split('/')[0] } : {};
+    const gw = n.ipv4[0]?.gateway;
+    return gw && this.offersGateway ? { gateway4: gw.split('/')[0] } : {};
   }
   async leave(_n: NetworkInfo, ep: EndpointInfo) { this.joined.delete(ep.id); }
   async programExternalConnectivity() {}
@@ -93,6 +99,56 @@ export class FakeDriver implements NetworkDriver {
     this.restored.push({ network: n.name, endpoints: eps.map((e) => e.ep.id) });
     if (!this.created.includes(n.name)) this.created.push(n.name);
     for (const { ep } of eps) this.joined.add(ep.id);
+  }
+}
+
+/** An in-memory store whose watch callback the test drives. */
+export class FakeWatchStore implements WatchableStore {
+  readonly data = new Map<string, StoreRecord>();
+  rev = 0;
+  watchers: { prefix: string; cb: (ev: WatchEvent<never>) => void; from?: number }[] = [];
+  async get<T>(key: string) { return this.data.get(key) as StoreRecord<T> | undefined; }
+  async put<T>(key: string, value: T) {
+    const revision = ++this.rev;
+    this.data.set(key, { key, value, revision });
+    for (const w of this.watchers) if (key.startsWith(w.prefix)) w.cb({ type: 'put', key, value: value as never, revision });
+    return revision;
+  }
+  async delete(key: string) {
+    const had = this.data.delete(key);
+    const revision = ++this.rev;
+    for (const w of this.watchers) if (had && key.startsWith(w.prefix)) w.cb({ type: 'delete', key, revision });
+    return had;
+  }
+  async list<T>(prefix: string) {
+    return [...this.data.values()].filter((r) => r.key.startsWith(prefix)).sort((a, b) => a.key.localeCompare(b.key)) as StoreRecord<T>[];
+  }
+  async compareAndSwap<T>(key: string, expected: number | null, value: T) {
+    const cur = this.data.get(key);
+    if ((expected === null && cur) || (expected !== null && cur?.revision !== expected)) return undefined;
+    return this.put(key, value);
+  }
+  async compareAndDelete(key: string, expected: number) {
+    if (this.data.get(key)?.revision !== expected) return false;
+    return this.delete(key);
+  }
+  async close() {}
+  async snapshot<T>(prefix: string) { return { records: await this.list<T>(prefix), revision: this.rev }; }
+  async watch<T>(prefix: string, cb: (ev: WatchEvent<T>) => void, from?: number) {
+    const w = { prefix, cb: cb as (ev: WatchEvent<never>) => void, from };
+    this.watchers.push(w);
+    return async () => { this.watchers = this.watchers.filter((x) => x !== w); };
+  }
+}
+
+/** This host in a cluster whose store is a FakeWatchStore. */
+export class FakeMembership implements ClusterMembership {
+  readonly store = new FakeWatchStore();
+  constructor(readonly hostId = 'me', readonly advertiseAddr = '192.0.2.1') {}
+  async publishEndpoint(ep: ClusterEndpoint) { await this.store.put(`endpoint/${ep.networkId}/${ep.id}`, ep); }
+  async unpublishEndpoint(ep: { networkId: string; id: string }) { await this.store.delete(`endpoint/${ep.networkId}/${ep.id}`); }
+  async publishedEndpoints(networkId?: string) {
+    return (await this.store.list<ClusterEndpoint>(networkId ? `endpoint/${networkId}/` : 'endpoint/')).map((r) => r.value);
   }
 }
 

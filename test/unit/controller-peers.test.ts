@@ -3,46 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { StorePeerSource } from '../../src/cluster/peers.js';
 import { StoreVniClaims } from '../../src/cluster/vni.js';
 import type { ClusterEndpoint, PeerChange } from '../../src/contracts/peers.js';
-import type { Record as StoreRecord, WatchableStore, WatchEvent } from '../../src/contracts/store.js';
-
-/** An in-memory store whose watch callback the test drives. */
-class FakeWatchStore implements WatchableStore {
-  readonly data = new Map<string, StoreRecord>();
-  rev = 0;
-  watchers: { prefix: string; cb: (ev: WatchEvent<never>) => void; from?: number }[] = [];
-  async get<T>(key: string) { return this.data.get(key) as StoreRecord<T> | undefined; }
-  async put<T>(key: string, value: T) {
-    const revision = ++this.rev;
-    this.data.set(key, { key, value, revision });
-    for (const w of this.watchers) if (key.startsWith(w.prefix)) w.cb({ type: 'put', key, value: value as never, revision });
-    return revision;
-  }
-  async delete(key: string) {
-    const had = this.data.delete(key);
-    const revision = ++this.rev;
-    for (const w of this.watchers) if (had && key.startsWith(w.prefix)) w.cb({ type: 'delete', key, revision });
-    return had;
-  }
-  async list<T>(prefix: string) {
-    return [...this.data.values()].filter((r) => r.key.startsWith(prefix)).sort((a, b) => a.key.localeCompare(b.key)) as StoreRecord<T>[];
-  }
-  async compareAndSwap<T>(key: string, expected: number | null, value: T) {
-    const cur = this.data.get(key);
-    if ((expected === null && cur) || (expected !== null && cur?.revision !== expected)) return undefined;
-    return this.put(key, value);
-  }
-  async compareAndDelete(key: string, expected: number) {
-    if (this.data.get(key)?.revision !== expected) return false;
-    return this.delete(key);
-  }
-  async close() {}
-  async snapshot<T>(prefix: string) { return { records: await this.list<T>(prefix), revision: this.rev }; }
-  async watch<T>(prefix: string, cb: (ev: WatchEvent<T>) => void, from?: number) {
-    const w = { prefix, cb: cb as (ev: WatchEvent<never>) => void, from };
-    this.watchers.push(w);
-    return async () => { this.watchers = this.watchers.filter((x) => x !== w); };
-  }
-}
+import { FakeWatchStore } from './controller-fakes.js';
 
 const ep = (id: string, host: string, networkId = 'net1', mac = '02:42:0a:00:00:02'): ClusterEndpoint => ({
   id, name: id, networkId, host, vtep: `192.0.2.${host === 'me' ? 1 : 2}`, mac, ipv4: '10.0.0.2/24',
