@@ -8,8 +8,8 @@
  *     address, learning off, ARP/ND proxy on). It is created in the daemon's namespace —
  *     so its UDP socket lives on the underlay — and then moved into the overlay namespace,
  *   - one veth per local endpoint: this end on br0, the peer born in the container as ethN.
- * Nothing floods: for every remote endpoint (from the cluster store's endpoint/ records,
- * which the controller publishes under each host's lease) the driver programs a static FDB
+ * Nothing floods: for every remote endpoint (from the cluster's peer source: the endpoints
+ * other hosts' controllers publish under their lease) the driver programs a static FDB
  * entry (MAC -> remote VTEP) and a permanent neighbour (IP -> MAC) on the VXLAN device, so
  * the device answers ARP/ND itself and unicasts every frame to the right host. When a
  * record goes (endpoint removed, or its host's lease expired) the entries go too.
@@ -19,14 +19,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ifla } from 'netlink';
 import type pino from 'pino';
-import type { ClusterEndpoint, ClusterNode } from '../../src/cluster/node.js';
-import { CLUSTER_EP } from '../../src/cluster/node.js';
+import type { VniClaims } from '../../src/contracts/cluster.js';
+import type { ClusterEndpoint, PeerChange, PeerSource } from '../../src/contracts/peers.js';
 import { Conflict, InvalidArgument } from '../../src/util/errors.js';
 import { ipToBuffer, splitCidr } from '../../src/util/ip.js';
 import { createNetns, deleteNetns, isNetnsMount } from '../../src/kernel/netns.js';
 import { Rtnl } from '../../src/kernel/rtnl.js';
 import { plugVeth } from '../../src/kernel/veth.js';
-import type { WatchEvent } from '../../src/contracts/store.js';
+import { KeyedSerial } from '../../src/util/lock.js';
 import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../../src/contracts/driver.js';
 
 export const OPT_VNI = 'com.docker.network.driver.overlay.vxlanid_list';
@@ -36,13 +36,16 @@ export const FIRST_VNI = 4096;
 const MAX_VNI = (1 << 24) - 1;
 /** VXLAN over IPv4: outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14. */
 export const VXLAN_OVERHEAD = 50;
-const VNI_KEY = 'vni/';
 const BRIDGE = 'br0';
 
 export interface OverlayDeps {
   /** rtnetlink handle of the daemon's (host/underlay) namespace. */
   host: Rtnl;
-  cluster: ClusterNode;
+  /** This host's underlay address (the local VXLAN tunnel endpoint). */
+  advertiseAddr: string;
+  /** Remote endpoints of the cluster's global networks. */
+  peers: PeerSource;
+  vnis: VniClaims;
   /** Where the overlay namespaces are pinned (the daemon's netns dir). */
   netnsDir: string;
   /** Default MTU of overlay interfaces (underlay MTU - 50 unless configured). */
@@ -63,24 +66,20 @@ interface Active {
 export class OverlayDriver implements NetworkDriver {
   readonly name = 'overlay';
   readonly capability: DriverCapability = { scope: 'global', needsIpam: true, userCreatable: true };
-  /** Every remote endpoint of every global network, by store key. */
-  private readonly peers = new Map<string, ClusterEndpoint>();
   private readonly active = new Map<string, Active>();
-  private readonly locks = new Map<string, Promise<unknown>>();
-  private stopWatch?: () => Promise<void>;
+  /** One kernel change at a time per network (activation vs. peer updates). */
+  private readonly perNetwork = new KeyedSerial();
+  private unsubscribe?: () => void;
 
   constructor(private readonly deps: OverlayDeps) {}
 
-  /** Load the remote endpoints and follow their changes (before the controller's reconcile). */
-  async start(): Promise<void> {
-    const { store } = this.deps.cluster;
-    const snap = await store.snapshot<ClusterEndpoint>(CLUSTER_EP);
-    for (const r of snap.records) if (r.value.host !== this.deps.cluster.hostId) this.peers.set(r.key, r.value);
-    this.stopWatch = await store.watch<ClusterEndpoint>(CLUSTER_EP, (ev) => this.onPeer(ev), snap.revision + 1);
+  /** Follow the remote endpoints' changes (before the controller's reconcile). */
+  start(): void {
+    this.unsubscribe = this.deps.peers.subscribe((change) => this.onPeer(change));
   }
 
   async close(): Promise<void> {
-    await this.stopWatch?.();
+    this.unsubscribe?.();
     for (const a of this.active.values()) a.h.close();
     this.active.clear();
   }
@@ -108,24 +107,26 @@ export class OverlayDriver implements NetworkDriver {
     const v = net.options[OPT_VNI];
     if (v !== undefined && v !== '') {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > MAX_VNI) throw new InvalidArgument(`invalid ${OPT_VNI} "${v}": one VNI between 1 and ${MAX_VNI}`);
+      if (!Number.isInteger(n) || n < 1 || n > MAX_VNI) {
+        throw new InvalidArgument(`invalid ${OPT_VNI} "${v}": one VNI between 1 and ${MAX_VNI}`);
+      }
     }
   }
 
   /** Claim a VNI cluster-wide: the given one, or the lowest free from 4096 up. */
   async allocateNetwork(net: NetworkInfo): Promise<void> {
-    const { store } = this.deps.cluster;
+    const { vnis } = this.deps;
     const wanted = net.options[OPT_VNI] ? Number(net.options[OPT_VNI]) : undefined;
     if (wanted !== undefined) {
-      if ((await store.compareAndSwap(VNI_KEY + wanted, null, net.id)) === undefined) throw new Conflict(`VNI ${wanted} is already in use`);
+      if (!(await vnis.claim(wanted, net.id))) throw new Conflict(`VNI ${wanted} is already in use`);
       return;
     }
     for (;;) {
-      const used = new Set((await store.list<string>(VNI_KEY)).map((r) => Number(r.key.slice(VNI_KEY.length))));
+      const used = new Set(await vnis.claimed());
       let vni = FIRST_VNI;
       while (used.has(vni)) vni++;
       if (vni > MAX_VNI) throw new Conflict('no free VNI');
-      if ((await store.compareAndSwap(VNI_KEY + vni, null, net.id)) !== undefined) {
+      if (await vnis.claim(vni, net.id)) {
         net.options[OPT_VNI] = String(vni);
         return;
       }
@@ -136,16 +137,14 @@ export class OverlayDriver implements NetworkDriver {
   async freeNetwork(net: NetworkInfo): Promise<void> {
     const vni = net.options[OPT_VNI];
     if (!vni) return;
-    const { store } = this.deps.cluster;
-    const r = await store.get<string>(VNI_KEY + vni);
-    if (r?.value === net.id) await store.compareAndDelete(VNI_KEY + vni, r.revision);
+    await this.deps.vnis.release(Number(vni), net.id);
   }
 
   /** Nothing yet: a host builds a network's namespace when its first endpoint joins. */
   async createNetwork(_net: NetworkInfo): Promise<void> {}
 
   async deleteNetwork(net: NetworkInfo): Promise<void> {
-    await this.withNet(net.id, () => this.deactivate(net));
+    await this.perNetwork.run(net.id, () => this.deactivate(net));
   }
 
   // ------------------------------------------------------------------ endpoints
@@ -161,9 +160,12 @@ export class OverlayDriver implements NetworkDriver {
   }
 
   async join(net: NetworkInfo, ep: EndpointInfo, sb: SandboxInfo): Promise<JoinResult> {
-    const a = await this.withNet(net.id, () => this.activate(net));
+    const a = await this.perNetwork.run(net.id, () => this.activate(net));
     const hostIf = ep.driverState.hostIf;
-    await plugVeth(a.h, { hostIf, bridgeIndex: a.brIndex, ifName: ep.ifName, nsPath: sb.nsPath, mtu: a.mtu, mac: ep.mac, ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}) });
+    await plugVeth(a.h, {
+      hostIf, bridgeIndex: a.brIndex, ifName: ep.ifName, nsPath: sb.nsPath, mtu: a.mtu, mac: ep.mac,
+      ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}),
+    });
     return {}; // no gateway on an overlay
   }
 
@@ -189,7 +191,7 @@ export class OverlayDriver implements NetworkDriver {
     if (!endpoints.length && !this.active.has(net.id) && !isNetnsMount(this.nsPathOf(vniOf(net)))) return;
     // Rebuilt once per daemon life (after a restart); later calls (firewall reloads) find
     // it active and only check the endpoints.
-    const a = this.active.get(net.id) ?? await this.withNet(net.id, () => this.activate(net, { rebuild: true }));
+    const a = this.active.get(net.id) ?? await this.perNetwork.run(net.id, () => this.activate(net, { rebuild: true }));
     for (const { ep, sb } of endpoints) {
       const veth = await a.h.link(ep.driverState.hostIf);
       if (!veth) await this.join(net, ep, sb);
@@ -207,7 +209,9 @@ export class OverlayDriver implements NetworkDriver {
     const v = net.options[OPT_MTU];
     if (v === undefined || v === '') return this.deps.mtu;
     const mtu = Number(v);
-    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new InvalidArgument(`invalid MTU "${v}": must be an integer between 68 and 65535`);
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
+      throw new InvalidArgument(`invalid MTU "${v}": must be an integer between 68 and 65535`);
+    }
     return mtu;
   }
 
@@ -236,7 +240,7 @@ export class OverlayDriver implements NetworkDriver {
       await this.deps.host.deleteLink(vxName);
       await this.deps.host.createLink(vxName, 'vxlan', ifla.formatVxlan({
         id: vni,
-        local: ipToBuffer(this.deps.cluster.advertiseAddr),
+        local: ipToBuffer(this.deps.advertiseAddr),
         port: u16be(VXLAN_PORT),
         learning: 0,
         proxy: 1,
@@ -248,13 +252,10 @@ export class OverlayDriver implements NetworkDriver {
       await h.setLink(vx.index, { master: br.index, up: true });
       const a: Active = { vni, nsPath, h, vxIndex: vx.index, brIndex: br.index, mtu };
       this.active.set(net.id, a);
-      let n = 0;
-      for (const p of this.peers.values()) {
-        if (p.networkId !== net.id) continue;
-        await this.program(a, p);
-        n++;
-      }
-      this.deps.logger.info({ network: net.name, vni, peers: n, mtu }, fresh ? 'overlay namespace created' : 'overlay namespace re-opened');
+      const peers = this.deps.peers.remoteEndpoints(net.id);
+      for (const p of peers) await this.program(a, p);
+      const what = fresh ? 'overlay namespace created' : 'overlay namespace re-opened';
+      this.deps.logger.info({ network: net.name, vni, peers: peers.length, mtu }, what);
       return a;
     } catch (err) {
       this.active.delete(net.id);
@@ -295,37 +296,20 @@ export class OverlayDriver implements NetworkDriver {
     await a.h.deleteFdb(a.vxIndex, p.mac, p.vtep);
   }
 
-  private onPeer(ev: WatchEvent<ClusterEndpoint>): void {
-    const old = this.peers.get(ev.key);
-    let netId: string;
-    if (ev.type === 'put') {
-      if (ev.value.host === this.deps.cluster.hostId) return;
-      this.peers.set(ev.key, ev.value);
-      netId = ev.value.networkId;
-    } else {
-      if (!old) return;
-      this.peers.delete(ev.key);
-      netId = old.networkId;
-    }
-    void this.withNet(netId, async () => {
-      const a = this.active.get(netId);
+  private onPeer(change: PeerChange): void {
+    const { endpoint: p } = change;
+    const old = change.type === 'add' ? change.previous : p;
+    this.perNetwork.run(p.networkId, async () => {
+      const a = this.active.get(p.networkId);
       if (!a) return;
-      if (old && (ev.type === 'delete' || old.mac !== ev.value.mac || old.vtep !== ev.value.vtep || old.ipv4 !== ev.value.ipv4 || old.ipv6 !== ev.value.ipv6)) {
-        await this.unprogram(a, old);
-      }
-      if (ev.type === 'put') await this.program(a, ev.value);
-    }).catch((err) => this.deps.logger.error({ err, key: ev.key }, 'programming an overlay peer failed'));
+      if (old && (change.type === 'remove' || !samePeer(old, p))) await this.unprogram(a, old);
+      if (change.type === 'add') await this.program(a, p);
+    }).catch((err) => this.deps.logger.error({ err, endpoint: p.id }, 'programming an overlay peer failed'));
   }
+}
 
-  /** One kernel change at a time per network (activation vs. peer updates). */
-  private withNet<T>(netId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(netId) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.locks.set(netId, tail);
-    void tail.then(() => { if (this.locks.get(netId) === tail) this.locks.delete(netId); });
-    return next;
-  }
+function samePeer(a: ClusterEndpoint, b: ClusterEndpoint): boolean {
+  return a.mac === b.mac && a.vtep === b.vtep && a.ipv4 === b.ipv4 && a.ipv6 === b.ipv6;
 }
 
 export function vniOf(net: NetworkInfo): number {
@@ -353,13 +337,13 @@ export function overlayMtu(underlayMtu: number): number {
 export async function createOverlayDriver(o: Omit<OverlayDeps, 'mtu'> & { mtu?: number }): Promise<OverlayDriver> {
   let mtu = o.mtu;
   if (mtu === undefined) {
-    const addr = o.cluster.advertiseAddr;
+    const addr = o.advertiseAddr;
     const hit = (await o.host.addresses()).find((a) => splitCidr(a.cidr).ip === addr);
     if (!hit) throw new InvalidArgument(`advertise address ${addr} is not an address of this host`);
     const link = (await o.host.links()).find((l) => l.index === hit.index);
     mtu = overlayMtu(link?.mtu || 1500);
   }
   const d = new OverlayDriver({ ...o, mtu });
-  await d.start();
+  d.start();
   return d;
 }

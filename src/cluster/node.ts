@@ -13,12 +13,14 @@
  *   vni/<n>                      VNI claims (network id), CAS-created, from 4096 up
  *   ipam/global/…                the default IPAM's global address space (pools, addresses)
  *   node/<hostId>                {id, addr, hostname, since}            — under the lease
- *   endpoint/<networkId>/<epId>  ClusterEndpoint                        — under the lease
+ *   endpoint/<networkId>/<epId>  ClusterEndpoint (contracts/peers.ts)   — under the lease
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type pino from 'pino';
 import { EtcdStore, type StoreLease } from '../store/etcd.js';
+import type { ClusterMembership } from '../contracts/cluster.js';
+import type { ClusterEndpoint } from '../contracts/peers.js';
 import type { Store } from '../contracts/store.js';
 
 export interface ClusterConfig {
@@ -32,32 +34,23 @@ export interface ClusterConfig {
   prefix?: string;
 }
 
-/** What a host publishes for each endpoint it has on a global network. */
-export interface ClusterEndpoint {
-  id: string;
-  name: string;
-  networkId: string;
-  host: string;
-  /** Underlay address of the endpoint's host (VXLAN remote). */
-  vtep: string;
-  mac: string;
-  /** "ip/prefixlen" */
-  ipv4?: string;
-  ipv6?: string;
-  /** Network-scoped aliases (for name resolution across hosts). */
-  aliases?: string[];
-}
-
+/** Prefix of the endpoint records (ClusterEndpoint) hosts publish under their lease. */
 export const CLUSTER_EP = 'endpoint/';
 
-
-export class ClusterNode {
+export class ClusterNode implements ClusterMembership {
   private lease: StoreLease;
   private readonly published = new Map<string, unknown>();
   private closed = false;
   private regranting?: Promise<void>;
 
-  private constructor(readonly store: EtcdStore, readonly hostId: string, readonly advertiseAddr: string, readonly ttl: number, lease: StoreLease, private readonly logger: pino.Logger) {
+  private constructor(
+    readonly store: EtcdStore,
+    readonly hostId: string,
+    readonly advertiseAddr: string,
+    readonly ttl: number,
+    lease: StoreLease,
+    private readonly logger: pino.Logger,
+  ) {
     this.lease = lease;
     this.watchLease();
   }
@@ -74,7 +67,8 @@ export class ClusterNode {
     try {
       const lease = await store.grantLease(ttl);
       const node = new ClusterNode(store, hostId, cfg.advertiseAddr, ttl, lease, logger);
-      await node.publish(`node/${hostId}`, { id: hostId, addr: cfg.advertiseAddr, hostname: os.hostname(), since: new Date().toISOString() });
+      const since = new Date().toISOString();
+      await node.publish(`node/${hostId}`, { id: hostId, addr: cfg.advertiseAddr, hostname: os.hostname(), since });
       logger.info({ store: cfg.storeUrl, host: hostId, advertise: cfg.advertiseAddr, ttl }, 'joined cluster');
       return node;
     } catch (err) {
@@ -85,20 +79,28 @@ export class ClusterNode {
 
 
   /** Write a key that lives as long as this host does (re-written after a lease loss). */
-  async publish(key: string, value: unknown): Promise<void> {
+  private async publish(key: string, value: unknown): Promise<void> {
     this.published.set(key, value);
     await this.regranting;
     await this.lease.put(key, value);
   }
 
-  async unpublish(key: string): Promise<void> {
+  private async unpublish(key: string): Promise<void> {
     this.published.delete(key);
     await this.store.delete(key);
   }
 
-  /** Keys this host published under prefix (its own view, not etcd's). */
-  publishedUnder(prefix: string): string[] {
-    return [...this.published.keys()].filter((k) => k.startsWith(prefix));
+  async publishEndpoint(ep: ClusterEndpoint): Promise<void> {
+    await this.publish(endpointKey(ep), ep);
+  }
+
+  async unpublishEndpoint(ep: { networkId: string; id: string }): Promise<void> {
+    await this.unpublish(endpointKey(ep));
+  }
+
+  async publishedEndpoints(networkId?: string): Promise<ClusterEndpoint[]> {
+    const prefix = networkId === undefined ? CLUSTER_EP : `${CLUSTER_EP}${networkId}/`;
+    return (await this.store.list<ClusterEndpoint>(prefix)).map((r) => r.value);
   }
 
   /**
@@ -133,4 +135,8 @@ export class ClusterNode {
       }
     }
   }
+}
+
+function endpointKey(ep: { networkId: string; id: string }): string {
+  return `${CLUSTER_EP}${ep.networkId}/${ep.id}`;
 }

@@ -15,10 +15,13 @@ import { createOverlayDriver } from '../../drivers/overlay/overlay.js';
 import { createGlobalIpams, createIpamRegistry } from './ipam.js';
 import { ContainerService } from '../engine/containers.js';
 import { ClusterNode, type ClusterConfig } from '../cluster/node.js';
+import { StorePeerSource } from '../cluster/peers.js';
+import { StoreVniClaims } from '../cluster/vni.js';
 import { Controller } from '../controller/controller.js';
 import { createFirewall } from '../firewall/index.js';
 import type { FirewallBackend } from '../contracts/firewall.js';
 import { Rtnl } from '../kernel/rtnl.js';
+import { KernelSandboxOs } from '../kernel/sandbox-os.js';
 import { ServiceDiscovery } from '../dns/discovery.js';
 import { PortProxy } from '../proxy/proxy.js';
 import { ProcessRuntime } from '../runtime/runtime.js';
@@ -63,7 +66,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const host = Rtnl.open();
   const cluster = o.cluster ? await ClusterNode.join(o.cluster, store, logger) : undefined;
   const netnsDir = path.join(o.runDir, 'netns');
-  const overlay = cluster ? await createOverlayDriver({ host, cluster, netnsDir, logger, ...(o.cluster?.overlayMtu ? { mtu: o.cluster.overlayMtu } : {}) }) : undefined;
+  const peers = cluster ? new StorePeerSource(cluster.store, cluster.hostId) : undefined;
+  const overlay = cluster && peers ? await createOverlayDriver({
+    host, advertiseAddr: cluster.advertiseAddr, peers, vnis: new StoreVniClaims(cluster.store), netnsDir, logger,
+    ...(o.cluster?.overlayMtu ? { mtu: o.cluster.overlayMtu } : {}),
+  }) : undefined;
+  await peers?.start();
   const firewall = createFirewall(o.firewallBackend, { logger });
   await firewall.init();
   const ipams = [...createIpamRegistry(store).values()];
@@ -74,9 +82,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     drivers: [new BridgeDriver({ host, firewall, proxy }), new HostDriver(), new NullDriver(), ...(overlay ? [overlay] : [])],
     ipams,
     netnsDir,
-    host,
+    os: new KernelSandboxOs(host),
     logger,
     ...(cluster ? { cluster } : {}),
+    ...(peers ? { peers } : {}),
     ...(globalIpams ? { globalIpams } : {}),
   });
   const runtime = new ProcessRuntime({ logger });
@@ -145,6 +154,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       await proxy.closeAll();
       await controller.closeCluster();
       await overlay?.close();
+      await peers?.close();
       await cluster?.close({ leave: !!opts.stopContainers });
       await dns.close();
       host.close();

@@ -4,55 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NetworkDriver, NetworkInfo } from '../../src/contracts/driver.js';
-import type { IpamDriver, PoolRequest } from '../../src/contracts/ipam.js';
 import { Controller } from '../../src/controller/controller.js';
-import type { Rtnl } from '../../src/kernel/rtnl.js';
 import { LocalStore } from '../../src/store/local.js';
+import { FakeDriver, FakeIpam, FakeSandboxOs } from './controller-fakes.js';
 
-class FakeIpam implements IpamDriver {
-  readonly name = 'default';
-  readonly capability = { requiresMac: false };
-  pools = new Map<string, { pool: string; addrs: Set<string> }>();
-  requests: PoolRequest[] = [];
-  next = 0;
-  defaultAddressSpaces() { return { local: 'L', global: 'G' }; }
-  async requestPool(req: PoolRequest) {
-    this.requests.push(req);
-    const pool = req.pool ?? `172.${18 + this.next++}.0.0/16`;
-    for (const p of this.pools.values()) if (p.pool === pool) throw Object.assign(new Error('Pool overlaps with other one on this address space'), { status: 403 });
-    const poolId = `P/${pool}`;
-    this.pools.set(poolId, { pool, addrs: new Set() });
-    return { poolId, pool };
-  }
-  async releasePool(id: string) { this.pools.delete(id); }
-  async requestAddress(id: string, addr?: string) {
-    const p = this.pools.get(id)!;
-    const a = addr ?? `${p.pool.split('.').slice(0, 3).join('.')}.${p.addrs.size + 1}`;
-    p.addrs.add(a);
-    return `${a}/${p.pool.split('/')[1]}`;
-  }
-  async releaseAddress(id: string, a: string) { this.pools.get(id)?.addrs.delete(a.split('/')[0]); }
-}
-
-class FakeDriver implements NetworkDriver {
-  readonly name = 'fake';
-  readonly capability = { scope: 'local' as const, needsIpam: true, userCreatable: true };
-  created: string[] = [];
-  failCreate = false;
-  validateNetwork(n: NetworkInfo) { if (n.options.bad) throw Object.assign(new Error('bad option'), { status: 400 }); }
-  async createNetwork(n: NetworkInfo) { if (this.failCreate) throw new Error('kernel said no'); this.created.push(n.name); }
-  async deleteNetwork(n: NetworkInfo) { this.created = this.created.filter((x) => x !== n.name); }
-  async createEndpoint() {}
-  async deleteEndpoint() {}
-  async join() { return {}; }
-  async leave() {}
-  async programExternalConnectivity() {}
-  async revokeExternalConnectivity() {}
-  async restoreNetwork() {}
-}
-
-const fakeHost = { routes: async (family: number) => (family === 2 ? [{ family, dst: '172.18.0.0/16', table: 254 }, { family, dst: '0.0.0.0/0', table: 254 }] : []) } as unknown as Rtnl;
+const fakeHost = new FakeSandboxOs();
+fakeHost.routes = ['172.18.0.0/16'];
 
 describe('Controller (fake driver and IPAM)', () => {
   const dirs: string[] = [];
@@ -63,13 +20,16 @@ describe('Controller (fake driver and IPAM)', () => {
     const store = LocalStore.open(dir);
     const ipam = new FakeIpam();
     const driver = new FakeDriver();
-    const ctl = new Controller({ store, drivers: [driver], ipams: [ipam], netnsDir: path.join(dir, 'netns'), host: fakeHost, logger: pino({ level: 'silent' }) });
+    const ctl = new Controller({
+      store, drivers: [driver], ipams: [ipam], netnsDir: path.join(dir, 'netns'), os: fakeHost, logger: pino({ level: 'silent' }),
+    });
     return { ctl, ipam, driver, store };
   };
 
   it('creates a network: pool, gateway and aux addresses, persisted; host routes are passed to IPAM as avoid', async () => {
     const { ctl, ipam, store } = make();
-    const n = await ctl.createNetwork({ name: 'n1', driver: 'fake', ipam: { config: [{ subnet: '10.1.0.0/24', auxAddresses: { r: '10.1.0.9' } }] } });
+    const config = [{ subnet: '10.1.0.0/24', auxAddresses: { r: '10.1.0.9' } }];
+    const n = await ctl.createNetwork({ name: 'n1', driver: 'fake', ipam: { config } });
     expect(n.ipv4[0]).toMatchObject({ subnet: '10.1.0.0/24', auxAddresses: { r: '10.1.0.9' } });
     expect(n.ipv4[0].gateway).toMatch(/^10\.1\.0\.\d+\/24$/);
     expect((await store.list('network/')).length).toBe(1);
@@ -100,7 +60,8 @@ describe('Controller (fake driver and IPAM)', () => {
   it('rolls back pools and records when the driver fails half-way', async () => {
     const { ctl, ipam, driver, store } = make();
     driver.failCreate = true;
-    await expect(ctl.createNetwork({ name: 'n1', driver: 'fake', ipam: { config: [{ subnet: '10.1.0.0/24' }] } })).rejects.toThrow(/kernel said no/);
+    const req = { name: 'n1', driver: 'fake', ipam: { config: [{ subnet: '10.1.0.0/24' }] } };
+    await expect(ctl.createNetwork(req)).rejects.toThrow(/kernel said no/);
     expect(ipam.pools.size).toBe(0);
     expect(await store.list('network/')).toEqual([]);
     expect(ctl.listNetworks()).toEqual([]);

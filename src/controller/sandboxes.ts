@@ -1,0 +1,38 @@
+/** Sandboxes: a container's network namespace (or the host's), and its teardown. */
+import path from 'node:path';
+import type { Endpoints } from './endpoints.js';
+import type { SandboxRecord } from './model.js';
+import { SB, type ControllerState } from './state.js';
+
+export class Sandboxes {
+  constructor(private readonly s: ControllerState, private readonly endpoints: Endpoints) {}
+
+  /** A new network namespace for a container (or the host's, for network mode host). */
+  async create(containerId: string, kind: 'netns' | 'host'): Promise<SandboxRecord> {
+    const id = containerId;
+    const rec: SandboxRecord = { id, containerId, ...(kind === 'netns' ? { nsPath: path.join(this.s.o.netnsDir, id.slice(0, 12)) } : {}) };
+    await this.s.store.put(SB + id, rec);
+    try {
+      if (rec.nsPath) await this.s.o.os.createNamespace(rec.nsPath);
+    } catch (err) {
+      if (rec.nsPath) this.s.o.os.deleteNamespace(rec.nsPath);
+      await this.s.store.delete(SB + id);
+      throw err;
+    }
+    this.s.sandboxes.set(id, rec);
+    return rec;
+  }
+
+  /** Leave every network, then drop the namespace. Idempotent. */
+  async delete(id: string): Promise<void> {
+    const sb = this.s.sandboxes.get(id);
+    if (!sb) return;
+    for (const ep of [...this.s.endpoints.values()].filter((e) => e.sandboxId === id)) {
+      if (!this.s.endpoints.has(ep.id)) continue; // went with another (weft_gwbridge)
+      await this.endpoints.remove(ep, { force: true, closing: !!sb.nsPath });
+    }
+    if (sb.nsPath) this.s.o.os.deleteNamespace(sb.nsPath);
+    await this.s.store.delete(SB + id);
+    this.s.sandboxes.delete(id);
+  }
+}

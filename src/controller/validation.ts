@@ -1,0 +1,104 @@
+/**
+ * Request checks that run before anything is allocated or written, with dockerd's wording.
+ */
+import net from 'node:net';
+import type { NetworkDriver } from '../contracts/driver.js';
+import type { IpamDriver } from '../contracts/ipam.js';
+import { Conflict, Forbidden, InvalidArgument, NotFound } from '../util/errors.js';
+import { cidrContains, splitCidr } from '../util/ip.js';
+import { isValidName } from '../util/ids.js';
+import type { ConnectRequest, EndpointRecord, IpamConfigRequest, NetworkCreateRequest, NetworkRecord, SandboxRecord } from './model.js';
+import type { ControllerState } from './state.js';
+
+/** A network create request that passed validation, with the drivers it names. */
+export interface ValidNetworkRequest {
+  driverName: string;
+  driver: NetworkDriver;
+  global: boolean;
+  ipamName: string;
+  ipam: IpamDriver;
+  v4: IpamConfigRequest[];
+  v6: IpamConfigRequest[];
+  userSubnets: boolean;
+}
+
+export function validateNetworkRequest(s: ControllerState, req: NetworkCreateRequest, predefined: boolean): ValidNetworkRequest {
+  if (typeof req.name !== 'string' || !req.name) throw new InvalidArgument('network name must not be empty');
+  if (!isValidName(req.name)) throw new InvalidArgument(`invalid network name "${req.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  const driverName = req.driver || 'bridge';
+  const driver = s.drivers.get(driverName);
+  if (!driver) throw new NotFound(`plugin "${driverName}" not found`);
+  if (!driver.capability.userCreatable && !predefined) {
+    throw new Forbidden(`only one instance of "${driverName}" network is allowed`);
+  }
+  const global = driver.capability.scope !== 'local';
+  if (global && !s.o.cluster) {
+    throw new Forbidden(`"${driverName}" networks span hosts and need a cluster store: `
+      + 'start the daemon with --cluster-store etcd://HOST:PORT --advertise-addr IP');
+  }
+  const ipamName = req.ipam?.driver || 'default';
+  const ipam = (global ? s.globalIpams : s.ipams).get(ipamName);
+  if (!ipam) throw new NotFound(`plugin "${ipamName}" not found`);
+  const configs = (req.ipam?.config ?? []).map(validateIpamConfig);
+  const v4 = configs.filter((c) => !c.subnet || !c.subnet.includes(':'));
+  const v6 = configs.filter((c) => c.subnet?.includes(':'));
+  if (v6.length && !req.enableIPv6) throw new InvalidArgument('IPv6 subnets were given but IPv6 is not enabled on the network (--ipv6)');
+  assertNameFree(s, req.name);
+  return { driverName, driver, global, ipamName, ipam, v4, v6, userSubnets: configs.some((c) => !!c.subnet) };
+}
+
+export function assertNameFree(s: ControllerState, name: string): void {
+  for (const n of s.networks.values()) {
+    if (n.name === name) throw new Conflict(`network with name ${name} already exists`);
+  }
+}
+
+/** The refusal of a network delete while endpoints remain (dockerd 28's wording, naming them). */
+export function activeEndpointsError(n: NetworkRecord, eps: { name: string; id: string; vtep?: string }[]): Forbidden {
+  const list = eps.map((e) => `name:${JSON.stringify(e.name)} id:${JSON.stringify(e.id.slice(0, 12))}`
+    + (e.vtep === undefined ? '' : ` host:${JSON.stringify(e.vtep)}`)).join(', ');
+  return new Forbidden(`error while removing network: network ${n.name} has active endpoints (${list})`);
+}
+
+export function validateConnect(sb: SandboxRecord, n: NetworkRecord, req: ConnectRequest, current: EndpointRecord[]): void {
+  if (current.some((e) => e.networkId === n.id)) {
+    throw new Forbidden(`endpoint with name ${req.name} already exists in network ${n.name}`);
+  }
+  if (!sb.nsPath && n.driver !== 'host') {
+    throw new InvalidArgument('container sharing network namespace with the host cannot be connected to any other network');
+  }
+  if (req.ipv4 && !net.isIPv4(req.ipv4)) throw new InvalidArgument(`invalid IPv4 address: ${req.ipv4}`);
+  if (req.ipv6 && !net.isIPv6(req.ipv6)) throw new InvalidArgument(`invalid IPv6 address: ${req.ipv6}`);
+  if ((req.ipv4 || req.ipv6) && !n.userSubnets) {
+    throw new InvalidArgument('user specified IP address is supported only when connecting to networks with user configured subnets');
+  }
+  if (req.ipv6 && !n.enableIPv6) throw new InvalidArgument(`network ${n.name} does not have IPv6 enabled`);
+}
+
+function checkAddress(what: string, v: string | undefined, cidr: boolean): void {
+  if (v === undefined || v === '') return;
+  if (typeof v !== 'string') throw new InvalidArgument(`invalid ${what}: must be a string`);
+  const [ip, len, extra] = v.split('/');
+  const validPrefix = len !== undefined && extra === undefined && /^\d+$/.test(len) && Number(len) <= (net.isIPv6(ip) ? 128 : 32);
+  const ok = net.isIP(ip) && (cidr ? validPrefix : len === undefined);
+  if (!ok) throw new InvalidArgument(`invalid ${what} ${v}: ${cidr ? 'not a CIDR' : 'not an IP address'}`);
+}
+
+export function validateIpamConfig(c: IpamConfigRequest): IpamConfigRequest {
+  checkAddress('subnet', c.subnet, true);
+  checkAddress('ip-range', c.ipRange, true);
+  checkAddress('gateway', c.gateway, false);
+  for (const [k, v] of Object.entries(c.auxAddresses ?? {})) checkAddress(`auxiliary address ${k}`, v, false);
+  if (c.ipRange && !c.subnet) throw new InvalidArgument('ip-range requires a subnet');
+  if (c.gateway && !c.subnet) throw new InvalidArgument('gateway requires a subnet');
+  if (c.subnet && c.ipRange && !(cidrContains(c.subnet, c.ipRange) && splitCidr(c.ipRange).prefix >= splitCidr(c.subnet).prefix)) {
+    throw new InvalidArgument(`ip-range ${c.ipRange} is not inside subnet ${c.subnet}`);
+  }
+  if (c.subnet && c.gateway && !cidrContains(c.subnet, c.gateway)) {
+    throw new InvalidArgument(`gateway ${c.gateway} is not in subnet ${c.subnet}`);
+  }
+  for (const [k, v] of Object.entries(c.auxAddresses ?? {})) {
+    if (c.subnet && !cidrContains(c.subnet, v)) throw new InvalidArgument(`auxiliary address ${k}=${v} is not in subnet ${c.subnet}`);
+  }
+  return c;
+}
