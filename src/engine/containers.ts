@@ -173,14 +173,7 @@ export class ContainerService extends EventEmitter {
   waitExit(id: string): Promise<number> {
     const c = this.containers.get(id);
     if (!c || c.status !== 'running') return Promise.resolve(c?.exitCode ?? 0);
-    return new Promise((resolve) => {
-      const on = (cid: string, code: number) => {
-        if (cid !== id) return;
-        this.off('exit', on);
-        resolve(code);
-      };
-      this.on('exit', on);
-    });
+    return this.waitNextExit(id);
   }
 
   /** The exit after the next start (or the current run's exit). */
