@@ -10,7 +10,7 @@ import { cidrContains, splitCidr } from '../../src/util/ip.js';
 import type { Rtnl } from '../../src/kernel/rtnl.js';
 import { writeSysctl } from '../../src/kernel/sysctl.js';
 import { plugVeth } from '../../src/kernel/veth.js';
-import type { EndpointAddresses, HostPortBinding } from '../../src/contracts/host-ports.js';
+import type { EndpointAddresses, HostPortBinder } from '../../src/contracts/host-ports.js';
 import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../../src/contracts/driver.js';
 import { parseBridgeOptions } from './options.js';
 
@@ -21,7 +21,7 @@ export interface BridgeDriverDeps {
   /** Host namespace path for sysctls when the daemon manages another namespace (tests). */
   hostNsPath?: string;
   /** Binds published TCP/UDP host ports (reservation + loopback relay); absent in unit tests. */
-  hostPorts?: HostPortBinding;
+  hostPorts?: HostPortBinder;
 }
 
 export class BridgeDriver implements NetworkDriver {

@@ -12,7 +12,7 @@ export interface EndpointAddresses {
 }
 
 /** The driver's side: bind the host sockets of an endpoint's mappings (the bind is the reservation). */
-export interface HostPortBinding {
+export interface HostPortBinder {
   /**
    * Bind every TCP/UDP host port of the mappings for the endpoint, or none; SCTP is published by
    * DNAT alone. Ports the endpoint already holds are kept, so re-programming is a no-op.
@@ -34,7 +34,7 @@ export interface PublishRequest {
 }
 
 /** The engine's side. */
-export interface HostPorts extends HostPortBinding {
+export interface HostPorts extends HostPortBinder {
   /**
    * Resolve random ports, hold every host port, and run connect with the resolved bindings.
    * When connect fails on a random port a host process holds, pick again (dockerd tries 10
