@@ -10,7 +10,7 @@ import { cidrContains, splitCidr } from '../../src/util/ip.js';
 import type { Rtnl } from '../../src/kernel/rtnl.js';
 import { writeSysctl } from '../../src/kernel/sysctl.js';
 import { plugVeth } from '../../src/kernel/veth.js';
-import type { PortProxy, ProxyTarget } from '../../src/proxy/proxy.js';
+import type { EndpointAddresses, HostPortBinder } from '../../src/contracts/host-ports.js';
 import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../../src/contracts/driver.js';
 import { parseBridgeOptions } from './options.js';
 
@@ -21,7 +21,7 @@ export interface BridgeDriverDeps {
   /** Host namespace path for sysctls when the daemon manages another namespace (tests). */
   hostNsPath?: string;
   /** Binds published TCP/UDP host ports (reservation + loopback relay); absent in unit tests. */
-  proxy?: PortProxy;
+  hostPorts?: HostPortBinder;
 }
 
 export class BridgeDriver implements NetworkDriver {
@@ -89,7 +89,10 @@ export class BridgeDriver implements NetworkDriver {
     const { host } = this.deps;
     const hostIf = ep.driverState.hostIf;
     const br = await host.requireLink(o.bridgeName);
-    await plugVeth(host, { hostIf, bridgeIndex: br.index, ifName: ep.ifName, nsPath: sb.nsPath, mtu: o.mtu, mac: ep.mac, ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}) });
+    await plugVeth(host, {
+      hostIf, bridgeIndex: br.index, ifName: ep.ifName, nsPath: sb.nsPath, mtu: o.mtu, mac: ep.mac,
+      ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}),
+    });
     if (net.internal) return {};
     const gw4 = net.ipv4.find((p) => p.gateway && ep.ipv4 && cidrContains(p.subnet, ep.ipv4))?.gateway;
     const gw6 = net.ipv6.find((p) => p.gateway && ep.ipv6 && cidrContains(p.subnet, ep.ipv6))?.gateway;
@@ -116,12 +119,12 @@ export class BridgeDriver implements NetworkDriver {
   async programExternalConnectivity(net: NetworkInfo, ep: EndpointInfo): Promise<void> {
     const mappings = this.mappings(net, ep);
     if (!mappings.length) return;
-    const { proxy, firewall } = this.deps;
-    await proxy?.open(ep.id, proxyTargets(ep, mappings));
+    const { hostPorts, firewall } = this.deps;
+    await hostPorts?.bind(ep.id, mappings, containerAddresses(ep));
     try {
       await firewall.addPortMappings(ep.id, mappings);
     } catch (err) {
-      await proxy?.close(ep.id);
+      await hostPorts?.unbind(ep.id);
       throw err;
     }
   }
@@ -130,7 +133,7 @@ export class BridgeDriver implements NetworkDriver {
     const mappings = this.mappings(net, ep);
     if (!mappings.length) return;
     await this.deps.firewall.removePortMappings(ep.id, mappings);
-    await this.deps.proxy?.close(ep.id);
+    await this.deps.hostPorts?.unbind(ep.id);
     // A UDP flow keeps its conntrack entry (and so its old DNAT) while packets keep
     // coming; drop the entries of removed UDP ports so a new mapping takes effect.
     const udp = new Set(mappings.filter((m) => m.proto === 'udp').flatMap((m) => range(m.hostPort, m.hostPortEnd)));
@@ -172,33 +175,8 @@ export class BridgeDriver implements NetworkDriver {
   }
 }
 
-/**
- * The sockets the proxy binds for an endpoint's mappings. An unspecified host address
- * binds 0.0.0.0 and [::] (the latter relaying to the IPv4 address when the endpoint has
- * no IPv6, so [::1]:port works on an IPv4-only network, as with Docker). SCTP: none.
- */
-function proxyTargets(ep: EndpointInfo, mappings: PortMapping[]): ProxyTarget[] {
-  const out: ProxyTarget[] = [];
-  const v4 = ep.ipv4 && splitCidr(ep.ipv4).ip;
-  const v6 = ep.ipv6 && splitCidr(ep.ipv6).ip;
-  const seen = new Set<string>();
-  for (const m of mappings) {
-    if (m.proto === 'sctp') continue;
-    const hosts = !m.hostIp ? ['0.0.0.0', '::'] : [m.hostIp];
-    for (const hostIp of hosts) {
-      const to = hostIp.includes(':') ? (v6 || v4) : v4;
-      if (!to) continue;
-      const count = (m.hostPortEnd ?? m.hostPort) - m.hostPort;
-      const span = (m.containerPortEnd ?? m.containerPort) - m.containerPort;
-      for (let i = 0; i <= count; i++) {
-        const key = `${m.proto}|${hostIp}|${m.hostPort + i}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        out.push({ proto: m.proto, hostIp, hostPort: m.hostPort + i, containerIp: to, containerPort: m.containerPort + (span ? i : 0) });
-      }
-    }
-  }
-  return out;
+function containerAddresses(ep: EndpointInfo): EndpointAddresses {
+  return { ...(ep.ipv4 ? { ipv4: splitCidr(ep.ipv4).ip } : {}), ...(ep.ipv6 ? { ipv6: splitCidr(ep.ipv6).ip } : {}) };
 }
 
 /** Deterministic host-side name, so reconciliation finds it from the endpoint id alone. */

@@ -23,6 +23,7 @@ import type { FirewallBackend } from '../contracts/firewall.js';
 import { Rtnl } from '../kernel/rtnl.js';
 import { KernelSandboxOs } from '../kernel/sandbox-os.js';
 import { ServiceDiscovery } from '../dns/discovery.js';
+import { HostPortService } from '../hostports/service.js';
 import { PortProxy } from '../proxy/proxy.js';
 import { ProcessRuntime } from '../runtime/runtime.js';
 import { LocalStore } from '../store/local.js';
@@ -76,10 +77,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   await firewall.init();
   const ipams = [...createIpamRegistry(store).values()];
   const globalIpams = cluster ? createGlobalIpams(cluster.store) : undefined;
-  const proxy = new PortProxy(logger);
+  const hostPorts = new HostPortService({ binder: new PortProxy(logger), logger });
   const controller = new Controller({
     store,
-    drivers: [new BridgeDriver({ host, firewall, proxy }), new HostDriver(), new NullDriver(), ...(overlay ? [overlay] : [])],
+    drivers: [new BridgeDriver({ host, firewall, hostPorts }), new HostDriver(), new NullDriver(), ...(overlay ? [overlay] : [])],
     ipams,
     netnsDir,
     os: new KernelSandboxOs(host),
@@ -91,7 +92,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const runtime = new ProcessRuntime({ logger });
   const upstreams = o.dnsUpstreams;
   const dns = new ServiceDiscovery(controller, logger, upstreams ? { upstreams: () => upstreams } : {});
-  const containers = new ContainerService({ store, controller, runtime, containersDir: path.join(o.root, 'containers'), logger, dns });
+  const containersDir = path.join(o.root, 'containers');
+  const containers = new ContainerService({ store, controller, runtime, containersDir, logger, dns, hostPorts });
 
   const alive = await containers.restore();
   await controller.reconcile((id) => alive.get(id));
@@ -151,7 +153,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       if (opts.stopContainers) {
         await Promise.all(containers.list().filter((c) => c.status === 'running').map((c) => containers.stop(c.id, 5).catch(() => undefined)));
       }
-      await proxy.closeAll();
+      await hostPorts.close();
       await controller.closeCluster();
       await overlay?.close();
       await peers?.close();

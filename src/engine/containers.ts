@@ -9,78 +9,29 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pino from 'pino';
-import { Conflict, InvalidArgument, NotFound, PortInUse } from '../util/errors.js';
-import type { PortBinding } from '../contracts/firewall.js';
-import { splitCidr } from '../util/ip.js';
-import { RESOLVER_IP, type ServiceDiscovery } from '../dns/discovery.js';
+import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
+import type { ServiceDiscovery } from '../dns/discovery.js';
+import type { HostPorts } from '../contracts/host-ports.js';
 import type { ProcessSpec, Runtime } from '../contracts/runtime.js';
 import type { Store } from '../contracts/store.js';
 import type { Controller } from '../controller/controller.js';
 import type { ConnectRequest } from '../controller/model.js';
-import { isValidName, newId } from '../util/ids.js';
-import { PortAllocator } from '../hostports/allocator.js';
+import { newId } from '../util/ids.js';
+import { EtcFiles, etcFilePaths } from './etc-files.js';
+import { claimName, findContainer } from './names.js';
+import {
+  CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord,
+} from './records.js';
+import { restoreContainers } from './restore.js';
 
-const CT = 'container/';
-/** How many random host ports a start tries when host processes hold the ones picked (dockerd: 10). */
-const RANDOM_PORT_ATTEMPTS = 10;
-
-export type ContainerStatus = 'created' | 'running' | 'exited' | 'removing';
-
-export interface EndpointConfig {
-  ipv4?: string;
-  ipv6?: string;
-  aliases?: string[];
-}
-
-export interface ContainerRecord {
-  id: string;
-  name: string;
-  image: string;
-  rootfs: string;
-  cmd: string[];
-  env: string[];
-  workdir: string;
-  hostname: string;
-  created: string;
-  /** "bridge", "host", "none", or a network name/id: the primary network. */
-  networkMode: string;
-  /** Networks to join at start, in order (primary first), with per-network config. */
-  networks: { name: string; config: EndpointConfig }[];
-  portBindings: PortBinding[];
-  exposedPorts: string[];
-  publishAll: boolean;
-  autoRemove: boolean;
-  labels: { [key: string]: string };
-  status: ContainerStatus;
-  pid: number;
-  exitCode: number;
-  startedAt: string;
-  finishedAt: string;
-  restartCount: number;
-}
-
-export interface ContainerCreateRequest {
-  name?: string;
-  image: string;
-  /** Resolved root filesystem directory for the image. */
-  rootfs: string;
-  cmd: string[];
-  env?: string[];
-  workdir?: string;
-  hostname?: string;
-  networkMode?: string;
-  networks?: { name: string; config: EndpointConfig }[];
-  portBindings?: PortBinding[];
-  exposedPorts?: string[];
-  publishAll?: boolean;
-  autoRemove?: boolean;
-  labels?: { [key: string]: string };
-}
+export type { ContainerCreateRequest, ContainerRecord, ContainerStatus, EndpointConfig } from './records.js';
 
 export interface ContainerServiceOptions {
   store: Store;
   controller: Controller;
   runtime: Runtime;
+  /** Decides, binds and releases the host ports of published ports. */
+  hostPorts: HostPorts;
   /** Per-container state directories live here. */
   containersDir: string;
   logger: pino.Logger;
@@ -90,10 +41,11 @@ export interface ContainerServiceOptions {
 
 export class ContainerService extends EventEmitter {
   private readonly containers = new Map<string, ContainerRecord>();
-  private readonly ports = new PortAllocator();
+  private readonly etc: EtcFiles;
 
   constructor(private readonly o: ContainerServiceOptions) {
     super();
+    this.etc = new EtcFiles(o.controller, o.dns);
     // One 'exit'/'removed' listener per waiting client (docker run waits on every
     // container it starts): dozens at once are normal, and each goes when it fires.
     this.setMaxListeners(0);
@@ -108,13 +60,7 @@ export class ContainerService extends EventEmitter {
 
   /** By full id, exact name, or unique id prefix. */
   find(ref: string): ContainerRecord {
-    const all = [...this.containers.values()];
-    const name = ref.replace(/^\//, '');
-    const hit = all.find((c) => c.id === ref) ?? all.find((c) => c.name === name);
-    if (hit) return hit;
-    const byPrefix = ref ? all.filter((c) => c.id.startsWith(ref)) : [];
-    if (byPrefix.length === 1) return byPrefix[0];
-    throw new NotFound(`No such container: ${ref}`);
+    return findContainer(this.containers.values(), ref);
   }
 
   dirOf(c: ContainerRecord): string {
@@ -133,18 +79,13 @@ export class ContainerService extends EventEmitter {
       workdir: c.workdir || '/',
       hostname: c.hostname,
       netns: sb?.nsPath ?? 'host',
-      etcFiles: { hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf'), hostname: path.join(dir, 'hostname') },
+      etcFiles: etcFilePaths(dir),
       dir,
     };
   }
 
   async create(req: ContainerCreateRequest): Promise<ContainerRecord> {
-    const name = req.name || generateName(new Set([...this.containers.values()].map((c) => c.name)));
-    if (!isValidName(name)) throw new InvalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    const clash = [...this.containers.values()].find((c) => c.name === name);
-    if (clash) {
-      throw new Conflict(`Conflict. The container name "/${name}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
-    }
+    const name = claimName(req.name, this.containers.values());
     if (!req.cmd.length) throw new InvalidArgument('no command specified');
     const mode = req.networkMode || 'bridge';
     const networks = req.networks?.length ? req.networks : (mode === 'none' || mode === 'host' ? [] : [{ name: mode, config: {} }]);
@@ -153,33 +94,9 @@ export class ContainerService extends EventEmitter {
     }
     for (const n of networks) this.o.controller.findNetwork(n.name); // 404 before anything is made
     if (mode === 'host' && req.portBindings?.length) this.o.logger.warn('published ports are discarded when using host network mode');
-    const id = newId();
-    const c: ContainerRecord = {
-      id,
-      name,
-      image: req.image,
-      rootfs: req.rootfs,
-      cmd: req.cmd,
-      env: req.env ?? [],
-      workdir: req.workdir ?? '',
-      hostname: req.hostname || (mode === 'host' ? 'weft-host' : id.slice(0, 12)),
-      created: new Date().toISOString(),
-      networkMode: mode,
-      networks: networks.map((n) => ({ name: n.name, config: n.config })),
-      portBindings: mode === 'host' ? [] : (req.portBindings ?? []),
-      exposedPorts: req.exposedPorts ?? [],
-      publishAll: !!req.publishAll,
-      autoRemove: !!req.autoRemove,
-      labels: req.labels ?? {},
-      status: 'created',
-      pid: 0,
-      exitCode: 0,
-      startedAt: '0001-01-01T00:00:00Z',
-      finishedAt: '0001-01-01T00:00:00Z',
-      restartCount: 0,
-    };
+    const c = newContainerRecord(newId(), name, mode, networks, req);
     fs.mkdirSync(this.dirOf(c), { recursive: true, mode: 0o700 });
-    this.containers.set(id, c);
+    this.containers.set(c.id, c);
     await this.save(c);
     return c;
   }
@@ -198,7 +115,7 @@ export class ContainerService extends EventEmitter {
         first = false;
       }
       let netSetup: string | undefined;
-      await this.writeEtcFiles(c, (script) => (netSetup = script));
+      await this.etc.write(c, this.dirOf(c), (script) => (netSetup = script));
       const st = await this.o.runtime.start({ ...this.spec(c), ...(netSetup ? { netSetup } : {}) });
       c.status = 'running';
       c.pid = st.pid;
@@ -210,29 +127,17 @@ export class ContainerService extends EventEmitter {
     } catch (err) {
       await this.o.dns?.detach(c.id);
       await ctl.deleteSandbox(c.id).catch((e) => this.o.logger.error({ err: e }, 'sandbox cleanup failed'));
-      this.ports.release(c.id);
+      this.o.hostPorts.release(c.id);
       throw err;
     }
   }
 
-  /**
-   * Connect the first network with the container's published ports. A random host port is
-   * picked from weft's own bookkeeping, so a host process may already hold it; like dockerd,
-   * pick again (a few times) instead of failing the start. Explicit ports are never retried.
-   */
-  private async connectPublishing(c: ContainerRecord, sandboxId: string, network: string, opts: Omit<ConnectRequest, 'portBindings'>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const bindings = this.ports.assign(c.id, c.portBindings, c.publishAll ? c.exposedPorts : []);
-      try {
-        await this.o.controller.connect(sandboxId, network, { ...opts, portBindings: bindings });
-        return;
-      } catch (err) {
-        const retry = err instanceof PortInUse && attempt < RANDOM_PORT_ATTEMPTS && this.ports.pickedRandomly(c.id, err.proto, err.hostPort);
-        this.ports.release(c.id);
-        if (!retry) throw err;
-        this.o.logger.info({ container: c.name, port: `${err.hostPort}/${err.proto}` }, 'random host port held by another process; picking another');
-      }
-    }
+  /** Connect the first network with the container's published ports, decided by the HostPorts service. */
+  private async connectPublishing(
+    c: ContainerRecord, sandboxId: string, network: string, opts: Omit<ConnectRequest, 'portBindings'>,
+  ): Promise<void> {
+    const req = { owner: c.id, name: c.name, bindings: c.portBindings, publishAll: c.publishAll ? c.exposedPorts : [] };
+    await this.o.hostPorts.publish(req, (bindings) => this.o.controller.connect(sandboxId, network, { ...opts, portBindings: bindings }));
   }
 
   async stop(ref: string, timeoutSec = 10): Promise<ContainerRecord> {
@@ -254,7 +159,8 @@ export class ContainerService extends EventEmitter {
     const c = this.find(ref);
     if (c.status === 'running') {
       if (!force) {
-        throw new Conflict(`cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
+        throw new Conflict(`cannot remove container "/${c.name}": container is running: `
+          + 'stop the container before removing or force remove');
       }
       const exited = this.waitExit(c.id);
       await this.o.runtime.kill(this.spec(c), 'SIGKILL');
@@ -267,14 +173,7 @@ export class ContainerService extends EventEmitter {
   waitExit(id: string): Promise<number> {
     const c = this.containers.get(id);
     if (!c || c.status !== 'running') return Promise.resolve(c?.exitCode ?? 0);
-    return new Promise((resolve) => {
-      const on = (cid: string, code: number) => {
-        if (cid !== id) return;
-        this.off('exit', on);
-        resolve(code);
-      };
-      this.on('exit', on);
-    });
+    return this.waitNextExit(id);
   }
 
   /** The exit after the next start (or the current run's exit). */
@@ -333,7 +232,7 @@ export class ContainerService extends EventEmitter {
     }
     if (c.status === 'running') {
       await this.o.controller.connect(c.id, n.id, { name: c.name, ...config });
-      await this.writeEtcFiles(c);
+      await this.etc.write(c, this.dirOf(c));
     }
     if (!c.networks.some((x) => x.name === n.name || x.name === n.id)) c.networks.push({ name: n.name, config });
     await this.save(c);
@@ -345,7 +244,7 @@ export class ContainerService extends EventEmitter {
     const idx = c.networks.findIndex((x) => x.name === n.name || x.name === n.id);
     if (c.status === 'running') {
       await this.o.controller.disconnect(c.id, n.id, { force });
-      await this.writeEtcFiles(c);
+      await this.etc.write(c, this.dirOf(c));
     } else if (idx < 0) {
       throw new NotFound(`container ${c.id.slice(0, 12)} is not connected to network ${n.name}`);
     }
@@ -355,23 +254,14 @@ export class ContainerService extends EventEmitter {
 
   /** After a daemon restart: re-adopt running containers, record exits that happened. */
   async restore(): Promise<Map<string, number>> {
-    const alive = new Map<string, number>();
-    for (const r of await this.o.store.list<ContainerRecord>(CT)) {
-      const c = r.value;
-      this.containers.set(c.id, c);
-      if (c.status !== 'running') continue;
-      const st = await this.o.runtime.adopt(this.spec(c));
-      if (st) {
-        alive.set(c.id, st.pid);
-        this.ports.restore(c.id, c.portBindings);
-      } else {
-        c.status = 'exited';
-        c.exitCode = this.o.runtime.exitCode(this.spec(c)) ?? 255;
-        c.finishedAt = new Date().toISOString();
-        await this.save(c);
-      }
-    }
-    return alive;
+    return restoreContainers({
+      store: this.o.store,
+      runtime: this.o.runtime,
+      hostPorts: this.o.hostPorts,
+      add: (c) => this.containers.set(c.id, c),
+      spec: (c) => this.spec(c),
+      save: (c) => this.save(c),
+    });
   }
 
   /** Removes records of auto-remove containers that exited while the daemon was down. */
@@ -388,7 +278,7 @@ export class ContainerService extends EventEmitter {
     c.finishedAt = new Date().toISOString();
     await this.o.dns?.detach(id);
     await this.o.controller.deleteSandbox(id).catch((err) => this.o.logger.error({ err, id }, 'releasing networking failed'));
-    this.ports.release(id);
+    this.o.hostPorts.release(id);
     await this.save(c);
     this.o.logger.info({ container: c.name, exitCode: code }, 'container exited');
     this.emit('exit', id, code);
@@ -399,15 +289,15 @@ export class ContainerService extends EventEmitter {
     c.status = 'removing';
     await this.o.dns?.detach(c.id);
     await this.o.controller.deleteSandbox(c.id);
-    this.ports.release(c.id);
+    this.o.hostPorts.release(c.id);
     await this.o.runtime.remove(this.spec(c));
-    await this.o.store.delete(CT + c.id);
+    await this.o.store.delete(CONTAINER_KEY_PREFIX + c.id);
     this.containers.delete(c.id);
     this.emit('removed', c.id);
   }
 
   private async save(c: ContainerRecord): Promise<void> {
-    await this.o.store.put(CT + c.id, c);
+    await this.o.store.put(CONTAINER_KEY_PREFIX + c.id, c);
   }
 
   /**
@@ -417,72 +307,7 @@ export class ContainerService extends EventEmitter {
   async resumeDiscovery(): Promise<void> {
     for (const c of this.containers.values()) {
       if (c.status !== 'running') continue;
-      await this.writeEtcFiles(c).catch((err) => this.o.logger.error({ err, container: c.name }, 'resuming DNS failed'));
+      await this.etc.write(c, this.dirOf(c)).catch((err) => this.o.logger.error({ err, container: c.name }, 'resuming DNS failed'));
     }
-  }
-
-  /**
-   * /etc/hosts, /etc/resolv.conf and /etc/hostname, bind-mounted by the runtime. On a
-   * user-defined network resolv.conf names the embedded resolver (Docker's 127.0.0.11);
-   * on the default bridge it is the host's.
-   */
-  private async writeEtcFiles(c: ContainerRecord, deferNetSetup?: (script: string) => void): Promise<void> {
-    const dir = this.dirOf(c);
-    const eps = this.o.controller.sandboxEndpoints(c.id);
-    const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet',
-      'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters'];
-    for (const ep of eps) {
-      if (ep.ipv4) lines.push(`${splitCidr(ep.ipv4).ip}\t${c.hostname}`);
-      if (ep.ipv6) lines.push(`${splitCidr(ep.ipv6).ip}\t${c.hostname}`);
-    }
-    writeInPlace(path.join(dir, 'hosts'), lines.join('\n') + '\n');
-    writeInPlace(path.join(dir, 'hostname'), c.hostname + '\n');
-    const dns = this.o.dns;
-    const sb = this.o.controller.getSandbox(c.id);
-    if (dns && dns.wants(c.id) && (await dns.attach(c.id, sb?.nsPath, deferNetSetup ? { defer: deferNetSetup } : {}))) {
-      writeInPlace(path.join(dir, 'resolv.conf'), embeddedResolvConf());
-    } else {
-      await dns?.detach(c.id);
-      writeInPlace(path.join(dir, 'resolv.conf'), hostResolvConf());
-    }
-  }
-}
-
-/**
- * Rewrites keep the inode: the file is bind-mounted into a running container, and a
- * rename would leave the container looking at the old one.
- */
-function writeInPlace(file: string, content: string): void {
-  fs.writeFileSync(file, content);
-}
-
-/** The embedded resolver, plus the host's search domains and options, like Docker. */
-function embeddedResolvConf(): string {
-  let extra: string[] = [];
-  try {
-    extra = fs.readFileSync('/etc/resolv.conf', 'utf8').split('\n').filter((l) => /^(search|domain|options)\s/.test(l) && !/ndots/.test(l));
-  } catch {
-    // no host resolv.conf: nothing to copy
-  }
-  return ['# Generated by weft: the embedded DNS server answers container names and forwards the rest.', `nameserver ${RESOLVER_IP}`, ...extra, 'options ndots:0', ''].join('\n');
-}
-
-function hostResolvConf(): string {
-  try {
-    // Loopback resolvers (systemd-resolved) are unreachable from a container namespace.
-    const text = fs.readFileSync('/etc/resolv.conf', 'utf8');
-    return text.split('\n').filter((l) => !/^nameserver\s+(127\.|::1)/.test(l)).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-const ADJ = ['brave', 'calm', 'eager', 'fond', 'keen', 'lucid', 'merry', 'quiet', 'swift', 'witty'];
-const NOUN = ['bell', 'curie', 'hopper', 'knuth', 'lovelace', 'noether', 'ritchie', 'shannon', 'turing', 'wozniak'];
-function generateName(taken: Set<string>): string {
-  for (;;) {
-    const n = `${ADJ[Math.floor(Math.random() * ADJ.length)]}_${NOUN[Math.floor(Math.random() * NOUN.length)]}`;
-    const name = taken.has(n) ? `${n}${Math.floor(Math.random() * 1000)}` : n;
-    if (!taken.has(name)) return name;
   }
 }

@@ -1,10 +1,10 @@
 /**
  * Host port bookkeeping for published ports: explicit ports must be free (per protocol
  * and host IP, where an unspecified IP clashes with every IP), random ports (hostPort 0,
- * and -P) come from the ephemeral range Docker uses. In memory; rebuilt from container
- * records at restart.
+ * and -P) come from the ephemeral range Docker uses, taken in turn. In memory; rebuilt
+ * from container records at restart. Knows nothing of sockets: see service.ts.
  */
-import { Conflict, InvalidArgument } from '../util/errors.js';
+import { Conflict, InvalidArgument, PortAlreadyAllocated, PortRangeAllocated } from '../util/errors.js';
 import type { PortBinding, Protocol } from '../contracts/firewall.js';
 
 const EPHEMERAL_FIRST = 49153;
@@ -49,12 +49,12 @@ export class PortAllocator {
             const { hostPortEnd: _drop, ...single } = b;
             return { ...single, hostPort: port };
           }
-          throw new Conflict(`Bind for ${b.hostIp || '0.0.0.0'}:${b.hostPort}-${b.hostPortEnd} failed: every port of the range is already allocated`);
+          throw new PortRangeAllocated(b.proto, b.hostIp, b.hostPort, b.hostPortEnd!);
         }
         for (let i = 0; i < count; i++) {
           const port = b.hostPort + i;
           const clash = this.clash(b.proto, b.hostIp, port);
-          if (clash) throw new Conflict(`Bind for ${b.hostIp || '0.0.0.0'}:${port} failed: port is already allocated`);
+          if (clash) throw new PortAlreadyAllocated(b.proto, b.hostIp, port);
           taken.push(this.hold(owner, b.proto, b.hostIp, port));
         }
         return b;
@@ -112,5 +112,7 @@ function validate(b: PortBinding): void {
   }
   const hostSpan = (b.hostPortEnd ?? b.hostPort) - b.hostPort;
   const ctrSpan = (b.containerPortEnd ?? b.containerPort) - b.containerPort;
-  if (b.hostPort && hostSpan !== ctrSpan && ctrSpan !== 0) throw new InvalidArgument('port ranges of host and container must have the same size');
+  if (b.hostPort && hostSpan !== ctrSpan && ctrSpan !== 0) {
+    throw new InvalidArgument('port ranges of host and container must have the same size');
+  }
 }

@@ -15,26 +15,17 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { InvalidArgument, PortInUse } from '../util/errors.js';
-
-export interface ProxyTarget {
-  proto: 'tcp' | 'udp';
-  /** Address to bind: "0.0.0.0", "::" (IPv6 only) or a specific local address. */
-  hostIp: string;
-  hostPort: number;
-  containerIp: string;
-  containerPort: number;
-}
+import type { BindFailure, HostSocket, SocketBinder } from '../contracts/host-ports.js';
 
 interface Listener {
-  target: ProxyTarget;
+  target: HostSocket;
   close(): Promise<void>;
 }
 
 /** UDP relay sessions end after this long without traffic (conntrack's UDP default). */
 const UDP_IDLE_MS = 30_000;
 
-export class PortProxy {
+export class PortProxy implements SocketBinder {
   private readonly owners = new Map<string, Listener[]>();
 
   constructor(private readonly logger: Logger) {}
@@ -43,11 +34,13 @@ export class PortProxy {
    * Bind every target for owner, or none: on a failure the ones bound by this call close.
    * Targets the owner already holds are kept (so re-programming after a reload is a no-op).
    */
-  async open(owner: string, targets: ProxyTarget[]): Promise<void> {
+  async open(owner: string, targets: HostSocket[]): Promise<void> {
     const have = new Set((this.owners.get(owner) ?? []).map((l) => keyOf(l.target)));
     const opened: Listener[] = [];
     try {
-      for (const t of targets.filter((x) => !have.has(keyOf(x)))) opened.push(t.proto === 'tcp' ? await listenTcp(t, this.logger) : await listenUdp(t, this.logger));
+      for (const t of targets.filter((x) => !have.has(keyOf(x)))) {
+        opened.push(t.proto === 'tcp' ? await listenTcp(t, this.logger) : await listenUdp(t, this.logger));
+      }
     } catch (err) {
       await Promise.all(opened.map((l) => l.close()));
       throw err;
@@ -73,18 +66,16 @@ export class PortProxy {
   }
 }
 
-function keyOf(t: ProxyTarget): string {
+function keyOf(t: HostSocket): string {
   return `${t.proto}|${t.hostIp}|${t.hostPort}`;
 }
 
-function bindError(t: ProxyTarget, err: NodeJS.ErrnoException): Error {
-  const where = `${t.hostIp.includes(':') ? `[${t.hostIp}]` : t.hostIp}:${t.hostPort}`;
-  if (err.code === 'EADDRINUSE') return new PortInUse(`Bind for ${where} failed: port is already allocated`, t.proto, t.hostPort);
-  if (err.code === 'EADDRNOTAVAIL') return new InvalidArgument(`cannot publish ${where}/${t.proto}: ${t.hostIp} is not an address of this host`);
-  return new Error(`cannot publish ${where}/${t.proto}: ${err.message}`);
+/** The system error, naming the socket: the HostPorts service words it. */
+function bindError(t: HostSocket, err: NodeJS.ErrnoException): BindFailure {
+  return Object.assign(err, { socket: t });
 }
 
-function listenTcp(t: ProxyTarget, logger: Logger): Promise<Listener> {
+function listenTcp(t: HostSocket, logger: Logger): Promise<Listener> {
   const server = net.createServer({ pauseOnConnect: false }, (client) => {
     const upstream = net.connect({ host: t.containerIp, port: t.containerPort });
     const end = () => {
@@ -111,7 +102,7 @@ function listenTcp(t: ProxyTarget, logger: Logger): Promise<Listener> {
   });
 }
 
-function listenUdp(t: ProxyTarget, logger: Logger): Promise<Listener> {
+function listenUdp(t: HostSocket, logger: Logger): Promise<Listener> {
   const v6 = t.hostIp.includes(':');
   const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: t.hostIp === '::' });
   const sessions = new Map<string, { up: dgram.Socket; timer: NodeJS.Timeout }>();

@@ -24,9 +24,24 @@ export class Conflict extends WeftError {
   constructor(message: string) { super(message, 409); }
 }
 
-/** 409 for a host port another process holds (found when binding it). */
-export class PortInUse extends Conflict {
-  constructor(message: string, readonly proto: string, readonly hostPort: number) { super(message); }
+/** 409: a host port cannot be published because it is taken; the API words it as dockerd does. */
+export class HostPortConflict extends Conflict {}
+
+/**
+ * 409: the host port is held by another container or a host process. address is the host
+ * address as the message shows it (the unspecified address reads 0.0.0.0).
+ */
+export class PortAlreadyAllocated extends HostPortConflict {
+  constructor(readonly proto: string, readonly hostIp: string, readonly hostPort: number, address = hostIp || '0.0.0.0') {
+    super(`Bind for ${address}:${hostPort} failed: port is already allocated`);
+  }
+}
+
+/** 409: "-p 8000-8010:80" with every host port of the range held. */
+export class PortRangeAllocated extends HostPortConflict {
+  constructor(readonly proto: string, readonly hostIp: string, readonly first: number, readonly last: number) {
+    super(`Bind for ${hostIp || '0.0.0.0'}:${first}-${last} failed: every port of the range is already allocated`);
+  }
 }
 
 /** 403: the operation is refused for this object (e.g. deleting a predefined network). */

@@ -5,7 +5,8 @@ describe('PortAllocator', () => {
   it('refuses a host port already held, on any-address vs specific address too', () => {
     const p = new PortAllocator();
     p.assign('a', [{ proto: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80 }]);
-    expect(() => p.assign('b', [{ proto: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80 }])).toThrow(/port is already allocated/);
+    expect(() => p.assign('b', [{ proto: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80 }]))
+      .toThrow(/port is already allocated/);
     // Another protocol on the same number is fine.
     expect(p.assign('b', [{ proto: 'udp', hostIp: '', hostPort: 8080, containerPort: 80 }])[0].hostPort).toBe(8080);
   });
@@ -32,7 +33,8 @@ describe('PortAllocator', () => {
 
   it('validates ranges and protocols', () => {
     const p = new PortAllocator();
-    expect(() => p.assign('a', [{ proto: 'tcp', hostIp: '', hostPort: 8000, hostPortEnd: 8002, containerPort: 80, containerPortEnd: 81 }])).toThrow(/same size/);
+    const mismatched = { proto: 'tcp' as const, hostIp: '', hostPort: 8000, hostPortEnd: 8002, containerPort: 80, containerPortEnd: 81 };
+    expect(() => p.assign('a', [mismatched])).toThrow(/same size/);
     expect(() => p.assign('a', [{ proto: 'icmp' as never, hostIp: '', hostPort: 1, containerPort: 1 }])).toThrow(/protocol/);
   });
 });

@@ -1,0 +1,97 @@
+/**
+ * The container record behind /containers (persisted under container/<id>) and the request
+ * that creates one.
+ */
+import type { PortBinding } from '../contracts/firewall.js';
+
+export type ContainerStatus = 'created' | 'running' | 'exited' | 'removing';
+
+export interface EndpointConfig {
+  ipv4?: string;
+  ipv6?: string;
+  aliases?: string[];
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  image: string;
+  rootfs: string;
+  cmd: string[];
+  env: string[];
+  workdir: string;
+  hostname: string;
+  created: string;
+  /** "bridge", "host", "none", or a network name/id: the primary network. */
+  networkMode: string;
+  /** Networks to join at start, in order (primary first), with per-network config. */
+  networks: { name: string; config: EndpointConfig }[];
+  portBindings: PortBinding[];
+  exposedPorts: string[];
+  publishAll: boolean;
+  autoRemove: boolean;
+  labels: { [key: string]: string };
+  status: ContainerStatus;
+  pid: number;
+  exitCode: number;
+  startedAt: string;
+  finishedAt: string;
+  restartCount: number;
+}
+
+export interface ContainerCreateRequest {
+  name?: string;
+  image: string;
+  /** Resolved root filesystem directory for the image. */
+  rootfs: string;
+  cmd: string[];
+  env?: string[];
+  workdir?: string;
+  hostname?: string;
+  networkMode?: string;
+  networks?: { name: string; config: EndpointConfig }[];
+  portBindings?: PortBinding[];
+  exposedPorts?: string[];
+  publishAll?: boolean;
+  autoRemove?: boolean;
+  labels?: { [key: string]: string };
+}
+
+/** Docker's zero time, for a container that never started or never finished. */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/**
+ * A new record in state "created". networks: the resolved list to join; mode: the resolved
+ * network mode (host mode discards published ports and names the host "weft-host").
+ */
+export function newContainerRecord(
+  id: string, name: string, mode: string, networks: ContainerRecord['networks'], req: ContainerCreateRequest,
+): ContainerRecord {
+  return {
+    id,
+    name,
+    image: req.image,
+    rootfs: req.rootfs,
+    cmd: req.cmd,
+    env: req.env ?? [],
+    workdir: req.workdir ?? '',
+    hostname: req.hostname || (mode === 'host' ? 'weft-host' : id.slice(0, 12)),
+    created: new Date().toISOString(),
+    networkMode: mode,
+    networks: networks.map((n) => ({ name: n.name, config: n.config })),
+    portBindings: mode === 'host' ? [] : (req.portBindings ?? []),
+    exposedPorts: req.exposedPorts ?? [],
+    publishAll: !!req.publishAll,
+    autoRemove: !!req.autoRemove,
+    labels: req.labels ?? {},
+    status: 'created',
+    pid: 0,
+    exitCode: 0,
+    startedAt: ZERO_TIME,
+    finishedAt: ZERO_TIME,
+    restartCount: 0,
+  };
+}
+
+/** Store keys of container records: this prefix and the id. */
+export const CONTAINER_KEY_PREFIX = 'container/';
