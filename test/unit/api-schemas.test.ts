@@ -30,7 +30,8 @@ describe('request schemas keep dockerd-style messages', () => {
     fails(() => create({ Image: 'busybox', Labels: { a: 1 } }), 'invalid Labels.a: must be a string');
     fails(() => create({ Image: 'busybox', HostConfig: { RestartPolicy: { Name: 'always' } } }),
       'weft does not restart containers: restart policy "always" is not supported');
-    fails(() => create({ Image: 'busybox', HostConfig: { Binds: ['/a:/b'] } }), 'weft does not support volumes or bind mounts (-v/--mount)');
+    fails(() => create({ Image: 'busybox', HostConfig: { Binds: ['/a:/b'] } }),
+      'weft does not support volumes or bind mounts (-v/--mount)');
     fails(() => create({ Image: 'busybox', HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '99999' }] } } }),
       'invalid port specification: "99999"');
     fails(() => create({ Image: 'busybox', HostConfig: { PortBindings: { '80/tcp': {} } } }),
@@ -63,7 +64,8 @@ describe('request schemas keep dockerd-style messages', () => {
       'invalid network config:\ninvalid subnet 10.1.0.1/24: it should be 10.1.0.0/24');
     fails(() => decodeNetworkCreate({ Name: 'x', Scope: 'swarm' }), 'invalid scope "swarm"');
     fails(() => decodeConnect({}), 'container is required');
-    fails(() => decodeConnect({ Container: 'c', EndpointConfig: { IPAMConfig: 'x' } }), 'invalid EndpointConfig.IPAMConfig: must be an object');
+    fails(() => decodeConnect({ Container: 'c', EndpointConfig: { IPAMConfig: 'x' } }),
+      'invalid EndpointConfig.IPAMConfig: must be an object');
     expect(decodeConnect({ Container: 'c', EndpointConfig: { IPAMConfig: { IPv4Address: '10.0.0.9' } } }))
       .toEqual({ container: 'c', config: { ipv4: '10.0.0.9', ipv6: undefined, aliases: [] } });
     fails(() => decodeDisconnect({ Container: 'c', Force: 'yes' }), 'invalid Force: must be a boolean');
