@@ -1,7 +1,7 @@
 /**
  * HTTP plumbing shaped by what the docker CLI needs (see shared/reference): the exact
  * `application/json` content type on errors, `Api-Version` on every response, JSON
- * bodies with a trailing newline, and 400 for malformed input.
+ * bodies with a trailing newline, and 400 for malformed input (field types: schemas/).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgument, messageOf, statusOf } from '../util/errors.js';
@@ -82,48 +82,6 @@ export function parseFilters(raw: string | null, allowed: string[]): Map<string,
   }
   return out;
 }
-
-/** Field readers that turn type mistakes into clear 400s instead of crashes. */
-export const field = {
-  str(o: { [k: string]: unknown }, key: string, where = ''): string | undefined {
-    const v = o[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string') throw new InvalidArgument(`invalid ${where}${key}: must be a string`);
-    return v;
-  },
-  bool(o: { [k: string]: unknown }, key: string, where = ''): boolean | undefined {
-    const v = o[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'boolean') throw new InvalidArgument(`invalid ${where}${key}: must be a boolean`);
-    return v;
-  },
-  obj(o: { [k: string]: unknown }, key: string, where = ''): { [k: string]: unknown } | undefined {
-    const v = o[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgument(`invalid ${where}${key}: must be an object`);
-    return v as { [k: string]: unknown };
-  },
-  strMap(o: { [k: string]: unknown }, key: string, where = ''): { [k: string]: string } | undefined {
-    const m = field.obj(o, key, where);
-    if (!m) return undefined;
-    for (const [k, v] of Object.entries(m)) {
-      if (typeof v !== 'string') throw new InvalidArgument(`invalid ${where}${key}.${k}: must be a string`);
-    }
-    return m as { [k: string]: string };
-  },
-  strArray(o: { [k: string]: unknown }, key: string, where = ''): string[] | undefined {
-    const v = o[key];
-    if (v === undefined || v === null) return undefined;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new InvalidArgument(`invalid ${where}${key}: must be an array of strings`);
-    return v as string[];
-  },
-  arr(o: { [k: string]: unknown }, key: string, where = ''): unknown[] | undefined {
-    const v = o[key];
-    if (v === undefined || v === null) return undefined;
-    if (!Array.isArray(v)) throw new InvalidArgument(`invalid ${where}${key}: must be an array`);
-    return v;
-  },
-};
 
 /** "1", "true" → true (Docker's query booleans). */
 export function qbool(v: string | null): boolean {

@@ -1,5 +1,10 @@
-/** A minimal method + path-pattern router; `:name` segments become params. */
+/**
+ * Method + path-pattern routing; `:name` segments become params. A route with `upgrade`
+ * serves hijacked connections (HTTP Upgrade: the client and the daemon then speak a raw
+ * stream on the socket); it only matches upgrade requests, and other routes only plain ones.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 export interface Ctx {
   req: IncomingMessage;
@@ -8,28 +13,57 @@ export interface Ctx {
   query: URLSearchParams;
 }
 
-type Handler = (ctx: Ctx) => Promise<void> | void;
+/** A hijacked request: the raw socket and what the HTTP parser read past the headers. */
+export interface UpgradeCtx {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  params: { [k: string]: string };
+  query: URLSearchParams;
+}
+
+export type Route =
+  | { method: string; path: string; upgrade?: false; handler: (ctx: Ctx) => Promise<void> | void }
+  | { method: string; path: string; upgrade: true; handler: (ctx: UpgradeCtx) => void };
+
+interface Compiled { route: Route; re: RegExp; keys: string[] }
+
+export type Match<R extends Route> = { route: R; params: { [k: string]: string } };
 
 export class Router {
-  private readonly routes: { method: string; re: RegExp; keys: string[]; handler: Handler }[] = [];
+  private readonly routes: Compiled[];
 
-  on(method: string, pattern: string, handler: Handler): this {
-    const keys: string[] = [];
-    const re = new RegExp('^' + pattern.replace(/:(\w+)/g, (_m, k: string) => { keys.push(k); return '([^/]+)'; }) + '/?$');
-    this.routes.push({ method, re, keys, handler });
-    return this;
+  constructor(routes: Route[]) {
+    this.routes = routes.map((route) => {
+      const keys: string[] = [];
+      const pattern = route.path.replace(/:(\w+)/g, (_m, k: string) => { keys.push(k); return '([^/]+)'; });
+      return { route, re: new RegExp('^' + pattern + '/?$'), keys };
+    });
   }
 
-  match(method: string, path: string): { handler: Handler; params: { [k: string]: string } } | 'method' | undefined {
+  /** The plain route for a request; 'method' when only the method is wrong. */
+  match(method: string, path: string): Match<Extract<Route, { upgrade?: false }>> | 'method' | undefined {
+    const hit = this.find(method, path, false);
+    return hit as Match<Extract<Route, { upgrade?: false }>> | 'method' | undefined;
+  }
+
+  /** The upgrade route for a hijack request, if there is one. */
+  matchUpgrade(method: string, path: string): Match<Extract<Route, { upgrade: true }>> | undefined {
+    const hit = this.find(method, path, true);
+    return hit === 'method' ? undefined : (hit as Match<Extract<Route, { upgrade: true }>> | undefined);
+  }
+
+  private find(method: string, path: string, upgrade: boolean): Match<Route> | 'method' | undefined {
     let pathMatched = false;
-    for (const r of this.routes) {
-      const m = r.re.exec(path);
+    for (const { route, re, keys } of this.routes) {
+      if (!!route.upgrade !== upgrade) continue;
+      const m = re.exec(path);
       if (!m) continue;
       pathMatched = true;
-      if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) continue;
+      if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) continue;
       const params: { [k: string]: string } = {};
-      r.keys.forEach((k, i) => { params[k] = decodeURIComponent(m[i + 1]); });
-      return { handler: r.handler, params };
+      keys.forEach((k, i) => { params[k] = decodeURIComponent(m[i + 1]); });
+      return { route, params };
     }
     return pathMatched ? 'method' : undefined;
   }

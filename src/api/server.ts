@@ -1,15 +1,16 @@
 /**
  * The HTTP server on the unix socket: strips the optional /v1.NN prefix (refusing
  * versions outside what we speak, as dockerd does), routes, and turns thrown errors into
- * Docker's `{"message"}` bodies with the right status.
+ * Docker's `{"message"}` bodies with the right status. Upgrade requests go to the
+ * router's upgrade routes; one without such a route is served as a plain request.
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import type pino from 'pino';
 import { InvalidArgument, NotFound } from '../util/errors.js';
-import type { UpgradeHandler } from './containers.js';
-import { API_VERSION, baseHeaders, MIN_API_VERSION, sendError, sendJson } from './http.js';
+import { API_VERSION, MIN_API_VERSION, sendError, sendJson } from './http.js';
 import type { Router } from './router.js';
+import { failUpgrade } from './streams.js';
 
 function cmpVersion(a: string, b: string): number {
   const [am, an] = a.split('.').map(Number);
@@ -23,43 +24,56 @@ export function stripVersion(url: string): string {
   if (!m) return url;
   const v = m[1];
   if (cmpVersion(v, MIN_API_VERSION) < 0) {
-    throw new InvalidArgument(`client version ${v} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
+    throw new InvalidArgument(`client version ${v} is too old. Minimum supported API version is ${MIN_API_VERSION}, ` +
+      'please upgrade your client to a newer version');
   }
-  if (cmpVersion(v, API_VERSION) > 0) throw new InvalidArgument(`client version ${v} is too new. Maximum supported API version is ${API_VERSION}`);
+  if (cmpVersion(v, API_VERSION) > 0) {
+    throw new InvalidArgument(`client version ${v} is too new. Maximum supported API version is ${API_VERSION}`);
+  }
   return url.slice(m[1].length + 2) || '/';
 }
 
-export function createApiServer(router: Router, upgrade: UpgradeHandler, logger: pino.Logger): http.Server {
+export function createApiServer(router: Router, logger: pino.Logger): http.Server {
   const server = http.createServer(async (req, res) => {
     const started = performance.now();
     try {
-      const url = stripVersion(req.url ?? '/');
-      const u = new URL(url, 'http://weft');
+      const u = new URL(stripVersion(req.url ?? '/'), 'http://weft');
       const hit = router.match(req.method ?? 'GET', u.pathname);
       if (hit === undefined) throw new NotFound(`page not found`);
       if (hit === 'method') {
         sendJson(res, 405, { message: `method ${req.method} not allowed` });
         return;
       }
-      await hit.handler({ req, res, params: hit.params, query: u.searchParams });
+      await hit.route.handler({ req, res, params: hit.params, query: u.searchParams });
     } catch (err) {
       const status = (err as { status?: number }).status ?? 500;
       if (status >= 500) logger.error({ err, url: req.url }, 'request failed');
       sendError(res, err);
     } finally {
-      logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: +(performance.now() - started).toFixed(2) }, 'request');
+      const ms = +(performance.now() - started).toFixed(2);
+      logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms }, 'request');
     }
   });
   server.on('upgrade', (req, socket, head) => {
+    let url: string;
     try {
-      const url = stripVersion(req.url ?? '/');
-      if (upgrade(req, socket, head, url)) return;
+      url = stripVersion(req.url ?? '/');
     } catch (err) {
       const body = JSON.stringify({ message: (err as Error).message }) + '\n';
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       return;
     }
-    // Not a hijack endpoint: serve it as a plain request.
+    const u = new URL(url, 'http://weft');
+    try {
+      const hit = router.matchUpgrade(req.method ?? 'GET', u.pathname);
+      if (hit) {
+        hit.route.handler({ req, socket, head, params: hit.params, query: u.searchParams });
+        return;
+      }
+    } catch (err) {
+      failUpgrade(socket, err);
+      return;
+    }
     const res = new http.ServerResponse(req);
     res.assignSocket(socket as never);
     server.emit('request', req, res);
@@ -76,5 +90,4 @@ export async function listenUnix(server: http.Server, socketPath: string): Promi
     server.listen(socketPath, () => resolve());
   });
   fs.chmodSync(socketPath, 0o660);
-  void baseHeaders;
 }

@@ -1,58 +1,42 @@
 /**
  * Docker's multiplexed stream (8-byte frame headers: stream id, 3 zero bytes, big-endian
- * length) and a follower that tails a container's stdout/stderr log files.
+ * length) and the hijack handshake that precedes it on upgraded connections.
  */
-import fs from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import type { Duplex } from 'node:stream';
+import type { StreamId } from '../engine/logs.js';
+import { API_VERSION } from './http.js';
 
 export const MUX_CONTENT_TYPE = 'application/vnd.docker.multiplexed-stream';
 
-export function frame(stream: 1 | 2, data: Buffer): Buffer {
+export function frame(stream: StreamId, data: Buffer): Buffer {
   const h = Buffer.alloc(8);
   h[0] = stream;
   h.writeUInt32BE(data.length, 4);
   return Buffer.concat([h, data]);
 }
 
-/** The last n lines of a buffer (n < 0: all). */
-export function tailLines(buf: Buffer, n: number): Buffer {
-  if (n < 0) return buf;
-  if (n === 0) return Buffer.alloc(0);
-  let end = buf.length;
-  if (end && buf[end - 1] === 0x0a) end--;
-  let pos = end;
-  for (let seen = 0; pos > 0; pos--) {
-    if (buf[pos - 1] === 0x0a && ++seen === n) break;
-  }
-  return buf.subarray(pos);
+/** Tells the client the connection is now a raw multiplexed stream. */
+export function sendUpgraded(socket: Duplex): void {
+  socket.write('HTTP/1.1 101 UPGRADED\r\n' +
+    `Content-Type: ${MUX_CONTENT_TYPE}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${API_VERSION}\r\n\r\n`);
 }
 
-/** Reads what was appended to a file since the last call. */
-export class FileTail {
-  private offset = 0;
-  constructor(private readonly file: string) {}
+/** An error on a hijack request, written as a plain HTTP response before closing. */
+export function failUpgrade(socket: Duplex, err: unknown): void {
+  const msg = err instanceof Error ? err.message : String(err);
+  const status = (err as { status?: number }).status ?? 500;
+  const body = JSON.stringify({ message: msg }) + '\n';
+  socket.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
 
-  /** Skip the existing content except its last n lines (n < 0: keep all). */
-  startAtTail(n: number): Buffer {
-    const all = this.readNew();
-    return tailLines(all, n);
-  }
-
-  readNew(): Buffer {
-    let fd: number;
-    try {
-      fd = fs.openSync(this.file, 'r');
-    } catch {
-      return Buffer.alloc(0);
-    }
-    try {
-      const size = fs.fstatSync(fd).size;
-      if (size <= this.offset) return Buffer.alloc(0);
-      const buf = Buffer.alloc(size - this.offset);
-      const n = fs.readSync(fd, buf, 0, buf.length, this.offset);
-      this.offset += n;
-      return buf.subarray(0, n);
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
+/** A child's stdout and stderr as frames, then end (an exec's output). */
+export function pipeChild(child: ChildProcess, write: (b: Buffer) => void, end: () => void): void {
+  child.stdout?.on('data', (d: Buffer) => write(frame(1, d)));
+  child.stderr?.on('data', (d: Buffer) => write(frame(2, d)));
+  child.on('close', () => end());
+  child.on('error', (err) => {
+    write(frame(2, Buffer.from(`exec failed: ${err.message}\n`)));
+    end();
+  });
 }

@@ -1,31 +1,31 @@
-/** /_ping, /version, /info: what clients use to negotiate and to describe the daemon. */
+/** /_ping, /version, /info: what clients use to negotiate and to describe the daemon; weft's own admin routes. */
 import os from 'node:os';
-import type { ContainerService } from '../engine/containers.js';
-import type { Controller } from '../controller/controller.js';
+import type { ApiDeps } from './deps.js';
 import { API_VERSION, baseHeaders, MIN_API_VERSION, sendJson, SERVER_VERSION } from './http.js';
-import type { Router } from './router.js';
+import type { Ctx, Route } from './router.js';
 
-export function registerSystemRoutes(r: Router, ctl: Controller, svc: ContainerService, info: { root: string; firewall: string }): void {
-  r.on('GET', '/_ping', ({ req, res }) => {
-    const headers = {
-      ...baseHeaders(),
-      'Cache-Control': 'no-cache, no-store, must-revalidate',
-      Pragma: 'no-cache',
-      'Builder-Version': '2',
-      Swarm: 'inactive',
-      'Content-Type': 'text/plain; charset=utf-8',
-    };
-    if (req.method === 'HEAD') {
-      res.writeHead(200, { ...headers, 'Content-Length': 0 });
-      res.end();
-    } else {
-      res.writeHead(200, { ...headers, 'Content-Length': 2 });
-      res.end('OK');
-    }
-  });
+function ping({ req, res }: Ctx): void {
+  const headers = {
+    ...baseHeaders(),
+    'Cache-Control': 'no-cache, no-store, must-revalidate',
+    Pragma: 'no-cache',
+    'Builder-Version': '2',
+    Swarm: 'inactive',
+    'Content-Type': 'text/plain; charset=utf-8',
+  };
+  if (req.method === 'HEAD') {
+    res.writeHead(200, { ...headers, 'Content-Length': 0 });
+    res.end();
+  } else {
+    res.writeHead(200, { ...headers, 'Content-Length': 2 });
+    res.end('OK');
+  }
+}
 
-  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
-  const version = () => ({
+const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+
+function version() {
+  return {
     Platform: { Name: 'weft' },
     // The docker CLI prints the Engine component's Details (OS/Arch, Go version, ...).
     Components: [{
@@ -45,32 +45,44 @@ export function registerSystemRoutes(r: Router, ctl: Controller, svc: ContainerS
     Arch: arch,
     KernelVersion: os.release(),
     BuildTime: '',
-  });
-  r.on('GET', '/version', ({ res }) => sendJson(res, 200, version()));
+  };
+}
 
-  r.on('GET', '/info', ({ res }) => {
-    const all = svc.list();
-    sendJson(res, 200, {
-      ID: '',
-      Containers: all.length,
-      ContainersRunning: all.filter((c) => c.status === 'running').length,
-      ContainersPaused: 0,
-      ContainersStopped: all.filter((c) => c.status !== 'running').length,
-      Images: 1,
-      Driver: 'overlay',
-      DockerRootDir: info.root,
-      Plugins: { Network: ['bridge', 'host', 'null'], Volume: [], Log: [] },
-      Name: os.hostname(),
-      ServerVersion: SERVER_VERSION,
-      OperatingSystem: 'weft',
-      OSType: 'linux',
-      Architecture: os.machine(),
-      KernelVersion: os.release(),
-      NCPU: os.cpus().length,
-      MemTotal: os.totalmem(),
-      FirewallBackend: { Driver: info.firewall },
-      Networks: ctl.listNetworks().length,
-      Swarm: { LocalNodeState: 'inactive' },
-    });
-  });
+function info(d: ApiDeps) {
+  const all = d.containers.list();
+  return {
+    ID: '',
+    Containers: all.length,
+    ContainersRunning: all.filter((c) => c.status === 'running').length,
+    ContainersPaused: 0,
+    ContainersStopped: all.filter((c) => c.status !== 'running').length,
+    Images: 1,
+    Driver: 'overlay',
+    DockerRootDir: d.info.root,
+    Plugins: { Network: ['bridge', 'host', 'null'], Volume: [], Log: [] },
+    Name: os.hostname(),
+    ServerVersion: SERVER_VERSION,
+    OperatingSystem: 'weft',
+    OSType: 'linux',
+    Architecture: os.machine(),
+    KernelVersion: os.release(),
+    NCPU: os.cpus().length,
+    MemTotal: os.totalmem(),
+    FirewallBackend: { Driver: d.info.firewall },
+    Networks: d.ctl.listNetworks().length,
+    Swarm: { LocalNodeState: 'inactive' },
+  };
+}
+
+export function systemRoutes(d: ApiDeps): Route[] {
+  return [
+    { method: 'POST', path: '/weft/firewall/reload', handler: async ({ res }) => {
+      await d.reloadFirewall();
+      res.writeHead(204);
+      res.end();
+    } },
+    { method: 'GET', path: '/_ping', handler: ping },
+    { method: 'GET', path: '/version', handler: ({ res }) => sendJson(res, 200, version()) },
+    { method: 'GET', path: '/info', handler: ({ res }) => sendJson(res, 200, info(d)) },
+  ];
 }

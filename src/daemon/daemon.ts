@@ -27,12 +27,10 @@ import { HostPortService } from '../hostports/service.js';
 import { PortProxy } from '../proxy/proxy.js';
 import { ProcessRuntime } from '../runtime/runtime.js';
 import { LocalStore } from '../store/local.js';
-import { registerContainerRoutes } from '../api/containers.js';
-import { BuiltinImages, registerImageRoutes } from '../api/images.js';
-import { registerNetworkRoutes } from '../api/networks.js';
-import { Router } from '../api/router.js';
+import { BuiltinImages } from '../api/images.js';
+import { apiRouter } from '../api/routes.js';
 import { createApiServer, listenUnix } from '../api/server.js';
-import { registerSystemRoutes } from '../api/system.js';
+import { ExecRegistry } from '../engine/exec.js';
 
 export interface DaemonOptions {
   root: string;
@@ -127,17 +125,15 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     : undefined;
   checkTimer?.unref();
 
-  const router = new Router();
-  router.on('POST', '/weft/firewall/reload', async ({ res }) => {
-    await reloadFirewall();
-    res.writeHead(204);
-    res.end();
+  const router = apiRouter({
+    ctl: controller,
+    containers,
+    execs: new ExecRegistry(containers),
+    images: new BuiltinImages(path.join(o.root, 'images')),
+    info: { root: o.root, firewall: firewall.name },
+    reloadFirewall,
   });
-  registerSystemRoutes(router, controller, containers, { root: o.root, firewall: firewall.name });
-  registerNetworkRoutes(router, controller, containers);
-  const upgrade = registerContainerRoutes(router, controller, containers, new BuiltinImages(path.join(o.root, 'images')));
-  registerImageRoutes(router);
-  const server = createApiServer(router, upgrade, logger);
+  const server = createApiServer(router, logger);
   const socketPath = path.join(o.runDir, 'weft.sock');
   await listenUnix(server, socketPath);
   logger.info({ socket: socketPath, root: o.root, firewall: firewall.name }, 'weft daemon listening');

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseFilters, parseJsonObject } from '../../src/api/http.js';
 import { stripVersion } from '../../src/api/server.js';
-import { frame, tailLines } from '../../src/api/streams.js';
-import { parsePortKey } from '../../src/api/containers.js';
+import { frame } from '../../src/api/streams.js';
+import { tailLines } from '../../src/engine/logs.js';
+import { parsePortKey } from '../../src/api/schemas/ports.js';
 
 describe('API plumbing', () => {
   it('strips /v1.NN prefixes and refuses versions out of range like dockerd', () => {

@@ -1,0 +1,16 @@
+/** What the route handlers work with, handed in by the composition root. */
+import type { Controller } from '../controller/controller.js';
+import type { ContainerService } from '../engine/containers.js';
+import type { ExecRegistry } from '../engine/exec.js';
+import type { ImageResolver } from './images.js';
+
+export interface ApiDeps {
+  ctl: Controller;
+  containers: ContainerService;
+  execs: ExecRegistry;
+  images: ImageResolver;
+  /** For /info. */
+  info: { root: string; firewall: string };
+  /** POST /weft/firewall/reload: re-creates weft's firewall rules. */
+  reloadFirewall(): Promise<void>;
+}

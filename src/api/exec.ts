@@ -1,0 +1,60 @@
+/** /exec: create a command in a running container, start it (plain or hijacked), inspect it. */
+import { Conflict } from '../util/errors.js';
+import type { ApiDeps } from './deps.js';
+import { baseHeaders, parseJsonObject, readJson, sendEmpty, sendJson } from './http.js';
+import type { Ctx, Route, UpgradeCtx } from './router.js';
+import { decodeExecCreate, decodeExecStart } from './schemas/exec.js';
+import { MUX_CONTENT_TYPE, pipeChild, sendUpgraded } from './streams.js';
+import type { IdResponse } from './types.js';
+import { execInspectJson } from './views/exec.js';
+
+async function create(d: ApiDeps, { req, res, params }: Ctx): Promise<void> {
+  const c = d.containers.find(params.id);
+  const body = await readJson(req);
+  if (c.status !== 'running') throw new Conflict(`container ${c.id} is not running`);
+  const e = d.execs.create(c, decodeExecCreate(body));
+  sendJson(res, 201, { Id: e.id } satisfies IdResponse);
+}
+
+/** Detached, or a client that reads the output from the response body. */
+async function start(d: ApiDeps, { req, res, params }: Ctx): Promise<void> {
+  const e = d.execs.find(params.id);
+  const { detach } = decodeExecStart(await readJson(req));
+  const child = d.execs.start(e);
+  child.stdin?.end();
+  if (detach) {
+    child.stdout?.resume();
+    child.stderr?.resume();
+    return sendEmpty(res, 200);
+  }
+  res.writeHead(200, { ...baseHeaders(), 'Content-Type': MUX_CONTENT_TYPE });
+  pipeChild(child, (b) => res.write(b), () => res.end());
+}
+
+/** The docker CLI's way: the connection becomes the exec's stdin and output. */
+function startHijacked(d: ApiDeps, { req, socket, head, params }: UpgradeCtx): void {
+  const e = d.execs.find(params.id);
+  // The start body arrives with the headers; what follows it is already stdin.
+  const len = Number(req.headers['content-length'] ?? 0);
+  parseJsonObject(head.subarray(0, len).toString('utf8'));
+  const child = d.execs.start(e);
+  sendUpgraded(socket);
+  const rest = head.subarray(len);
+  if (e.attachStdin && child.stdin) {
+    if (rest.length) child.stdin.write(rest);
+    socket.pipe(child.stdin);
+  } else {
+    child.stdin?.end();
+  }
+  pipeChild(child, (b) => socket.write(b), () => socket.end());
+}
+
+export function execRoutes(d: ApiDeps): Route[] {
+  return [
+    { method: 'POST', path: '/containers/:id/exec', handler: (ctx) => create(d, ctx) },
+    { method: 'POST', path: '/exec/:id/start', handler: (ctx) => start(d, ctx) },
+    { method: 'POST', path: '/exec/:id/start', upgrade: true, handler: (ctx) => startHijacked(d, ctx) },
+    { method: 'GET', path: '/exec/:id/json', handler: ({ res, params }) => sendJson(res, 200, execInspectJson(d.execs.find(params.id))) },
+    { method: 'POST', path: '/exec/:id/resize', handler: ({ res }) => sendEmpty(res, 200) },
+  ];
+}

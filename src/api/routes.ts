@@ -1,0 +1,24 @@
+/** The whole Engine API weft serves: one table, a section per resource. */
+import { containerStreamRoutes } from './container-streams.js';
+import { containerRoutes } from './containers.js';
+import type { ApiDeps } from './deps.js';
+import { execRoutes } from './exec.js';
+import { imageRoutes } from './images.js';
+import { networkRoutes } from './networks.js';
+import { type Route, Router } from './router.js';
+import { systemRoutes } from './system.js';
+
+export function apiRoutes(d: ApiDeps): Route[] {
+  return [
+    ...systemRoutes(d),
+    ...networkRoutes(d),
+    ...containerRoutes(d),
+    ...containerStreamRoutes(d),
+    ...execRoutes(d),
+    ...imageRoutes(),
+  ];
+}
+
+export function apiRouter(d: ApiDeps): Router {
+  return new Router(apiRoutes(d));
+}

@@ -1,0 +1,127 @@
+/**
+ * POST /containers/create: Docker's container config decoded into what the engine needs.
+ * What the runtime cannot honour (terminals, stdin, users, volumes, restart policies) is
+ * refused with a 400 that says so, never dropped.
+ */
+import { z } from 'zod';
+import type { EndpointConfig } from '../../engine/containers.js';
+import type { PortBinding } from '../../contracts/firewall.js';
+import { InvalidArgument } from '../../util/errors.js';
+import { checkEndpointAddresses, endpointSettings } from './endpoint-settings.js';
+import { arr, bool, decode, obj, objOf, refuse, str, strArray, strMap } from './fields.js';
+import { decodePortBindings, parsePortKey } from './ports.js';
+
+export const NO_TTY = 'weft does not support terminals (-t/--tty): the process gets pipes, run it without -t';
+const NO_STDIN = 'weft does not attach stdin to a container\'s main process (-i/--interactive): run it without -i, ' +
+  'or use docker exec -i on a running container';
+const NO_VOLUMES = 'weft does not support volumes or bind mounts (-v/--mount)';
+
+const hostConfig = objOf('HostConfig', {
+  Binds: arr('HostConfig.Binds'),
+  Mounts: arr('HostConfig.Mounts'),
+  RestartPolicy: objOf('HostConfig.RestartPolicy', {
+    Name: refuse(str('HostConfig.RestartPolicy.Name'), (v) =>
+      (v && v !== 'no' ? `weft does not restart containers: restart policy "${v}" is not supported` : undefined)),
+  }),
+  NetworkMode: str('HostConfig.NetworkMode'),
+  PortBindings: obj('HostConfig.PortBindings'),
+  PublishAllPorts: bool('HostConfig.PublishAllPorts'),
+  AutoRemove: bool('HostConfig.AutoRemove'),
+});
+
+const containerCreate = z.object({
+  Image: refuse(str('Image'), (v) => (v ? undefined : 'config cannot be empty in order to create a container: Image is required')),
+  Cmd: strArray('Cmd'),
+  Entrypoint: strArray('Entrypoint'),
+  // No terminals and no stdin for a container's main process (the runtime gives it neither).
+  Tty: refuse(bool('Tty'), (v) => (v ? NO_TTY : undefined)),
+  OpenStdin: refuse(bool('OpenStdin'), (v) => (v ? NO_STDIN : undefined)),
+  AttachStdin: refuse(bool('AttachStdin'), (v) => (v ? NO_STDIN : undefined)),
+  User: refuse(str('User'), (v) => (v ? 'weft does not support running a container as another user (--user)' : undefined)),
+  HostConfig: hostConfig,
+  Volumes: obj('Volumes'),
+  NetworkingConfig: objOf('NetworkingConfig', { EndpointsConfig: obj('NetworkingConfig.EndpointsConfig') }),
+  ExposedPorts: obj('ExposedPorts'),
+  Env: strArray('Env'),
+  WorkingDir: str('WorkingDir'),
+  Hostname: str('Hostname'),
+  Labels: strMap('Labels'),
+});
+
+/** A create body checked and decoded. */
+export interface ContainerCreateBody {
+  image: string;
+  cmd: string[];
+  entrypoint: string[];
+  env: string[];
+  workdir: string;
+  hostname: string;
+  networkMode: string;
+  networks: { name: string; config: EndpointConfig }[];
+  portBindings: PortBinding[];
+  exposedPorts: string[];
+  publishAll: boolean;
+  autoRemove: boolean;
+  labels: { [key: string]: string };
+}
+
+const createEndpoint = endpointSettings('EndpointSettings');
+const isObject = (v: unknown): v is object => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function decodeEndpoint(v: unknown): EndpointConfig {
+  const ep = decode(createEndpoint, v);
+  checkEndpointAddresses(ep);
+  return ep;
+}
+
+/** The networks to join, primary (the network mode) first; "default" means bridge. */
+function decodeNetworks(mode: string, epc: { [name: string]: unknown }): { name: string; config: EndpointConfig }[] {
+  const networks: { name: string; config: EndpointConfig }[] = [];
+  const entries = Object.entries(epc).map(([name, v]) => [name === 'default' ? 'bridge' : name, v] as const);
+  if (mode !== 'host' && mode !== 'none') {
+    const primary = entries.find(([name]) => name === mode)?.[1];
+    networks.push({ name: mode, config: decodeEndpoint(isObject(primary) ? primary : undefined) });
+  }
+  for (const [name, v] of entries) {
+    if (name === mode) continue;
+    if (v !== null && !isObject(v)) throw new InvalidArgument(`invalid EndpointsConfig[${name}]`);
+    networks.push({ name, config: decodeEndpoint(v) });
+  }
+  return networks;
+}
+
+export type ParsedCreate = z.output<typeof containerCreate> & { Image: string };
+
+/** Types and refusals: everything checked before the image is resolved. */
+export function parseContainerCreate(body: unknown): ParsedCreate {
+  const b = decode(containerCreate, body);
+  const hc = b.HostConfig;
+  if (hc?.Binds?.length || hc?.Mounts?.length || Object.keys(b.Volumes ?? {}).length) throw new InvalidArgument(NO_VOLUMES);
+  return b as ParsedCreate;
+}
+
+/** Networks and ports, decoded once the image is known to exist. */
+export function decodeContainerCreate(b: ParsedCreate): ContainerCreateBody {
+  const hc = b.HostConfig;
+  let mode = hc?.NetworkMode || 'default';
+  if (mode === 'default') mode = 'bridge';
+  if (mode.startsWith('container:')) throw new InvalidArgument('network mode container:<id> is not supported by weft');
+  const networks = decodeNetworks(mode, b.NetworkingConfig?.EndpointsConfig ?? {});
+  const exposedPorts = Object.keys(b.ExposedPorts ?? {});
+  for (const e of exposedPorts) parsePortKey(e);
+  return {
+    image: b.Image,
+    cmd: b.Cmd ?? [],
+    entrypoint: b.Entrypoint ?? [],
+    env: b.Env ?? [],
+    workdir: b.WorkingDir ?? '',
+    hostname: b.Hostname ?? '',
+    networkMode: mode,
+    networks,
+    portBindings: decodePortBindings(hc?.PortBindings ?? {}),
+    exposedPorts,
+    publishAll: !!hc?.PublishAllPorts,
+    autoRemove: !!hc?.AutoRemove,
+    labels: b.Labels ?? {},
+  };
+}

@@ -1,0 +1,92 @@
+/** GET /containers/:id/json: Docker's ContainerJSON for one container. */
+import path from 'node:path';
+import type { Controller } from '../../controller/controller.js';
+import type { ContainerRecord, ContainerService } from '../../engine/containers.js';
+import type { ContainerInspect } from '../types.js';
+import { addressJson, networksJson, portKey, portsJson, requestedBindingsJson } from './container-networks.js';
+
+function stateJson(c: ContainerRecord): ContainerInspect['State'] {
+  return {
+    Status: c.status,
+    Running: c.status === 'running',
+    Paused: false,
+    Restarting: false,
+    OOMKilled: false,
+    Dead: false,
+    Pid: c.pid,
+    ExitCode: c.exitCode,
+    Error: '',
+    StartedAt: c.startedAt,
+    FinishedAt: c.finishedAt,
+  };
+}
+
+function configJson(c: ContainerRecord): ContainerInspect['Config'] {
+  return {
+    Hostname: c.hostname,
+    Domainname: '',
+    User: '',
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    ExposedPorts: Object.fromEntries(c.exposedPorts.map((p) => [portKey(p), {}])),
+    Tty: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    Env: c.env,
+    Cmd: c.cmd,
+    Image: c.image,
+    WorkingDir: c.workdir,
+    Entrypoint: null,
+    Labels: c.labels,
+  };
+}
+
+function networkSettingsJson(ctl: Controller, c: ContainerRecord): ContainerInspect['NetworkSettings'] {
+  const primary = ctl.sandboxEndpoints(c.id)[0];
+  const sb = ctl.getSandbox(c.id);
+  const a = addressJson(primary);
+  return {
+    SandboxID: sb ? c.id : '',
+    SandboxKey: sb?.nsPath ?? '',
+    Ports: portsJson(ctl, c),
+    Gateway: a.Gateway,
+    IPAddress: a.IPAddress,
+    IPPrefixLen: a.IPPrefixLen,
+    MacAddress: primary?.mac ?? '',
+    GlobalIPv6Address: a.GlobalIPv6Address,
+    GlobalIPv6PrefixLen: a.GlobalIPv6PrefixLen,
+    IPv6Gateway: a.IPv6Gateway,
+    Networks: networksJson(ctl, c),
+  };
+}
+
+export function containerInspectJson(ctl: Controller, svc: ContainerService, c: ContainerRecord): ContainerInspect {
+  const dir = svc.dirOf(c);
+  return {
+    Id: c.id,
+    Created: c.created,
+    Path: c.cmd[0],
+    Args: c.cmd.slice(1),
+    State: stateJson(c),
+    Image: c.image,
+    ResolvConfPath: path.join(dir, 'resolv.conf'),
+    HostnamePath: path.join(dir, 'hostname'),
+    HostsPath: path.join(dir, 'hosts'),
+    LogPath: '',
+    Name: `/${c.name}`,
+    RestartCount: c.restartCount,
+    Driver: 'overlay',
+    Platform: 'linux',
+    HostConfig: {
+      NetworkMode: c.networkMode,
+      PortBindings: requestedBindingsJson(c.portBindings),
+      AutoRemove: c.autoRemove,
+      PublishAllPorts: c.publishAll,
+      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    },
+    Config: configJson(c),
+    NetworkSettings: networkSettingsJson(ctl, c),
+    Mounts: [],
+  };
+}
