@@ -205,8 +205,10 @@ export class ApiClient {
   /** Turn a non-success response into an ApiError, per the docker CLI's rules. */
   private async failure(method: string, path: string, res: IncomingMessage): Promise<ApiError> {
     const body = await readAll(res);
-    return new ApiError(res.statusCode ?? 0, errorMessage(res.statusCode ?? 0, res.headers['content-type'], body,
-      `http://${this.endpoint.kind === 'unix' ? encodeURIComponent(this.endpoint.socketPath) : `${this.endpoint.hostname}:${this.endpoint.port}`}${this.path(path)}`));
+    const ep = this.endpoint;
+    const authority = ep.kind === 'unix' ? encodeURIComponent(ep.socketPath) : `${ep.hostname}:${ep.port}`;
+    const url = `http://${authority}${this.path(path)}`;
+    return new ApiError(res.statusCode ?? 0, errorMessage(res.statusCode ?? 0, res.headers['content-type'], body, url));
   }
 
   /** Full request/response; throws ApiError on status >= 400. */
@@ -282,7 +284,8 @@ const STATUS_TEXT = http.STATUS_CODES;
 export function errorMessage(status: number, contentType: string | undefined, body: Buffer, url: string): string {
   const statusText = STATUS_TEXT[status] ?? '';
   if (body.length === 0) {
-    return `request returned ${status} ${statusText} for API route and version ${url}, check if the server supports the requested API version`;
+    return `request returned ${status} ${statusText} for API route and version ${url}, ` +
+      'check if the server supports the requested API version';
   }
   if (contentType === 'application/json') {
     let parsed: unknown;

@@ -122,3 +122,12 @@ export function keyValues(list: string[] | undefined): Record<string, string> {
 export function enc(name: string): string {
   return encodeURIComponent(name);
 }
+
+/** An integer flag value, refused with pflag's wording. */
+export function intOption(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value)) {
+    throw new UsageError(`invalid argument "${value}" for "${flag}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`);
+  }
+  return Number(value);
+}

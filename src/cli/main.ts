@@ -14,10 +14,10 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_HOST } from './client.js';
-import { registerContainerCommands } from './container.js';
+import { registerContainerCommands, registerNetworkCommands, registerSystemCommands } from './commands/index.js';
+import { normalizeBoolFlags } from './commands/network-create.js';
+import { cliVersion } from './commands/version.js';
 import { Ctx, ExitError, type CliIO } from './context.js';
-import { normalizeBoolFlags, registerNetworkCommands } from './network.js';
-import { cliVersion, registerSystemCommands } from './system.js';
 
 export type { CliIO } from './context.js';
 

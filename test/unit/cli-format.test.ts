@@ -5,14 +5,19 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { encodeFilters, encodeQuery, errorMessage, parseHost } from '../../src/cli/client.js';
-import { networkConfig, parseTimestamp, resolveEnv } from '../../src/cli/container.js';
+import { parseTimestamp } from '../../src/cli/commands/logs.js';
+import { normalizeBoolFlags } from '../../src/cli/commands/network-create.js';
+import { consolidateIpam } from '../../src/cli/commands/network-ipam.js';
+import { networkConfig, resolveEnv } from '../../src/cli/commands/run-flags.js';
 import {
   displayablePorts, ellipsis, goTimeString, humanDuration, runningFor, stateString,
-} from '../../src/cli/humanize.js';
-import { consolidateIpam, naturalCompare, normalizeBoolFlags } from '../../src/cli/network.js';
+} from '../../src/cli/format/humanize.js';
 import { parsePortSpec, portMaps } from '../../src/cli/ports.js';
 import { encodeFrame, StdDemuxer, stdCopy } from '../../src/cli/stdcopy.js';
-import { formatInspect, formatList, renderTable, renderTemplate } from '../../src/cli/table.js';
+import { formatInspect, formatList } from '../../src/cli/format/list.js';
+import { naturalCompare } from '../../src/cli/format/natural-sort.js';
+import { renderTable } from '../../src/cli/format/tabwriter.js';
+import { renderTemplate } from '../../src/cli/format/template/index.js';
 
 class Sink extends Writable {
   chunks: Buffer[] = [];
@@ -170,7 +175,7 @@ describe('tables', () => {
   });
 });
 
-describe('Go template subset', () => {
+describe('Go templates', () => {
   const net = {
     Name: 'net1', IPAM: { Config: [{ Subnet: '10.0.0.0/24' }] }, Labels: { env: 'dev', a: '1' },
     Containers: null, NetworkSettings: { Networks: { net1: { IPAddress: '10.0.0.2' } } }, Tag: '<x>&',
@@ -198,7 +203,7 @@ describe('Go template subset', () => {
     expect(JSON.parse(renderTemplate('{{json .}}', { A: 1, B: ['x'] }))).toEqual({ A: 1, B: ['x'] });
   });
   it('refuses constructs it does not implement, with a clear message', () => {
-    expect(() => renderTemplate('{{range .X}}{{end}}', {})).toThrow('"range" is not supported');
+    expect(() => renderTemplate('{{define "x"}}{{end}}', {})).toThrow('"define" is not supported');
     expect(() => renderTemplate('{{nosuch .X}}', {})).toThrow('function "nosuch" not defined');
     expect(() => renderTemplate('{{.X', {})).toThrow('unclosed action');
   });
