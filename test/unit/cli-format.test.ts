@@ -93,7 +93,8 @@ describe('multiplexed stream demuxer', () => {
 
   it('parses the exact bytes of the docker capture', () => {
     // resp: ^A^@^@^@^@^@^@^Rhello from stdout\n^B^@^@^@^@^@^@^Rhello from stderr\n
-    const wire = Buffer.from('\x01\x00\x00\x00\x00\x00\x00\x12hello from stdout\n\x02\x00\x00\x00\x00\x00\x00\x12hello from stderr\n', 'latin1');
+    const wire = Buffer.from(
+      '\x01\x00\x00\x00\x00\x00\x00\x12hello from stdout\n\x02\x00\x00\x00\x00\x00\x00\x12hello from stderr\n', 'latin1');
     const frames = new StdDemuxer().push(wire);
     expect(frames).toHaveLength(2);
     expect(frames[0]!.stream).toBe(1);
@@ -169,7 +170,8 @@ describe('tables', () => {
 
   it('inspect output is a 4-space indented array; [] when nothing was found', () => {
     expect(formatInspect([{ Name: 'n', Containers: {}, Config: [{ Subnet: 's' }] }])).toBe(
-      '[\n    {\n        "Name": "n",\n        "Containers": {},\n        "Config": [\n            {\n                "Subnet": "s"\n            }\n        ]\n    }\n]\n');
+      '[\n    {\n        "Name": "n",\n        "Containers": {},\n        "Config": [\n' +
+      '            {\n                "Subnet": "s"\n            }\n        ]\n    }\n]\n');
     expect(formatInspect([])).toBe('[]\n');
     expect(formatInspect([{ Name: 'a' }, { Name: 'b' }], '{{.Name}}')).toBe('a\nb\n');
   });
@@ -234,7 +236,8 @@ describe('humanised times and statuses', () => {
     expect(stateString({ Status: 'exited', ExitCode: 137, StartedAt: '2026-01-01T10:00:00Z', FinishedAt: '2026-01-01T10:00:00Z' }, now))
       .toBe('Exited (137) 2 hours ago');
     expect(stateString({ Status: 'created', StartedAt: '0001-01-01T00:00:00Z' }, now)).toBe('Created');
-    expect(stateString({ Status: 'paused', Running: true, Paused: true, StartedAt: '2026-01-01T11:58:00Z' }, now)).toBe('Up 2 minutes (Paused)');
+    expect(stateString({ Status: 'paused', Running: true, Paused: true, StartedAt: '2026-01-01T11:58:00Z' }, now))
+      .toBe('Up 2 minutes (Paused)');
     expect(stateString({ Dead: true, StartedAt: '2026-01-01T11:58:00Z' }, now)).toBe('Dead');
   });
 
