@@ -10,7 +10,7 @@ export interface CliIO {
   stderr: Writable;
   /** Read by `network prune` (confirmation) and `exec -i`. */
   stdin: Readable;
-  /** Whether stdin is a terminal (prune asks interactively only then; see network.ts). */
+  /** Whether stdin is a terminal (prune asks interactively only then; see commands/network-prune.ts). */
   stdinIsTTY: boolean;
   env: Record<string, string | undefined>;
   /** Clock, injectable for tests of "5 seconds ago". */

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { encodeFilters } from '../client.js';
 import { collect, Ctx } from '../context.js';
 import { goTimeString } from '../format/humanize.js';
+import { labelsString } from '../format/labels.js';
 import { formatList, type ListSpec } from '../format/list.js';
 import { naturalCompare } from '../format/natural-sort.js';
 
@@ -16,11 +17,6 @@ export interface NetworkSummary {
   EnableIPv6?: boolean;
   Internal?: boolean;
   Labels?: Record<string, string> | null;
-}
-
-
-export function labelsString(labels: Record<string, string> | null | undefined): string {
-  return Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
 }
 
 /** The fields docker's network formatter exposes, keys sorted as its `json` output is. */

@@ -5,6 +5,7 @@ import { collect, Ctx, intOption } from '../context.js';
 import {
   displayablePorts, ellipsis, goTimeString, humanSize, runningFor, stateString, type PortSummary,
 } from '../format/humanize.js';
+import { labelsString } from '../format/labels.js';
 import { formatList, type ListSpec } from '../format/list.js';
 
 export interface ContainerSummary {
@@ -52,7 +53,7 @@ export function containerRow(c: ContainerSummary, trunc: boolean, now: number): 
     CreatedAt: c.Created ? goTimeString(c.Created * 1000) : '',
     ID: trunc ? id.slice(0, 12) : id,
     Image: imageColumn(c, trunc),
-    Labels: Object.entries(c.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
+    Labels: labelsString(c.Labels),
     LocalVolumes: '0',
     Mounts: (c.Mounts ?? []).map((m) => m.Name || m.Source || '').join(','),
     Names: namesColumn(c.Names, trunc),

@@ -173,7 +173,6 @@ export function imageAndCmd(args: string[], rootfs: string | undefined, cwd: str
   return { image: args[0]!, cmd: args.slice(1) };
 }
 
-
 export function addRunOptions(cmd: Command): Command {
   return cmd
     // -h is --hostname, as in docker; help is --help only.

@@ -38,6 +38,10 @@ function runFailure(ctx: Ctx, command: string, err: unknown): never {
   throw new ExitError(125);
 }
 
+/** POST wait?condition=next-exit (removed, with --rm): sent, headers in, before start, as docker does. */
+function openWait(client: ApiClient, id: string, o: RunOptions): Promise<StreamResponse> {
+  return client.stream('POST', `/containers/${id}/wait`, { query: { condition: o.rm ? 'removed' : 'next-exit' } });
+}
 
 /** Wait for `p` at most `ms`; resolves either way. */
 function within(p: Promise<unknown>, ms: number): Promise<void> {
@@ -66,7 +70,7 @@ async function runAttached(ctx: Ctx, client: ApiClient, id: string, o: RunOption
   }
   let wait: StreamResponse;
   try {
-    wait = await client.stream('POST', `/containers/${id}/wait`, { query: { condition: o.rm ? 'removed' : 'next-exit' } });
+    wait = await openWait(client, id, o);
   } catch (err) {
     attach?.close();
     throw err;
@@ -123,7 +127,7 @@ export function registerRunAndCreate(parent: Command, ctx: Ctx, prefix: string):
         if (o.detach) {
           // Like docker: the wait goes out (headers in) before start, and is dropped unread.
           const client = ctx.client();
-          const wait = await client.stream('POST', `/containers/${id}/wait`, { query: { condition: o.rm ? 'removed' : 'next-exit' } });
+          const wait = await openWait(client, id, o);
           try {
             await client.post(`/containers/${id}/start`);
           } finally {

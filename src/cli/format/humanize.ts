@@ -4,8 +4,8 @@
  * ("Up 3 seconds", "Exited (0) 2 seconds ago", "Created"), the PORTS column
  * (DisplayablePorts), Go's time.Time.String(), and the CLI's Ellipsis.
  *
- * Pure functions, with `now` injectable: the daemon may reuse stateString() to fill the
- * `Status` field of GET /containers/json (the CLI prints that field verbatim, as docker does).
+ * Pure functions, with `now` injectable. `ps` prints the daemon's `Status` field verbatim, as
+ * docker does; stateString() only fills in for a daemon that leaves it empty.
  */
 
 /** go-units HumanDuration, for a duration in milliseconds. */
