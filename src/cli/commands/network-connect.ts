@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../client.js';
 import { collect, Ctx, enc, keyValues } from '../context.js';
+import { endpointSettings, ipamRequest } from './endpoint-settings.js';
 
 export function registerNetworkConnect(network: Command, ctx: Ctx): void {
   network
@@ -19,31 +20,17 @@ export function registerNetworkConnect(network: Command, ctx: Ctx): void {
     .action(async (netName: string, container: string, o: {
       ip?: string; ip6?: string; alias: string[]; link: string[]; linkLocalIp: string[]; driverOpt: string[]; gwPriority: string;
     }) => {
-      const ipam: Record<string, unknown> = {};
-      if (o.ip) ipam.IPv4Address = o.ip;
-      if (o.ip6) ipam.IPv6Address = o.ip6;
-      if (o.linkLocalIp.length) ipam.LinkLocalIPs = o.linkLocalIp;
       const gw = Number(o.gwPriority);
       if (!Number.isInteger(gw)) throw new UsageError(`invalid argument "${o.gwPriority}" for "--gw-priority" flag: must be an integer`);
       const body = {
         Container: container,
-        EndpointConfig: {
-          IPAMConfig: ipam,
-          Links: o.link.length ? o.link : null,
-          Aliases: o.alias,
-          MacAddress: '',
-          DriverOpts: keyValues(o.driverOpt),
-          GwPriority: gw,
-          NetworkID: '',
-          EndpointID: '',
-          Gateway: '',
-          IPAddress: '',
-          IPPrefixLen: 0,
-          IPv6Gateway: '',
-          GlobalIPv6Address: '',
-          GlobalIPv6PrefixLen: 0,
-          DNSNames: null,
-        },
+        EndpointConfig: endpointSettings({
+          ipam: ipamRequest(o.ip, o.ip6, o.linkLocalIp),
+          links: o.link.length ? o.link : null,
+          aliases: o.alias,
+          driverOpts: keyValues(o.driverOpt),
+          gwPriority: gw,
+        }),
       };
       await ctx.client().post(`/networks/${enc(netName)}/connect`, body);
     });

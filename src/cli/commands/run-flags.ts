@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../client.js';
 import { collect } from '../context.js';
+import { endpointSettings, ipamRequest } from './endpoint-settings.js';
 
 export interface RunOptions {
   detach?: boolean;
@@ -68,28 +69,16 @@ export function parseNetworkFlag(value: string): Attachment {
 const isUserDefined = (mode: string) =>
   !['default', 'bridge', 'host', 'none'].includes(mode) && !mode.startsWith('container:');
 
-function endpointSettings(a: Attachment): Record<string, unknown> {
-  const ipam: Record<string, unknown> = {};
-  if (a.ipv4) ipam.IPv4Address = a.ipv4;
-  if (a.ipv6) ipam.IPv6Address = a.ipv6;
-  if (a.linkLocalIps.length) ipam.LinkLocalIPs = a.linkLocalIps;
-  return {
-    IPAMConfig: Object.keys(ipam).length ? ipam : null,
-    Links: null,
-    Aliases: a.aliases.length ? a.aliases : null,
-    MacAddress: '',
-    DriverOpts: Object.keys(a.driverOpts).length ? a.driverOpts : null,
-    GwPriority: 0,
-    NetworkID: '',
-    EndpointID: '',
-    Gateway: '',
-    IPAddress: '',
-    IPPrefixLen: 0,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    DNSNames: null,
-  };
+/** EndpointSettings for one --network: unset options are null, as docker's zero values encode. */
+function attachmentSettings(a: Attachment): Record<string, unknown> {
+  const ipam = ipamRequest(a.ipv4, a.ipv6, a.linkLocalIps);
+  return endpointSettings({
+    ipam: Object.keys(ipam).length ? ipam : null,
+    links: null,
+    aliases: a.aliases.length ? a.aliases : null,
+    driverOpts: Object.keys(a.driverOpts).length ? a.driverOpts : null,
+    gwPriority: 0,
+  });
 }
 
 const isZeroAttachment = (a: Attachment) =>
@@ -131,7 +120,7 @@ export function networkConfig(o: Pick<RunOptions, 'network' | 'ip' | 'ip6' | 'ne
     }
     if (endpoints[a.target]) throw new UsageError(`network "${a.target}" is specified multiple times`);
     if (!implicit && i === 0 && attachments.length === 1 && isZeroAttachment(a)) return;
-    endpoints[a.target] = endpointSettings(a);
+    endpoints[a.target] = attachmentSettings(a);
   });
   if (userDefined && nonUserDefined) {
     throw new UsageError('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
