@@ -81,7 +81,8 @@ describe('text/template semantics', () => {
     ['{{lt 1 2}} {{le 2 2}} {{gt "b" "a"}} {{ge 1 2}} {{ne .S "x"}} {{eq .S "y" "z"}}', { S: 'z' }, 'true true true false true true'],
     ['{{printf "%-6s|%4d|%v|%q|%05.1f|%x|%%" "ab" 7 true "q" 3.14159 255}}', {}, 'ab    |   7|true|"q"|003.1|ff|%'],
     ['{{printf "%d" "x"}} {{printf "%s"}} {{printf "a" 1}}', {}, '%!d(string=x) %!s(MISSING) a%!(EXTRA int=1)'],
-    ['{{print "a" 1 2 "b"}}', {}, 'a1 2b'],
+    ['{{print "a" 1 2 "b"}} {{print .Missing}} {{printf "%v" .Missing}}', {}, 'a1 2b <nil> <nil>'],
+    ['{{with .A}}a{{else with .B}}{{.}}{{else}}none{{end}}', { B: 'b' }, 'b'],
     ['{{"a" | printf "%s-%s" "b"}}', {}, 'b-a'],
     ['{{(printf "%s" .N) | len}}', { N: 'four' }, '4'],
     ['{{`raw \\n`}} {{"esc\\t."}} {{1.5}} {{-2}} {{0x10}} {{true}}', {}, 'raw \\n esc\t. 1.5 -2 16 true'],
@@ -105,5 +106,6 @@ describe('text/template semantics', () => {
     expect(err('{{range "s"}}{{end}}')).toThrow("range can't iterate over s");
     expect(err('{{break}}')).toThrow('{{break}} outside {{range}}');
     expect(err('{{template "x"}}')).toThrow('"template" is not supported');
+    expect(err('{{with .A}}{{else if .A}}{{end}}')).toThrow('unexpected tokens after else');
   });
 });

@@ -44,6 +44,8 @@ function length(v: unknown): number {
   return v && typeof v === 'object' ? Object.keys(v).length : 0;
 }
 
+const nilForMissing = (v: unknown) => (v === undefined ? null : v);
+
 /** strings.Title: the first letter of each word upper-cased. */
 const title = (v: unknown) => goString(v).replace(/\b\w/g, (m) => m.toUpperCase());
 
@@ -53,9 +55,10 @@ export const FUNCS: Record<string, FuncDef> = {
   not: { fn: (v) => !goTruth(v), arity: 1 },
   len: { fn: length, arity: 1 },
   index: { fn: index, min: 1 },
-  print: { fn: (...a) => sprint(a) },
-  printf: { fn: (f, ...a) => sprintf(goString(f), a), min: 1 },
-  println: { fn: (...a) => sprintln(a) },
+  // fmt sees a missing map key as a nil interface.
+  print: { fn: (...a) => sprint(a.map(nilForMissing)) },
+  printf: { fn: (f, ...a) => sprintf(goString(f), a.map(nilForMissing)), min: 1 },
+  println: { fn: (...a) => sprintln(a.map(nilForMissing)) },
   eq: { fn: (a, ...bs) => bs.some((b) => equal('eq', a, b)), min: 2 },
   ne: { fn: (a, b) => !equal('ne', a, b), arity: 2 },
   lt: { fn: (a, b) => order('lt', a, b) < 0, arity: 2 },

@@ -141,7 +141,7 @@ class Parser {
     return pipe;
   }
 
-  /** if/range/with after its keyword; `else if` / `else with` chain into a nested node sharing the end. */
+  /** if/range/with after its keyword; `else if` (in an if) and `else with` (in a with) nest, sharing the end. */
   private control(kind: 'if' | 'range' | 'with', ts: Tokens, inRange: boolean): Node {
     if (ts.done()) throw templateError(`missing value for ${kind}`);
     const pipe = this.pipe(ts);
@@ -150,9 +150,9 @@ class Parser {
     if (body.stop === 'end') return { k: kind, pipe, list: body.nodes };
     const rest = body.stop;
     const chained = rest.peek();
-    if (chained?.t === 'ident' && (chained.v === 'if' || chained.v === 'with') && kind !== 'range') {
+    if (chained?.t === 'ident' && chained.v === kind && kind !== 'range') {
       rest.next();
-      return { k: kind, pipe, list: body.nodes, elseList: [this.control(chained.v, rest, inRange)] };
+      return { k: kind, pipe, list: body.nodes, elseList: [this.control(kind, rest, inRange)] };
     }
     if (!rest.done()) throw templateError('unexpected tokens after else');
     const alt = this.list(inRange);
