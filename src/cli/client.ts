@@ -203,7 +203,7 @@ export class ApiClient {
   }
 
   /** Turn a non-success response into an ApiError, per the docker CLI's rules. */
-  private async failure(method: string, path: string, res: IncomingMessage): Promise<ApiError> {
+  private async failure(path: string, res: IncomingMessage): Promise<ApiError> {
     const body = await readAll(res);
     const ep = this.endpoint;
     const authority = ep.kind === 'unix' ? encodeURIComponent(ep.socketPath) : `${ep.hostname}:${ep.port}`;
@@ -215,7 +215,7 @@ export class ApiClient {
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
     const { res } = await this.send(method, path, opts);
     const status = res.statusCode ?? 0;
-    if (status >= 400) throw await this.failure(method, path, res);
+    if (status >= 400) throw await this.failure(path, res);
     return { status, headers: res.headers, body: await readAll(res) };
   }
 
@@ -250,7 +250,7 @@ export class ApiClient {
   async stream(method: string, path: string, opts: RequestOptions = {}): Promise<StreamResponse> {
     const { res } = await this.send(method, path, opts);
     const status = res.statusCode ?? 0;
-    if (status >= 400) throw await this.failure(method, path, res);
+    if (status >= 400) throw await this.failure(path, res);
     return {
       status,
       contentType: String(res.headers['content-type'] ?? ''),
@@ -273,7 +273,7 @@ export class ApiClient {
       if (head && head.length > 0) socket.unshift(head);
       return { status, contentType, stream: socket, socket, close: () => socket.destroy() };
     }
-    if (status >= 400) throw await this.failure(method, path, res);
+    if (status >= 400) throw await this.failure(path, res);
     return { status, contentType, stream: res, close: () => res.destroy() };
   }
 }

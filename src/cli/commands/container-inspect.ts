@@ -1,6 +1,6 @@
 /** `weft container inspect`. */
 import type { Command } from 'commander';
-import { Ctx, enc } from '../context.js';
+import { type Ctx, enc } from '../context.js';
 import { inspectEach } from './inspect-each.js';
 
 export function registerContainerInspect(parent: Command, ctx: Ctx): void {

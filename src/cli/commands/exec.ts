@@ -1,6 +1,6 @@
 /** `weft exec`: create an exec instance, start it hijacked, report its exit code. */
 import type { Command } from 'commander';
-import { collect, Ctx, enc } from '../context.js';
+import { collect, type Ctx, enc } from '../context.js';
 import { copyStream } from '../stdcopy.js';
 import { resolveEnv } from './run-flags.js';
 

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ApiError, UsageError } from '../client.js';
-import { Ctx, enc } from '../context.js';
+import { type Ctx, enc } from '../context.js';
 import { formatInspect } from '../format/list.js';
 
 export function registerInspect(program: Command, ctx: Ctx): void {

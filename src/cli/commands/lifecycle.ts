@@ -1,7 +1,7 @@
 /** start, stop, restart, kill, rm: one request per named container, results in argument order. */
 import type { Command } from 'commander';
 import type { QueryValue } from '../client.js';
-import { Ctx, enc, forEachTarget, intOption } from '../context.js';
+import { type Ctx, enc, forEachTarget, intOption } from '../context.js';
 
 /** POST /containers/{name}/{verb} for every name, printing each name that succeeded. */
 function postEach(ctx: Ctx, names: string[], verb: string, query?: Record<string, QueryValue>): Promise<void> {

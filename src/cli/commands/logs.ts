@@ -1,7 +1,7 @@
 /** `weft logs`, with docker's --since/--until forms. */
 import type { Command } from 'commander';
 import { UsageError } from '../client.js';
-import { Ctx, enc } from '../context.js';
+import { type Ctx, enc } from '../context.js';
 import { rawCopy, stdCopy } from '../stdcopy.js';
 
 const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };

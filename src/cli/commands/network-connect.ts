@@ -1,7 +1,7 @@
 /** `weft network connect` and `disconnect`. */
 import type { Command } from 'commander';
 import { UsageError } from '../client.js';
-import { collect, Ctx, enc, keyValues } from '../context.js';
+import { collect, type Ctx, enc, keyValues } from '../context.js';
 import { endpointSettings, ipamRequest } from './endpoint-settings.js';
 
 export function registerNetworkConnect(network: Command, ctx: Ctx): void {

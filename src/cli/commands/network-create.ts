@@ -1,6 +1,6 @@
 /** `weft network create`: the body docker 28.2.2 sends, key for key. */
 import type { Command } from 'commander';
-import { collect, Ctx, keyValues } from '../context.js';
+import { collect, type Ctx, keyValues } from '../context.js';
 import { consolidateIpam } from './network-ipam.js';
 
 export interface NetworkCreateOptions {

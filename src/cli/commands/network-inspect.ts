@@ -1,7 +1,7 @@
 /** `weft network inspect` and `weft network rm`. */
 import type { Command } from 'commander';
 import { ApiError } from '../client.js';
-import { Ctx, enc, forEachTarget } from '../context.js';
+import { type Ctx, enc, forEachTarget } from '../context.js';
 import { inspectEach } from './inspect-each.js';
 
 export function registerNetworkInspect(network: Command, ctx: Ctx): void {

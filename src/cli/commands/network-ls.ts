@@ -1,7 +1,7 @@
 /** `weft network ls`: the rows docker's network formatter exposes, in natural name order. */
 import type { Command } from 'commander';
 import { encodeFilters } from '../client.js';
-import { collect, Ctx } from '../context.js';
+import { collect, type Ctx } from '../context.js';
 import { goTimeString } from '../format/humanize.js';
 import { labelsString } from '../format/labels.js';
 import { formatList, type ListSpec } from '../format/list.js';

@@ -1,7 +1,7 @@
 /** `weft network prune`, asking for confirmation only on a terminal. */
 import type { Command } from 'commander';
 import { encodeFilters } from '../client.js';
-import { collect, Ctx, ExitError } from '../context.js';
+import { collect, type Ctx, ExitError } from '../context.js';
 
 const PRUNE_WARNING = 'WARNING! This will remove all custom networks not used by at least one container.';
 

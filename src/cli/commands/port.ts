@@ -1,7 +1,7 @@
 /** `weft port`: a container's published ports, sorted as docker sorts them. */
 import type { Command } from 'commander';
 import { UsageError } from '../client.js';
-import { Ctx, enc } from '../context.js';
+import { type Ctx, enc } from '../context.js';
 import { naturalCompare } from '../format/natural-sort.js';
 import type { PortBinding } from '../ports.js';
 

@@ -1,7 +1,7 @@
 /** `weft ps` (`container ls`): the rows docker's container formatter exposes. */
 import type { Command } from 'commander';
 import { encodeFilters } from '../client.js';
-import { collect, Ctx, intOption } from '../context.js';
+import { collect, type Ctx, intOption } from '../context.js';
 import {
   displayablePorts, ellipsis, goTimeString, humanSize, runningFor, stateString, type PortSummary,
 } from '../format/humanize.js';

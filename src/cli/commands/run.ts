@@ -1,7 +1,7 @@
 /** `weft run` and `weft create`: create (and start) a container as the docker CLI does. */
 import type { Command } from 'commander';
 import { ApiError, type ApiClient, type StreamResponse } from '../client.js';
-import { Ctx, describeError, ExitError } from '../context.js';
+import { type Ctx, describeError, ExitError } from '../context.js';
 import { copyStream } from '../stdcopy.js';
 import { containerCreateBody } from './create-body.js';
 import { addRunOptions, mergeAliases, type RunOptions } from './run-flags.js';

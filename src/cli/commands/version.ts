@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { API_VERSION } from '../client.js';
-import { Ctx } from '../context.js';
+import type { Ctx } from '../context.js';
 import { unescapeFormat } from '../format/list.js';
 import { renderTemplate } from '../format/template/index.js';
 

@@ -1,7 +1,7 @@
 /** `weft wait`, and the wait response reader run shares. */
 import type { Command } from 'commander';
 import { readAll, type StreamResponse } from '../client.js';
-import { Ctx, enc, forEachTarget } from '../context.js';
+import { type Ctx, enc, forEachTarget } from '../context.js';
 
 /** Read a wait response body: {"StatusCode": N, "Error": null | {"Message": "..."}}. */
 export async function waitResult(resp: StreamResponse): Promise<{ StatusCode: number; Error?: { Message?: string } | null }> {
