@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../client.js';
 import { type Ctx, enc } from '../context.js';
+import { joinHostPort } from '../format/humanize.js';
 import { naturalCompare } from '../format/natural-sort.js';
 import type { PortBinding } from '../ports.js';
 
@@ -15,7 +16,7 @@ export function registerPort(parent: Command, ctx: Ctx): void {
       const info = await ctx.client().get<{ NetworkSettings?: { Ports?: Record<string, PortBinding[] | null> | null } }>(
         `/containers/${enc(name)}/json`);
       const ports = info?.NetworkSettings?.Ports ?? {};
-      const hostPort = (b: PortBinding) => (b.HostIp.includes(':') ? `[${b.HostIp}]:${b.HostPort}` : `${b.HostIp}:${b.HostPort}`);
+      const hostPort = (b: PortBinding) => joinHostPort(b.HostIp, b.HostPort);
       const out: string[] = [];
       if (privatePort !== undefined) {
         const [port, proto = 'tcp'] = privatePort.split('/', 2) as [string, string | undefined];

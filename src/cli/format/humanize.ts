@@ -116,7 +116,8 @@ export interface PortSummary {
   Type: string;
 }
 
-function joinHostPort(host: string, port: string | number): string {
+/** Go's net.JoinHostPort: IPv6 hosts in brackets. */
+export function joinHostPort(host: string, port: string | number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
