@@ -203,17 +203,19 @@ export class ApiClient {
   }
 
   /** Turn a non-success response into an ApiError, per the docker CLI's rules. */
-  private async failure(method: string, path: string, res: IncomingMessage): Promise<ApiError> {
+  private async failure(path: string, res: IncomingMessage): Promise<ApiError> {
     const body = await readAll(res);
-    return new ApiError(res.statusCode ?? 0, errorMessage(res.statusCode ?? 0, res.headers['content-type'], body,
-      `http://${this.endpoint.kind === 'unix' ? encodeURIComponent(this.endpoint.socketPath) : `${this.endpoint.hostname}:${this.endpoint.port}`}${this.path(path)}`));
+    const ep = this.endpoint;
+    const authority = ep.kind === 'unix' ? encodeURIComponent(ep.socketPath) : `${ep.hostname}:${ep.port}`;
+    const url = `http://${authority}${this.path(path)}`;
+    return new ApiError(res.statusCode ?? 0, errorMessage(res.statusCode ?? 0, res.headers['content-type'], body, url));
   }
 
   /** Full request/response; throws ApiError on status >= 400. */
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
     const { res } = await this.send(method, path, opts);
     const status = res.statusCode ?? 0;
-    if (status >= 400) throw await this.failure(method, path, res);
+    if (status >= 400) throw await this.failure(path, res);
     return { status, headers: res.headers, body: await readAll(res) };
   }
 
@@ -248,7 +250,7 @@ export class ApiClient {
   async stream(method: string, path: string, opts: RequestOptions = {}): Promise<StreamResponse> {
     const { res } = await this.send(method, path, opts);
     const status = res.statusCode ?? 0;
-    if (status >= 400) throw await this.failure(method, path, res);
+    if (status >= 400) throw await this.failure(path, res);
     return {
       status,
       contentType: String(res.headers['content-type'] ?? ''),
@@ -271,7 +273,7 @@ export class ApiClient {
       if (head && head.length > 0) socket.unshift(head);
       return { status, contentType, stream: socket, socket, close: () => socket.destroy() };
     }
-    if (status >= 400) throw await this.failure(method, path, res);
+    if (status >= 400) throw await this.failure(path, res);
     return { status, contentType, stream: res, close: () => res.destroy() };
   }
 }
@@ -282,7 +284,8 @@ const STATUS_TEXT = http.STATUS_CODES;
 export function errorMessage(status: number, contentType: string | undefined, body: Buffer, url: string): string {
   const statusText = STATUS_TEXT[status] ?? '';
   if (body.length === 0) {
-    return `request returned ${status} ${statusText} for API route and version ${url}, check if the server supports the requested API version`;
+    return `request returned ${status} ${statusText} for API route and version ${url}, ` +
+      'check if the server supports the requested API version';
   }
   if (contentType === 'application/json') {
     let parsed: unknown;

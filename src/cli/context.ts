@@ -10,7 +10,7 @@ export interface CliIO {
   stderr: Writable;
   /** Read by `network prune` (confirmation) and `exec -i`. */
   stdin: Readable;
-  /** Whether stdin is a terminal (prune asks interactively only then; see network.ts). */
+  /** Whether stdin is a terminal (prune asks interactively only then; see commands/network-prune.ts). */
   stdinIsTTY: boolean;
   env: Record<string, string | undefined>;
   /** Clock, injectable for tests of "5 seconds ago". */
@@ -121,4 +121,13 @@ export function keyValues(list: string[] | undefined): Record<string, string> {
 
 export function enc(name: string): string {
   return encodeURIComponent(name);
+}
+
+/** An integer flag value, refused with pflag's wording. */
+export function intOption(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value)) {
+    throw new UsageError(`invalid argument "${value}" for "${flag}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`);
+  }
+  return Number(value);
 }

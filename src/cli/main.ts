@@ -14,10 +14,10 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_HOST } from './client.js';
-import { registerContainerCommands } from './container.js';
+import { registerContainerCommands, registerNetworkCommands, registerSystemCommands } from './commands/index.js';
+import { normalizeBoolFlags } from './commands/network-create.js';
+import { cliVersion } from './commands/version.js';
 import { Ctx, ExitError, type CliIO } from './context.js';
-import { normalizeBoolFlags, registerNetworkCommands } from './network.js';
-import { cliVersion, registerSystemCommands } from './system.js';
 
 export type { CliIO } from './context.js';
 
@@ -82,12 +82,12 @@ function normalizeArgv(argv: string[]): string[] {
 }
 
 /**
- * `weft daemon` belongs to src/api (another engineer's folder): registerDaemonCommand(program)
- * from ../daemon/command.js. It is loaded only when it can matter (the command is
- * `daemon`, or help is being shown), so ordinary client commands do not load the daemon's
- * kernel modules. The specifier is a variable so this file type-checks while that module
- * does not exist yet; when it is missing or fails to load, a placeholder `daemon` command
- * explains why instead of breaking every other command.
+ * `weft daemon` is the composition root's command: registerDaemonCommand(program) from
+ * ../daemon/command.js. It is loaded only when it can matter (the command is `daemon`, or
+ * help is being shown), so ordinary client commands do not load the daemon's kernel
+ * modules, and the CLI has no static import of the daemon. When the module is missing or
+ * fails to load, a placeholder `daemon` command explains why instead of breaking every
+ * other command.
  */
 async function registerDaemon(program: Command, argv: string[]): Promise<void> {
   const word = argv[commandIndex(argv)];

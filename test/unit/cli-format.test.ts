@@ -5,14 +5,19 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { encodeFilters, encodeQuery, errorMessage, parseHost } from '../../src/cli/client.js';
-import { networkConfig, parseTimestamp, resolveEnv } from '../../src/cli/container.js';
+import { parseTimestamp } from '../../src/cli/commands/logs.js';
+import { normalizeBoolFlags } from '../../src/cli/commands/network-create.js';
+import { consolidateIpam } from '../../src/cli/commands/network-ipam.js';
+import { networkConfig, resolveEnv } from '../../src/cli/commands/run-flags.js';
 import {
   displayablePorts, ellipsis, goTimeString, humanDuration, runningFor, stateString,
-} from '../../src/cli/humanize.js';
-import { consolidateIpam, naturalCompare, normalizeBoolFlags } from '../../src/cli/network.js';
+} from '../../src/cli/format/humanize.js';
 import { parsePortSpec, portMaps } from '../../src/cli/ports.js';
 import { encodeFrame, StdDemuxer, stdCopy } from '../../src/cli/stdcopy.js';
-import { formatInspect, formatList, renderTable, renderTemplate } from '../../src/cli/table.js';
+import { formatInspect, formatList } from '../../src/cli/format/list.js';
+import { naturalCompare } from '../../src/cli/format/natural-sort.js';
+import { renderTable } from '../../src/cli/format/tabwriter.js';
+import { renderTemplate } from '../../src/cli/format/template/index.js';
 
 class Sink extends Writable {
   chunks: Buffer[] = [];
@@ -88,7 +93,8 @@ describe('multiplexed stream demuxer', () => {
 
   it('parses the exact bytes of the docker capture', () => {
     // resp: ^A^@^@^@^@^@^@^Rhello from stdout\n^B^@^@^@^@^@^@^Rhello from stderr\n
-    const wire = Buffer.from('\x01\x00\x00\x00\x00\x00\x00\x12hello from stdout\n\x02\x00\x00\x00\x00\x00\x00\x12hello from stderr\n', 'latin1');
+    const wire = Buffer.from(
+      '\x01\x00\x00\x00\x00\x00\x00\x12hello from stdout\n\x02\x00\x00\x00\x00\x00\x00\x12hello from stderr\n', 'latin1');
     const frames = new StdDemuxer().push(wire);
     expect(frames).toHaveLength(2);
     expect(frames[0]!.stream).toBe(1);
@@ -164,13 +170,14 @@ describe('tables', () => {
 
   it('inspect output is a 4-space indented array; [] when nothing was found', () => {
     expect(formatInspect([{ Name: 'n', Containers: {}, Config: [{ Subnet: 's' }] }])).toBe(
-      '[\n    {\n        "Name": "n",\n        "Containers": {},\n        "Config": [\n            {\n                "Subnet": "s"\n            }\n        ]\n    }\n]\n');
+      '[\n    {\n        "Name": "n",\n        "Containers": {},\n        "Config": [\n' +
+      '            {\n                "Subnet": "s"\n            }\n        ]\n    }\n]\n');
     expect(formatInspect([])).toBe('[]\n');
     expect(formatInspect([{ Name: 'a' }, { Name: 'b' }], '{{.Name}}')).toBe('a\nb\n');
   });
 });
 
-describe('Go template subset', () => {
+describe('Go templates', () => {
   const net = {
     Name: 'net1', IPAM: { Config: [{ Subnet: '10.0.0.0/24' }] }, Labels: { env: 'dev', a: '1' },
     Containers: null, NetworkSettings: { Networks: { net1: { IPAddress: '10.0.0.2' } } }, Tag: '<x>&',
@@ -198,7 +205,7 @@ describe('Go template subset', () => {
     expect(JSON.parse(renderTemplate('{{json .}}', { A: 1, B: ['x'] }))).toEqual({ A: 1, B: ['x'] });
   });
   it('refuses constructs it does not implement, with a clear message', () => {
-    expect(() => renderTemplate('{{range .X}}{{end}}', {})).toThrow('"range" is not supported');
+    expect(() => renderTemplate('{{define "x"}}{{end}}', {})).toThrow('"define" is not supported');
     expect(() => renderTemplate('{{nosuch .X}}', {})).toThrow('function "nosuch" not defined');
     expect(() => renderTemplate('{{.X', {})).toThrow('unclosed action');
   });
@@ -229,7 +236,8 @@ describe('humanised times and statuses', () => {
     expect(stateString({ Status: 'exited', ExitCode: 137, StartedAt: '2026-01-01T10:00:00Z', FinishedAt: '2026-01-01T10:00:00Z' }, now))
       .toBe('Exited (137) 2 hours ago');
     expect(stateString({ Status: 'created', StartedAt: '0001-01-01T00:00:00Z' }, now)).toBe('Created');
-    expect(stateString({ Status: 'paused', Running: true, Paused: true, StartedAt: '2026-01-01T11:58:00Z' }, now)).toBe('Up 2 minutes (Paused)');
+    expect(stateString({ Status: 'paused', Running: true, Paused: true, StartedAt: '2026-01-01T11:58:00Z' }, now))
+      .toBe('Up 2 minutes (Paused)');
     expect(stateString({ Dead: true, StartedAt: '2026-01-01T11:58:00Z' }, now)).toBe('Dead');
   });
 

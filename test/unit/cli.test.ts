@@ -724,6 +724,21 @@ describe('container commands', () => {
     ]);
   });
 
+  it('inspect -f runs Go templates with range, index and variables', async () => {
+    engine.on('GET', /^\/containers\/web\/json$/, (_r, res) => sendJson(res, 200, {
+      Id: CID,
+      NetworkSettings: {
+        Networks: { net2: { IPAddress: '10.0.2.5' }, net1: { IPAddress: '10.0.1.5' } },
+        Ports: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] },
+      },
+    }));
+    const ips = await cli(['container', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', 'web']);
+    expect(ips).toEqual({ code: 0, stdout: '10.0.1.5 10.0.2.5 \n', stderr: '' });
+    const portsFormat = '{{range $p, $conf := .NetworkSettings.Ports}}{{$p}} -> {{(index $conf 0).HostPort}}{{end}}';
+    const ports = await cli(['inspect', '-f', portsFormat, 'web']);
+    expect(ports.stdout).toBe('80/tcp -> 8080\n');
+  });
+
   it('version shows client and server', async () => {
     engine.on('GET', /^\/version$/, (_r, res) => sendJson(res, 200, {
       Platform: { Name: 'weft' }, Version: '0.1.0', ApiVersion: '1.50', MinAPIVersion: '1.24', Os: 'linux', Arch: 'amd64',

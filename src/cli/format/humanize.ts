@@ -4,8 +4,8 @@
  * ("Up 3 seconds", "Exited (0) 2 seconds ago", "Created"), the PORTS column
  * (DisplayablePorts), Go's time.Time.String(), and the CLI's Ellipsis.
  *
- * Pure functions, with `now` injectable: the daemon may reuse stateString() to fill the
- * `Status` field of GET /containers/json (the CLI prints that field verbatim, as docker does).
+ * Pure functions, with `now` injectable. `ps` prints the daemon's `Status` field verbatim, as
+ * docker does; stateString() only fills in for a daemon that leaves it empty.
  */
 
 /** go-units HumanDuration, for a duration in milliseconds. */
@@ -116,7 +116,8 @@ export interface PortSummary {
   Type: string;
 }
 
-function joinHostPort(host: string, port: string | number): string {
+/** Go's net.JoinHostPort: IPv6 hosts in brackets. */
+export function joinHostPort(host: string, port: string | number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 

@@ -1,14 +1,12 @@
-/**
- * Commands that are not about one object kind: `inspect` (container first, then network,
- * like docker's "any object" inspect) and `version`.
- */
+/** `weft version`: client and server versions, as docker lays them out. */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
-import { API_VERSION, ApiError, UsageError } from './client.js';
-import { Ctx, enc } from './context.js';
-import { formatInspect, renderTemplate, unescapeFormat } from './table.js';
+import type { Command } from 'commander';
+import { API_VERSION } from '../client.js';
+import type { Ctx } from '../context.js';
+import { unescapeFormat } from '../format/list.js';
+import { renderTemplate } from '../format/template/index.js';
 
 /** The weft package version, read from the nearest package.json named "weft". */
 export function cliVersion(): string {
@@ -46,55 +44,7 @@ function line(indent: number, key: string, value: string | undefined): string {
   return `${' '.repeat(indent)}${label.padEnd(19 - indent + 1)}${value ?? ''}\n`;
 }
 
-export function registerSystemCommands(program: Command, ctx: Ctx): void {
-  program
-    .command('inspect')
-    .description('Return low-level information on weft objects (containers, then networks)')
-    .argument('<name...>', 'container or network names or ids')
-    .option('-f, --format <format>', "Format output: 'json' or a Go template")
-    .option('--type <type>', 'Only inspect objects of the given type (container, network)')
-    .option('-s, --size', 'Display total file sizes if the type is container')
-    .action(async (names: string[], o: { format?: string; type?: string; size?: boolean }) => {
-      if (o.type && o.type !== 'container' && o.type !== 'network') {
-        throw new UsageError(`"${o.type}" is not a valid value for --type`);
-      }
-      const client = ctx.client();
-      const found: unknown[] = [];
-      const errors: string[] = [];
-      for (const name of names) {
-        let obj: unknown;
-        let lastErr: ApiError | undefined;
-        const kinds = o.type ? [o.type] : ['container', 'network'];
-        for (const kind of kinds) {
-          try {
-            obj = kind === 'container'
-              ? await client.get(`/containers/${enc(name)}/json`, { size: !!o.size })
-              : await client.get(`/networks/${enc(name)}`);
-            break;
-          } catch (err) {
-            if (!(err instanceof ApiError)) throw err;
-            lastErr = err;
-            if (err.status !== 404) break; // a real failure, not "try the next kind"
-          }
-        }
-        if (obj !== undefined) found.push(obj);
-        else if (lastErr && lastErr.status !== 404) errors.push(`Error response from daemon: ${lastErr.message}`);
-        else errors.push(o.type ? `Error: No such ${o.type}: ${name}` : `Error: No such object: ${name}`);
-      }
-      ctx.out(formatInspect(found, o.format));
-      for (const e of errors) ctx.err(`${e}\n`);
-      if (errors.length) ctx.exitCode = 1;
-    });
-
-  program
-    .command('firewall')
-    .description("Manage weft's firewall rules")
-    .command('reload')
-    .description('Re-create every rule weft needs (after the host ruleset was flushed)')
-    .action(async () => {
-      await ctx.client().request('POST', '/weft/firewall/reload');
-    });
-
+export function registerVersion(program: Command, ctx: Ctx): void {
   program
     .command('version')
     .description('Show the weft version information')
@@ -129,7 +79,8 @@ export function registerSystemCommands(program: Command, ctx: Ctx): void {
           text += `\nServer:${server.Platform?.Name ? ` ${server.Platform.Name}` : ''}\n`;
           text += ' Engine:\n';
           text += line(2, 'Version', server.Version);
-          text += line(2, 'API version', `${server.ApiVersion ?? ''}${server.MinAPIVersion ? ` (minimum version ${server.MinAPIVersion})` : ''}`);
+          const minimum = server.MinAPIVersion ? ` (minimum version ${server.MinAPIVersion})` : '';
+          text += line(2, 'API version', `${server.ApiVersion ?? ''}${minimum}`);
           if (server.GoVersion) text += line(2, 'Go version', server.GoVersion);
           if (server.GitCommit) text += line(2, 'Git commit', server.GitCommit);
           if (server.BuildTime) text += line(2, 'Built', server.BuildTime);
