@@ -15,14 +15,16 @@
  *                appears in A's VXLAN neighbour table (ip -ts monitor in A's overlay
  *                namespace). The container is removed after each run.
  *
- *   node dist/scripts/bench-overlay.js [--iperf-seconds 5] [--iperf-runs 1] [--overlay-runs 10] [--json FILE]
+ *   node dist/scripts/bench/overlay.js [--iperf-seconds 5] [--iperf-runs 1] [--overlay-runs 10] [--json FILE]
  *
  * Does not use vitest: only TestCluster/TestDaemon (no assertions in them) are imported.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { TestCluster } from '../test/helpers/cluster.js';
-import { TestDaemon, waitFor } from '../test/helpers/daemon.js';
+import { TestCluster } from '../../test/helpers/cluster.js';
+import { TestDaemon, waitFor } from '../../test/helpers/daemon.js';
+import { pct } from './harness.js';
+import { columns, f2 } from './table.js';
 
 export interface OverlayRow {
   what: string;
@@ -63,19 +65,12 @@ const runIp = (i: number) => `10.90.${1 + Math.floor(i / 250)}.${2 + (i % 250)}`
 /** The client's ARP retransmit time during the convergence probe (kernel default 1000 ms). */
 const ARP_RETRANS_MS = 10;
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-
 /** Wall clock in ms with sub-ms resolution (comparable with ping -D's timestamps). */
 const wall = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function must(d: TestDaemon, method: string, p: string, body?: unknown): Promise<any> {
-  const r = await d.api(method, `${V}${p}`, body);
-  if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${r.text}`);
-  return r.body;
+function must(d: TestDaemon, method: string, p: string, body?: unknown): Promise<any> {
+  return d.client.must(method, `${V}${p}`, `${method} ${p}`, body);
 }
 
 export async function benchOverlay(o: OverlayOptions): Promise<OverlayRow[]> {
@@ -289,18 +284,14 @@ function routeDev(nsPath: string, ip: string): string {
 }
 
 export function overlayTable(rows: OverlayRow[]): string {
-  const f = (x?: number) => (x === undefined || Number.isNaN(x) ? '' : x < 10 ? x.toFixed(2) : x.toFixed(1));
   const body = rows.map((r) => {
-    if (r.unit === 'ms') return [r.what, `${f(r.p50)} ms`, `${f(r.p90)} ms`, `${f(r.min)}–${f(r.max)} ms`, String(r.samples)];
+    if (r.unit === 'ms') return [r.what, `${f2(r.p50)} ms`, `${f2(r.p90)} ms`, `${f2(r.min)}–${f2(r.max)} ms`, String(r.samples)];
     if (r.unit === 'bytes') return [r.what, (r.raw ?? []).join(' / '), '', '', ''];
-    if (r.unit === 'ratio') return [r.what, f(r.value), '', '', ''];
-    return [r.what, `${f(r.value)} Gbit/s`, '', (r.samples ?? 0) > 1 ? `${f(Math.min(...r.raw!))}–${f(Math.max(...r.raw!))}` : '', String(r.samples)];
+    if (r.unit === 'ratio') return [r.what, f2(r.value), '', '', ''];
+    return [r.what, `${f2(r.value)} Gbit/s`, '', (r.samples ?? 0) > 1 ? `${f2(Math.min(...r.raw!))}–${f2(Math.max(...r.raw!))}` : '', String(r.samples)];
   });
-  const head = ['overlay (2 hosts)', 'value / p50', 'p90', 'range', 'n'];
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (c: string[]) => c.map((x, i) => (i === 0 ? x.padEnd(w[i]) : x.padStart(w[i]))).join('  ').trimEnd();
   const notes = rows.filter((r) => r.note).map((r) => `${r.what.trim()}: ${r.note}`);
-  return [line(head), ...body.map(line), '', ...notes].join('\n');
+  return [columns(['overlay (2 hosts)', 'value / p50', 'p90', 'range', 'n'], body, 1), '', ...notes].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

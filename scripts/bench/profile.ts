@@ -4,7 +4,7 @@
  * spawnSync, netlink done synchronously, libnftables through koffi) count as the self time
  * of the JS function that made them.
  *
- *   node dist/scripts/bench-profile.js FILE.cpuprofile [--top 15]
+ *   node dist/scripts/bench/profile.js FILE.cpuprofile [--top 15]
  */
 import fs from 'node:fs';
 
@@ -78,6 +78,6 @@ export function profileTable(title: string, s: ProfileSummary): string {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const i = process.argv.indexOf('--top');
   const file = process.argv[2];
-  if (!file) throw new Error('usage: bench-profile.js FILE.cpuprofile [--top 15]');
+  if (!file) throw new Error('usage: bench/profile.js FILE.cpuprofile [--top 15]');
   console.log(profileTable(file, summarize(file, i > 0 ? Number(process.argv[i + 1]) : 15)));
 }

@@ -4,33 +4,18 @@
  * upstream resolver in another lab namespace). Everything runs in throwaway namespaces
  * (weft-b-dns-*), removed at the end, also on failure.
  *
- *   node dist/scripts/bench-dns.js [--queries 500] [--json FILE]
+ *   node dist/scripts/bench/dns.js [--queries 500] [--json FILE]
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = path.join(REPO, 'dist/src/cli/main.js');
+import { SocketClient } from '../../test/helpers/api.js';
+import { CLI, REPO } from '../../test/helpers/daemon.js';
+import { pct } from './harness.js';
 
 export interface DnsRow { what: string; queries: number; p50: number; p90: number }
-
-function api(socket: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({ socketPath: socket, method, path: p, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {} }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text && res.headers['content-type'] === 'application/json' ? JSON.parse(text) : text }));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 /** Sequential queries from inside nsPath; prints the latencies (ms) as JSON. */
 const CLIENT = `
@@ -57,11 +42,6 @@ s.on('message', (m, r) => { const q = pkt.decode(m);
 s.bind(53, '10.253.0.2', () => console.log('ready'));
 `;
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-
 export async function benchDns(queries: number): Promise<DnsRow[]> {
   const tag = crypto.randomBytes(3).toString('hex');
   const host = `weft-b-dns-${tag}`;
@@ -81,12 +61,14 @@ export async function benchDns(queries: number): Promise<DnsRow[]> {
     const daemon = spawn('nsenter', [`--net=/run/netns/${host}`, process.execPath, CLI, 'daemon', '--root', path.join(base, 'root'), '--run-dir', path.join(base, 'run'), '--log-level', 'warn', '--dns', '10.253.0.2'], { stdio: 'ignore' });
     procs.push(daemon);
     for (let i = 0; i < 400 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
-    await api(socket, 'POST', '/networks/create', { Name: 'bench', IPAM: { Config: [{ Subnet: '10.61.0.0/24' }] } });
+    const api = new SocketClient(socket);
+    await api.must('POST', '/networks/create', 'network create', { Name: 'bench', IPAM: { Config: [{ Subnet: '10.61.0.0/24' }] } });
     for (const name of ['target', 'asker']) {
-      await api(socket, 'POST', `/containers/create?name=${name}`, { Image: 'busybox', Cmd: ['sleep', '100000'], HostConfig: { NetworkMode: 'bench' } });
-      await api(socket, 'POST', `/containers/${name}/start`);
+      const spec = { Image: 'busybox', Cmd: ['sleep', '100000'], HostConfig: { NetworkMode: 'bench' } };
+      await api.must('POST', `/containers/create?name=${name}`, 'container create', spec);
+      await api.must('POST', `/containers/${name}/start`, 'container start');
     }
-    const key = (await api(socket, 'GET', '/containers/asker/json')).body.NetworkSettings.SandboxKey as string;
+    const key = (await api.must('GET', '/containers/asker/json', 'container inspect')).NetworkSettings.SandboxKey as string;
     const rows: DnsRow[] = [];
     for (const [what, name] of [['container name (local answer)', 'target'], ['outside name (forwarded)', 'outside.example']] as const) {
       const r = spawnSync('nsenter', [`--net=${key}`, process.execPath, '-e', CLIENT, name, String(queries)], { cwd: REPO, encoding: 'utf8' });
@@ -94,7 +76,7 @@ export async function benchDns(queries: number): Promise<DnsRow[]> {
       const ms = JSON.parse(r.stdout) as number[];
       rows.push({ what, queries, p50: pct(ms, 50), p90: pct(ms, 90) });
     }
-    for (const name of ['target', 'asker']) await api(socket, 'DELETE', `/containers/${name}?force=1`);
+    for (const name of ['target', 'asker']) await api.request('DELETE', `/containers/${name}?force=1`).catch(() => undefined);
     return rows;
   } finally {
     for (const p of procs.reverse()) {
