@@ -26,8 +26,9 @@ export async function benchCni(): Promise<void> {
     await execFloor(runner);
     const bridge = { cniVersion: '1.0.0', name: 'bench', type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: true,
       ipam: { type: 'host-local', subnet: '10.101.0.0/16', dataDir: path.join(data, 'ipam') } };
-    const portmap = (i: number, prev: unknown) => ({ cniVersion: '1.0.0', name: 'bench', type: 'portmap', capabilities: { portMappings: true },
-      snat: true, runtimeConfig: { portMappings: [{ hostPort: 20000 + i, containerPort: 80, protocol: 'tcp' }] }, prevResult: prev });
+    const portmap = (i: number, prev: unknown) => ({ cniVersion: '1.0.0', name: 'bench', type: 'portmap',
+      capabilities: { portMappings: true }, snat: true,
+      runtimeConfig: { portMappings: [{ hostPort: 20000 + i, containerPort: 80, protocol: 'tcp' }] }, prevResult: prev });
     log(`  creating ${N} container namespaces (not timed)`);
     const ctrs = Array.from({ length: N }, (_, i) => netns(`c${i}`));
     const env = (cmd: string, i: number) => ({ CNI_COMMAND: cmd, CNI_CONTAINERID: `bench${i}`, CNI_NETNS: `/run/netns/${ctrs[i]}`,

@@ -53,12 +53,15 @@ export async function benchDns(queries: number): Promise<DnsRow[]> {
     execFileSync('ip', ['netns', 'add', host]);
     execFileSync('ip', ['netns', 'add', up]);
     const sh = (ns: string, cmd: string) => execFileSync('ip', ['netns', 'exec', ns, 'sh', '-c', cmd]);
-    sh(host, `ip link set lo up && ip link add wup type veth peer name eth0 netns ${up} && ip addr add 10.253.0.1/24 dev wup && ip link set wup up`);
+    sh(host, `ip link set lo up && ip link add wup type veth peer name eth0 netns ${up} `
+      + '&& ip addr add 10.253.0.1/24 dev wup && ip link set wup up');
     sh(up, 'ip link set lo up && ip addr add 10.253.0.2/24 dev eth0 && ip link set eth0 up');
-    const upstream = spawn('ip', ['netns', 'exec', up, process.execPath, '-e', UPSTREAM], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    const upstream = spawn('ip', ['netns', 'exec', up, process.execPath, '-e', UPSTREAM],
+      { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
     procs.push(upstream);
     await new Promise<void>((r) => upstream.stdout!.on('data', (d) => String(d).includes('ready') && r()));
-    const daemon = spawn('nsenter', [`--net=/run/netns/${host}`, process.execPath, CLI, 'daemon', '--root', path.join(base, 'root'), '--run-dir', path.join(base, 'run'), '--log-level', 'warn', '--dns', '10.253.0.2'], { stdio: 'ignore' });
+    const daemon = spawn('nsenter', [`--net=/run/netns/${host}`, process.execPath, CLI, 'daemon', '--root', path.join(base, 'root'),
+      '--run-dir', path.join(base, 'run'), '--log-level', 'warn', '--dns', '10.253.0.2'], { stdio: 'ignore' });
     procs.push(daemon);
     for (let i = 0; i < 400 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
     const api = new SocketClient(socket);
@@ -71,7 +74,8 @@ export async function benchDns(queries: number): Promise<DnsRow[]> {
     const key = (await api.must('GET', '/containers/asker/json', 'container inspect')).NetworkSettings.SandboxKey as string;
     const rows: DnsRow[] = [];
     for (const [what, name] of [['container name (local answer)', 'target'], ['outside name (forwarded)', 'outside.example']] as const) {
-      const r = spawnSync('nsenter', [`--net=${key}`, process.execPath, '-e', CLIENT, name, String(queries)], { cwd: REPO, encoding: 'utf8' });
+      const r = spawnSync('nsenter', [`--net=${key}`, process.execPath, '-e', CLIENT, name, String(queries)],
+        { cwd: REPO, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`dns client failed: ${r.stderr}`);
       const ms = JSON.parse(r.stdout) as number[];
       rows.push({ what, queries, p50: pct(ms, 50), p90: pct(ms, 90) });
@@ -84,7 +88,8 @@ export async function benchDns(queries: number): Promise<DnsRow[]> {
     }
     await new Promise((r) => setTimeout(r, 1500));
     for (const p of procs) if (p.pid && p.exitCode === null) try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
-    for (const f of fs.existsSync(path.join(base, 'run', 'netns')) ? fs.readdirSync(path.join(base, 'run', 'netns')) : []) spawnSync('umount', ['-l', path.join(base, 'run', 'netns', f)]);
+    const pins = path.join(base, 'run', 'netns');
+    for (const f of fs.existsSync(pins) ? fs.readdirSync(pins) : []) spawnSync('umount', ['-l', path.join(pins, f)]);
     spawnSync('ip', ['netns', 'del', host]);
     spawnSync('ip', ['netns', 'del', up]);
     fs.rmSync(base, { recursive: true, force: true });
@@ -92,7 +97,8 @@ export async function benchDns(queries: number): Promise<DnsRow[]> {
 }
 
 export function dnsTable(rows: DnsRow[]): string {
-  return ['query                              p50 ms   p90 ms', ...rows.map((r) => `${r.what.padEnd(34)} ${r.p50.toFixed(3).padStart(7)}  ${r.p90.toFixed(3).padStart(7)}`)].join('\n');
+  const line = (r: DnsRow) => `${r.what.padEnd(34)} ${r.p50.toFixed(3).padStart(7)}  ${r.p90.toFixed(3).padStart(7)}`;
+  return ['query                              p50 ms   p90 ms', ...rows.map(line)].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

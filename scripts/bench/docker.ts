@@ -29,7 +29,8 @@ export async function benchDocker(): Promise<void> {
   // its own containerd (no --containerd), state and exec roots in the temp dir.
   const dockerd = spawn('nsenter', [`--net=/run/netns/${host}`, 'unshare', '--mount', '--propagation', 'private', DOCKERD,
     '--data-root', path.join(base, 'data'), '--exec-root', path.join(base, 'exec'), '--pidfile', pidfile,
-    '-H', `unix://${socket}`, '--storage-driver', 'vfs', '--config-file', path.join(base, 'daemon.json')], { stdio: ['ignore', logFd, logFd] });
+    '-H', `unix://${socket}`, '--storage-driver', 'vfs', '--config-file', path.join(base, 'daemon.json')],
+    { stdio: ['ignore', logFd, logFd] });
   fs.writeFileSync(path.join(base, 'daemon.json'), '{}');
   fs.closeSync(logFd);
   children.add(dockerd);
@@ -51,15 +52,17 @@ export async function benchDocker(): Promise<void> {
       return skip(sys, `${(err as Error).message}: ${tail}`);
     }
     await importBusybox(api, base);
+    const env = { PATH: process.env.PATH, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: base };
     const cli = (args: string[]) => (fs.existsSync('/usr/bin/docker')
-      ? spawnSync('/usr/bin/docker', args, { encoding: 'utf8', env: { PATH: process.env.PATH, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: base } })
+      ? spawnSync('/usr/bin/docker', args, { encoding: 'utf8', env })
       : { status: 1, stderr: 'no docker CLI' });
     const rss = () => {
       const containerd = leftovers().filter((p) => {
         try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('containerd\0'); } catch { return false; }
       });
       const extra = containerd.reduce((s, p) => s + rssMb(p), 0);
-      return { mb: rssMb(dockerdPid()), note: `dockerd only; its containerd adds ${extra.toFixed(1)} MB, not counting the ${N} containerd-shims` };
+      const note = `dockerd only; its containerd adds ${extra.toFixed(1)} MB, not counting the ${N} containerd-shims`;
+      return { mb: rssMb(dockerdPid()), note };
     };
     await engineFigures({ sys, api, outside, cli, rss, attachNote: 'includes containerd/runc creating the container and its netns' });
   } finally {

@@ -25,7 +25,9 @@ export interface StartTimes { startSent: number[]; startDone: number[]; names: s
 
 export async function waitSocket(api: SocketClient, what: string, child: ChildProcess, seconds = 60): Promise<void> {
   for (let i = 0; i < seconds * 10; i++) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited early (${child.exitCode ?? child.signalCode})`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${what} exited early (${child.exitCode ?? child.signalCode})`);
+    }
     if (await api.ping()) return;
     await sleep(100);
   }
@@ -36,7 +38,8 @@ export async function engineFigures(s: EngineSystem): Promise<StartTimes> {
   const times: StartTimes = { startSent: [], startDone: [], names: [] };
   if (SECTIONS.includes('network')) await networkFigures(s);
   if (!SECTIONS.includes('attach') && !SECTIONS.includes('e2e')) return times;
-  await s.api.must('POST', '/networks/create', 'bench network', { Name: 'bench', Driver: 'bridge', IPAM: { Config: [{ Subnet: '10.100.0.0/16' }] } });
+  await s.api.must('POST', '/networks/create', 'bench network',
+    { Name: 'bench', Driver: 'bridge', IPAM: { Config: [{ Subnet: '10.100.0.0/16' }] } });
   if (SECTIONS.includes('attach')) await attachFigures(s, times);
   if (SECTIONS.includes('e2e')) await e2eFigures(s);
   return times;
@@ -94,7 +97,8 @@ async function attachFigures(s: EngineSystem, times: StartTimes): Promise<void> 
 
 /** Network only: connect/disconnect an already running container to a second network. */
 async function connectFigures({ sys, api }: EngineSystem, ids: string[]): Promise<void> {
-  await api.must('POST', '/networks/create', 'bench2', { Name: 'bench2', Driver: 'bridge', IPAM: { Config: [{ Subnet: '10.99.0.0/16' }] } });
+  const net2 = { Name: 'bench2', Driver: 'bridge', IPAM: { Config: [{ Subnet: '10.99.0.0/16' }] } };
+  await api.must('POST', '/networks/create', 'bench2', net2);
   const conn: number[] = [];
   const disc: number[] = [];
   for (let i = 0; i < Math.min(N, 100); i++) {
@@ -140,7 +144,8 @@ async function e2eFigures({ sys, api, outside, cli }: EngineSystem): Promise<voi
  * from the outside namespace: a poller there connects every 2 ms.
  */
 function pollAnswer(outside: string, host: string, port: number): { ready: Promise<void>; answered: Promise<number> } {
-  const script = `const net=require('net');console.log('ready');const t=setInterval(()=>{const c=net.connect({host:'${host}',port:${port}});`
+  const script = 'const net=require(\'net\');console.log(\'ready\');'
+    + `const t=setInterval(()=>{const c=net.connect({host:'${host}',port:${port}});`
     + `c.on('connect',()=>{c.write('GET / HTTP/1.0\\r\\n\\r\\n')});c.on('data',()=>{console.log(Date.now());process.exit(0)});`
     + 'c.on(\'error\',()=>{});c.setTimeout(500,()=>c.destroy())},2);setTimeout(()=>process.exit(1),30000);';
   const p = spawn('nsenter', [`--net=/run/netns/${outside}`, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });

@@ -55,10 +55,11 @@ function install(): void {
   // own namespace during the install.
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', POLICYRCD: '/bin/false', RUNLEVEL: '1' };
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  const all = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...needed], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  if (all.status === 0) return;
+  const aptInstall = (pkgs: string[]) => spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs],
+    { stdio: ['ignore', 'ignore', 'inherit'], env });
+  if (aptInstall(needed).status === 0) return;
   for (const p of needed) {
-    const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', p], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    const r = aptInstall([p]);
     if (r.status !== 0) log(`  could not install ${p}: its system will be skipped`);
   }
 }

@@ -37,7 +37,8 @@ export async function benchNetavark(): Promise<void> {
     await execFloor(runner);
     log(`  creating ${N} container namespaces (not timed)`);
     const ctrs = Array.from({ length: N }, (_, i) => netns(`v${i}`));
-    const run = (cmd: string, i: number) => runner.must(NETAVARK, ['--config', config, cmd, `/run/netns/${ctrs[i]}`], {}, containerOptions(i));
+    const run = (cmd: string, i: number) => runner.must(NETAVARK, ['--config', config, cmd, `/run/netns/${ctrs[i]}`], {},
+      containerOptions(i));
     const attach: number[] = [];
     for (let i = 0; i < N; i++) attach.push((await run('setup', i)).ms);
     record(sys, 'attach', 'attach: setup (static IP, 1 port)', attach, 'network only; the container netns exists already');

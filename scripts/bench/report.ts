@@ -25,8 +25,8 @@ function table(): string {
   }
   for (const s of results.skipped) body.push([s.system, `skipped: ${s.reason}`, '', '', '', '', '']);
   const notes = results.rows.filter((r) => r.note && (r.key === 'e2e' || r.key === 'rss')).map((r) => `${r.system} ${r.key}: ${r.note}`);
-  return [columns(head, body), '', 'times in ms; first10/last10 = p50 of the first/last 10 operations; last/first = their ratio (N >= 20).', ...notes]
-    .join('\n');
+  const legend = 'times in ms; first10/last10 = p50 of the first/last 10 operations; last/first = their ratio (N >= 20).';
+  return [columns(head, body), '', legend, ...notes].join('\n');
 }
 
 /** weft figure -> the peer figure it is compared with. */
@@ -75,11 +75,12 @@ function ratios(): string {
 function harness(): string {
   const floor = results.execFloorMs === undefined ? 'n/a' : `${results.execFloorMs.toFixed(2)} ms`;
   return [
-    'weft and dockerd are driven through their Docker Engine API sockets (HTTP over a unix socket from this process, in the root namespace; '
-      + 'no exec per operation); their attach includes creating the container\'s netns (weft: the sandbox) and starting its process, '
-      + 'detach includes killing it.',
+    'weft and dockerd are driven through their Docker Engine API sockets (HTTP over a unix socket from this process, '
+      + 'in the root namespace; no exec per operation); their attach includes creating the container\'s netns (weft: the sandbox) '
+      + 'and starting its process, detach includes killing it.',
     'The CNI plugins and netavark are exec\'d per operation, as containerd/podman exec them, by a runner process that lives in their host '
-      + `namespace and times fork-to-exit itself (no nsenter/ip netns exec per operation; exec floor of /bin/true from the runner: ${floor}); `
+      + 'namespace and times fork-to-exit itself (no nsenter/ip netns exec per operation; '
+      + `exec floor of /bin/true from the runner: ${floor}); `
       + 'their container netns are created before and outside the timed region, so their figures are network setup only.',
     'attach-net rows compare network setup alone: for weft, from its daemon\'s log timestamps (start request to "endpoint joined", '
       + 'which still includes creating the sandbox netns).',

@@ -109,7 +109,8 @@ export class TestDaemon {
 
   /** Run the weft CLI against this daemon. */
   cli(args: string[], opts: { input?: string } = {}): { code: number; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, [CLI, '-H', `unix://${this.socket}`, ...args], { encoding: 'utf8', input: opts.input ?? '', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [CLI, '-H', `unix://${this.socket}`, ...args],
+      { encoding: 'utf8', input: opts.input ?? '', timeout: 60_000 });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
 
