@@ -85,15 +85,27 @@ function iptablesText(s: Scenario): string {
   return `${out.join('\n')}\n`;
 }
 
-/** A line diff that names the first differing lines: - expected (the file), + actual. */
+/** A line diff (longest common subsequence): "- " lines only in the file, "+ " lines only in the output. */
 function diff(expected: string, actual: string): string {
   const a = expected.split('\n');
   const b = actual.split('\n');
+  // lcs[i][j]: length of the longest common subsequence of a[i..] and b[j..].
+  const lcs = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  }
   const out: string[] = [];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i] === b[i]) continue;
-    if (a[i] !== undefined) out.push(`${i + 1}: - ${a[i]}`);
-    if (b[i] !== undefined) out.push(`${i + 1}: + ${b[i]}`);
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) {
+      i++;
+      j++;
+    } else if (j < b.length && (i === a.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
+      out.push(`${i + 1}: + ${b[j++]}`);
+    } else {
+      out.push(`${i + 1}: - ${a[i++]}`);
+    }
   }
   return out.join('\n');
 }
