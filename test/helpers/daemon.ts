@@ -11,6 +11,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SocketClient } from './api.js';
 import { makeNs, type LabNs } from './lab.js';
 
 /** The repository root, whether this file runs from test/helpers (vitest) or dist/test/helpers (scripts). */
@@ -31,6 +32,8 @@ export class TestDaemon {
   readonly root: string;
   readonly runDir: string;
   readonly socket: string;
+  /** The CLI's API client on this daemon's socket (paths as given): throws on error statuses. */
+  readonly client: SocketClient;
   child?: ChildProcess;
   log = '';
 
@@ -40,6 +43,7 @@ export class TestDaemon {
     this.root = path.join(base, 'root');
     this.runDir = path.join(base, 'run');
     this.socket = path.join(this.runDir, 'weft.sock');
+    this.client = new SocketClient(this.socket);
   }
 
   async start(): Promise<void> {
@@ -53,11 +57,7 @@ export class TestDaemon {
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`daemon exited ${child.exitCode}:\n${this.log}`);
-      if (fs.existsSync(this.socket)) {
-        try {
-          if ((await this.api('GET', '/_ping')).status === 200) return;
-        } catch { /* not yet */ }
-      }
+      if (fs.existsSync(this.socket) && await this.client.ping()) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`daemon did not come up:\n${this.log}`);
@@ -82,6 +82,10 @@ export class TestDaemon {
     clearTimeout(t);
   }
 
+  /**
+   * Any request, any answer: status, headers and body as the daemon sent them, errors
+   * included (tests assert dockerd's error format, which the client turns into exceptions).
+   */
   api(method: string, urlPath: string, body?: unknown, raw?: string): Promise<ApiReply> {
     return new Promise((resolve, reject) => {
       const data = raw ?? (body === undefined ? undefined : JSON.stringify(body));
@@ -105,7 +109,8 @@ export class TestDaemon {
 
   /** Run the weft CLI against this daemon. */
   cli(args: string[], opts: { input?: string } = {}): { code: number; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, [CLI, '-H', `unix://${this.socket}`, ...args], { encoding: 'utf8', input: opts.input ?? '', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [CLI, '-H', `unix://${this.socket}`, ...args],
+      { encoding: 'utf8', input: opts.input ?? '', timeout: 60_000 });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
 

@@ -4,33 +4,18 @@
  * upstream resolver in another lab namespace). Everything runs in throwaway namespaces
  * (weft-b-dns-*), removed at the end, also on failure.
  *
- *   node dist/scripts/bench-dns.js [--queries 500] [--json FILE]
+ *   node dist/scripts/bench/dns.js [--queries 500] [--json FILE]
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = path.join(REPO, 'dist/src/cli/main.js');
+import { SocketClient } from '../../test/helpers/api.js';
+import { CLI, REPO } from '../../test/helpers/daemon.js';
+import { pct } from './harness.js';
 
 export interface DnsRow { what: string; queries: number; p50: number; p90: number }
-
-function api(socket: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({ socketPath: socket, method, path: p, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {} }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text && res.headers['content-type'] === 'application/json' ? JSON.parse(text) : text }));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 /** Sequential queries from inside nsPath; prints the latencies (ms) as JSON. */
 const CLIENT = `
@@ -57,11 +42,6 @@ s.on('message', (m, r) => { const q = pkt.decode(m);
 s.bind(53, '10.253.0.2', () => console.log('ready'));
 `;
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-
 export async function benchDns(queries: number): Promise<DnsRow[]> {
   const tag = crypto.randomBytes(3).toString('hex');
   const host = `weft-b-dns-${tag}`;
@@ -73,28 +53,34 @@ export async function benchDns(queries: number): Promise<DnsRow[]> {
     execFileSync('ip', ['netns', 'add', host]);
     execFileSync('ip', ['netns', 'add', up]);
     const sh = (ns: string, cmd: string) => execFileSync('ip', ['netns', 'exec', ns, 'sh', '-c', cmd]);
-    sh(host, `ip link set lo up && ip link add wup type veth peer name eth0 netns ${up} && ip addr add 10.253.0.1/24 dev wup && ip link set wup up`);
+    sh(host, `ip link set lo up && ip link add wup type veth peer name eth0 netns ${up} `
+      + '&& ip addr add 10.253.0.1/24 dev wup && ip link set wup up');
     sh(up, 'ip link set lo up && ip addr add 10.253.0.2/24 dev eth0 && ip link set eth0 up');
-    const upstream = spawn('ip', ['netns', 'exec', up, process.execPath, '-e', UPSTREAM], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    const upstream = spawn('ip', ['netns', 'exec', up, process.execPath, '-e', UPSTREAM],
+      { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
     procs.push(upstream);
     await new Promise<void>((r) => upstream.stdout!.on('data', (d) => String(d).includes('ready') && r()));
-    const daemon = spawn('nsenter', [`--net=/run/netns/${host}`, process.execPath, CLI, 'daemon', '--root', path.join(base, 'root'), '--run-dir', path.join(base, 'run'), '--log-level', 'warn', '--dns', '10.253.0.2'], { stdio: 'ignore' });
+    const daemon = spawn('nsenter', [`--net=/run/netns/${host}`, process.execPath, CLI, 'daemon', '--root', path.join(base, 'root'),
+      '--run-dir', path.join(base, 'run'), '--log-level', 'warn', '--dns', '10.253.0.2'], { stdio: 'ignore' });
     procs.push(daemon);
     for (let i = 0; i < 400 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
-    await api(socket, 'POST', '/networks/create', { Name: 'bench', IPAM: { Config: [{ Subnet: '10.61.0.0/24' }] } });
+    const api = new SocketClient(socket);
+    await api.must('POST', '/networks/create', 'network create', { Name: 'bench', IPAM: { Config: [{ Subnet: '10.61.0.0/24' }] } });
     for (const name of ['target', 'asker']) {
-      await api(socket, 'POST', `/containers/create?name=${name}`, { Image: 'busybox', Cmd: ['sleep', '100000'], HostConfig: { NetworkMode: 'bench' } });
-      await api(socket, 'POST', `/containers/${name}/start`);
+      const spec = { Image: 'busybox', Cmd: ['sleep', '100000'], HostConfig: { NetworkMode: 'bench' } };
+      await api.must('POST', `/containers/create?name=${name}`, 'container create', spec);
+      await api.must('POST', `/containers/${name}/start`, 'container start');
     }
-    const key = (await api(socket, 'GET', '/containers/asker/json')).body.NetworkSettings.SandboxKey as string;
+    const key = (await api.must('GET', '/containers/asker/json', 'container inspect')).NetworkSettings.SandboxKey as string;
     const rows: DnsRow[] = [];
     for (const [what, name] of [['container name (local answer)', 'target'], ['outside name (forwarded)', 'outside.example']] as const) {
-      const r = spawnSync('nsenter', [`--net=${key}`, process.execPath, '-e', CLIENT, name, String(queries)], { cwd: REPO, encoding: 'utf8' });
+      const r = spawnSync('nsenter', [`--net=${key}`, process.execPath, '-e', CLIENT, name, String(queries)],
+        { cwd: REPO, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`dns client failed: ${r.stderr}`);
       const ms = JSON.parse(r.stdout) as number[];
       rows.push({ what, queries, p50: pct(ms, 50), p90: pct(ms, 90) });
     }
-    for (const name of ['target', 'asker']) await api(socket, 'DELETE', `/containers/${name}?force=1`);
+    for (const name of ['target', 'asker']) await api.request('DELETE', `/containers/${name}?force=1`).catch(() => undefined);
     return rows;
   } finally {
     for (const p of procs.reverse()) {
@@ -102,7 +88,8 @@ export async function benchDns(queries: number): Promise<DnsRow[]> {
     }
     await new Promise((r) => setTimeout(r, 1500));
     for (const p of procs) if (p.pid && p.exitCode === null) try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
-    for (const f of fs.existsSync(path.join(base, 'run', 'netns')) ? fs.readdirSync(path.join(base, 'run', 'netns')) : []) spawnSync('umount', ['-l', path.join(base, 'run', 'netns', f)]);
+    const pins = path.join(base, 'run', 'netns');
+    for (const f of fs.existsSync(pins) ? fs.readdirSync(pins) : []) spawnSync('umount', ['-l', path.join(pins, f)]);
     spawnSync('ip', ['netns', 'del', host]);
     spawnSync('ip', ['netns', 'del', up]);
     fs.rmSync(base, { recursive: true, force: true });
@@ -110,7 +97,8 @@ export async function benchDns(queries: number): Promise<DnsRow[]> {
 }
 
 export function dnsTable(rows: DnsRow[]): string {
-  return ['query                              p50 ms   p90 ms', ...rows.map((r) => `${r.what.padEnd(34)} ${r.p50.toFixed(3).padStart(7)}  ${r.p90.toFixed(3).padStart(7)}`)].join('\n');
+  const line = (r: DnsRow) => `${r.what.padEnd(34)} ${r.p50.toFixed(3).padStart(7)}  ${r.p90.toFixed(3).padStart(7)}`;
+  return ['query                              p50 ms   p90 ms', ...rows.map(line)].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

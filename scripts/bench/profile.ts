@@ -4,7 +4,7 @@
  * spawnSync, netlink done synchronously, libnftables through koffi) count as the self time
  * of the JS function that made them.
  *
- *   node dist/scripts/bench-profile.js FILE.cpuprofile [--top 15]
+ *   node dist/scripts/bench/profile.js FILE.cpuprofile [--top 15]
  */
 import fs from 'node:fs';
 
@@ -53,7 +53,8 @@ export function summarize(file: string, top = 15): ProfileSummary {
     const a = area(cf.url, cf.functionName);
     areas.set(a, (areas.get(a) ?? 0) + ms);
     if (a !== '(idle)') busy += ms;
-    const key = cf.url && !cf.url.startsWith('node:') ? frame(cf) : `${cf.functionName || '(anonymous)'}${cf.url ? ` ${cf.url}` : ''}${caller(id)}`;
+    const own = cf.url && !cf.url.startsWith('node:');
+    const key = own ? frame(cf) : `${cf.functionName || '(anonymous)'}${cf.url ? ` ${cf.url}` : ''}${caller(id)}`;
     const f = fns.get(key) ?? { area: a, ms: 0 };
     f.ms += ms;
     fns.set(key, f);
@@ -69,7 +70,9 @@ export function summarize(file: string, top = 15): ProfileSummary {
 export function profileTable(title: string, s: ProfileSummary): string {
   const out = [`${title}: ${(s.totalMs / 1000).toFixed(1)} s profiled, ${(s.busyMs / 1000).toFixed(1)} s on the main thread (not idle)`];
   out.push('  self time by area:');
-  for (const a of s.areas) out.push(`    ${a.area.padEnd(40)} ${(a.ms).toFixed(0).padStart(7)} ms  ${((a.ms / s.totalMs) * 100).toFixed(1).padStart(5)}%`);
+  for (const a of s.areas) {
+    out.push(`    ${a.area.padEnd(40)} ${(a.ms).toFixed(0).padStart(7)} ms  ${((a.ms / s.totalMs) * 100).toFixed(1).padStart(5)}%`);
+  }
   out.push('  self time by function (main thread, idle excluded):');
   for (const f of s.functions) out.push(`    ${f.fn.slice(0, 80).padEnd(80)} ${f.area.padEnd(20)} ${(f.ms).toFixed(0).padStart(7)} ms`);
   return out.join('\n');
@@ -78,6 +81,6 @@ export function profileTable(title: string, s: ProfileSummary): string {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const i = process.argv.indexOf('--top');
   const file = process.argv[2];
-  if (!file) throw new Error('usage: bench-profile.js FILE.cpuprofile [--top 15]');
+  if (!file) throw new Error('usage: bench/profile.js FILE.cpuprofile [--top 15]');
   console.log(profileTable(file, summarize(file, i > 0 ? Number(process.argv[i + 1]) : 15)));
 }

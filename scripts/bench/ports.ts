@@ -4,40 +4,38 @@
  * flat as the host fills up. Runs the firewall backend in-process against a throwaway
  * network namespace (weft-b-fw-*), removed at the end, also on failure.
  *
- *   node dist/scripts/bench-ports.js [--sizes 1,100,1000] [--reps 30] [--json FILE]
+ *   node dist/scripts/bench/ports.js [--sizes 1,100,1000] [--reps 30] [--json FILE]
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { createFirewall, type FirewallKind } from '../src/firewall/index.js';
-import type { FirewallNetwork, PortMapping } from '../src/contracts/firewall.js';
+import { createFirewall, type FirewallKind } from '../../src/firewall/index.js';
+import type { FirewallNetwork, PortMapping } from '../../src/contracts/firewall.js';
+import { pct } from './harness.js';
 
-interface Row { backend: FirewallKind; published: number; addP50: number; addP90: number; removeP50: number; removeP90: number }
+export interface PortsRow { backend: FirewallKind; published: number; addP50: number; addP90: number; removeP50: number; removeP90: number }
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : def;
 }
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-
 /** Container i's mapping: host port 10000+i -> 10.60.x.y:80, like `-p 10000+i:80`. */
 function mapping(i: number): PortMapping {
-  return { proto: 'tcp', hostIp: '', hostPort: 10000 + i, containerPort: 80, containerIp: `10.60.${(i >> 8) & 255}.${(i & 255) || 1}`, bridge: 'br-bench' };
+  const containerIp = `10.60.${(i >> 8) & 255}.${(i & 255) || 1}`;
+  return { proto: 'tcp', hostIp: '', hostPort: 10000 + i, containerPort: 80, containerIp, bridge: 'br-bench' };
 }
 
-export async function benchPorts(sizes: number[], reps: number): Promise<Row[]> {
-  const rows: Row[] = [];
+export async function benchPorts(sizes: number[], reps: number): Promise<PortsRow[]> {
+  const rows: PortsRow[] = [];
   for (const backend of ['nftables', 'iptables'] as const) {
     const ns = `weft-b-fw-${crypto.randomBytes(3).toString('hex')}`;
     execFileSync('ip', ['netns', 'add', ns]);
     const fw = createFirewall(backend, { netnsPath: `/run/netns/${ns}` });
     try {
       await fw.init();
-      const net: FirewallNetwork = { id: 'benchbenchbench', bridge: 'br-bench', subnets4: ['10.60.0.0/16'], subnets6: [], internal: false, icc: true, masquerade: true };
+      const net: FirewallNetwork = { id: 'benchbenchbench', bridge: 'br-bench', subnets4: ['10.60.0.0/16'], subnets6: [],
+        internal: false, icc: true, masquerade: true };
       await fw.addNetwork(net);
       let loaded = 0;
       for (const n of sizes) {
@@ -54,7 +52,8 @@ export async function benchPorts(sizes: number[], reps: number): Promise<Row[]> 
           await fw.removePortMappings('probe', [probe]);
           remove.push(Number(process.hrtime.bigint() - t) / 1e6);
         }
-        rows.push({ backend, published: n, addP50: pct(add, 50), addP90: pct(add, 90), removeP50: pct(remove, 50), removeP90: pct(remove, 90) });
+        rows.push({ backend, published: n, addP50: pct(add, 50), addP90: pct(add, 90),
+          removeP50: pct(remove, 50), removeP90: pct(remove, 90) });
         process.stderr.write(`  ${backend} at ${n}: add ${pct(add, 50).toFixed(2)} ms, remove ${pct(remove, 50).toFixed(2)} ms\n`);
       }
     } finally {
@@ -65,10 +64,12 @@ export async function benchPorts(sizes: number[], reps: number): Promise<Row[]> 
   return rows;
 }
 
-export function portsTable(rows: Row[]): string {
+export function portsTable(rows: PortsRow[]): string {
   const out = ['backend    published   publish p50 (p90) ms   unpublish p50 (p90) ms'];
   for (const r of rows) {
-    out.push(`${r.backend.padEnd(10)} ${String(r.published).padStart(9)}   ${`${r.addP50.toFixed(2)} (${r.addP90.toFixed(2)})`.padStart(20)}   ${`${r.removeP50.toFixed(2)} (${r.removeP90.toFixed(2)})`.padStart(22)}`);
+    const add = `${r.addP50.toFixed(2)} (${r.addP90.toFixed(2)})`;
+    const remove = `${r.removeP50.toFixed(2)} (${r.removeP90.toFixed(2)})`;
+    out.push(`${r.backend.padEnd(10)} ${String(r.published).padStart(9)}   ${add.padStart(20)}   ${remove.padStart(22)}`);
   }
   return out.join('\n');
 }
