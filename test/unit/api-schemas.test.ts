@@ -4,8 +4,8 @@ import { decodeContainerCreate, parseContainerCreate } from '../../src/api/schem
 import { decodeExecCreate } from '../../src/api/schemas/exec.js';
 import { decodeConnect, decodeDisconnect } from '../../src/api/schemas/network-connect.js';
 import { decodeNetworkCreate } from '../../src/api/schemas/network-create.js';
-import { isHostPortError, startError } from '../../src/api/port-errors.js';
-import { Conflict, InvalidArgument } from '../../src/util/errors.js';
+import { startError } from '../../src/api/port-errors.js';
+import { Conflict, InvalidArgument, PortAlreadyAllocated } from '../../src/util/errors.js';
 import { parseGoDuration, parseUntil } from '../../src/util/duration.js';
 
 const fails = (f: () => unknown, message: string) => {
@@ -92,11 +92,11 @@ describe('routing, port errors, durations', () => {
   });
 
   it('recognises host-port errors and words them as dockerd', () => {
-    const bind = new Conflict('Bind for 0.0.0.0:80 failed: port is already allocated');
-    expect(isHostPortError(bind)).toBe(true);
+    const bind = new PortAlreadyAllocated('tcp', '', 80);
+    expect(bind.message).toBe('Bind for 0.0.0.0:80 failed: port is already allocated');
     expect((startError(bind, 'web') as Error).message)
       .toBe('failed to set up container networking: driver failed programming external connectivity on endpoint web: ' + bind.message);
-    const other = new Conflict('something else');
+    const other = new Conflict('Bind for 0.0.0.0:80 failed: not a host-port error');
     expect(startError(other, 'web')).toBe(other);
   });
 
