@@ -3,7 +3,7 @@
  *   1. src/contracts, src/util
  *   2. machinery: src/kernel, store, firewall, runtime, proxy, dns, hostports, cluster
  *   3. drivers/<name>, ipam/<name> (contracts, util and kernel only)
- *   4. src/controller   5. src/engine   6. src/api   7. src/daemon
+ *   4. src/controller   5. src/engine   6. src/api   7. src/daemon (only the daemon names concrete drivers)
  * src/cli sees only src/util and src/api/types.ts; scripts/ and test/ may import anything.
  * Type-only imports count: swc parses the TypeScript source as written, before erasure.
  */
@@ -26,15 +26,15 @@ module.exports = {
   forbidden: [
     layer('bottom-layer', BOTTOM, [BOTTOM], 'contracts and util import nothing of the product but each other'),
     layer('machinery', MACHINERY, [BOTTOM, MACHINERY], 'machinery imports contracts, util and other machinery only'),
-    layer('drivers', '^drivers/([^/]+)/', [BOTTOM, '^src/kernel/', '^drivers/$1/'],
-      'a driver imports contracts, util, the kernel layer and its own folder only'),
+    layer('drivers', '^drivers/([^/]+)/', [BOTTOM, '^src/kernel/', '^drivers/$1/', '^drivers/passive/'],
+      'a driver imports contracts, util, the kernel layer, its own folder and the no-op base (drivers/passive) only'),
     layer('ipam', '^ipam/([^/]+)/', [BOTTOM, '^src/kernel/', '^ipam/$1/'],
       'an IPAM driver imports contracts, util, the kernel layer and its own folder only'),
-    layer('controller', '^src/controller/', [BOTTOM, MACHINERY, '^drivers/', '^ipam/', '^src/controller/'],
+    layer('controller', '^src/controller/', [BOTTOM, MACHINERY, '^src/controller/'],
       'the network controller imports only the layers below it'),
-    layer('engine', '^src/engine/', [BOTTOM, MACHINERY, '^drivers/', '^ipam/', '^src/(controller|engine)/'],
+    layer('engine', '^src/engine/', [BOTTOM, MACHINERY, '^src/(controller|engine)/'],
       'the container engine imports only the layers below it'),
-    layer('api', '^src/api/', [BOTTOM, MACHINERY, '^drivers/', '^ipam/', '^src/(controller|engine|api)/'],
+    layer('api', '^src/api/', [BOTTOM, MACHINERY, '^src/(controller|engine|api)/'],
       'the HTTP API imports only the layers below it'),
     layer('daemon', '^src/daemon/', [BOTTOM, MACHINERY, '^drivers/', '^ipam/', '^src/(controller|engine|api|daemon)/'],
       'the composition root imports every product layer except the CLI'),

@@ -3,17 +3,22 @@
  * overlay networks (which have no gateway of their own) a way out, and carries their
  * published ports. Created on first use; a sandbox leaves it when no overlay needs it.
  */
-import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
-import type { Endpoints } from './endpoints.js';
+import type { ConnectRequest, EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import type { Networks } from './networks.js';
 import type { ControllerState } from './state.js';
+
+/** What the gateway needs of the endpoint service, which in turn calls the gateway. */
+export interface GatewayEndpoints {
+  connectLocked(sb: SandboxRecord, n: NetworkRecord, req: ConnectRequest): Promise<EndpointRecord>;
+  remove(ep: EndpointRecord, opts: { force: boolean }): Promise<void>;
+}
 
 export const GW_BRIDGE_NET = 'weft_gwbridge';
 
 export class DefaultGateway {
   private pending?: Promise<NetworkRecord>;
 
-  constructor(private readonly s: ControllerState, private readonly networks: Networks, private readonly endpoints: Endpoints) {}
+  constructor(private readonly s: ControllerState, private readonly networks: Networks, private readonly endpoints: GatewayEndpoints) {}
 
   /** Connect the sandbox (its lock held) to weft_gwbridge unless it already is. */
   async attach(sb: SandboxRecord, portBindings: EndpointRecord['portBindings']): Promise<EndpointRecord | undefined> {
