@@ -49,7 +49,10 @@ function install(): void {
     : pkg.startsWith('container') ? SYSTEMS.includes('cni') : true);
   const needed = want.filter(([pkg, f]) => wanted(pkg) && !fs.existsSync(f)).map(([p]) => p);
   if (!needed.length) return;
-  if (SKIP_INSTALL) return log(`--skip-install: not installing ${needed.join(' ')}`);
+  if (SKIP_INSTALL) {
+    log(`--skip-install: not installing ${needed.join(' ')}`);
+    return;
+  }
   log(`installing: ${needed.join(' ')}`);
   // POLICYRCD: invoke-rc.d must not start dockerd/containerd services in the machine's
   // own namespace during the install.

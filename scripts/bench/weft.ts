@@ -54,7 +54,10 @@ export async function benchWeft(backend: Backend): Promise<void> {
 /** The daemon's .cpuprofile, copied to the working directory and summarised. */
 function keepProfile(sys: string, backend: Backend, dir: string): void {
   const file = fs.existsSync(dir) ? fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) : undefined;
-  if (!file) return log(`  ${sys}: no CPU profile written by the daemon`);
+  if (!file) {
+    log(`  ${sys}: no CPU profile written by the daemon`);
+    return;
+  }
   fs.copyFileSync(path.join(dir, file), `weft-daemon-${backend}.cpuprofile`);
   profiles[sys] = summarize(path.join(dir, file));
   log(`  ${sys}: daemon CPU profile written to weft-daemon-${backend}.cpuprofile`);
@@ -88,7 +91,10 @@ function weftBreakdown(sys: string, logFile: string, { startSent: sent, startDon
     net.push(j - sent[i]);
     proc.push(done[i] - j);
   }
-  if (net.length < names.length / 2) return log(`  ${sys}: breakdown: log lines not matched, skipped`);
+  if (net.length < names.length / 2) {
+    log(`  ${sys}: breakdown: log lines not matched, skipped`);
+    return;
+  }
   record(sys, 'attach-net', 'attach, network part (start request -> endpoint joined)', net,
     'from daemon log timestamps, 1 ms resolution: sandbox netns + veth + IPAM + port rules + store');
   results.breakdown[sys] = { startToJoinedP50: pct(net, 50), joinedToStartedP50: pct(proc, 50), samples: net.length };

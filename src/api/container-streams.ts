@@ -21,7 +21,7 @@ async function wait(d: ApiDeps, { req, res, params, query }: Ctx): Promise<void>
   const code = cond === 'removed' ? await d.containers.waitRemovedCode(c.id)
     : cond === 'next-exit' ? await d.containers.waitNextExit(c.id)
     : await d.containers.waitExit(c.id);
-  if (!closed) res.end(JSON.stringify({ StatusCode: code, Error: null } satisfies WaitResponse) + '\n');
+  if (!closed) res.end(`${JSON.stringify({ StatusCode: code, Error: null } satisfies WaitResponse)}\n`);
 }
 
 /** Frames log output onto a response or a hijacked socket. */

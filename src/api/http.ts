@@ -20,7 +20,7 @@ export function baseHeaders(): { [k: string]: string } {
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body) + '\n';
+  const text = `${JSON.stringify(body)}\n`;
   res.writeHead(status, { ...baseHeaders(), 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }

@@ -60,7 +60,7 @@ function pull({ res, query }: Ctx): void {
       { status: `Digest: ${BUSYBOX_ID}` },
       { status: 'Status: Image is up to date for busybox:latest (built into weft)' },
     ];
-    const text = lines.map((l) => JSON.stringify(l) + '\r\n').join('');
+    const text = lines.map((l) => `${JSON.stringify(l)}\r\n`).join('');
     res.writeHead(200, { ...baseHeaders(), 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
     res.end(text);
     return;

@@ -37,7 +37,7 @@ export class Router {
     this.routes = routes.map((route) => {
       const keys: string[] = [];
       const pattern = route.path.replace(/:(\w+)/g, (_m, k: string) => { keys.push(k); return '([^/]+)'; });
-      return { route, re: new RegExp('^' + pattern + '/?$'), keys };
+      return { route, re: new RegExp(`^${pattern}/?$`), keys };
     });
   }
 

@@ -59,7 +59,7 @@ export function createApiServer(router: Router, logger: pino.Logger): http.Serve
     try {
       url = stripVersion(req.url ?? '/');
     } catch (err) {
-      const body = JSON.stringify({ message: (err as Error).message }) + '\n';
+      const body = `${JSON.stringify({ message: (err as Error).message })}\n`;
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       return;
     }

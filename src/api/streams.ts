@@ -26,7 +26,7 @@ export function sendUpgraded(socket: Duplex): void {
 export function failUpgrade(socket: Duplex, err: unknown): void {
   const msg = err instanceof Error ? err.message : String(err);
   const status = (err as { status?: number }).status ?? 500;
-  const body = JSON.stringify({ message: msg }) + '\n';
+  const body = `${JSON.stringify({ message: msg })}\n`;
   socket.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 

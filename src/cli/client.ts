@@ -188,8 +188,8 @@ export class ApiClient {
     Promise<{ res: IncomingMessage; socket?: Duplex; head?: Buffer }> {
     const { payload, headers } = this.prepare(opts);
     if (upgrade) {
-      headers['Connection'] = 'Upgrade';
-      headers['Upgrade'] = 'tcp';
+      headers.Connection = 'Upgrade';
+      headers.Upgrade = 'tcp';
     }
     return new Promise((resolve, reject) => {
       let connected = false;

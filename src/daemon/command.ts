@@ -3,6 +3,20 @@ import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { startDaemon } from './daemon.js';
 
+interface ClusterFlags { clusterStore?: string; advertiseAddr?: string; clusterTtl: string; clusterPrefix: string; overlayMtu?: string }
+
+interface DaemonFlags extends ClusterFlags {
+  root: string;
+  runDir: string;
+  firewallBackend: string;
+  defaultBridge: string;
+  logLevel: string;
+  firewallCheckInterval: string;
+  dns: string[];
+}
+
+const repeatable = (v: string, acc: string[]) => [...acc, v];
+
 export function registerDaemonCommand(program: Command): void {
   program
     .command('daemon')
@@ -12,14 +26,14 @@ export function registerDaemonCommand(program: Command): void {
     .option('--firewall-backend <name>', 'iptables or nftables', 'nftables')
     .option('--default-bridge <name>', 'Linux bridge name of the default "bridge" network', 'weft0')
     .option('--log-level <level>', 'pino log level (debug, info, warn, error)', 'info')
-    .option('--dns <ip>', 'upstream resolver for the embedded DNS (repeatable; default: the host\'s resolv.conf)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--dns <ip>', 'upstream resolver for the embedded DNS (repeatable; default: host resolv.conf)', repeatable, [] as string[])
     .option('--firewall-check-interval <seconds>', 're-create flushed firewall rules after at most this long (0: never)', '10')
     .option('--cluster-store <url>', 'join a cluster for overlay networks: etcd://HOST:PORT (comma-separated for several)')
     .option('--advertise-addr <ip>', 'this host\'s underlay address (VXLAN endpoint), with --cluster-store')
     .option('--cluster-ttl <seconds>', 'lease TTL: a dead host\'s endpoints vanish elsewhere after this long', '15')
     .option('--cluster-prefix <prefix>', 'key prefix in the cluster store', '/weft/')
     .option('--overlay-mtu <n>', 'MTU of overlay interfaces (default: underlay MTU - 50)')
-    .action(async (opts: { root: string; runDir: string; firewallBackend: string; defaultBridge: string; logLevel: string; firewallCheckInterval: string; dns: string[]; clusterStore?: string; advertiseAddr?: string; clusterTtl: string; clusterPrefix: string; overlayMtu?: string }) => {
+    .action(async (opts: DaemonFlags) => {
       const cluster = clusterOptions(opts);
       const checkSeconds = Number(opts.firewallCheckInterval);
       if (!Number.isFinite(checkSeconds) || checkSeconds < 0) {
@@ -55,7 +69,7 @@ export function registerDaemonCommand(program: Command): void {
 }
 
 /** --cluster-store and friends, checked; undefined without --cluster-store. */
-function clusterOptions(o: { clusterStore?: string; advertiseAddr?: string; clusterTtl: string; clusterPrefix: string; overlayMtu?: string }) {
+function clusterOptions(o: ClusterFlags) {
   const fail = (msg: string): never => {
     process.stderr.write(`weft daemon: ${msg}\n`);
     process.exit(1);
@@ -68,6 +82,7 @@ function clusterOptions(o: { clusterStore?: string; advertiseAddr?: string; clus
   const ttl = Number(o.clusterTtl);
   if (!Number.isInteger(ttl) || ttl < 2) fail('--cluster-ttl must be a whole number of seconds >= 2');
   const mtu = o.overlayMtu === undefined ? undefined : Number(o.overlayMtu);
-  if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)) fail('--overlay-mtu must be an integer between 68 and 65535');
+  const mtuOk = mtu === undefined || (Number.isInteger(mtu) && mtu >= 68 && mtu <= 65535);
+  if (!mtuOk) fail('--overlay-mtu must be an integer between 68 and 65535');
   return { storeUrl: o.clusterStore, advertiseAddr: o.advertiseAddr!, ttl, prefix: o.clusterPrefix, ...(mtu ? { overlayMtu: mtu } : {}) };
 }

@@ -147,7 +147,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       if (checkTimer) clearInterval(checkTimer);
       await closeServer(server);
       if (opts.stopContainers) {
-        await Promise.all(containers.list().filter((c) => c.status === 'running').map((c) => containers.stop(c.id, 5).catch(() => undefined)));
+        const running = containers.list().filter((c) => c.status === 'running');
+        await Promise.all(running.map((c) => containers.stop(c.id, 5).catch(() => undefined)));
       }
       await hostPorts.close();
       await controller.closeCluster();

@@ -33,8 +33,8 @@ export class EtcFiles {
       if (ep.ipv4) lines.push(`${splitCidr(ep.ipv4).ip}\t${c.hostname}`);
       if (ep.ipv6) lines.push(`${splitCidr(ep.ipv6).ip}\t${c.hostname}`);
     }
-    writeInPlace(files.hosts, lines.join('\n') + '\n');
-    writeInPlace(files.hostname, c.hostname + '\n');
+    writeInPlace(files.hosts, `${lines.join('\n')}\n`);
+    writeInPlace(files.hostname, `${c.hostname}\n`);
     const dns = this.dns;
     const sb = this.controller.getSandbox(c.id);
     if (dns && dns.wants(c.id) && (await dns.attach(c.id, sb?.nsPath, deferNetSetup ? { defer: deferNetSetup } : {}))) {

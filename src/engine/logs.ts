@@ -88,7 +88,10 @@ export function followLogs(svc: ContainerService, c: ContainerRecord, o: LogOpti
       if (b.length) sink.write(id, b);
     }
   };
-  if (!o.follow || (!o.untilExit && c.status !== 'running' && c.status !== 'created')) return sink.end();
+  if (!o.follow || (!o.untilExit && c.status !== 'running' && c.status !== 'created')) {
+    sink.end();
+    return;
+  }
   let done = false;
   const stop = () => {
     done = true;

@@ -130,9 +130,10 @@ export function parseSave(text: string): SaveDump {
     if (line.startsWith('*')) {
       cur = { chains: new Set(), rules: new Map() };
       dump.set(line.slice(1).trim(), cur);
-    } else if (!cur) {
       continue;
-    } else if (line.startsWith(':')) {
+    }
+    if (!cur) continue;
+    if (line.startsWith(':')) {
       cur.chains.add(line.slice(1).split(' ')[0]);
     } else if (line.startsWith('-A ')) {
       const rest = line.slice(3);

@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ExecOptions, ProcessSpec, ProcessState, Runtime } from '../contracts/runtime.js';
+import { prepareRoot } from './rootfs.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -62,66 +63,6 @@ if [ -n "$netsetup" ]; then printf '%s' "$netsetup" | nft -f -; fi
 # the container's command must not inherit that.
 exec /usr/bin/env -i --default-signal=INT,QUIT -- "$@"
 `;
-
-const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
-const DEV_LINKS: [string, string][] = [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']];
-
-/**
- * Everything the container's mounts need, made from the daemon with plain fs calls before
- * the overlay is mounted: the upper layer gets the mount points the image may lack (a
- * regular file in the upper layer also hides an /etc/resolv.conf symlink of the image),
- * <dir>/dev becomes the container's /dev (device nodes bound over empty files), and the
- * fstab files list the mounts in order.
- */
-function prepareRoot(spec: ProcessSpec, workdir: string): void {
-  const upper = path.join(spec.dir, 'upper');
-  for (const d of ['work', 'merged', 'dev/pts', 'dev/shm', 'upper/etc']) fs.mkdirSync(path.join(spec.dir, d), { recursive: true });
-  for (const d of ['proc', 'sys', 'dev', 'tmp', workdir.slice(1)]) {
-    if (d && !fs.existsSync(path.join(spec.rootfs, d))) fs.mkdirSync(path.join(upper, d), { recursive: true, mode: d === 'tmp' ? 0o1777 : 0o755 });
-  }
-  for (const f of ['hosts', 'resolv.conf', 'hostname']) {
-    const t = path.join(upper, 'etc', f);
-    if (!fs.existsSync(t)) fs.writeFileSync(t, '');
-  }
-  for (const d of DEVICES) {
-    const t = path.join(spec.dir, 'dev', d);
-    if (!fs.existsSync(t)) fs.writeFileSync(t, '');
-  }
-  for (const [name, target] of DEV_LINKS) {
-    const t = path.join(spec.dir, 'dev', name);
-    if (!fs.existsSync(t) && !isLink(t)) fs.symlinkSync(target, t);
-  }
-  const m = path.join(spec.dir, 'merged');
-  const line = (src: string, target: string, type: string, opts: string) => `${esc(src)} ${esc(target)} ${type} ${opts} 0 0`;
-  fs.writeFileSync(path.join(spec.dir, 'fstab'), [
-    line('proc', `${m}/proc`, 'proc', 'nosuid,nodev,noexec'),
-    line(path.join(spec.dir, 'dev'), `${m}/dev`, 'none', 'bind'),
-    ...DEVICES.map((d) => line(`/dev/${d}`, `${m}/dev/${d}`, 'none', 'bind')),
-    line(spec.etcFiles.hosts, `${m}/etc/hosts`, 'none', 'bind'),
-    line(spec.etcFiles.resolvConf, `${m}/etc/resolv.conf`, 'none', 'bind'),
-    line(spec.etcFiles.hostname, `${m}/etc/hostname`, 'none', 'bind'),
-    '',
-  ].join('\n'));
-  fs.writeFileSync(path.join(spec.dir, 'fstab.optional'), [
-    line('sysfs', `${m}/sys`, 'sysfs', 'ro,nosuid,nodev,noexec'),
-    line('devpts', `${m}/dev/pts`, 'devpts', 'newinstance,ptmxmode=0666,mode=0620'),
-    line('shm', `${m}/dev/shm`, 'tmpfs', 'nosuid,nodev,size=65536k'),
-    '',
-  ].join('\n'));
-}
-
-/** fstab fields escape whitespace and backslashes as octal. */
-function esc(p: string): string {
-  return p.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-}
-
-function isLink(p: string): boolean {
-  try {
-    return fs.lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
 
 interface Watched {
   pid: number;
@@ -253,7 +194,8 @@ export class ProcessRuntime implements Runtime {
     const wd = absWorkdir(opts.workdir || spec.workdir);
     // env reaches the command through nsenter's own environment, so the container needs
     // no env binary; nsenter forks into the pid namespace and chroots into its root.
-    return spawn('/usr/bin/nsenter', [`--target=${w.pid}`, '--mount', '--uts', '--ipc', '--net', '--pid', '--root', `--wdns=${wd}`, '--', ...cmd], {
+    const enter = [`--target=${w.pid}`, '--mount', '--uts', '--ipc', '--net', '--pid', '--root', `--wdns=${wd}`];
+    return spawn('/usr/bin/nsenter', [...enter, '--', ...cmd], {
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -270,7 +270,7 @@ describe.each(backends)('firewall backend: %s', (_label, kind, make) => {
     const a2 = ctr('br-a', '10.91.1.3', '10.91.1.1');
     const b1 = ctr('br-b', '10.91.2.2', '10.91.2.1');
     const c1 = ctr('br-c', '10.91.3.2', '10.91.3.1');
-    const c2 = ctr('br-c', '10.91.3.3', '10.91.3.1');
+    ctr('br-c', '10.91.3.3', '10.91.3.1'); // a second port on br-c: the isolation rules must hold with several
     const d1 = ctr('br-d', '10.91.4.2', '10.91.4.1');
     const ping = (from: FwNs, to: string) => from.try(`ping -c1 -W1 ${to}`).code === 0;
 

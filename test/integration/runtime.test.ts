@@ -109,7 +109,7 @@ describe('ProcessRuntime', () => {
     const s = spec('trap', ['sh', '-c', 'trap "echo got-int; exit 42" INT; while :; do sleep 0.1; done']);
     const st = await rt.start(s);
     started.push(st.pid);
-    const sigIgn = BigInt('0x' + /^SigIgn:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${st.pid}/status`, 'utf8'))![1]);
+    const sigIgn = BigInt(`0x${/^SigIgn:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${st.pid}/status`, 'utf8'))![1]}`);
     expect(sigIgn & 2n).toBe(0n); // bit 1 = SIGINT (busybox sh itself chooses to ignore SIGQUIT)
     await new Promise((r) => setTimeout(r, 200)); // let sh install its trap
     await rt.kill(s, 'SIGINT');

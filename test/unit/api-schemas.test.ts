@@ -95,7 +95,7 @@ describe('routing, port errors, durations', () => {
     const bind = new PortAlreadyAllocated('tcp', '', 80);
     expect(bind.message).toBe('Bind for 0.0.0.0:80 failed: port is already allocated');
     expect((startError(bind, 'web') as Error).message)
-      .toBe('failed to set up container networking: driver failed programming external connectivity on endpoint web: ' + bind.message);
+      .toBe(`failed to set up container networking: driver failed programming external connectivity on endpoint web: ${bind.message}`);
     const other = new Conflict('Bind for 0.0.0.0:80 failed: not a host-port error');
     expect(startError(other, 'web')).toBe(other);
   });

@@ -1,7 +1,8 @@
 /**
  * The layer rule (.dependency-cruiser.cjs) run by the same CLI as `npm run lint:layers`, over
- * a miniature of the layout in test/fixtures/layers: it must flag exactly the two upward
- * imports there (a value import and a type-only one) and pass once they are left out.
+ * a miniature of the layout in test/fixtures/layers: it must flag exactly the three upward
+ * imports there (a value import, a type-only one, a controller naming a concrete driver) and
+ * pass once they are left out.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -34,6 +35,7 @@ describe('layer rule', () => {
     const r = lint();
     expect(r.status).not.toBe(0);
     expect(r.violations).toEqual([
+      'controller: src/controller/upward-concrete.ts -> drivers/demo/demo.ts',
       'machinery: src/kernel/upward.ts -> src/controller/controller.ts',
       'machinery: src/store/upward-type.ts -> src/controller/controller.ts',
     ]);
@@ -47,7 +49,8 @@ describe('layer rule', () => {
     expect(edges('--exclude', 'upward')).toEqual(expect.arrayContaining([
       'src/cli/main.ts -> src/api/types.ts',
       'drivers/demo/demo.ts -> src/contracts/driver.ts',
-      'src/controller/controller.ts -> drivers/demo/demo.ts',
+      'src/daemon/daemon.ts -> drivers/demo/demo.ts',
+      'src/controller/controller.ts -> src/contracts/driver.ts',
     ]));
   }, 30_000);
 });

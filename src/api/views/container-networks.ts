@@ -1,5 +1,6 @@
 /** The network side of a container's JSON: published ports and per-network settings. */
 import type { Controller } from '../../controller/controller.js';
+import type { NetworkRecord } from '../../controller/model.js';
 import type { ContainerRecord } from '../../engine/containers.js';
 import type { PortBinding } from '../../contracts/firewall.js';
 import { splitCidr } from '../../util/ip.js';
@@ -63,7 +64,7 @@ export function networksJson(ctl: Controller, c: ContainerRecord): { [name: stri
   const out: { [name: string]: EndpointSettingsWire } = {};
   const eps = ctl.sandboxEndpoints(c.id);
   for (const want of c.networks) {
-    let net;
+    let net: NetworkRecord;
     try { net = ctl.findNetwork(want.name); } catch { continue; }
     const ep = eps.find((e) => e.networkId === net.id);
     const { ipv4, ipv6, aliases } = want.config;

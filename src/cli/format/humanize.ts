@@ -78,7 +78,7 @@ export function ellipsis(s: string, maxWidth: number): string {
   const chars = [...s];
   if (chars.length <= maxWidth) return s;
   if (maxWidth <= 1) return chars.slice(0, maxWidth).join('');
-  return chars.slice(0, maxWidth - 1).join('') + '…';
+  return `${chars.slice(0, maxWidth - 1).join('')}…`;
 }
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
