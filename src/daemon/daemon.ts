@@ -19,7 +19,7 @@ import { Controller } from '../controller/controller.js';
 import { createFirewall } from '../firewall/index.js';
 import type { FirewallBackend } from '../contracts/firewall.js';
 import { Rtnl } from '../kernel/rtnl.js';
-import { ServiceDiscovery } from '../dns/discovery.js';
+import { ServiceDiscovery } from '../engine/discovery.js';
 import { PortProxy } from '../proxy/proxy.js';
 import { ProcessRuntime } from '../runtime/runtime.js';
 import { LocalStore } from '../store/local.js';

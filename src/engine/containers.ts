@@ -12,7 +12,7 @@ import type pino from 'pino';
 import { Conflict, InvalidArgument, NotFound, PortInUse } from '../util/errors.js';
 import type { PortBinding } from '../contracts/firewall.js';
 import { splitCidr } from '../util/ip.js';
-import { RESOLVER_IP, type ServiceDiscovery } from '../dns/discovery.js';
+import { RESOLVER_IP, type ServiceDiscovery } from './discovery.js';
 import type { ProcessSpec, Runtime } from '../contracts/runtime.js';
 import type { Store } from '../contracts/store.js';
 import type { Controller } from '../controller/controller.js';
