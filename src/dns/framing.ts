@@ -4,8 +4,8 @@
  * The messages stay raw bytes: queries are validated by the caller (a malformed one must not
  * cost the rest of the stream) and upstream answers are relayed as received. dns-packet's
  * streamDecode is no framer for that: it decodes everything after the length prefix rather
- * than the frame, reports the decoded size rather than the frame's, and throws on a bad
- * message, which loses the stream position.
+ * than just the frame, reports the decoded size rather than the frame's, and throws on a bad
+ * message without saying where the next one starts.
  */
 
 /** One message with its length prefix. */

@@ -90,7 +90,7 @@ export class ListenerSockets {
     l.udp = undefined;
     await Promise.all([
       new Promise<void>((resolve) => {
-        if (!tcp || !tcp.listening) return resolve();
+        if (!tcp?.listening) return resolve();
         tcp.close(() => resolve());
       }),
       new Promise<void>((resolve) => {

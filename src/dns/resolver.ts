@@ -31,14 +31,15 @@ export function decide(lookup: Lookup, ttl: number, asker: Asker, q: Query): Dec
     return Array.isArray(r) ? r : undefined;
   };
   const isIN = q.qclass === 'IN';
+  const reverse = isIN && q.qtype === 'PTR' ? reverseToIp(name) : undefined;
   if (name === '') {
     // The root: nothing of weft's; forwarded below (unless internal).
   } else if (isIN && (q.qtype === 'A' || q.qtype === 'AAAA')) {
     const r = ask(q.qtype, name);
     if (r !== undefined) return local(RCODE_NOERROR, addressRecords(q.qtype, r, ttl));
     if (ask(q.qtype === 'A' ? 'AAAA' : 'A', name) !== undefined) return local(RCODE_NOERROR, []);
-  } else if (isIN && q.qtype === 'PTR' && reverseToIp(name) !== undefined) {
-    const r = ask('PTR', reverseToIp(name)!);
+  } else if (reverse !== undefined) {
+    const r = ask('PTR', reverse);
     if (r !== undefined) return local(RCODE_NOERROR, ptrRecords(r, ttl));
   } else if (ask('A', name) !== undefined || ask('AAAA', name) !== undefined) {
     // Another type (MX, TXT, ANY, ...) or class for a name weft owns: it has no such records.

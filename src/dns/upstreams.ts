@@ -14,28 +14,24 @@ export interface Upstream { host: string; port: number; family: 4 | 6 }
 
 /** Parse one upstream address (formats above); undefined when malformed. */
 export function parseUpstream(s: string): Upstream | undefined {
-  const str = s.trim();
-  let host: string;
-  let port = 53;
-  let m: RegExpExecArray | null;
-  if ((m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(str))) {
-    host = m[1]!;
-    if (m[2] !== undefined) port = Number(m[2]);
-    if (!net.isIPv6(host)) return undefined;
-  } else if ((m = /^(.+)#(\d{1,5})$/.exec(str))) {
-    host = m[1]!;
-    port = Number(m[2]);
-  } else if (net.isIP(str)) {
-    host = str;
-  } else if ((m = /^([^:]+):(\d{1,5})$/.exec(str))) {
-    host = m[1]!;
-    port = Number(m[2]);
-  } else {
-    return undefined;
+  const hp = splitHostPort(s.trim());
+  if (!hp) return undefined;
+  const family = net.isIP(hp.host);
+  if (family === 0 || hp.port < 1 || hp.port > 65535) return undefined;
+  return { host: hp.host, port: hp.port, family: family as 4 | 6 };
+}
+
+function splitHostPort(str: string): { host: string; port: number } | undefined {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(str);
+  if (bracketed) {
+    const [, host, port] = bracketed;
+    return net.isIPv6(host) ? { host, port: port === undefined ? 53 : Number(port) } : undefined;
   }
-  const family = net.isIP(host);
-  if (family === 0 || port < 1 || port > 65535) return undefined;
-  return { host, port, family: family as 4 | 6 };
+  const hashed = /^(.+)#(\d{1,5})$/.exec(str);
+  if (hashed) return { host: hashed[1], port: Number(hashed[2]) };
+  if (net.isIP(str)) return { host: str, port: 53 };
+  const colon = /^([^:]+):(\d{1,5})$/.exec(str);
+  return colon ? { host: colon[1], port: Number(colon[2]) } : undefined;
 }
 
 /** Nameservers of a resolv.conf file (zone ids dropped), re-read when the file changes. */

@@ -34,7 +34,7 @@ export class ServiceDiscovery {
 
   constructor(
     private readonly ctl: Controller,
-    private readonly logger: Logger,
+    logger: Logger,
     o: { resolvConf?: string; upstreams?: () => string[] } = {},
   ) {
     const resolvConf = o.resolvConf ?? '/etc/resolv.conf';
