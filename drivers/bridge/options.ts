@@ -5,13 +5,9 @@
 import { InvalidArgument } from '../../src/util/errors.js';
 import type { NetworkInfo } from '../../src/contracts/driver.js';
 
-export const OPT_BRIDGE_NAME = 'com.docker.network.bridge.name';
-export const OPT_ICC = 'com.docker.network.bridge.enable_icc';
-export const OPT_MASQUERADE = 'com.docker.network.bridge.enable_ip_masquerade';
-export const OPT_MTU = 'com.docker.network.driver.mtu';
-export const OPT_HOST_BINDING_IPV4 = 'com.docker.network.bridge.host_binding_ipv4';
-/** weft extension: do not touch this option's name, the default network sets it. */
-export const OPT_DEFAULT_BRIDGE = 'com.docker.network.bridge.default_bridge';
+import {
+  OPT_BRIDGE_NAME, OPT_DEFAULT_BRIDGE, OPT_HOST_BINDING_IPV4, OPT_ICC, OPT_MASQUERADE, OPT_MTU,
+} from '../../src/contracts/network-options.js';
 
 const KNOWN = new Set([OPT_BRIDGE_NAME, OPT_ICC, OPT_MASQUERADE, OPT_MTU, OPT_HOST_BINDING_IPV4, OPT_DEFAULT_BRIDGE,
   'com.docker.network.bridge.inhibit_ipv4', 'com.docker.network.container_iface_prefix']);

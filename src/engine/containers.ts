@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pino from 'pino';
 import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
-import type { ServiceDiscovery } from '../dns/discovery.js';
+import type { ServiceDiscovery } from './discovery.js';
 import type { HostPorts } from '../contracts/host-ports.js';
 import type { ProcessSpec, Runtime } from '../contracts/runtime.js';
 import type { Store } from '../contracts/store.js';

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { RESOLVER_IP, type ServiceDiscovery } from '../dns/discovery.js';
+import { RESOLVER_IP, type ServiceDiscovery } from './discovery.js';
 import type { Controller } from '../controller/controller.js';
 import { splitCidr } from '../util/ip.js';
 import type { ContainerRecord } from './records.js';

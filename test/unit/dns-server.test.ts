@@ -4,7 +4,10 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import dnsPacket from 'dns-packet';
-import { DnsServer, parseUpstream, reverseToIp, type Lookup, type LookupRequest } from '../../src/dns/server.js';
+import { reverseToIp } from '../../src/dns/addresses.js';
+import type { Lookup, LookupRequest } from '../../src/dns/resolver.js';
+import { DnsServer } from '../../src/dns/server.js';
+import { parseUpstream } from '../../src/dns/upstreams.js';
 
 const logger = pino({ level: 'silent' });
 const SERVER_IP = '127.0.0.1';
@@ -14,15 +17,22 @@ const RD = dnsPacket.RECURSION_DESIRED;
 
 // ---- client helpers -------------------------------------------------------------------
 
+/** A decoded message as these tests read it: @types/dns-packet leaves out rcode and types records as a union. */
+interface Rec { name: string; type: string; ttl?: number; data?: unknown }
+type Reply = Omit<dnsPacket.DecodedPacket, 'answers' | 'additionals'> & { rcode: string; answers?: Rec[]; additionals?: Rec[] };
+const decode = (b: Buffer): Reply => dnsPacket.decode(b) as Reply;
+
 interface QueryOpts { host?: string; local?: string; edns?: number; timeoutMs?: number; id?: number }
 
-function encodeQuery(name: string, type: string, opts: QueryOpts = {}): Buffer {
+function encodeQuery(name: string, type: dnsPacket.RecordType, opts: QueryOpts = {}): Buffer {
   return dnsPacket.encode({
     type: 'query',
     id: opts.id ?? randomInt(1, 0x10000),
     flags: RD,
     questions: [{ name, type, class: 'IN' }],
-    additionals: opts.edns ? [{ type: 'OPT', name: '.', udpPayloadSize: opts.edns }] : [],
+    additionals: opts.edns
+      ? [{ type: 'OPT', name: '.', udpPayloadSize: opts.edns, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }]
+      : [],
   });
 }
 
@@ -47,19 +57,19 @@ function udpExchange(port: number, msg: Buffer, opts: QueryOpts = {}): Promise<B
   });
 }
 
-async function udpQuery(port: number, name: string, type: string, opts: QueryOpts = {}) {
+async function udpQuery(port: number, name: string, type: dnsPacket.RecordType, opts: QueryOpts = {}) {
   const id = opts.id ?? randomInt(1, 0x10000);
   const raw = await udpExchange(port, encodeQuery(name, type, { ...opts, id }), opts);
-  const p = dnsPacket.decode(raw);
+  const p = decode(raw);
   expect(p.id).toBe(id);
   return { p, raw };
 }
 
 /** Several queries on one TCP connection; responses matched by id. */
-function tcpQueries(port: number, qs: { name: string; type: string }[], opts: QueryOpts = {}): Promise<dnsPacket.Packet[]> {
+function tcpQueries(port: number, qs: { name: string; type: dnsPacket.RecordType }[], opts: QueryOpts = {}): Promise<Reply[]> {
   return new Promise((resolve, reject) => {
     const ids = qs.map((_, i) => 1000 + i);
-    const got = new Map<number, dnsPacket.Packet>();
+    const got = new Map<number, Reply>();
     const sock = net.connect({ host: opts.host ?? SERVER_IP, port, localAddress: opts.local });
     let buf = Buffer.alloc(0);
     const timer = setTimeout(() => {
@@ -82,7 +92,7 @@ function tcpQueries(port: number, qs: { name: string; type: string }[], opts: Qu
       buf = Buffer.concat([buf, chunk]);
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         const len = buf.readUInt16BE(0);
-        const p = dnsPacket.decode(buf.subarray(2, 2 + len));
+        const p = decode(buf.subarray(2, 2 + len));
         buf = buf.subarray(2 + len);
         got.set(p.id!, p);
       }
@@ -95,7 +105,8 @@ function tcpQueries(port: number, qs: { name: string; type: string }[], opts: Qu
   });
 }
 
-const tcpQuery = async (port: number, name: string, type: string, opts: QueryOpts = {}) => (await tcpQueries(port, [{ name, type }], opts))[0]!;
+const tcpQuery = async (port: number, name: string, type: dnsPacket.RecordType, opts: QueryOpts = {}) =>
+  (await tcpQueries(port, [{ name, type }], opts))[0]!;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -7,7 +7,7 @@ import type { HostPorts } from '../../src/contracts/host-ports.js';
 import type { ProcessSpec, Runtime } from '../../src/contracts/runtime.js';
 import type { Store } from '../../src/contracts/store.js';
 import type { Controller } from '../../src/controller/controller.js';
-import type { ServiceDiscovery } from '../../src/dns/discovery.js';
+import type { ServiceDiscovery } from '../../src/engine/discovery.js';
 import { EtcFiles, etcFilePaths } from '../../src/engine/etc-files.js';
 import { claimName, findContainer } from '../../src/engine/names.js';
 import { CONTAINER_KEY_PREFIX, type ContainerRecord, newContainerRecord } from '../../src/engine/records.js';

@@ -15,15 +15,16 @@
  * the asker's, in connection order. Forwarding is off when all the asker's networks are
  * internal.
  */
-import fs from 'node:fs';
 import type { Logger } from 'pino';
-import { OPT_DEFAULT_BRIDGE } from '../../drivers/bridge/options.js';
+import { OPT_DEFAULT_BRIDGE } from '../contracts/network-options.js';
 import type { Controller } from '../controller/controller.js';
 import type { NetworkRecord } from '../controller/model.js';
-import { splitCidr } from '../util/ip.js';
+import type { LookupRequest } from '../dns/resolver.js';
+import { DnsServer } from '../dns/server.js';
+import { resolvConfNameservers } from '../dns/upstreams.js';
 import { runCommand } from '../firewall/exec.js';
 import { bindInNetns, closeFd } from '../kernel/sockets.js';
-import { DnsServer, type LookupRequest } from './server.js';
+import { splitCidr } from '../util/ip.js';
 
 export const RESOLVER_IP = '127.0.0.11';
 
@@ -31,14 +32,18 @@ export class ServiceDiscovery {
   readonly server: DnsServer;
   private readonly served = new Set<string>();
 
-  constructor(private readonly ctl: Controller, private readonly logger: Logger, o: { resolvConf?: string; upstreams?: () => string[] } = {}) {
+  constructor(
+    private readonly ctl: Controller,
+    logger: Logger,
+    o: { resolvConf?: string; upstreams?: () => string[] } = {},
+  ) {
     const resolvConf = o.resolvConf ?? '/etc/resolv.conf';
     this.server = new DnsServer({
       logger,
       lookup: (q) => this.lookup(q),
       // The daemon forwards from the host's namespace, so every resolver of the host,
       // loopback ones (systemd-resolved) included, is usable.
-      upstreams: o.upstreams ?? cachedUpstreams(resolvConf),
+      upstreams: o.upstreams ?? resolvConfNameservers(resolvConf),
     });
   }
 
@@ -92,7 +97,8 @@ export class ServiceDiscovery {
 
   lookup(q: LookupRequest): string[] | undefined {
     const eps = this.ctl.sandboxEndpoints(q.networkId);
-    const nets = eps.map((ep) => this.ctl.getNetworkById(ep.networkId)).filter((n): n is NetworkRecord => !!n && ServiceDiscovery.provides(n));
+    const nets = eps.map((ep) => this.ctl.getNetworkById(ep.networkId))
+      .filter((n): n is NetworkRecord => !!n && ServiceDiscovery.provides(n));
     if (q.type === 'PTR') {
       for (const n of nets) {
         const ep = this.namesOn(n).find((e) => addr(e.ipv4) === q.name || addr(e.ipv6) === q.name);
@@ -123,7 +129,9 @@ export class ServiceDiscovery {
       name: e.name, aliases: e.aliases, ipv4: e.ipv4, ipv6: e.ipv6, containerId: this.ctl.getSandbox(e.sandboxId)?.containerId,
     }));
     if (n.scope === 'local') return local;
-    const remote = this.ctl.remoteEndpointsOf(n.id).map((e) => ({ name: e.name, aliases: e.aliases ?? [], ipv4: e.ipv4, ipv6: e.ipv6, containerId: undefined }));
+    const remote = this.ctl.remoteEndpointsOf(n.id).map((e) => ({
+      name: e.name, aliases: e.aliases ?? [], ipv4: e.ipv4, ipv6: e.ipv6, containerId: undefined,
+    }));
     return [...local, ...remote];
   }
 
@@ -151,7 +159,13 @@ function redirectScript(udpPort: number, tcpPort: number): string {
 }
 
 /** A name-bearing endpoint, local or published by another host. */
-interface NameEntry { name: string; aliases: string[]; ipv4?: string | undefined; ipv6?: string | undefined; containerId?: string | undefined }
+interface NameEntry {
+  name: string;
+  aliases: string[];
+  ipv4?: string | undefined;
+  ipv6?: string | undefined;
+  containerId?: string | undefined;
+}
 
 function matches(ep: NameEntry, name: string): boolean {
   if (ep.name.toLowerCase() === name) return true;
@@ -161,25 +175,4 @@ function matches(ep: NameEntry, name: string): boolean {
 
 function addr(cidr: string | undefined): string | undefined {
   return cidr ? splitCidr(cidr).ip : undefined;
-}
-
-/** Nameservers of the host's resolv.conf, re-read when the file changes. */
-function cachedUpstreams(file: string): () => string[] {
-  let mtime = -1;
-  let list: string[] = [];
-  return () => {
-    try {
-      const st = fs.statSync(file);
-      if (st.mtimeMs !== mtime) {
-        mtime = st.mtimeMs;
-        list = fs.readFileSync(file, 'utf8').split('\n')
-          .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
-          .filter((s): s is string => !!s)
-          .map((s) => s.replace(/%.*$/, ''));
-      }
-    } catch {
-      list = [];
-    }
-    return list;
-  };
 }

@@ -1,0 +1,11 @@
+/**
+ * Network option keys (`-o key=value`) with Docker's names: part of the API, read by the
+ * driver that owns them and by the layers that must recognise a network by them.
+ */
+export const OPT_BRIDGE_NAME = 'com.docker.network.bridge.name';
+export const OPT_ICC = 'com.docker.network.bridge.enable_icc';
+export const OPT_MASQUERADE = 'com.docker.network.bridge.enable_ip_masquerade';
+export const OPT_MTU = 'com.docker.network.driver.mtu';
+export const OPT_HOST_BINDING_IPV4 = 'com.docker.network.bridge.host_binding_ipv4';
+/** weft extension: set on the predefined `bridge` network only (Docker's default-bridge behaviour). */
+export const OPT_DEFAULT_BRIDGE = 'com.docker.network.bridge.default_bridge';
