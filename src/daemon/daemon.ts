@@ -11,12 +11,11 @@ import { BridgeDriver } from '../../drivers/bridge/bridge.js';
 import { OPT_BRIDGE_NAME, OPT_DEFAULT_BRIDGE, OPT_ICC, OPT_MASQUERADE } from '../contracts/network-options.js';
 import { HostDriver } from '../../drivers/host/host.js';
 import { NullDriver } from '../../drivers/null/null.js';
-import { createOverlayDriver } from '../../drivers/overlay/overlay.js';
-import { createGlobalIpams, createIpamRegistry } from './ipam.js';
+import { createIpamRegistry } from './ipam.js';
+import { joinCluster } from './cluster.js';
+import { watchFirewall } from './firewall-watch.js';
 import { ContainerService } from '../engine/containers.js';
-import { ClusterNode, type ClusterConfig } from '../cluster/node.js';
-import { StorePeerSource } from '../cluster/peers.js';
-import { StoreVniClaims } from '../cluster/vni.js';
+import type { ClusterConfig } from '../cluster/node.js';
 import { Controller } from '../controller/controller.js';
 import { createFirewall } from '../firewall/index.js';
 import type { FirewallBackend } from '../contracts/firewall.js';
@@ -63,29 +62,19 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   const store = LocalStore.open(o.root);
   const host = Rtnl.open();
-  const cluster = o.cluster ? await ClusterNode.join(o.cluster, store, logger) : undefined;
   const netnsDir = path.join(o.runDir, 'netns');
-  const peers = cluster ? new StorePeerSource(cluster.store, cluster.hostId) : undefined;
-  const overlay = cluster && peers ? await createOverlayDriver({
-    host, advertiseAddr: cluster.advertiseAddr, peers, vnis: new StoreVniClaims(cluster.store), netnsDir, logger,
-    ...(o.cluster?.overlayMtu ? { mtu: o.cluster.overlayMtu } : {}),
-  }) : undefined;
-  await peers?.start();
+  const cluster = o.cluster ? await joinCluster(o.cluster, store, host, netnsDir, logger) : undefined;
   const firewall = createFirewall(o.firewallBackend, { logger });
   await firewall.init();
-  const ipams = [...createIpamRegistry(store).values()];
-  const globalIpams = cluster ? createGlobalIpams(cluster.store) : undefined;
   const hostPorts = new HostPortService({ binder: new PortProxy(logger), logger });
   const controller = new Controller({
     store,
-    drivers: [new BridgeDriver({ host, firewall, hostPorts }), new HostDriver(), new NullDriver(), ...(overlay ? [overlay] : [])],
-    ipams,
+    drivers: [new BridgeDriver({ host, firewall, hostPorts }), new HostDriver(), new NullDriver(), ...(cluster ? [cluster.overlay] : [])],
+    ipams: [...createIpamRegistry(store).values()],
     netnsDir,
     os: new KernelSandboxOs(host),
     logger,
-    ...(cluster ? { cluster } : {}),
-    ...(peers ? { peers } : {}),
-    ...(globalIpams ? { globalIpams } : {}),
+    ...(cluster ? { cluster: cluster.node, peers: cluster.peers, globalIpams: cluster.globalIpams } : {}),
   });
   const runtime = new ProcessRuntime({ logger });
   const upstreams = o.dnsUpstreams;
@@ -95,35 +84,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   const alive = await containers.restore();
   await controller.reconcile((id) => alive.get(id));
-  await overlay?.sweep(controller.listNetworks());
+  await cluster?.overlay.sweep(controller.listNetworks());
   await ensurePredefined(controller, o.defaultBridge ?? 'weft0');
   await containers.sweepAutoRemove();
   await containers.resumeDiscovery();
-
-  // Re-create rules someone flushed (nft flush ruleset, iptables -F): on demand through
-  // POST /weft/firewall/reload, and by a cheap periodic check.
-  const reloadFirewall = async () => {
-    await firewall.init();
-    await controller.restoreNetworks();
-    logger.info('firewall rules re-created');
-  };
-  let checking = false;
-  const checkTimer = (o.firewallCheckSeconds ?? 10) > 0
-    ? setInterval(() => {
-      if (checking) return;
-      checking = true;
-      firewall.healthy()
-        .then(async (ok) => {
-          if (!ok) {
-            logger.warn('weft firewall rules are missing (ruleset flushed?); re-creating them');
-            await reloadFirewall();
-          }
-        })
-        .catch((err) => logger.error({ err }, 'firewall check failed'))
-        .finally(() => { checking = false; });
-    }, (o.firewallCheckSeconds ?? 10) * 1000)
-    : undefined;
-  checkTimer?.unref();
+  const firewallWatch = watchFirewall(firewall, controller, logger, o.firewallCheckSeconds ?? 10);
 
   const router = apiRouter({
     ctl: controller,
@@ -131,7 +96,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     execs: new ExecRegistry(containers),
     images: new BuiltinImages(path.join(o.root, 'images')),
     info: { root: o.root, firewall: firewall.name },
-    reloadFirewall,
+    reloadFirewall: firewallWatch.reload,
   });
   const server = createApiServer(router, logger);
   const socketPath = path.join(o.runDir, 'weft.sock');
@@ -144,7 +109,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     containers,
     firewall,
     async close(opts = {}) {
-      if (checkTimer) clearInterval(checkTimer);
+      firewallWatch.stop();
       await closeServer(server);
       if (opts.stopContainers) {
         const running = containers.list().filter((c) => c.status === 'running');
@@ -152,9 +117,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       }
       await hostPorts.close();
       await controller.closeCluster();
-      await overlay?.close();
-      await peers?.close();
-      await cluster?.close({ leave: !!opts.stopContainers });
+      await cluster?.overlay.close();
+      await cluster?.peers.close();
+      await cluster?.node.close({ leave: !!opts.stopContainers });
       await dns.close();
       host.close();
       await store.close();

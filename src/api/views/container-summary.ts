@@ -1,24 +1,10 @@
 /** GET /containers/json: one Docker Container summary per container. */
 import type { Controller } from '../../controller/controller.js';
 import type { ContainerRecord } from '../../engine/containers.js';
+import { humanDuration } from '../../util/humanize.js';
 import { parsePortKey } from '../schemas/ports.js';
 import type { ContainerSummary, PortSummaryWire } from '../types.js';
 import { networksJson, portsJson } from './container-networks.js';
-
-/** Docker's units.HumanDuration, as `docker ps` shows it in STATUS. */
-function humanDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const m = Math.round(s / 60);
-  if (m === 1) return 'About a minute';
-  if (m < 60) return `${m} minutes`;
-  const h = Math.round(s / 3600);
-  if (h === 1) return 'About an hour';
-  if (h < 48) return `${h} hours`;
-  return `${Math.round(h / 24)} days`;
-}
 
 function statusText(c: ContainerRecord): string {
   if (c.status === 'running') return `Up ${humanDuration(Date.now() - Date.parse(c.startedAt))}`;

@@ -2,19 +2,14 @@
 import type { Command } from 'commander';
 import { UsageError } from '../client.js';
 import { type Ctx, enc } from '../context.js';
+import { parseGoDuration } from '../../util/duration.js';
 import { rawCopy, stdCopy } from '../stdcopy.js';
-
-const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
 
 /** --since/--until: unix seconds, RFC 3339, or a Go duration relative to now ("10m", "1h30m"). */
 export function parseTimestamp(value: string, now: number): string {
   if (/^\d+(\.\d+)?$/.test(value)) return value;
-  const dur = /^((\d+(\.\d+)?)(ns|us|µs|ms|s|m|h))+$/.test(value);
-  if (dur) {
-    let secs = 0;
-    for (const m of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) secs += Number(m[1]) * DURATION_UNITS[m[2]!]!;
-    return String(Math.floor(now / 1000 - secs));
-  }
+  const ago = parseGoDuration(value);
+  if (ago !== undefined) return String(Math.floor((now - ago) / 1000));
   const t = Date.parse(value);
   if (Number.isNaN(t)) throw new UsageError(`invalid value for "since"/"until": ${value}`);
   return String(Math.floor(t / 1000));
