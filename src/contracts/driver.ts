@@ -97,7 +97,7 @@ export interface NetworkDriver {
   /** Plumb the endpoint into the sandbox: interface, addresses, routes. */
   join(net: NetworkInfo, ep: EndpointInfo, sb: SandboxInfo): Promise<JoinResult>;
   leave(net: NetworkInfo, ep: EndpointInfo, sb: SandboxInfo): Promise<void>;
-  /** Published ports of the endpoint (issue: port publishing). */
+  /** Publish the endpoint's ports on the host (DNAT rules, host-port reservations). */
   programExternalConnectivity(net: NetworkInfo, ep: EndpointInfo): Promise<void>;
   revokeExternalConnectivity(net: NetworkInfo, ep: EndpointInfo): Promise<void>;
   /**
