@@ -24,7 +24,7 @@ export interface UpgradeCtx {
 
 export type Route =
   | { method: string; path: string; upgrade?: false; handler: (ctx: Ctx) => Promise<void> | void }
-  | { method: string; path: string; upgrade: true; handler: (ctx: UpgradeCtx) => void };
+  | { method: string; path: string; upgrade: true; handler: (ctx: UpgradeCtx) => Promise<void> | void };
 
 interface Compiled { route: Route; re: RegExp; keys: string[] }
 

@@ -55,6 +55,8 @@ export function createApiServer(router: Router, logger: pino.Logger): http.Serve
     }
   });
   server.on('upgrade', (req, socket, head) => {
+    // A client that drops a hijacked stream (EPIPE, ECONNRESET) ends that stream only.
+    socket.on('error', (err) => logger.debug({ err: err.message, url: req.url }, 'hijacked connection closed'));
     let url: string;
     try {
       url = stripVersion(req.url ?? '/');
@@ -67,7 +69,12 @@ export function createApiServer(router: Router, logger: pino.Logger): http.Serve
     try {
       const hit = router.matchUpgrade(req.method ?? 'GET', u.pathname);
       if (hit) {
-        hit.route.handler({ req, socket, head, params: hit.params, query: u.searchParams });
+        const done = hit.route.handler({ req, socket, head, params: hit.params, query: u.searchParams });
+        // Failing after the 101 cannot become an HTTP error any more: end the stream.
+        Promise.resolve(done).catch((err) => {
+          logger.warn({ err, url: req.url }, 'hijacked stream failed');
+          socket.destroy();
+        });
         return;
       }
     } catch (err) {

@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { startDaemon } from './daemon.js';
+import { installLastResort } from './last-resort.js';
 
 interface ClusterFlags { clusterStore?: string; advertiseAddr?: string; clusterTtl: string; clusterPrefix: string; overlayMtu?: string }
 
@@ -44,6 +45,7 @@ export function registerDaemonCommand(program: Command): void {
         process.stderr.write(`weft daemon: unknown firewall backend "${opts.firewallBackend}" (iptables or nftables)\n`);
         process.exit(1);
       }
+      installLastResort();
       const daemon = await startDaemon({
         root: opts.root,
         runDir: opts.runDir,

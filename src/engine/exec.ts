@@ -51,6 +51,8 @@ export class ExecRegistry {
     const child = this.containers.exec(c, e.cmd, { env: e.env, workdir: e.workdir || undefined });
     e.running = true;
     e.pid = child.pid ?? 0;
+    // EPIPE when the command exits before it read what the client sent: only that exec's loss.
+    child.stdin?.on('error', () => undefined);
     child.on('close', (code, signal) => {
       e.running = false;
       e.exitCode = code ?? (signal ? 128 + (signalNumber(signal) ?? 9) : CANNOT_RUN);
