@@ -41,7 +41,7 @@ export interface HostPorts extends HostPortBinder {
    * times); explicit ports are never retried. On failure nothing stays held.
    */
   publish<T>(req: PublishRequest, connect: (bindings: PortBinding[]) => Promise<T>): Promise<T>;
-  /** After a daemon restart: hold the ports of a running container's records again. */
+  /** After a daemon restart: hold the ports a running container's endpoints were assigned again. */
   restore(owner: string, bindings: PortBinding[]): void;
   release(owner: string): void;
 }

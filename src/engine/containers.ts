@@ -22,7 +22,7 @@ import { claimName, findContainer } from './names.js';
 import {
   CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord,
 } from './records.js';
-import { restoreContainers } from './restore.js';
+import { restoreContainers, restoreHostPorts } from './restore.js';
 
 export type { ContainerCreateRequest, ContainerRecord, ContainerStatus, EndpointConfig } from './records.js';
 
@@ -257,11 +257,15 @@ export class ContainerService extends EventEmitter {
     return restoreContainers({
       store: this.o.store,
       runtime: this.o.runtime,
-      hostPorts: this.o.hostPorts,
       add: (c) => this.containers.set(c.id, c),
       spec: (c) => this.spec(c),
       save: (c) => this.save(c),
     });
+  }
+
+  /** After the controller's reconcile: hold the host ports the running containers' endpoints were given. */
+  restoreHostPorts(): void {
+    restoreHostPorts(this.containers.values(), this.o.controller, this.o.hostPorts);
   }
 
   /** Removes records of auto-remove containers that exited while the daemon was down. */

@@ -1,17 +1,17 @@
 /**
  * After a daemon restart: load every container record, re-adopt the processes that still
- * run (their host ports held again), and record the exits that happened while the daemon
- * was down.
+ * run, and record the exits that happened while the daemon was down. Once the controller
+ * has reconciled the endpoints, hold the host ports of the running containers again.
  */
 import type { HostPorts } from '../contracts/host-ports.js';
 import type { ProcessSpec, Runtime } from '../contracts/runtime.js';
 import type { Store } from '../contracts/store.js';
+import type { Controller } from '../controller/controller.js';
 import { CONTAINER_KEY_PREFIX, type ContainerRecord } from './records.js';
 
 export interface RestoreDeps {
   store: Store;
   runtime: Runtime;
-  hostPorts: HostPorts;
   /** Takes a loaded record into the service's table. */
   add(c: ContainerRecord): void;
   spec(c: ContainerRecord): ProcessSpec;
@@ -28,7 +28,6 @@ export async function restoreContainers(d: RestoreDeps): Promise<Map<string, num
     const st = await d.runtime.adopt(d.spec(c));
     if (st) {
       alive.set(c.id, st.pid);
-      d.hostPorts.restore(c.id, c.portBindings);
     } else {
       c.status = 'exited';
       c.exitCode = d.runtime.exitCode(d.spec(c)) ?? 255;
@@ -37,4 +36,24 @@ export async function restoreContainers(d: RestoreDeps): Promise<Map<string, num
     }
   }
   return alive;
+}
+
+export type EndpointSource = Pick<Controller, 'sandboxEndpoints' | 'getNetworkById'>;
+
+/**
+ * Hold again the host ports running containers were given: the endpoints record the
+ * assigned bindings (a random port as picked, one port of a requested range), where the
+ * container record keeps only what was asked for. An internal network publishes nothing,
+ * so its endpoints hold no port.
+ */
+export function restoreHostPorts(containers: Iterable<ContainerRecord>, ctl: EndpointSource, hostPorts: HostPorts): void {
+  for (const c of containers) {
+    if (c.status !== 'running') continue;
+    const published = ctl.sandboxEndpoints(c.id).filter((ep) => {
+      const n = ctl.getNetworkById(ep.networkId);
+      return n !== undefined && !n.internal;
+    });
+    const bindings = published.flatMap((ep) => ep.portBindings);
+    if (bindings.length) hostPorts.restore(c.id, bindings);
+  }
 }

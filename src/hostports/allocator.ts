@@ -2,7 +2,7 @@
  * Host port bookkeeping for published ports: explicit ports must be free (per protocol
  * and host IP, where an unspecified IP clashes with every IP), random ports (hostPort 0,
  * and -P) come from the ephemeral range Docker uses, taken in turn. In memory; rebuilt
- * from container records at restart. Knows nothing of sockets: see service.ts.
+ * from the endpoints' assigned bindings at restart. Knows nothing of sockets: see service.ts.
  */
 import { Conflict, InvalidArgument, PortAlreadyAllocated, PortRangeAllocated } from '../util/errors.js';
 import type { PortBinding, Protocol } from '../contracts/firewall.js';
@@ -65,9 +65,14 @@ export class PortAllocator {
     }
   }
 
+  /** Hold assigned ports again (after a restart); random picks continue past the ephemeral ones. */
   restore(owner: string, bindings: PortBinding[]): void {
     for (const b of bindings) {
-      for (let p = b.hostPort; p <= (b.hostPortEnd ?? b.hostPort); p++) if (p) this.hold(owner, b.proto, b.hostIp, p);
+      for (let p = b.hostPort; p <= (b.hostPortEnd ?? b.hostPort); p++) {
+        if (!p) continue;
+        this.hold(owner, b.proto, b.hostIp, p);
+        if (p >= this.next && p <= EPHEMERAL_LAST) this.next = p === EPHEMERAL_LAST ? EPHEMERAL_FIRST : p + 1;
+      }
     }
   }
 

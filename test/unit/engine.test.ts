@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PortBinding } from '../../src/contracts/firewall.js';
-import type { HostPorts } from '../../src/contracts/host-ports.js';
 import type { ProcessSpec, Runtime } from '../../src/contracts/runtime.js';
 import type { Store } from '../../src/contracts/store.js';
 import type { Controller } from '../../src/controller/controller.js';
@@ -78,12 +77,10 @@ describe('etc files', () => {
 });
 
 describe('restore after a daemon restart', () => {
-  it('re-adopts running containers (holding their host ports again) and records the exits that happened', async () => {
-    const ports: PortBinding[] = [{ proto: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80 }];
-    const records = [record('alive', 'a', { status: 'running', portBindings: ports }), record('dead', 'd', { status: 'running' }),
+  it('re-adopts running containers and records the exits that happened', async () => {
+    const records = [record('alive', 'a', { status: 'running' }), record('dead', 'd', { status: 'running' }),
       record('idle', 'i')];
     const saved: ContainerRecord[] = [];
-    const restored: [string, PortBinding[]][] = [];
     const store = {
       list: async (prefix: string) => (prefix === CONTAINER_KEY_PREFIX ? records.map((value) => ({ key: prefix + value.id, value })) : []),
     };
@@ -95,13 +92,11 @@ describe('restore after a daemon restart', () => {
     const alive = await restoreContainers({
       store: store as unknown as Store,
       runtime: runtime as unknown as Runtime,
-      hostPorts: { restore: (owner: string, b: PortBinding[]) => restored.push([owner, b]) } as unknown as HostPorts,
       add: (c) => table.push(c.id),
       spec: (c) => ({ id: c.id }) as ProcessSpec,
       save: async (c) => { saved.push(c); },
     });
     expect([...alive]).toEqual([['alive', 42]]);
-    expect(restored).toEqual([['alive', ports]]);
     expect(table).toEqual(['alive', 'dead', 'idle']);
     expect(saved.map((c) => [c.id, c.status, c.exitCode])).toEqual([['dead', 'exited', 3]]);
   });
