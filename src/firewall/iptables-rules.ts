@@ -12,9 +12,13 @@
  *   WEFT-TO-<id>        established accept, WEFT-PORTS, drop (just drop when internal)
  *   WEFT-PORTS          --ctstate DNAT -j ACCEPT  (one fixed rule: whatever weft's DNAT
  *                       let in is a published port; no per-port filter rule to delete)
+ *   raw PREROUTING      -j WEFT-RAW-PREROUTING
+ *   WEFT-RAW-PREROUTING -d <loopback> ! -i lo -j DROP  (like Docker 28: a neighbour that routes
+ *                       127.0.0.0/8 or ::1 to the host never reaches a port published there)
  *   nat PREROUTING/OUTPUT (dst-type LOCAL) -j WEFT-DNAT
  *   WEFT-DNAT           -p P --dport <64-port block> -j WEFT-DNAT-<P><block>
- *   WEFT-DNAT-<P><block> one DNAT per host port of that block
+ *   WEFT-DNAT-<P><block> one DNAT per host port of that block (`-i lo` when the host IP
+ *                       is a loopback address)
  *     Deleting a rule by its text makes iptables walk the chain, so a flat WEFT-DNAT
  *     costs O(published ports) per removal; blocks of 64 ports bound that walk, and a
  *     block chain exists only while it holds a port.
@@ -23,7 +27,7 @@
  *   WEFT-NAT-<id>       ! -o <br> MASQUERADE; -o <br> --ctstate DNAT MASQUERADE (hairpin)
  * The text is exactly what iptables-save prints, so presence checks are string compares.
  */
-import { checkIfName, shortId, subnetsOf, type Family, type PortRule } from './common.js';
+import { checkIfName, isLoopback, LOOPBACK, shortId, subnetsOf, type Family, type PortRule } from './common.js';
 import type { FirewallNetwork } from '../contracts/firewall.js';
 
 export const WEFT_FORWARD = 'WEFT-FORWARD';
@@ -31,6 +35,7 @@ export const WEFT_ISOLATION = 'WEFT-ISOLATION';
 export const WEFT_PORTS = 'WEFT-PORTS';
 export const WEFT_DNAT = 'WEFT-DNAT';
 export const WEFT_POSTROUTING = 'WEFT-POSTROUTING';
+export const WEFT_RAW_PREROUTING = 'WEFT-RAW-PREROUTING';
 const PREFIX = 'WEFT-';
 
 export const fromChain = (id: string): string => `WEFT-FROM-${shortId(id)}`;
@@ -39,8 +44,9 @@ export const natChain = (id: string): string => `WEFT-NAT-${shortId(id)}`;
 
 /** Our chains and the jumps into them from the built-in chains; init() ensures these. */
 export function baseLayout(family: Family): { table: string; chains: string[]; jumps: [string, string][] }[] {
-  const loopback = family === 4 ? '127.0.0.0/8' : '::1/128';
+  const loopback = LOOPBACK[family];
   return [
+    { table: 'raw', chains: [WEFT_RAW_PREROUTING], jumps: [['PREROUTING', `-j ${WEFT_RAW_PREROUTING}`]] },
     { table: 'filter', chains: [WEFT_FORWARD, WEFT_ISOLATION, WEFT_PORTS], jumps: [['FORWARD', `-j ${WEFT_FORWARD}`]] },
     {
       table: 'nat',
@@ -92,8 +98,15 @@ export function networkRules(net: FirewallNetwork, family: Family): NetworkRules
   };
 }
 
-/** The one filter rule of published ports: admit what weft's DNAT let in. */
+/**
+ * The one filter rule of published ports: admit what weft's DNAT let in. Not per port, as
+ * in Docker: a DNATed connection's destination is the one its DNAT rule wrote, and DNAT into
+ * a network exists only for its published ports.
+ */
 export const PORTS_ACCEPT = '-m conntrack --ctstate DNAT -j ACCEPT';
+
+/** Loopback destinations are valid only on lo: dropped before conntrack or NAT see them. */
+export const loopbackDrop = (family: Family): string => `-d ${LOOPBACK[family]} ! -i lo -j DROP`;
 
 const BLOCK_BITS = 6;
 
@@ -102,7 +115,8 @@ export function portRules(r: PortRule): { chain: string; jump: string; dnat: str
   const bits = r.family === 4 ? 32 : 128;
   const to = r.family === 4 ? r.containerIp : `[${r.containerIp}]`;
   const match = `-p ${r.proto} -m ${r.proto}`;
-  const dst = r.hostIp ? `-d ${r.hostIp}/${bits} ` : '';
+  // A loopback host IP is DNATed only for what came in on lo (the raw drop stops the rest first).
+  const dst = r.hostIp ? `-d ${r.hostIp}/${bits} ${isLoopback(r.hostIp) ? '-i lo ' : ''}` : '';
   checkIfName(r.bridge);
   const block = r.hostPort >> BLOCK_BITS;
   const lo = block << BLOCK_BITS;
@@ -275,6 +289,7 @@ export function planInit(b: RestoreBatch, family: Family): void {
     for (const [chain, spec] of jumps) b.ensure(table, chain, spec, true);
   }
   b.ensure('filter', WEFT_PORTS, PORTS_ACCEPT);
+  b.ensure('raw', WEFT_RAW_PREROUTING, loopbackDrop(family));
 }
 
 /** Replace one network's rules: its own chains are rewritten, shared lines fixed up. */

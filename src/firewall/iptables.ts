@@ -14,7 +14,7 @@ import { Serial } from '../util/lock.js';
 import { runCommand } from './exec.js';
 import {
   parseSave, planAddNetwork, portRules, WEFT_DNAT, planAddPorts, planInit, planRemoveNetwork, planRemovePorts, planTeardown,
-  RestoreBatch, type SaveDump,
+  RestoreBatch, WEFT_RAW_PREROUTING, type SaveDump,
 } from './iptables-rules.js';
 import type { FirewallBackend, FirewallNetwork, PortMapping } from '../contracts/firewall.js';
 
@@ -148,12 +148,13 @@ export class IptablesBackend implements FirewallBackend {
     });
   }
 
-  /** The jumps from the built-in chains into weft's chains are there, in both tables. */
+  /** The jumps from the built-in chains into weft's chains are there, in each table. */
   healthy(): Promise<boolean> {
     return this.serial.run(async () => {
       try {
         await this.exec(['iptables', '-w', '-C', 'FORWARD', '-j', 'WEFT-FORWARD']);
         await this.exec(['iptables', '-w', '-t', 'nat', '-C', 'POSTROUTING', '-j', 'WEFT-POSTROUTING']);
+        await this.exec(['iptables', '-w', '-t', 'raw', '-C', 'PREROUTING', '-j', WEFT_RAW_PREROUTING]);
         return true;
       } catch {
         return false;

@@ -8,9 +8,11 @@
  *   from-<id>  (from br)    oifname "br" accept|drop (icc); ct status dnat accept
  *                           (published ports); oifname @bridges drop (isolation);
  *                           accept (drop when internal)
- *   to-<id>    (into br)    ct state established,related accept; published ports accept;
- *                           drop (just drop when internal)
- *   prerouting / output     fib daddr type local jump ports  (output skips loopback)
+ *   to-<id>    (into br)    ct state established,related accept; DNATed to a published
+ *                           port accept; drop (just drop when internal)
+ *   raw-prerouting          loopback destinations not from lo drop (like Docker 28)
+ *   prerouting / output     fib daddr type local jump ports  (output skips loopback;
+ *                           prerouting DNATs loopback only from lo)
  *   ports                   dnat through @port-dnat4/6 (host ip . proto . port) and
  *                           @port-dnat4/6-any (proto . port)
  *   postrouting             ip saddr vmap @net-masq4 ; ip6 saddr vmap @net-masq6
@@ -49,7 +51,14 @@ const BASE_CHAINS: [string, string, string[]][] = [
     'iifname vmap @net-from',
     'oifname vmap @net-to',
   ]],
+  // A neighbour that routes 127.0.0.0/8 or ::1 to the host must not reach what is published there.
+  ['raw-prerouting', 'type filter hook prerouting priority raw; policy accept;', [
+    'iifname != "lo" ip daddr 127.0.0.0/8 drop',
+    'iifname != "lo" ip6 daddr ::1 drop',
+  ]],
   ['prerouting', 'type nat hook prerouting priority dstnat; policy accept;', [
+    'iifname != "lo" ip daddr 127.0.0.0/8 return',
+    'iifname != "lo" ip6 daddr ::1 return',
     'fib daddr type local jump ports',
   ]],
   // Like Docker: no DNAT for loopback destinations (that needs route_localnet).
@@ -90,12 +99,13 @@ export function networkChains(net: FirewallNetwork): { from: string[]; to: strin
   if (net.internal) return { from: [icc, 'drop'], to: ['drop'] };
   return {
     // DNATed traffic (a published port reached through a host address) may cross into
-    // another network: its destination chain still admits only published ports.
+    // another network: its destination chain still admits only published ports, and only
+    // through the DNAT (a neighbour routing the subnet via the host gets no direct path).
     from: [icc, 'ct status dnat accept', 'oifname @bridges drop', 'accept'],
     to: [
       'ct state established,related accept',
-      'ip daddr . meta l4proto . th dport @port-accept4 accept',
-      'ip6 daddr . meta l4proto . th dport @port-accept6 accept',
+      'ct status dnat ip daddr . meta l4proto . th dport @port-accept4 accept',
+      'ct status dnat ip6 daddr . meta l4proto . th dport @port-accept6 accept',
       'drop',
     ],
     nat: [...(net.masquerade ? [`oifname != ${br} masquerade`] : []), `oifname ${br} ct status dnat masquerade`],

@@ -51,12 +51,20 @@ COMMIT
 -A WEFT-NAT-aaaaaaaaaaaa -o br-a -m conntrack --ctstate DNAT -j MASQUERADE
 -A WEFT-POSTROUTING -s 10.1.0.0/24 -j WEFT-NAT-aaaaaaaaaaaa
 COMMIT
+# Completed
+*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:WEFT-RAW-PREROUTING - [0:0]
+-A PREROUTING -j WEFT-RAW-PREROUTING
+-A WEFT-RAW-PREROUTING -d 127.0.0.0/8 ! -i lo -j DROP
+COMMIT
 `;
 
 describe('iptables rule text', () => {
   it('parses iptables-save output into chains and rules', () => {
     const d = parseSave(SAVED);
-    expect([...d.keys()]).toEqual(['filter', 'nat']);
+    expect([...d.keys()]).toEqual(['filter', 'nat', 'raw']);
     expect(d.get('filter')!.chains.has('WEFT-ISOLATION')).toBe(true);
     expect(d.get('filter')!.rules.get('FORWARD')).toEqual(['-j WEFT-FORWARD', '-s 192.0.2.1/32 -j DROP']);
     expect(d.get('nat')!.rules.get('WEFT-POSTROUTING')).toEqual(['-s 10.1.0.0/24 -j WEFT-NAT-aaaaaaaaaaaa']);
@@ -86,7 +94,12 @@ describe('iptables rule text', () => {
   it('plans the whole base and network on an empty ruleset as one batch', () => {
     const b = new RestoreBatch(parseSave(''));
     planAddNetwork(b, netA, 4);
-    expect(b.render()).toBe(`*filter
+    expect(b.render()).toBe(`*raw
+:WEFT-RAW-PREROUTING - [0:0]
+-I PREROUTING 1 -j WEFT-RAW-PREROUTING
+-A WEFT-RAW-PREROUTING -d 127.0.0.0/8 ! -i lo -j DROP
+COMMIT
+*filter
 :WEFT-FORWARD - [0:0]
 :WEFT-ISOLATION - [0:0]
 :WEFT-PORTS - [0:0]
@@ -127,6 +140,9 @@ COMMIT
     const flushed = new RestoreBatch(parseSave(SAVED.replace('-A POSTROUTING -j WEFT-POSTROUTING\n', '')));
     planInit(flushed, 4);
     expect(flushed.render()).toBe('*nat\n-I POSTROUTING 1 -j WEFT-POSTROUTING\nCOMMIT\n');
+    const rawFlushed = new RestoreBatch(parseSave(SAVED.replace('-A WEFT-RAW-PREROUTING -d 127.0.0.0/8 ! -i lo -j DROP\n', '')));
+    planInit(rawFlushed, 4);
+    expect(rawFlushed.render()).toBe('*raw\n-A WEFT-RAW-PREROUTING -d 127.0.0.0/8 ! -i lo -j DROP\nCOMMIT\n');
   });
 
   it('re-adding a present network only rewrites its own chains (shared lines are not duplicated)', () => {
@@ -189,6 +205,11 @@ COMMIT
       jump: '-p udp -m udp --dport 0:63 -j WEFT-DNAT-UDP0',
       dnat: '-p udp -m udp --dport 53 -j DNAT --to-destination [fd00:1::2]:5353',
     });
+    // A loopback host IP: DNAT only for what came in on lo.
+    const lo = expandMapping({ proto: 'tcp', hostIp: '127.0.0.2', hostPort: 5000, containerPort: 80, containerIp: '10.1.0.2', bridge: 'br-a' })[0];
+    expect(portRules(lo).dnat).toBe('-d 127.0.0.2/32 -i lo -p tcp -m tcp --dport 5000 -j DNAT --to-destination 10.1.0.2:80');
+    const lo6 = expandMapping({ proto: 'tcp', hostIp: '::1', hostPort: 5000, containerPort: 80, containerIp: 'fd00:1::2', bridge: 'br-a' })[0];
+    expect(portRules(lo6).dnat).toBe('-d ::1/128 -i lo -p tcp -m tcp --dport 5000 -j DNAT --to-destination [fd00:1::2]:80');
 
     const add = new RestoreBatch(parseSave(SAVED));
     planAddPorts(add, [v4, v4], 4);

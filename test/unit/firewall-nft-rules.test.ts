@@ -28,6 +28,15 @@ describe('nftables rule text', () => {
       'add rule inet weft forward oifname vmap @net-to',
     ]);
     expect(s).toContain('add rule inet weft output ip daddr != 127.0.0.0/8 fib daddr type local jump ports');
+    // Loopback destinations count only from lo: dropped in raw, never DNATed from elsewhere.
+    expect(s).toContain('add chain inet weft raw-prerouting { type filter hook prerouting priority raw; policy accept; }');
+    expect(s).toContain('add rule inet weft raw-prerouting iifname != "lo" ip daddr 127.0.0.0/8 drop');
+    expect(s).toContain('add rule inet weft raw-prerouting iifname != "lo" ip6 daddr ::1 drop');
+    expect(s.filter((l) => l.startsWith('add rule inet weft prerouting '))).toEqual([
+      'add rule inet weft prerouting iifname != "lo" ip daddr 127.0.0.0/8 return',
+      'add rule inet weft prerouting iifname != "lo" ip6 daddr ::1 return',
+      'add rule inet weft prerouting fib daddr type local jump ports',
+    ]);
     expect(s).toContain('add rule inet weft ports dnat ip to meta l4proto . th dport map @port-dnat4-any');
     expect(lines(teardownScript())).toEqual(['add table inet weft', 'delete table inet weft']);
   });
@@ -37,8 +46,8 @@ describe('nftables rule text', () => {
       from: ['oifname "br-a" accept', 'ct status dnat accept', 'oifname @bridges drop', 'accept'],
       to: [
         'ct state established,related accept',
-        'ip daddr . meta l4proto . th dport @port-accept4 accept',
-        'ip6 daddr . meta l4proto . th dport @port-accept6 accept',
+        'ct status dnat ip daddr . meta l4proto . th dport @port-accept4 accept',
+        'ct status dnat ip6 daddr . meta l4proto . th dport @port-accept6 accept',
         'drop',
       ],
       nat: ['oifname != "br-a" masquerade', 'oifname "br-a" ct status dnat masquerade'],
@@ -57,8 +66,8 @@ add rule inet weft from-aaaaaaaaaaaa accept
 add chain inet weft to-aaaaaaaaaaaa
 flush chain inet weft to-aaaaaaaaaaaa
 add rule inet weft to-aaaaaaaaaaaa ct state established,related accept
-add rule inet weft to-aaaaaaaaaaaa ip daddr . meta l4proto . th dport @port-accept4 accept
-add rule inet weft to-aaaaaaaaaaaa ip6 daddr . meta l4proto . th dport @port-accept6 accept
+add rule inet weft to-aaaaaaaaaaaa ct status dnat ip daddr . meta l4proto . th dport @port-accept4 accept
+add rule inet weft to-aaaaaaaaaaaa ct status dnat ip6 daddr . meta l4proto . th dport @port-accept6 accept
 add rule inet weft to-aaaaaaaaaaaa drop
 add element inet weft bridges { "br-a" }
 add element inet weft net-from { "br-a" : jump from-aaaaaaaaaaaa }
