@@ -92,8 +92,9 @@ export function qbool(v: string | null): boolean {
 export function qint(query: URLSearchParams, name: string, dflt: number): number {
   const v = query.get(name);
   if (v === null || v === '') return dflt;
-  if (!/^[+-]?\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
-    throw new InvalidArgument(`strconv.Atoi: parsing ${JSON.stringify(v)}: ${/^[+-]?\d+$/.test(v) ? 'value out of range' : 'invalid syntax'}`);
+  const digits = /^[+-]?\d+$/.test(v);
+  if (!digits || !Number.isSafeInteger(Number(v))) {
+    throw new InvalidArgument(`strconv.Atoi: parsing ${JSON.stringify(v)}: ${digits ? 'value out of range' : 'invalid syntax'}`);
   }
   return Number(v);
 }
