@@ -20,6 +20,7 @@ export interface BridgeOptions {
   hostBindingIpv4?: string;
 }
 
+const IPV6_MIN_MTU = 1280;
 const IFNAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/;
 
 function bool(net: NetworkInfo, key: string, dflt: boolean): boolean {
@@ -46,6 +47,10 @@ export function parseBridgeOptions(net: NetworkInfo): BridgeOptions {
     mtu = Number(net.options[OPT_MTU]);
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
       throw new InvalidArgument(`invalid MTU "${net.options[OPT_MTU]}": must be an integer between 68 and 65535`);
+    }
+    // The kernel drops a link's IPv6 addresses below the IPv6 minimum MTU (RFC 8200).
+    if (net.enableIPv6 && mtu < IPV6_MIN_MTU) {
+      throw new InvalidArgument(`invalid MTU ${mtu}: an IPv6 network needs an MTU of at least ${IPV6_MIN_MTU}`);
     }
   }
   return {

@@ -4,7 +4,7 @@ import { normaliseSignal } from '../engine/exec.js';
 import { pruneContainers, PRUNE_FILTERS } from '../engine/prune.js';
 import { Conflict } from '../util/errors.js';
 import type { ApiDeps } from './deps.js';
-import { parseFilters, qbool, readJson, sendEmpty, sendJson } from './http.js';
+import { parseFilters, qbool, qint, readJson, sendEmpty, sendJson } from './http.js';
 import { startError } from './port-errors.js';
 import type { Ctx, Route } from './router.js';
 import { decodeContainerCreate, parseContainerCreate } from './schemas/container-create.js';
@@ -14,7 +14,7 @@ import { containerSummaryJson } from './views/container-summary.js';
 
 /** Docker's default stop timeout, in seconds. */
 const STOP_TIMEOUT = 10;
-const timeoutOf = (query: URLSearchParams) => (query.get('t') ? Number(query.get('t')) : STOP_TIMEOUT);
+const timeoutOf = (query: URLSearchParams) => qint(query, 't', STOP_TIMEOUT);
 
 async function create(d: ApiDeps, { req, res, query }: Ctx): Promise<void> {
   const parsed = parseContainerCreate(await readJson(req));
@@ -42,7 +42,7 @@ async function create(d: ApiDeps, { req, res, query }: Ctx): Promise<void> {
 
 function list(d: ApiDeps, { res, query }: Ctx): void {
   const f = parseFilters(query.get('filters'), PS_FILTERS);
-  const found = selectContainers(d.containers.list(), d.ctl, f, { all: qbool(query.get('all')), limit: Number(query.get('limit') ?? -1) });
+  const found = selectContainers(d.containers.list(), d.ctl, f, { all: qbool(query.get('all')), limit: qint(query, 'limit', -1) });
   sendJson(res, 200, found.map((c) => containerSummaryJson(d.ctl, c)));
 }
 
@@ -58,9 +58,10 @@ async function start(d: ApiDeps, { res, params }: Ctx): Promise<void> {
 }
 
 async function stop(d: ApiDeps, { res, params, query }: Ctx): Promise<void> {
+  const timeout = timeoutOf(query);
   const c = d.containers.find(params.id);
   if (c.status !== 'running') return sendEmpty(res, 304);
-  await d.containers.stop(params.id, timeoutOf(query));
+  await d.containers.stop(params.id, timeout);
   sendEmpty(res, 204);
 }
 

@@ -87,3 +87,14 @@ export function parseFilters(raw: string | null, allowed: string[]): Map<string,
 export function qbool(v: string | null): boolean {
   return v !== null && /^(1|true|yes)$/i.test(v);
 }
+
+/** An integer query parameter as dockerd reads it (strconv.Atoi, with its wording); absent or empty → dflt. */
+export function qint(query: URLSearchParams, name: string, dflt: number): number {
+  const v = query.get(name);
+  if (v === null || v === '') return dflt;
+  const digits = /^[+-]?\d+$/.test(v);
+  if (!digits || !Number.isSafeInteger(Number(v))) {
+    throw new InvalidArgument(`strconv.Atoi: parsing ${JSON.stringify(v)}: ${digits ? 'value out of range' : 'invalid syntax'}`);
+  }
+  return Number(v);
+}

@@ -1,8 +1,9 @@
 /** /networks: list (with Docker's filters), inspect, create, delete, connect, disconnect, prune. */
 import type { Controller } from '../controller/controller.js';
 import type { NetworkRecord } from '../controller/model.js';
+import { validateRequestedAddresses } from '../controller/validation.js';
 import { type Filters, labelMatch } from '../engine/container-filters.js';
-import type { ContainerService } from '../engine/containers.js';
+import type { ContainerService, EndpointConfig } from '../engine/containers.js';
 import { pruneNetworks, PRUNE_FILTERS } from '../engine/prune.js';
 import { InvalidArgument, NotFound } from '../util/errors.js';
 import type { ApiDeps } from './deps.js';
@@ -51,9 +52,10 @@ const CONFLICT_NONE = 'container cannot be connected to multiple networks with o
 /**
  * dockerd's rules for joining one more network (daemon updateNetworkConfig): a container
  * in the host's namespace, or one joining `host`, shares a namespace and cannot have other
- * networks; `none` cannot be combined with anything. Checked before anything changes.
+ * networks; `none` cannot be combined with anything; requested addresses must fit the
+ * network. Checked before anything changes, whatever the container's state.
  */
-function checkConnect(ctl: Controller, containers: ContainerService, ref: string, netRef: string): void {
+function checkConnect(ctl: Controller, containers: ContainerService, ref: string, netRef: string, config: EndpointConfig): void {
   const c = containers.find(ref);
   const target = ctl.findNetwork(netRef);
   const current: NetworkRecord[] = [];
@@ -62,14 +64,16 @@ function checkConnect(ctl: Controller, containers: ContainerService, ref: string
   }
   if (c.networkMode === 'host' || c.networkMode === 'none') current.push(ctl.findNetwork(c.networkMode));
   if (current.some((n) => n.id === target.id)) return; // the controller words "already attached"
-  if (!current.length) return;
-  if (target.driver === 'host' || current.some((n) => n.driver === 'host')) throw new InvalidArgument(CONFLICT_SHARED);
-  if (target.driver === 'null' || current.some((n) => n.driver === 'null')) throw new InvalidArgument(CONFLICT_NONE);
+  if (current.length) {
+    if (target.driver === 'host' || current.some((n) => n.driver === 'host')) throw new InvalidArgument(CONFLICT_SHARED);
+    if (target.driver === 'null' || current.some((n) => n.driver === 'null')) throw new InvalidArgument(CONFLICT_NONE);
+  }
+  validateRequestedAddresses(target, config);
 }
 
 async function connect(d: ApiDeps, { req, res, params }: Ctx): Promise<void> {
   const { container, config } = decodeConnect(await readJson(req));
-  checkConnect(d.ctl, d.containers, container, params.id);
+  checkConnect(d.ctl, d.containers, container, params.id, config);
   await d.containers.connect(container, params.id, config);
   sendEmpty(res, 200);
 }

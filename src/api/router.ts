@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { InvalidArgument } from '../util/errors.js';
 
 export interface Ctx {
   req: IncomingMessage;
@@ -25,6 +26,15 @@ export interface UpgradeCtx {
 export type Route =
   | { method: string; path: string; upgrade?: false; handler: (ctx: Ctx) => Promise<void> | void }
   | { method: string; path: string; upgrade: true; handler: (ctx: UpgradeCtx) => Promise<void> | void };
+
+/** A path segment's percent-encoding decoded; a malformed one is the client's error. */
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new InvalidArgument(`invalid URL path segment ${JSON.stringify(s)}: malformed percent-encoding`);
+  }
+}
 
 interface Compiled { route: Route; re: RegExp; keys: string[] }
 
@@ -62,7 +72,7 @@ export class Router {
       pathMatched = true;
       if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) continue;
       const params: { [k: string]: string } = {};
-      keys.forEach((k, i) => { params[k] = decodeURIComponent(m[i + 1]); });
+      keys.forEach((k, i) => { params[k] = decodeSegment(m[i + 1]); });
       return { route, params };
     }
     return pathMatched ? 'method' : undefined;

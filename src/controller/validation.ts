@@ -4,6 +4,7 @@
 import net from 'node:net';
 import type { NetworkDriver } from '../contracts/driver.js';
 import type { IpamDriver } from '../contracts/ipam.js';
+import { OPT_BRIDGE_NAME } from '../contracts/network-options.js';
 import { Conflict, Forbidden, InvalidArgument, NotFound } from '../util/errors.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
 import { isValidName } from '../util/ids.js';
@@ -39,17 +40,35 @@ export function validateNetworkRequest(s: ControllerState, req: NetworkCreateReq
   const ipamName = req.ipam?.driver || 'default';
   const ipam = (global ? s.globalIpams : s.ipams).get(ipamName);
   if (!ipam) throw new NotFound(`plugin "${ipamName}" not found`);
+  if (driver.capability.needsIpam && ipamName === 'null') {
+    throw new InvalidArgument(`the ${driverName} driver needs addresses: it cannot be used with IPAM driver "null"`);
+  }
   const configs = (req.ipam?.config ?? []).map(validateIpamConfig);
   const v4 = configs.filter((c) => !c.subnet || !c.subnet.includes(':'));
   const v6 = configs.filter((c) => c.subnet?.includes(':'));
   if (v6.length && !req.enableIPv6) throw new InvalidArgument('IPv6 subnets were given but IPv6 is not enabled on the network (--ipv6)');
   assertNameFree(s, req.name);
+  assertBridgeNameFree(s, driverName, req);
   return { driverName, driver, global, ipamName, ipam, v4, v6, userSubnets: configs.some((c) => !!c.subnet) };
 }
 
 export function assertNameFree(s: ControllerState, name: string): void {
   for (const n of s.networks.values()) {
     if (n.name === name) throw new Conflict(`network with name ${name} already exists`);
+  }
+}
+
+/**
+ * A Linux bridge carries one network: a bridge name another network already uses is refused
+ * before anything touches the kernel (libnetwork's Conflicts check, "same configuration").
+ */
+function assertBridgeNameFree(s: ControllerState, driverName: string, req: NetworkCreateRequest): void {
+  const name = req.options?.[OPT_BRIDGE_NAME];
+  if (!name) return;
+  for (const n of s.networks.values()) {
+    if (n.driver === driverName && n.options[OPT_BRIDGE_NAME] === name) {
+      throw new Forbidden(`cannot create network ${req.name} (${name}): conflicts with network ${n.id} (${name}): same configuration`);
+    }
   }
 }
 
@@ -67,12 +86,26 @@ export function validateConnect(sb: SandboxRecord, n: NetworkRecord, req: Connec
   if (!sb.nsPath && n.driver !== 'host') {
     throw new InvalidArgument('container sharing network namespace with the host cannot be connected to any other network');
   }
+  validateRequestedAddresses(n, req);
+}
+
+/**
+ * The addresses a client asks for on a network, checked against it whatever the container's
+ * state (a stopped container's request is kept and used at start): well-formed, on a network
+ * with user subnets (and IPv6 for an IPv6 address), inside one of its subnets.
+ */
+export function validateRequestedAddresses(n: NetworkRecord, req: { ipv4?: string; ipv6?: string }): void {
   if (req.ipv4 && !net.isIPv4(req.ipv4)) throw new InvalidArgument(`invalid IPv4 address: ${req.ipv4}`);
   if (req.ipv6 && !net.isIPv6(req.ipv6)) throw new InvalidArgument(`invalid IPv6 address: ${req.ipv6}`);
   if ((req.ipv4 || req.ipv6) && !n.userSubnets) {
     throw new InvalidArgument('user specified IP address is supported only when connecting to networks with user configured subnets');
   }
   if (req.ipv6 && !n.enableIPv6) throw new InvalidArgument(`network ${n.name} does not have IPv6 enabled`);
+  for (const [wanted, pools] of [[req.ipv4, n.ipv4], [req.ipv6, n.ipv6]] as const) {
+    if (wanted && pools.length && !pools.some((p) => cidrContains(p.subnet, wanted))) {
+      throw new InvalidArgument(`no configured subnet or ip-range contain the IP address ${wanted}`);
+    }
+  }
 }
 
 function checkAddress(what: string, v: string | undefined, cidr: boolean): void {

@@ -144,3 +144,16 @@ export function cidrContains(subnet: string, ip: string): boolean {
 export function cidrOverlaps(a: string, b: string): boolean {
   return cidrContains(a, splitCidr(b).ip) || cidrContains(b, splitCidr(a).ip);
 }
+
+/** Ranges a network's subnet may not touch, each with what it is for. */
+const SPECIAL_RANGES: [string, string][] = [
+  ['224.0.0.0/4', 'multicast'], ['255.255.255.255/32', 'broadcast'], ['127.0.0.0/8', 'loopback'],
+  ['169.254.0.0/16', 'link-local'], ['ff00::/8', 'multicast'], ['::1/128', 'loopback'], ['fe80::/10', 'link-local'],
+];
+
+/** Why a subnet cannot carry a network (multicast, broadcast, loopback, link-local, all addresses), or undefined. */
+export function specialSubnetUse(cidr: string): string | undefined {
+  if (splitCidr(cidr).prefix === 0) return 'it covers the whole address space';
+  const hit = SPECIAL_RANGES.find(([range]) => cidrOverlaps(range, cidr));
+  return hit && `it overlaps the ${hit[1]} range ${hit[0]}`;
+}

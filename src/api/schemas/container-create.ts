@@ -8,7 +8,7 @@ import type { EndpointConfig } from '../../engine/containers.js';
 import type { PortBinding } from '../../contracts/firewall.js';
 import { InvalidArgument } from '../../util/errors.js';
 import { checkEndpointAddresses, endpointSettings } from './endpoint-settings.js';
-import { arr, bool, decode, obj, objOf, refuse, str, strArray, strMap } from './fields.js';
+import { arr, bool, cstr, cstrArray, decode, obj, objOf, refuse, str, strMap } from './fields.js';
 import { decodePortBindings, parsePortKey } from './ports.js';
 
 export const NO_TTY = 'weft does not support terminals (-t/--tty): the process gets pipes, run it without -t';
@@ -30,9 +30,9 @@ const hostConfig = objOf('HostConfig', {
 });
 
 const containerCreate = z.object({
-  Image: refuse(str('Image'), (v) => (v ? undefined : 'config cannot be empty in order to create a container: Image is required')),
-  Cmd: strArray('Cmd'),
-  Entrypoint: strArray('Entrypoint'),
+  Image: refuse(cstr('Image'), (v) => (v ? undefined : 'config cannot be empty in order to create a container: Image is required')),
+  Cmd: cstrArray('Cmd'),
+  Entrypoint: cstrArray('Entrypoint'),
   // No terminals and no stdin for a container's main process (the runtime gives it neither).
   Tty: refuse(bool('Tty'), (v) => (v ? NO_TTY : undefined)),
   OpenStdin: refuse(bool('OpenStdin'), (v) => (v ? NO_STDIN : undefined)),
@@ -42,9 +42,9 @@ const containerCreate = z.object({
   Volumes: obj('Volumes'),
   NetworkingConfig: objOf('NetworkingConfig', { EndpointsConfig: obj('NetworkingConfig.EndpointsConfig') }),
   ExposedPorts: obj('ExposedPorts'),
-  Env: strArray('Env'),
-  WorkingDir: str('WorkingDir'),
-  Hostname: str('Hostname'),
+  Env: cstrArray('Env'),
+  WorkingDir: cstr('WorkingDir'),
+  Hostname: cstr('Hostname'),
   Labels: strMap('Labels'),
 });
 

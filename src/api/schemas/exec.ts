@@ -2,14 +2,14 @@
 import { z } from 'zod';
 import type { ExecOptions } from '../../engine/exec.js';
 import { NO_TTY } from './container-create.js';
-import { bool, decode, refuse, str, strArray } from './fields.js';
+import { bool, cstr, cstrArray, decode, refuse, str } from './fields.js';
 
 const execCreate = z.object({
-  Cmd: refuse(strArray('Cmd'), (v) => (v?.length ? undefined : 'No exec command specified')),
+  Cmd: refuse(cstrArray('Cmd'), (v) => (v?.length ? undefined : 'No exec command specified')),
   Tty: refuse(bool('Tty'), (v) => (v ? NO_TTY : undefined)),
   User: refuse(str('User'), (v) => (v ? 'weft does not support running an exec as another user (--user)' : undefined)),
-  Env: strArray('Env'),
-  WorkingDir: str('WorkingDir'),
+  Env: cstrArray('Env'),
+  WorkingDir: cstr('WorkingDir'),
   AttachStdin: bool('AttachStdin'),
 });
 

@@ -41,6 +41,14 @@ export const refuse = <T extends z.ZodType>(schema: T, why: (v: z.output<T>) => 
     if (message) ctx.addIssue({ code: 'custom', message });
   });
 
+/** A string field the kernel gets as a C string (a path, an argument, the environment): no NUL bytes. */
+export const cstr = (path: string) =>
+  refuse(str(path), (v) => (v?.includes('\0') ? must(path, 'a string without NUL bytes') : undefined));
+
+/** An array of C strings (argv, the environment). */
+export const cstrArray = (path: string) =>
+  refuse(strArray(path), (v) => (v?.some((x) => x.includes('\0')) ? must(path, 'an array of strings without NUL bytes') : undefined));
+
 /** Parses v or throws a 400 with the first problem's message. */
 export function decode<T extends z.ZodType>(schema: T, v: unknown): z.output<T> {
   const r = schema.safeParse(v);

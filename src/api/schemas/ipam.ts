@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { InvalidArgument } from '../../util/errors.js';
-import { bufferToIp, cidrContains, ipToBuffer } from '../../util/ip.js';
+import { bufferToIp, cidrContains, ipToBuffer, specialSubnetUse } from '../../util/ip.js';
 
 export interface IpamConfigInput { subnet?: string; ipRange?: string; gateway?: string; auxAddresses?: { [k: string]: string } }
 
@@ -70,6 +70,8 @@ function configErrs(cfg: IpamConfigInput, enableIPv6: boolean): string[] {
   if (!enableIPv6 && subnet.family === 6) return [];
   const errs: string[] = [];
   if (!samePrefix(subnet, masked(subnet))) errs.push(`invalid subnet ${fmtPrefix(subnet)}: it should be ${fmtPrefix(masked(subnet))}`);
+  const special = specialSubnetUse(fmtPrefix(masked(subnet)));
+  if (special) errs.push(`invalid subnet ${cfg.subnet}: ${special}`);
   if (cfg.ipRange) errs.push(...rangeErrs(cfg.ipRange, subnet));
   const g = addrErr(cfg.gateway, subnet);
   if (g) errs.push(`invalid gateway ${cfg.gateway}: ${g}`);

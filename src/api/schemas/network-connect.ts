@@ -1,7 +1,7 @@
 /** POST /networks/:id/connect and /disconnect bodies. */
 import { z } from 'zod';
 import type { EndpointConfig } from '../../engine/containers.js';
-import { endpointSettings } from './endpoint-settings.js';
+import { checkEndpointAddresses, endpointSettings } from './endpoint-settings.js';
 import { bool, decode, refuse, str } from './fields.js';
 
 const container = refuse(str('Container'), (v) => (v ? undefined : 'container is required'));
@@ -11,6 +11,7 @@ const disconnect = z.object({ Container: container, Force: bool('Force') });
 
 export function decodeConnect(body: unknown): { container: string; config: EndpointConfig } {
   const b = decode(connect, body);
+  checkEndpointAddresses(b.EndpointConfig);
   return { container: b.Container!, config: b.EndpointConfig };
 }
 
