@@ -1,0 +1,106 @@
+/**
+ * Racing clients: parallel creates of one network name and of many names, parallel
+ * connect/disconnect of one container, start racing `rm -f`. The API, the records and the
+ * kernel must agree at the end, and no request may fail with a 5xx.
+ */
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNet, inNs, runContainer } from '../helpers/containers.js';
+import { TestDaemon, waitFor } from '../helpers/daemon.js';
+
+const SLEEP = ['sleep', '600'];
+
+/** Interfaces in the daemon's host namespace, by name. */
+function hostLinks(d: TestDaemon): string[] {
+  const out = spawnSync('nsenter', [`--net=${d.host.path}`, 'ip', '-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
+  return out.split('\n').filter(Boolean).map((l) => l.split(':')[1].trim().split('@')[0]);
+}
+
+function bridgeMembers(d: TestDaemon, bridge: string): string[] {
+  const out = spawnSync('nsenter', [`--net=${d.host.path}`, 'ip', '-o', 'link', 'show', 'master', bridge], { encoding: 'utf8' }).stdout;
+  return out.split('\n').filter(Boolean);
+}
+
+describe('racing clients', () => {
+  let d: TestDaemon;
+
+  beforeAll(async () => {
+    d = new TestDaemon('nftables');
+    await d.start();
+  });
+  afterAll(async () => { await d?.destroy(); });
+
+  it('50 parallel creates of one name: one 201, the rest 409, one network, one bridge', async () => {
+    const before = hostLinks(d).filter((l) => l.startsWith('br-'));
+    const replies = await Promise.all(Array.from({ length: 50 }, () => d.api('POST', '/v1.50/networks/create', { Name: 'same' })));
+    const statuses = replies.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201).length, replies.map((r) => r.text).join('\n')).toBe(1);
+    expect(statuses.filter((s) => s === 409).length).toBe(49);
+    const list = await d.api('GET', '/v1.50/networks');
+    expect(list.body.filter((n: { Name: string }) => n.Name === 'same').length).toBe(1);
+    const bridges = hostLinks(d).filter((l) => l.startsWith('br-') && !before.includes(l));
+    expect(bridges.length).toBe(1);
+    expect((await d.api('DELETE', '/v1.50/networks/same')).status).toBe(204);
+  }, 30_000);
+
+  it('20 parallel creates of different networks all succeed', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `par${i}`);
+    const replies = await Promise.all(names.map((Name) => d.api('POST', '/v1.50/networks/create', { Name })));
+    expect(replies.map((r) => r.status), replies.map((r) => r.text).join('\n')).toEqual(names.map(() => 201));
+    const subnets = await Promise.all(names.map(async (n) => (await d.api('GET', `/v1.50/networks/${n}`)).body.IPAM.Config[0].Subnet));
+    expect(new Set(subnets).size).toBe(names.length);
+    const dels = await Promise.all(names.map((n) => d.api('DELETE', `/v1.50/networks/${n}`)));
+    expect(dels.map((r) => r.status), dels.map((r) => r.text).join('\n')).toEqual(names.map(() => 204));
+  }, 30_000);
+
+  it('30 rounds of parallel connect/disconnect leave container, networks and kernel agreeing', async () => {
+    await createNet(d, { Name: 'cda' });
+    await createNet(d, { Name: 'cdb' });
+    const id = await runContainer(d, { name: 'hopper', cmd: SLEEP });
+    const ops = ['cda', 'cdb'].flatMap((n) => ['connect', 'disconnect'].map((op) => ({ n, op })));
+    for (let round = 0; round < 30; round++) {
+      const replies = await Promise.all(ops.map(({ n, op }) =>
+        d.api('POST', `/v1.50/networks/${n}/${op}`, { Container: id, ...(op === 'disconnect' ? { Force: false } : {}) })));
+      for (const r of replies) expect(r.status, r.text).toBeLessThan(500);
+    }
+    const c = (await d.api('GET', `/v1.50/containers/${id}/json`)).body;
+    const listed = Object.keys(c.NetworkSettings.Networks).filter((n) => n !== 'bridge').sort();
+    const members: string[] = [];
+    for (const n of ['cda', 'cdb']) {
+      const net = (await d.api('GET', `/v1.50/networks/${n}`)).body;
+      if (Object.keys(net.Containers ?? {}).includes(id)) members.push(n);
+    }
+    expect(members.sort()).toEqual(listed);
+    for (const n of listed) expect(c.NetworkSettings.Networks[n].EndpointID, n).toBeTruthy();
+    const ifaces = inNs(d, id, 'ip -o link show').out.split('\n').filter((l) => /: eth\d+/.test(l));
+    expect(ifaces.length, ifaces.join('\n')).toBe(1 + listed.length);
+    expect((await d.api('DELETE', `/v1.50/containers/${id}?force=1`)).status).toBe(204);
+  }, 60_000);
+
+  it('start racing rm -f: no 5xx; the container is gone with nothing left, or running', async () => {
+    await createNet(d, { Name: 'srm', Options: { 'com.docker.network.bridge.name': 'br-srm' } });
+    for (let round = 0; round < 10; round++) {
+      const create = await d.api('POST', `/v1.50/containers/create?name=race${round}`, {
+        Image: 'busybox', Cmd: ['sleep', String(7000 + round)], HostConfig: { NetworkMode: 'srm' },
+      });
+      expect(create.status, create.text).toBe(201);
+      const id = create.body.Id;
+      const [start, rm] = await Promise.all([
+        d.api('POST', `/v1.50/containers/${id}/start`),
+        new Promise((r) => setTimeout(r, round * 3)).then(() => d.api('DELETE', `/v1.50/containers/${id}?force=1`)),
+      ]);
+      expect(start.status, start.text).toBeLessThan(500);
+      expect(rm.status, rm.text).toBeLessThan(500);
+      const after = await d.api('GET', `/v1.50/containers/${id}/json`);
+      if (after.status === 404) {
+        expect(bridgeMembers(d, 'br-srm'), `round ${round}`).toEqual([]);
+        await waitFor(() => spawnSync('pgrep', ['-f', `sleep ${7000 + round}`]).status === 1, `no process left (round ${round})`);
+      } else {
+        expect(after.body.State.Running, after.text).toBe(true);
+        expect(bridgeMembers(d, 'br-srm').length).toBe(1);
+        expect((await d.api('DELETE', `/v1.50/containers/${id}?force=1`)).status).toBe(204);
+      }
+    }
+    expect(bridgeMembers(d, 'br-srm')).toEqual([]);
+  }, 60_000);
+});
