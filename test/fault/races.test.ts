@@ -77,6 +77,33 @@ describe('racing clients', () => {
     expect((await d.api('DELETE', `/v1.50/containers/${id}?force=1`)).status).toBe(204);
   }, 60_000);
 
+  it('network rm racing connect: either the connect or the removal wins, never both', async () => {
+    await createNet(d, { Name: 'side' });
+    const id = await runContainer(d, { name: 'joiner', cmd: SLEEP });
+    for (let round = 0; round < 10; round++) {
+      await createNet(d, { Name: 'gone' });
+      // A connect queued behind another one on the same container gives the removal time to run.
+      const [, conn, del] = await Promise.all([
+        d.api('POST', '/v1.50/networks/side/connect', { Container: id }),
+        d.api('POST', '/v1.50/networks/gone/connect', { Container: id }),
+        new Promise((r) => setTimeout(r, round)).then(() => d.api('DELETE', '/v1.50/networks/gone')),
+      ]);
+      expect(conn.status, conn.text).toBeLessThan(500);
+      expect(del.status, del.text).toBeLessThan(500);
+      const c = (await d.api('GET', `/v1.50/containers/${id}/json`)).body;
+      const net = await d.api('GET', '/v1.50/networks/gone');
+      expect(Object.keys(c.NetworkSettings.Networks).includes('gone'), `round ${round}`).toBe(net.status === 200);
+      if (net.status === 200) {
+        expect((await d.api('POST', '/v1.50/networks/gone/disconnect', { Container: id })).status).toBe(200);
+        expect((await d.api('DELETE', '/v1.50/networks/gone')).status).toBe(204);
+      }
+      expect((await d.api('POST', '/v1.50/networks/side/disconnect', { Container: id })).status).toBe(200);
+    }
+    const ifaces = inNs(d, id, 'ip -o link show').out.split('\n').filter((l) => /: eth\d+/.test(l));
+    expect(ifaces.length, ifaces.join('\n')).toBe(1);
+    expect((await d.api('DELETE', `/v1.50/containers/${id}?force=1`)).status).toBe(204);
+  }, 60_000);
+
   it('start racing rm -f: no 5xx; the container is gone with nothing left, or running', async () => {
     await createNet(d, { Name: 'srm', Options: { 'com.docker.network.bridge.name': 'br-srm' } });
     for (let round = 0; round < 10; round++) {
@@ -93,14 +120,15 @@ describe('racing clients', () => {
       expect(rm.status, rm.text).toBeLessThan(500);
       const after = await d.api('GET', `/v1.50/containers/${id}/json`);
       if (after.status === 404) {
-        expect(bridgeMembers(d, 'br-srm'), `round ${round}`).toEqual([]);
-        await waitFor(() => spawnSync('pgrep', ['-f', `sleep ${7000 + round}`]).status === 1, `no process left (round ${round})`);
+        await waitFor(() => spawnSync('pgrep', ['-f', `sleep ${7000 + round}`]).status === 1, `no process left (round ${round})`, 5_000);
+        // The veth goes with the container's namespace, which the kernel cleans up asynchronously.
+        await waitFor(() => bridgeMembers(d, 'br-srm').length === 0, `no veth left on the bridge (round ${round})`, 5_000);
       } else {
         expect(after.body.State.Running, after.text).toBe(true);
         expect(bridgeMembers(d, 'br-srm').length).toBe(1);
         expect((await d.api('DELETE', `/v1.50/containers/${id}?force=1`)).status).toBe(204);
       }
     }
-    expect(bridgeMembers(d, 'br-srm')).toEqual([]);
+    await waitFor(() => bridgeMembers(d, 'br-srm').length === 0, 'no veth left on the bridge', 5_000);
   }, 60_000);
 });
