@@ -21,6 +21,21 @@ function bridgeMembers(d: TestDaemon, bridge: string): string[] {
   return out.split('\n').filter(Boolean);
 }
 
+/** The first line each of the host's loopback ports answers, all asked at once from the daemon's namespace. */
+function probeAll(d: TestDaemon, ports: number[]): string[] {
+  const script = `
+    const net = require('net');
+    const ask = (port) => new Promise((done) => {
+      const c = net.connect({ host: '127.0.0.1', port });
+      let got = '';
+      c.setTimeout(1000, () => c.destroy());
+      c.on('data', (b) => { got += b; }).on('close', () => done(got.trim())).on('error', () => {});
+    });
+    Promise.all(process.argv.slice(1).map(Number).map(ask)).then((r) => console.log(JSON.stringify(r)));`;
+  const r = spawnSync('nsenter', [`--net=${d.host.path}`, process.execPath, '-e', script, ...ports.map(String)], { encoding: 'utf8' });
+  return JSON.parse(r.stdout || '[]');
+}
+
 describe('racing clients', () => {
   let d: TestDaemon;
 
@@ -131,4 +146,28 @@ describe('racing clients', () => {
     }
     await waitFor(() => bridgeMembers(d, 'br-srm').length === 0, 'no veth left on the bridge', 5_000);
   }, 60_000);
+
+  it('100 parallel starts with random ports: distinct addresses, every port answers', async () => {
+    await createNet(d, { Name: 'many' });
+    const names = Array.from({ length: 100 }, (_, i) => `many${i}`);
+    const ids = await Promise.all(names.map(async (name) => {
+      const r = await d.api('POST', `/v1.50/containers/create?name=${name}`, {
+        Image: 'busybox', Cmd: ['sh', '-c', `while true; do echo ${name} | nc -l -p 80; done`],
+        ExposedPorts: { '80/tcp': {} }, HostConfig: { NetworkMode: 'many', PortBindings: { '80/tcp': [{ HostPort: '' }] } },
+      });
+      expect(r.status, r.text).toBe(201);
+      return r.body.Id as string;
+    }));
+    const starts = await Promise.all(ids.map((id) => d.api('POST', `/v1.50/containers/${id}/start`)));
+    expect(starts.map((r) => r.status), starts.map((r) => r.text).join('\n')).toEqual(ids.map(() => 204));
+    const views = await Promise.all(ids.map(async (id) => (await d.api('GET', `/v1.50/containers/${id}/json`)).body));
+    const addresses = views.map((c) => c.NetworkSettings.Networks.many.IPAddress);
+    expect(new Set(addresses).size).toBe(ids.length);
+    const ports = views.map((c) => Number(c.NetworkSettings.Ports['80/tcp'][0].HostPort));
+    expect(new Set(ports).size).toBe(ids.length);
+    // nc starts listening a moment after the container does.
+    await waitFor(() => JSON.stringify(probeAll(d, ports)) === JSON.stringify(names), 'every port answers', 10_000);
+    const rms = await Promise.all(ids.map((id) => d.api('DELETE', `/v1.50/containers/${id}?force=1`)));
+    expect(rms.map((r) => r.status)).toEqual(ids.map(() => 204));
+  }, 80_000);
 });
