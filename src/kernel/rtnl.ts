@@ -122,7 +122,7 @@ export class Rtnl {
         code = 'EINTR';
       } catch (err) {
         code = codeOf(err);
-        if (code !== 'EBUSY' && code !== 'EINTR') throw new NetlinkError(code, op);
+        if (code !== 'EBUSY') throw new NetlinkError(code, op);
       }
       if (attempt >= DUMP_ATTEMPTS) throw new NetlinkError(code, op);
     }
