@@ -38,6 +38,8 @@ export class Endpoints {
 
   /** connect() for a caller that holds the sandbox's lock. */
   async connectLocked(sb: SandboxRecord, n: NetworkRecord, req: ConnectRequest): Promise<EndpointRecord> {
+    // The network may have been removed while this connect waited for the sandbox's lock.
+    if (this.s.networks.get(n.id)?.state !== 'ready') throw new NotFound(`network ${n.name} not found`);
     const driver = this.s.driverOf(n);
     const current = this.s.sandboxEndpoints(sb.id);
     validateConnect(sb, n, req, current);

@@ -97,19 +97,26 @@ export class Networks {
     const n = this.find(ref);
     if (n.predefined) throw new Forbidden(`${n.name} is a pre-defined network and cannot be removed`);
     await this.s.locks.run(NET + n.name, async () => {
-      const eps = [...this.s.endpoints.values()].filter((e) => e.networkId === n.id);
-      if (eps.length) throw activeEndpointsError(n, eps);
+      this.assertNoLocalEndpoints(n);
       const cluster = this.s.o.cluster;
       if (n.scope !== 'local' && cluster) {
         // From the store itself rather than the peer source, whose view may lag behind it.
         const remote = await cluster.publishedEndpoints(n.id);
         if (remote.length) throw activeEndpointsError(n, remote);
+        this.assertNoLocalEndpoints(n); // a connect may have begun while the cluster answered
       }
+      // Set with no await since the last check: a connect that has not registered its
+      // endpoint by now finds the network gone (Endpoints.connectLocked).
       n.state = 'deleting';
       await this.s.storeOf(n).put(NET + n.id, n);
       await this.destroy(n);
       this.s.logger.info({ network: n.name, id: n.id }, 'network removed');
     });
+  }
+
+  private assertNoLocalEndpoints(n: NetworkRecord): void {
+    const eps = [...this.s.endpoints.values()].filter((e) => e.networkId === n.id);
+    if (eps.length) throw activeEndpointsError(n, eps);
   }
 
   /** Kernel teardown + IPAM release + record removal; safe to replay. */

@@ -17,6 +17,7 @@ import type { Store } from '../contracts/store.js';
 import type { Controller } from '../controller/controller.js';
 import type { ConnectRequest } from '../controller/model.js';
 import { newId } from '../util/ids.js';
+import { KeyedSerial } from '../util/lock.js';
 import { EtcFiles, etcFilePaths } from './etc-files.js';
 import { claimName, findContainer } from './names.js';
 import {
@@ -42,6 +43,8 @@ export interface ContainerServiceOptions {
 export class ContainerService extends EventEmitter {
   private readonly containers = new Map<string, ContainerRecord>();
   private readonly etc: EtcFiles;
+  /** start, stop, rm, connect and disconnect of one container run one at a time, in arrival order. */
+  private readonly ops = new KeyedSerial();
 
   constructor(private readonly o: ContainerServiceOptions) {
     super();
@@ -101,8 +104,17 @@ export class ContainerService extends EventEmitter {
     return c;
   }
 
-  async start(ref: string): Promise<ContainerRecord> {
-    const c = this.find(ref);
+  /** job on the container ref names, after the operations already queued on it; gone by then: 404. */
+  private serial<T>(ref: string, job: (c: ContainerRecord) => Promise<T>): Promise<T> {
+    const { id } = this.find(ref);
+    return this.ops.run(id, () => job(this.find(id)));
+  }
+
+  start(ref: string): Promise<ContainerRecord> {
+    return this.serial(ref, (c) => this.startNow(c));
+  }
+
+  private async startNow(c: ContainerRecord): Promise<ContainerRecord> {
     if (c.status === 'running') return c; // Docker answers 304; the API layer maps it
     const ctl = this.o.controller;
     const sb = await ctl.createSandbox(c.id, c.networkMode === 'host' ? 'host' : 'netns');
@@ -140,13 +152,14 @@ export class ContainerService extends EventEmitter {
     await this.o.hostPorts.publish(req, (bindings) => this.o.controller.connect(sandboxId, network, { ...opts, portBindings: bindings }));
   }
 
-  async stop(ref: string, timeoutSec = 10): Promise<ContainerRecord> {
-    const c = this.find(ref);
-    if (c.status !== 'running') return c;
-    const exited = this.waitExit(c.id);
-    await this.o.runtime.stop(this.spec(c), timeoutSec);
-    await exited;
-    return c;
+  stop(ref: string, timeoutSec = 10): Promise<ContainerRecord> {
+    return this.serial(ref, async (c) => {
+      if (c.status !== 'running') return c;
+      const exited = this.waitExit(c.id);
+      await this.o.runtime.stop(this.spec(c), timeoutSec);
+      await exited;
+      return c;
+    });
   }
 
   async kill(ref: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
@@ -155,8 +168,11 @@ export class ContainerService extends EventEmitter {
     await this.o.runtime.kill(this.spec(c), signal);
   }
 
-  async remove(ref: string, force = false): Promise<void> {
-    const c = this.find(ref);
+  remove(ref: string, force = false): Promise<void> {
+    return this.serial(ref, (c) => this.removeNow(c, force));
+  }
+
+  private async removeNow(c: ContainerRecord, force: boolean): Promise<void> {
     if (c.status === 'running') {
       if (!force) {
         throw new Conflict(`cannot remove container "/${c.name}": container is running: `
@@ -221,8 +237,11 @@ export class ContainerService extends EventEmitter {
   }
 
   /** Live connect (running container) or a config change applied at next start. */
-  async connect(ref: string, netRef: string, config: EndpointConfig): Promise<void> {
-    const c = this.find(ref);
+  connect(ref: string, netRef: string, config: EndpointConfig): Promise<void> {
+    return this.serial(ref, (c) => this.connectNow(c, netRef, config));
+  }
+
+  private async connectNow(c: ContainerRecord, netRef: string, config: EndpointConfig): Promise<void> {
     const n = this.o.controller.findNetwork(netRef);
     if (c.networkMode === 'host' || c.networkMode === 'none') {
       throw new InvalidArgument(`container cannot be disconnected from host network or connected to host network`);
@@ -238,8 +257,11 @@ export class ContainerService extends EventEmitter {
     await this.save(c);
   }
 
-  async disconnect(ref: string, netRef: string, force = false): Promise<void> {
-    const c = this.find(ref);
+  disconnect(ref: string, netRef: string, force = false): Promise<void> {
+    return this.serial(ref, (c) => this.disconnectNow(c, netRef, force));
+  }
+
+  private async disconnectNow(c: ContainerRecord, netRef: string, force: boolean): Promise<void> {
     const n = this.o.controller.findNetwork(netRef);
     const idx = c.networks.findIndex((x) => x.name === n.name || x.name === n.id);
     if (c.status === 'running') {
@@ -286,10 +308,11 @@ export class ContainerService extends EventEmitter {
     await this.save(c);
     this.o.logger.info({ container: c.name, exitCode: code }, 'container exited');
     this.emit('exit', id, code);
-    if (c.autoRemove) await this.destroy(c);
+    if (c.autoRemove) await this.ops.run(id, () => this.destroy(c));
   }
 
   private async destroy(c: ContainerRecord): Promise<void> {
+    if (!this.containers.has(c.id)) return; // an rm -f and --rm's own removal both came
     c.status = 'removing';
     await this.o.dns?.detach(c.id);
     await this.o.controller.deleteSandbox(c.id);

@@ -5,7 +5,8 @@
  * request on it acts there, whatever namespace the daemon itself is in.
  */
 import fs from 'node:fs';
-import { AttrStream, createRtNetlink, ifla, rt, type RtNetlinkSocket, type StreamData } from 'netlink';
+import { AttrStream, createRtNetlink, Flags, FlagsGet, ifla, rt, type RtNetlinkSocket, type StreamData } from 'netlink';
+import { Serial } from '../util/lock.js';
 import { AF_INET, AF_INET6, bufferToIp, bufferToMac, familyOf, ipToBuffer, macToBuffer, splitCidr } from '../util/ip.js';
 import { inNetns } from './netns.js';
 
@@ -14,6 +15,11 @@ const F_EXCL = 0x200;
 const F_REPLACE = 0x100;
 const VETH_INFO_PEER = 1;
 const AF_BRIDGE = 7;
+const RTM_GETLINK = 18;
+const RTM_GETADDR = 22;
+const RTM_GETROUTE = 26;
+/** A dump that keeps meeting a changing table is retried this many times before it fails. */
+const DUMP_ATTEMPTS = 10;
 
 export interface LinkInfo {
   index: number;
@@ -72,6 +78,12 @@ function linkInfo(kind: string, data?: Buffer): Buffer {
 }
 
 export class Rtnl {
+  /**
+   * One request at a time on the socket: the kernel refuses a second dump while one is
+   * running (EBUSY), and a reply that lands in the middle of a dump breaks its multipart.
+   */
+  private readonly queue = new Serial();
+
   private constructor(private readonly sock: RtNetlinkSocket, readonly nsPath?: string) {}
 
   /** A handle acting in the namespace at nsPath, or in the caller's own when omitted. */
@@ -83,24 +95,50 @@ export class Rtnl {
     this.sock.socket.close();
   }
 
-  private async call<T>(op: string, fn: () => Promise<T>): Promise<T> {
+  private send<T>(request: () => Promise<T>): Promise<T> {
+    return this.queue.run(request);
+  }
+
+  private async call<T>(op: string, request: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await this.send(request);
     } catch (err) {
       throw new NetlinkError(codeOf(err), op);
+    }
+  }
+
+  /**
+   * A full dump of one table. The kernel flags a dump whose table changed under it
+   * (NLM_F_DUMP_INTR) and may answer EBUSY: both are asked again, as iproute2 does.
+   */
+  private async dump<M extends rt.Message>(op: string, type: number, format: (out: AttrStream) => void): Promise<M[]> {
+    const body = new AttrStream();
+    format(body);
+    for (let attempt = 1; ; attempt++) {
+      let code: string;
+      try {
+        const [msgs] = await this.send(() => this.sock.socket.request(type, body.bufs, { flags: FlagsGet.DUMP }));
+        if (!msgs.some((m) => m.flags & Flags.DUMP_INTR)) return msgs.map((m) => rt.parseMessage(m.type, m.data) as M);
+        code = 'EINTR';
+      } catch (err) {
+        code = codeOf(err);
+        if (code !== 'EBUSY') throw new NetlinkError(code, op);
+      }
+      if (attempt >= DUMP_ATTEMPTS) throw new NetlinkError(code, op);
     }
   }
 
   // ---- links ----
 
   async links(): Promise<LinkInfo[]> {
-    const msgs = await this.call('list links', () => this.sock.getLinks());
+    const msgs = await this.dump<rt.LinkMessage>('list links', RTM_GETLINK,
+      (o) => rt.formatLinkMessage({ kind: 'link', data: {}, attrs: {} }, o));
     return msgs.map((m) => toLinkInfo(m));
   }
 
   async link(name: string): Promise<LinkInfo | undefined> {
     try {
-      const [m] = await this.sock.getLink({}, { ifname: name });
+      const [m] = await this.send(() => this.sock.getLink({}, { ifname: name }));
       return m && toLinkInfo(m);
     } catch (err) {
       if (codeOf(err) === 'ENODEV') return undefined;
@@ -185,7 +223,7 @@ export class Rtnl {
   /** Delete by name; a missing link is not an error (idempotent teardown). */
   async deleteLink(name: string): Promise<boolean> {
     try {
-      await this.sock.delLink({}, { ifname: name });
+      await this.send(() => this.sock.delLink({}, { ifname: name }));
       return true;
     } catch (err) {
       if (codeOf(err) === 'ENODEV') return false;
@@ -201,7 +239,7 @@ export class Rtnl {
     const family = familyOf(ip);
     const buf = ipToBuffer(ip);
     try {
-      await this.sock.newAddress(
+      await this.send(() => this.sock.newAddress(
         { family, prefixlen: prefix, index },
         {
           local: buf,
@@ -210,7 +248,7 @@ export class Rtnl {
           ...(family === AF_INET6 && opts.nodad !== false ? { flags: { nodad: true } } : {}),
         },
         { flags: F_CREATE | F_EXCL },
-      );
+      ));
     } catch (err) {
       if (codeOf(err) !== 'EEXIST') throw new NetlinkError(codeOf(err), `add address ${cidr}`);
     }
@@ -220,14 +258,15 @@ export class Rtnl {
     const { ip, prefix } = splitCidr(cidr);
     const buf = ipToBuffer(ip);
     try {
-      await this.sock.delAddress({ family: familyOf(ip), prefixlen: prefix, index }, { local: buf, address: buf });
+      await this.send(() => this.sock.delAddress({ family: familyOf(ip), prefixlen: prefix, index }, { local: buf, address: buf }));
     } catch (err) {
       if (!['EADDRNOTAVAIL', 'ENODEV'].includes(codeOf(err))) throw new NetlinkError(codeOf(err), `delete address ${cidr}`);
     }
   }
 
   async addresses(index?: number): Promise<{ index: number; cidr: string }[]> {
-    const msgs = await this.call('list addresses', () => this.sock.getAddresses());
+    const msgs = await this.dump<rt.AddressMessage>('list addresses', RTM_GETADDR,
+      (o) => rt.formatAddressMessage({ kind: 'address', data: {}, attrs: {} }, o));
     return msgs
       .filter((m) => index === undefined || m.data.index === index)
       .filter((m) => m.attrs.address)
@@ -258,21 +297,22 @@ export class Rtnl {
     const v6 = r.dst === 'default' ? (r.gateway ? familyOf(r.gateway) === AF_INET6 : false) : familyOf(splitCidr(r.dst).ip) === AF_INET6;
     const dst = r.dst === 'default' ? undefined : splitCidr(r.dst);
     try {
-      await this.sock.delRoute(
+      await this.send(() => this.sock.delRoute(
         { family: v6 ? AF_INET6 : AF_INET, dstLen: dst?.prefix ?? 0, table: 254 },
         {
           ...(dst ? { dst: ipToBuffer(dst.ip) } : {}),
           ...(r.gateway ? { gateway: ipToBuffer(r.gateway) } : {}),
           ...(r.oif ? { oif: r.oif } : {}),
         },
-      );
+      ));
     } catch (err) {
       if (codeOf(err) !== 'ESRCH') throw new NetlinkError(codeOf(err), `delete route ${r.dst}`);
     }
   }
 
   async routes(family: number = AF_INET): Promise<RouteInfo[]> {
-    const msgs = await this.call('list routes', () => this.sock.getRoutes({ family }));
+    const msgs = await this.dump<rt.RouteMessage>('list routes', RTM_GETROUTE,
+      (o) => rt.formatRouteMessage({ kind: 'route', data: { family }, attrs: {} }, o));
     return msgs
       .filter((m) => m.data.family === family)
       .map((m) => {
@@ -301,7 +341,7 @@ export class Rtnl {
 
   async deleteNeighbor(index: number, ip: string): Promise<void> {
     try {
-      await this.sock.delNeighbor({ family: familyOf(ip), ifindex: index }, { dst: ipToBuffer(ip) });
+      await this.send(() => this.sock.delNeighbor({ family: familyOf(ip), ifindex: index }, { dst: ipToBuffer(ip) }));
     } catch (err) {
       if (!['ENOENT', 'ESRCH'].includes(codeOf(err))) throw new NetlinkError(codeOf(err), `delete neighbor ${ip}`);
     }
@@ -319,10 +359,10 @@ export class Rtnl {
 
   async deleteFdb(index: number, mac: string, vtep: string): Promise<void> {
     try {
-      await this.sock.delNeighbor(
+      await this.send(() => this.sock.delNeighbor(
         { family: AF_BRIDGE, ifindex: index, flags: { self: true } as never },
         { lladdr: macToBuffer(mac), dst: ipToBuffer(vtep) },
-      );
+      ));
     } catch (err) {
       if (!['ENOENT', 'ESRCH'].includes(codeOf(err))) throw new NetlinkError(codeOf(err), `delete fdb ${mac}`);
     }
