@@ -19,24 +19,9 @@ const timeoutOf = (query: URLSearchParams) => qint(query, 't', STOP_TIMEOUT);
 async function create(d: ApiDeps, { req, res, query }: Ctx): Promise<void> {
   const parsed = parseContainerCreate(await readJson(req));
   const rootfs = await d.images.resolve(parsed.Image);
-  const b = decodeContainerCreate(parsed);
-  const cmd = !b.cmd.length && !b.entrypoint.length ? d.images.defaultCmd?.(b.image) ?? [] : b.cmd;
-  const c = await d.containers.create({
-    name: query.get('name') || undefined,
-    image: b.image,
-    rootfs,
-    cmd: [...b.entrypoint, ...cmd],
-    env: b.env,
-    workdir: b.workdir,
-    hostname: b.hostname,
-    networkMode: b.networkMode,
-    networks: b.networks,
-    portBindings: b.portBindings,
-    exposedPorts: b.exposedPorts,
-    publishAll: b.publishAll,
-    autoRemove: b.autoRemove,
-    labels: b.labels,
-  });
+  const { entrypoint, ...b } = decodeContainerCreate(parsed);
+  const cmd = !b.cmd.length && !entrypoint.length ? d.images.defaultCmd?.(b.image) ?? [] : b.cmd;
+  const c = await d.containers.create({ ...b, name: query.get('name') || undefined, rootfs, cmd: [...entrypoint, ...cmd] });
   sendJson(res, 201, { Id: c.id, Warnings: [] } satisfies ContainerCreateResponse);
 }
 

@@ -4,8 +4,7 @@
  * refused with a 400 that says so, never dropped.
  */
 import { z } from 'zod';
-import type { EndpointConfig } from '../../engine/containers.js';
-import type { PortBinding } from '../../contracts/firewall.js';
+import type { ContainerCreateRequest, EndpointConfig } from '../../engine/containers.js';
 import { InvalidArgument } from '../../util/errors.js';
 import { checkEndpointAddresses, endpointSettings } from './endpoint-settings.js';
 import { arr, bool, cstr, cstrArray, decode, obj, objOf, refuse, str, strMap } from './fields.js';
@@ -48,22 +47,11 @@ const containerCreate = z.object({
   Labels: strMap('Labels'),
 });
 
-/** A create body checked and decoded. */
-export interface ContainerCreateBody {
-  image: string;
-  cmd: string[];
-  entrypoint: string[];
-  env: string[];
-  workdir: string;
-  hostname: string;
-  networkMode: string;
-  networks: { name: string; config: EndpointConfig }[];
-  portBindings: PortBinding[];
-  exposedPorts: string[];
-  publishAll: boolean;
-  autoRemove: boolean;
-  labels: { [key: string]: string };
-}
+/**
+ * A create body checked and decoded: the engine's request, with every field present, less
+ * what the API fills in (name, rootfs), plus the entrypoint the command is joined to.
+ */
+export type ContainerCreateBody = Required<Omit<ContainerCreateRequest, 'name' | 'rootfs'>> & { entrypoint: string[] };
 
 const createEndpoint = endpointSettings('EndpointSettings');
 const isObject = (v: unknown): v is object => v !== null && typeof v === 'object' && !Array.isArray(v);
