@@ -30,8 +30,3 @@ export function unmapIpv4(addr: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
   return m ? m[1]! : addr;
 }
-
-/** "10.0.0.1:53", "[2001:db8::1]:53" */
-export function hostPort(ip: string, port: number): string {
-  return net.isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
-}

@@ -8,7 +8,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import { canonicalIp, hostPort } from './addresses.js';
+import { canonicalIp } from './addresses.js';
+import { joinHostPort } from '../util/ip.js';
 import { FrameReader, frame } from './framing.js';
 import { RCODE_REFUSED, RCODE_SERVFAIL, isResponseTo, rcodeOf, withId, type Query, type Transport } from './message.js';
 import { parseUpstream, type Upstream } from './upstreams.js';
@@ -50,10 +51,11 @@ export class Forwarder {
         try {
           resp = transport === 'udp' ? await this.exchangeUdp(u, out, upId) : await this.exchangeTcp(u, out, upId);
         } catch (err) {
-          this.o.logger.debug({ err: (err as Error).message, upstream: hostPort(u.host, u.port), name: q.name }, 'dns: upstream failed');
+          const upstream = joinHostPort(u.host, u.port);
+          this.o.logger.debug({ err: (err as Error).message, upstream, name: q.name }, 'dns: upstream failed');
           continue;
         }
-        const r = { resp: withId(resp, q.id), upstream: hostPort(u.host, u.port) };
+        const r = { resp: withId(resp, q.id), upstream: joinHostPort(u.host, u.port) };
         // Like Docker: SERVFAIL/REFUSED from one upstream -> try the next one.
         const rcode = rcodeOf(r.resp);
         if (rcode === RCODE_SERVFAIL || rcode === RCODE_REFUSED) {

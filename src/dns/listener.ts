@@ -6,7 +6,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { hostPort, unmapIpv4 } from './addresses.js';
+import { joinHostPort } from '../util/ip.js';
+import { unmapIpv4 } from './addresses.js';
 import { FrameReader, frame } from './framing.js';
 import type { Transport } from './message.js';
 
@@ -76,7 +77,7 @@ export class ListenerSockets {
       await this.close(l, true);
       return;
     }
-    this.logger.debug({ network: l.networkId, address: hostPort(l.ip, l.port), internal: l.internal }, 'dns: listening');
+    this.logger.debug({ network: l.networkId, address: joinHostPort(l.ip, l.port), internal: l.internal }, 'dns: listening');
   }
 
   /** Stop answering on l: its TCP connections, TCP server and UDP socket. */

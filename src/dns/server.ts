@@ -9,7 +9,8 @@
 
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { canonicalIp, hostPort } from './addresses.js';
+import { canonicalIp } from './addresses.js';
+import { joinHostPort } from '../util/ip.js';
 import { Forwarder } from './forwarder.js';
 import { ListenerSockets, type Listener } from './listener.js';
 import { RCODE_SERVFAIL, encodeResponse, parseQuery, type Transport } from './message.js';
@@ -71,7 +72,7 @@ export class DnsServer {
     // their address with every other sandbox's.
     for (const other of opts?.fds ? [] : this.listeners.values()) {
       if (!other.fds && canonicalIp(other.ip) === canonicalIp(ip) && (other.port === port || port === 0)) {
-        throw new Error(`dns: ${hostPort(ip, port)} is already served for network ${other.networkId}`);
+        throw new Error(`dns: ${joinHostPort(ip, port)} is already served for network ${other.networkId}`);
       }
     }
     const l: Listener = {
@@ -80,7 +81,7 @@ export class DnsServer {
     };
     l.ready = this.sockets.open(l, family === 6 ? 'udp6' : 'udp4').catch((err: unknown) => {
       if (this.listeners.get(key) === l) this.listeners.delete(key);
-      this.logger.warn({ err, network: networkId, address: hostPort(ip, port) }, 'dns: cannot listen');
+      this.logger.warn({ err, network: networkId, address: joinHostPort(ip, port) }, 'dns: cannot listen');
       throw err;
     });
     this.listeners.set(key, l);

@@ -66,6 +66,11 @@ export function canonicalIp(ip: string): string {
   return new net.SocketAddress({ address: ip, family: version === 6 ? 'ipv6' : 'ipv4' }).address;
 }
 
+/** Go's net.JoinHostPort: "10.0.0.1:53", "[2001:db8::1]:53" (IPv6 hosts in brackets). */
+export function joinHostPort(host: string, port: string | number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /** "10.0.0.5/24" -> { ip: "10.0.0.5", prefix: 24 } */
 export function splitCidr(cidr: string): { ip: string; prefix: number } {
   const [ip, len] = cidr.split('/');

@@ -8,8 +8,9 @@
  * docker does; stateString() only fills in for a daemon that leaves it empty.
  */
 import { humanDuration } from '../../util/humanize.js';
+import { joinHostPort } from '../../util/ip.js';
 
-export { humanDuration };
+export { humanDuration, joinHostPort };
 
 /** The CREATED column: "5 seconds ago", from unix seconds (ContainerSummary.Created). */
 export function runningFor(createdUnixSeconds: number | undefined, now: number = Date.now()): string {
@@ -101,10 +102,6 @@ export interface PortSummary {
   Type: string;
 }
 
-/** Go's net.JoinHostPort: IPv6 hosts in brackets. */
-export function joinHostPort(host: string, port: string | number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 function comparePorts(a: PortSummary, b: PortSummary): number {
   if (a.PrivatePort !== b.PrivatePort) return a.PrivatePort - b.PrivatePort;
