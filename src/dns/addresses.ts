@@ -18,8 +18,8 @@ export function reverseToIp(name: string): string | undefined {
   return undefined;
 }
 
-/** Canonical (RFC 5952) text of an IPv6 address, zone kept, for comparisons; anything else is returned as is. */
-export function canonicalIp(ip: string): string {
+/** RFC 5952 text of an IPv6 address (zone kept; IPv4-mapped in hex, unlike util/ip canonicalIp), for comparisons; else as is. */
+export function comparableIp(ip: string): string {
   if (!net.isIPv6(ip)) return ip;
   const [addr, zone] = ip.split('%', 2) as [string, string | undefined];
   return bufferToIp(ipToBuffer(addr)) + (zone ? `%${zone}` : '');

@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import { canonicalIp } from './addresses.js';
+import { comparableIp } from './addresses.js';
 import { joinHostPort } from '../util/ip.js';
 import { FrameReader, frame } from './framing.js';
 import { RCODE_REFUSED, RCODE_SERVFAIL, isResponseTo, rcodeOf, withId, type Query, type Transport } from './message.js';
@@ -86,7 +86,7 @@ export class Forwarder {
     }
     if (!Array.isArray(list)) return [];
     const own = new Set<string>();
-    for (const a of this.o.ownAddresses()) own.add(`${canonicalIp(a.ip)}|${a.port}`);
+    for (const a of this.o.ownAddresses()) own.add(`${comparableIp(a.ip)}|${a.port}`);
     const out: Upstream[] = [];
     for (const s of list) {
       const u = typeof s === 'string' ? parseUpstream(s) : undefined;
@@ -98,7 +98,7 @@ export class Forwarder {
         }
         continue;
       }
-      if (own.has(`${canonicalIp(u.host)}|${u.port}`)) continue;
+      if (own.has(`${comparableIp(u.host)}|${u.port}`)) continue;
       out.push(u);
     }
     return out;

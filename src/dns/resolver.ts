@@ -4,7 +4,7 @@
  * Everything else goes to the forwarder.
  */
 import net from 'node:net';
-import { canonicalIp, reverseToIp, unmapIpv4 } from './addresses.js';
+import { comparableIp, reverseToIp, unmapIpv4 } from './addresses.js';
 import { RCODE_NOERROR, RCODE_NXDOMAIN, type LocalRecord, type Query } from './message.js';
 
 export type QueryType = 'A' | 'AAAA' | 'PTR';
@@ -66,7 +66,7 @@ function addressRecords(type: 'A' | 'AAAA', ips: string[], ttl: number): LocalRe
     if (typeof raw !== 'string') continue;
     const ip = type === 'AAAA' ? raw : unmapIpv4(raw);
     if (type === 'A' ? !net.isIPv4(ip) : !net.isIPv6(ip) || ip.includes('%')) continue;
-    const key = canonicalIp(ip);
+    const key = comparableIp(ip);
     if (seen.has(key)) continue;
     seen.add(key);
     out.push({ type, ttl, data: ip });

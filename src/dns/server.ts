@@ -9,7 +9,7 @@
 
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { canonicalIp } from './addresses.js';
+import { comparableIp } from './addresses.js';
 import { joinHostPort } from '../util/ip.js';
 import { Forwarder } from './forwarder.js';
 import { ListenerSockets, type Listener } from './listener.js';
@@ -61,7 +61,7 @@ export class DnsServer {
     if (this.closed) throw new Error('dns server is closed');
     const family = net.isIP(ip);
     if (family === 0) throw new Error(`dns: invalid listen address ${JSON.stringify(ip)}`);
-    const key = `${networkId}|${canonicalIp(ip)}`;
+    const key = `${networkId}|${comparableIp(ip)}`;
     const existing = this.listeners.get(key);
     if (existing) {
       if (opts?.internal !== undefined) existing.internal = opts.internal;
@@ -71,7 +71,7 @@ export class DnsServer {
     // Listeners on sockets made elsewhere (fds, e.g. inside a sandbox namespace) share
     // their address with every other sandbox's.
     for (const other of opts?.fds ? [] : this.listeners.values()) {
-      if (!other.fds && canonicalIp(other.ip) === canonicalIp(ip) && (other.port === port || port === 0)) {
+      if (!other.fds && comparableIp(other.ip) === comparableIp(ip) && (other.port === port || port === 0)) {
         throw new Error(`dns: ${joinHostPort(ip, port)} is already served for network ${other.networkId}`);
       }
     }
