@@ -36,6 +36,8 @@ export class TestDaemon {
   readonly client: SocketClient;
   child?: ChildProcess;
   log = '';
+  /** Extra environment for the daemon process (e.g. WEFT_FAILPOINTS), read at each start(). */
+  env: NodeJS.ProcessEnv = {};
 
   constructor(readonly backend: 'iptables' | 'nftables', host?: LabNs, readonly extraArgs: string[] = []) {
     this.host = host ?? makeNs('host');
@@ -50,7 +52,7 @@ export class TestDaemon {
     fs.rmSync(this.socket, { force: true });
     const child = spawn('nsenter', [`--net=${this.host.path}`, process.execPath, CLI, 'daemon',
       '--root', this.root, '--run-dir', this.runDir, '--firewall-backend', this.backend, '--log-level', 'warn', ...this.extraArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.child = child;
     child.stdout!.on('data', (d) => { this.log += d; });
     child.stderr!.on('data', (d) => { this.log += d; });
