@@ -25,7 +25,7 @@ import { ServiceDiscovery } from '../engine/discovery.js';
 import { HostPortService } from '../hostports/service.js';
 import { PortProxy } from '../proxy/proxy.js';
 import { ProcessRuntime } from '../runtime/runtime.js';
-import { LocalStore } from '../store/local.js';
+import { LmdbStore } from '../store/lmdb.js';
 import { BuiltinImages } from '../api/images.js';
 import { apiRouter } from '../api/routes.js';
 import { createApiServer, listenUnix } from '../api/server.js';
@@ -60,7 +60,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   fs.mkdirSync(o.runDir, { recursive: true, mode: 0o755 });
   claimPidFile(path.join(o.runDir, 'weft.pid'));
 
-  const store = LocalStore.open(o.root);
+  const store = await LmdbStore.open(o.root);
   const host = Rtnl.open();
   const netnsDir = path.join(o.runDir, 'netns');
   const cluster = o.cluster ? await joinCluster(o.cluster, store, host, netnsDir, logger) : undefined;

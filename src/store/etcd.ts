@@ -6,10 +6,20 @@
  * "create_revision == 0" for a key that must not exist). On top of the interface:
  * snapshot+watch of a prefix (a consistent list and the revision to watch from), and
  * leases for liveness (keys written under a lease vanish when its holder stops renewing).
+ *
+ * A unit of work (begin) commits as one etcd txn: every key it touches is read, the
+ * changes are resolved over those values, and the txn writes them only if none of the keys
+ * changed since (mod_revision compares); when another writer came between, it is re-read
+ * and resolved again, so update functions compose with concurrent writers.
  */
 import { EventEmitter } from 'node:events';
 import { Etcd3, type IKeyValue, type Lease, type Namespace, type Watcher } from 'etcd3';
-import type { Record, WatchableStore, WatchEvent } from '../contracts/store.js';
+import type { Record, Transaction, TxnOp, WatchableStore, WatchEvent } from '../contracts/store.js';
+import { TxnConflict } from '../util/errors.js';
+import { BufferedTxn, resolveOps } from './txn.js';
+
+/** How often a unit is re-resolved when other writers keep changing its keys. */
+const TXN_ATTEMPTS = 10;
 
 export interface EtcdStoreOptions {
   /** "etcd://host:port" or "http://host:port" (several, comma-separated, are fine). */
@@ -110,6 +120,29 @@ export class EtcdStore implements WatchableStore {
   async compareAndDelete(key: string, expected: number): Promise<boolean> {
     const res = await this.ns.if(key, 'Mod', '==', expected).then(this.ns.delete().key(key)).commit();
     return res.succeeded;
+  }
+
+  begin(): Transaction {
+    return new BufferedTxn(this, (ops) => this.applyTxn(ops));
+  }
+
+  private async applyTxn(ops: TxnOp[]): Promise<void> {
+    const keys = [...new Set(ops.map((o) => o.key))];
+    for (let attempt = 1; attempt <= TXN_ATTEMPTS; attempt++) {
+      const current = new Map<string, Record>();
+      for (const k of keys) {
+        const r = await this.get(k);
+        if (r) current.set(k, r);
+      }
+      const writes = resolveOps(ops, (k) => current.get(k), true);
+      const [first, ...rest] = keys;
+      const rev = (k: string) => current.get(k)?.revision;
+      let txn = rev(first) === undefined ? this.ns.if(first, 'Create', '==', 0) : this.ns.if(first, 'Mod', '==', rev(first)!);
+      for (const k of rest) txn = rev(k) === undefined ? txn.and(k, 'Create', '==', 0) : txn.and(k, 'Mod', '==', rev(k)!);
+      const changes = [...writes].map(([k, w]) => (w === null ? this.ns.delete().key(k) : this.ns.put(k).value(JSON.stringify(w.value))));
+      if ((await txn.then(...changes).commit()).succeeded) return;
+    }
+    throw new TxnConflict(`cluster store keys ${keys.join(', ')} kept changing; gave up after ${TXN_ATTEMPTS} attempts`);
   }
 
   /**

@@ -24,6 +24,9 @@ export class Conflict extends WeftError {
   constructor(message: string) { super(message, 409); }
 }
 
+/** 409: a unit of work's checked revision changed before its commit; nothing of it was written. */
+export class TxnConflict extends Conflict {}
+
 /** 409: a host port cannot be published because it is taken; the API words it as dockerd does. */
 export class HostPortConflict extends Conflict {}
 

@@ -34,6 +34,20 @@ out.deleteMissing = await s.delete('a/x');
 const start = await s.put('a/race', 0);
 const racers = await Promise.all(Array.from({ length: 10 }, (_, i) => s.compareAndSwap('a/race', start, i)));
 out.raceWinners = racers.filter((r) => r !== undefined).length;
+// Units of work: concurrent ones compose their updates; a stale expectation writes nothing.
+await Promise.all(['p', 'q', 'r'].map((ip) => {
+  const t = s.begin();
+  t.update('u/pool', (cur) => [...(cur ?? []), ip]);
+  t.put('u/ep/' + ip, ip);
+  return t.commit();
+}));
+out.pool = (await s.get('u/pool')).value.sort();
+out.eps = (await s.list('u/ep/')).map((r) => r.key);
+const stale = s.begin();
+stale.expect('u/pool', start);
+stale.put('u/ep/z', 'z');
+out.staleErr = await stale.commit().then(() => 'committed', (e) => e.name);
+out.staleWritten = !!(await s.get('u/ep/z'));
 // A lease whose holder goes away without revoking it (as a killed daemon would).
 const holder = await EtcdStore.connect({ url: 'etcd://${ETCD_IP}:2379', prefix: '/t/' });
 const lease = await holder.grantLease(2);
@@ -58,7 +72,7 @@ describe('EtcdStore (etcd in a lab namespace)', () => {
   beforeAll(async () => { c = await TestCluster.start({ hosts: 0 }); }, 60_000);
   afterAll(async () => { await c?.destroy(); }, 60_000);
 
-  it('CAS, compare-and-delete, prefix lists, watch and lease expiry behave as the Store contract says', () => {
+  it('CAS, compare-and-delete, prefix lists, units of work, watch and lease expiry behave as the Store contract says', () => {
     const r = spawnSync('nsenter', [`--net=${c.underlay.path}`, process.execPath, '--input-type=module', '-e', SCRIPT], { encoding: 'utf8', timeout: 30_000 });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -74,6 +88,10 @@ describe('EtcdStore (etcd in a lab namespace)', () => {
     expect(out.del).toBe(true);
     expect(out.deleteMissing).toBe(false);
     expect(out.raceWinners).toBe(1);
+    expect(out.pool).toEqual(['p', 'q', 'r']);
+    expect(out.eps).toEqual(['u/ep/p', 'u/ep/q', 'u/ep/r']);
+    expect(out.staleErr).toBe('TxnConflict');
+    expect(out.staleWritten).toBe(false);
     expect(out.leased).toBe(true);
     expect(out.leasedGone).toBe(true);
     expect(out.expiredAfterMs).toBeLessThan(6000);

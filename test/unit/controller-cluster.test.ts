@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClusterEndpoint } from '../../src/contracts/peers.js';
 import { Controller } from '../../src/controller/controller.js';
 import { StorePeerSource } from '../../src/cluster/peers.js';
-import { LocalStore } from '../../src/store/local.js';
+import { LmdbStore } from '../../src/store/lmdb.js';
 import { DefaultIpam } from '../../ipam/default/default.js';
 import { FakeDriver, FakeMembership, FakeSandboxOs, silent, TempDirs } from './controller-fakes.js';
 
@@ -20,7 +20,7 @@ describe('Controller in a cluster (fake membership and drivers)', () => {
 
   const make = async () => {
     const dir = tmp.make();
-    const store = LocalStore.open(dir);
+    const store = await LmdbStore.open(dir);
     const cluster = new FakeMembership();
     const peers = new StorePeerSource(cluster.store, cluster.hostId);
     await peers.start();

@@ -7,7 +7,7 @@ describe('Controller endpoints (fake driver and SandboxOs, real store and IPAM)'
   afterEach(() => tmp.cleanup());
 
   const setup = async () => {
-    const t = makeController(tmp.make());
+    const t = await makeController(tmp.make());
     const net = await t.ctl.createNetwork({ name: 'n1', driver: 'fake', ipam: { config: [{ subnet: '10.7.0.0/24' }] } });
     const sb = await t.ctl.createSandbox('c'.repeat(64), 'netns');
     return { ...t, net, sb, poolId: net.ipv4[0].poolId };

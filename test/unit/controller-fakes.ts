@@ -8,9 +8,10 @@ import type { ClusterMembership } from '../../src/contracts/cluster.js';
 import type { IpamDriver, PoolRequest } from '../../src/contracts/ipam.js';
 import type { ClusterEndpoint } from '../../src/contracts/peers.js';
 import type { SandboxGateways, SandboxOs } from '../../src/contracts/sandbox-os.js';
-import type { Record as StoreRecord, WatchableStore, WatchEvent } from '../../src/contracts/store.js';
+import type { Record as StoreRecord, TxnOp, WatchableStore, WatchEvent } from '../../src/contracts/store.js';
 import { Controller, type ControllerOptions } from '../../src/controller/controller.js';
-import { LocalStore } from '../../src/store/local.js';
+import { LmdbStore } from '../../src/store/lmdb.js';
+import { BufferedTxn, resolveOps } from '../../src/store/txn.js';
 import { DefaultIpam } from '../../ipam/default/default.js';
 
 export class FakeIpam implements IpamDriver {
@@ -132,6 +133,11 @@ export class FakeWatchStore implements WatchableStore {
     if (this.data.get(key)?.revision !== expected) return false;
     return this.delete(key);
   }
+  begin() { return new BufferedTxn(this, (ops) => this.applyOps(ops)); }
+  /** Resolved like a real store's commit, then written key by key (the watchers see each write). */
+  private async applyOps(ops: TxnOp[]) {
+    for (const [key, w] of resolveOps(ops, (k) => this.data.get(k), true)) await (w === null ? this.delete(key) : this.put(key, w.value));
+  }
   async close() {}
   async snapshot<T>(prefix: string) { return { records: await this.list<T>(prefix), revision: this.rev }; }
   async watch<T>(prefix: string, cb: (ev: WatchEvent<T>) => void, from?: number) {
@@ -167,9 +173,9 @@ export class TempDirs {
   }
 }
 
-/** A controller on a real LocalStore and the real default IPAM, with a fake driver and SandboxOs. */
-export function makeController(dir: string, extra: Partial<ControllerOptions> = {}) {
-  const store = LocalStore.open(dir);
+/** A controller on a real LmdbStore and the real default IPAM, with a fake driver and SandboxOs. */
+export async function makeController(dir: string, extra: Partial<ControllerOptions> = {}) {
+  const store = await LmdbStore.open(dir);
   const ipam = new DefaultIpam(store, { v4Pools: ['10.50.0.0/24', '10.51.0.0/24'], v6Pools: ['fd50::/64'] });
   const driver = new FakeDriver();
   const sos = new FakeSandboxOs();

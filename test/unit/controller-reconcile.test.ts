@@ -20,7 +20,7 @@ describe('Controller reconcile (fakes, real store and IPAM)', () => {
   /** A first daemon life: two networks, a running and a gone container, then "a crash". */
   const firstLife = async () => {
     const dir = tmp.make();
-    const t = makeController(dir);
+    const t = await makeController(dir);
     const net = await t.ctl.createNetwork({ name: 'n1', driver: 'fake', ipam: { config: [{ subnet: '10.7.0.0/24' }] } });
     await t.ctl.createSandbox(running, 'netns');
     await t.ctl.createSandbox(gone, 'netns');
@@ -30,7 +30,7 @@ describe('Controller reconcile (fakes, real store and IPAM)', () => {
   };
 
   /** The next life: same store, new IPAM instance, a kernel with nothing in it. */
-  const secondLife = (dir: string, store: ReturnType<typeof makeController>['store']) => {
+  const secondLife = (dir: string, store: Awaited<ReturnType<typeof makeController>>['store']) => {
     const ipam = new DefaultIpam(store, pools);
     const driver = new FakeDriver();
     const sos = new FakeSandboxOs();

@@ -9,7 +9,7 @@ describe('Controller sandboxes (fake SandboxOs)', () => {
 
   it('creates a namespace under the netns dir and records the sandbox', async () => {
     const dir = tmp.make();
-    const { ctl, store, sos } = makeController(dir);
+    const { ctl, store, sos } = await makeController(dir);
     const sb = await ctl.createSandbox(id, 'netns');
     expect(sb.nsPath).toBe(`${dir}/netns/${id.slice(0, 12)}`);
     expect(sos.namespaces.has(sb.nsPath!)).toBe(true);
@@ -18,7 +18,7 @@ describe('Controller sandboxes (fake SandboxOs)', () => {
   });
 
   it('a host-mode sandbox has no namespace of its own', async () => {
-    const { ctl, sos } = makeController(tmp.make());
+    const { ctl, sos } = await makeController(tmp.make());
     const sb = await ctl.createSandbox(id, 'host');
     expect(sb.nsPath).toBeUndefined();
     expect(sos.namespaces.size).toBe(0);
@@ -26,7 +26,7 @@ describe('Controller sandboxes (fake SandboxOs)', () => {
   });
 
   it('a failed namespace setup leaves neither namespace nor record', async () => {
-    const { ctl, store, sos } = makeController(tmp.make());
+    const { ctl, store, sos } = await makeController(tmp.make());
     sos.failCreate = true;
     await expect(ctl.createSandbox(id, 'netns')).rejects.toThrow('cannot bring lo up');
     expect(sos.namespaces.size).toBe(0);
@@ -35,7 +35,7 @@ describe('Controller sandboxes (fake SandboxOs)', () => {
   });
 
   it('delete leaves every network, releases addresses and removes namespace and record; twice is fine', async () => {
-    const { ctl, store, ipam, driver, sos } = makeController(tmp.make());
+    const { ctl, store, ipam, driver, sos } = await makeController(tmp.make());
     const n = await ctl.createNetwork({ name: 'n1', driver: 'fake', ipam: { config: [{ subnet: '10.7.0.0/24' }] } });
     const sb = await ctl.createSandbox(id, 'netns');
     const ep = await ctl.connect(id, 'n1', { name: 'web' });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Controller } from '../../src/controller/controller.js';
-import { LocalStore } from '../../src/store/local.js';
+import { LmdbStore } from '../../src/store/lmdb.js';
 import { FakeDriver, FakeIpam, FakeSandboxOs } from './controller-fakes.js';
 
 const fakeHost = new FakeSandboxOs();
@@ -14,10 +14,10 @@ fakeHost.routes = ['172.18.0.0/16'];
 describe('Controller (fake driver and IPAM)', () => {
   const dirs: string[] = [];
   afterEach(() => { for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true }); });
-  const make = () => {
+  const make = async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-ctl-'));
     dirs.push(dir);
-    const store = LocalStore.open(dir);
+    const store = await LmdbStore.open(dir);
     const ipam = new FakeIpam();
     const driver = new FakeDriver();
     const ctl = new Controller({
@@ -27,7 +27,7 @@ describe('Controller (fake driver and IPAM)', () => {
   };
 
   it('creates a network: pool, gateway and aux addresses, persisted; host routes are passed to IPAM as avoid', async () => {
-    const { ctl, ipam, store } = make();
+    const { ctl, ipam, store } = await make();
     const config = [{ subnet: '10.1.0.0/24', auxAddresses: { r: '10.1.0.9' } }];
     const n = await ctl.createNetwork({ name: 'n1', driver: 'fake', ipam: { config } });
     expect(n.ipv4[0]).toMatchObject({ subnet: '10.1.0.0/24', auxAddresses: { r: '10.1.0.9' } });
@@ -39,7 +39,7 @@ describe('Controller (fake driver and IPAM)', () => {
   });
 
   it('validates before allocating: nothing is reserved for a refused request', async () => {
-    const { ctl, ipam, store } = make();
+    const { ctl, ipam, store } = await make();
     const bad = [
       { name: '', driver: 'fake' },
       { name: 'x y', driver: 'fake' },
@@ -58,7 +58,7 @@ describe('Controller (fake driver and IPAM)', () => {
   });
 
   it('rolls back pools and records when the driver fails half-way', async () => {
-    const { ctl, ipam, driver, store } = make();
+    const { ctl, ipam, driver, store } = await make();
     driver.failCreate = true;
     const req = { name: 'n1', driver: 'fake', ipam: { config: [{ subnet: '10.1.0.0/24' }] } };
     await expect(ctl.createNetwork(req)).rejects.toThrow(/kernel said no/);
@@ -71,7 +71,7 @@ describe('Controller (fake driver and IPAM)', () => {
   });
 
   it('refuses duplicate names, also when two creates race', async () => {
-    const { ctl } = make();
+    const { ctl } = await make();
     const results = await Promise.allSettled([
       ctl.createNetwork({ name: 'same', driver: 'fake' }),
       ctl.createNetwork({ name: 'same', driver: 'fake' }),
@@ -83,7 +83,7 @@ describe('Controller (fake driver and IPAM)', () => {
   });
 
   it('deletes a network and releases its pool; unknown and predefined are refused', async () => {
-    const { ctl, ipam } = make();
+    const { ctl, ipam } = await make();
     await ctl.createNetwork({ name: 'gone', driver: 'fake', ipam: { config: [{ subnet: '10.9.0.0/24' }] } });
     await ctl.deleteNetwork('gone');
     expect(ipam.pools.size).toBe(0);

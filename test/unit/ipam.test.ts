@@ -6,14 +6,14 @@ import { DefaultIpam } from '../../ipam/default/default.js';
 import { defaultV4Pools, defaultV6Pools } from '../../ipam/default/pools.js';
 import { NullIpam } from '../../ipam/null/null.js';
 import { Conflict, InvalidArgument } from '../../src/util/errors.js';
-import { LocalStore } from '../../src/store/local.js';
+import { LmdbStore } from '../../src/store/lmdb.js';
 
 let dir: string;
-let store: LocalStore;
+let store: LmdbStore;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-ipam-'));
-  store = LocalStore.open(dir);
+  store = await LmdbStore.open(dir);
 });
 afterEach(async () => {
   await store.close();
@@ -107,7 +107,7 @@ describe('DefaultIpam', () => {
     await ipam.requestAddress(poolId, undefined, { gateway: true });
     expect(await ipam.requestAddress(poolId)).toBe('10.8.0.2/24');
     await store.close();
-    store = LocalStore.open(dir);
+    store = await LmdbStore.open(dir);
     const again = new DefaultIpam(store);
     expect(await again.requestAddress(poolId)).toBe('10.8.0.3/24');
     await expect(again.requestPool({ pool: '10.8.0.0/25', v6: false })).rejects.toThrow(/overlaps/);
