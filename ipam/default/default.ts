@@ -3,16 +3,19 @@
  * space; addresses are handed out serially (next after the last one given, wrapping), so a
  * just-released address is not reused at once while peers may still cache it.
  *
- * State lives in the store, and every change is a compare-and-swap on the record it
- * touches: the space index (which subnets are taken) for pools, the pool record for
- * addresses. With the local store a per-driver queue alone would do; the CAS makes the
- * same code safe on a store shared by several daemons (etcd), where two hosts may
- * allocate at the same moment. Double allocation across restarts is impossible because an
- * address is only returned after its record is durably written.
+ * State lives in the store: the space index (which subnets are taken) and one record per
+ * pool (its reserved addresses). Every change is an update function on those records,
+ * buffered in a unit of work (the caller's, or one the driver commits at once) and re-run
+ * on the committed record at commit, where a clash (an overlap, an address taken) fails
+ * the whole unit. Picks also skip what uncommitted units of this daemon hold (`pending`),
+ * so concurrent operations do not pick the same address; on a store shared by several
+ * daemons (etcd) a clash with another host fails that commit, and a change the driver
+ * commits by itself picks again. An address is only handed out once its reservation is in
+ * a commit (the caller's), so double allocation across restarts is impossible.
  */
 import net from 'node:net';
 import type { AddressRequestOptions, IpamDriver, PoolRequest, PoolResponse } from '../../src/contracts/ipam.js';
-import type { Store } from '../../src/contracts/store.js';
+import type { Store, Transaction } from '../../src/contracts/store.js';
 import { Conflict, InvalidArgument, NotFound } from '../../src/util/errors.js';
 import { bigIntToIp, ipToBigInt, subnetsOverlap } from '../../src/util/ip.js';
 import { Serial } from '../../src/util/lock.js';
@@ -34,11 +37,8 @@ interface PoolState {
   cursor?: string;
 }
 
-interface CachedPool {
-  state: PoolState;
-  set: Set<string>;
-  revision: number;
-}
+/** How often a change the driver commits by itself picks again after losing a race to another host. */
+const ATTEMPTS = 5;
 
 export interface DefaultIpamOptions {
   /** Address space name; "local" for single-host networks, "global" for overlays. */
@@ -56,7 +56,9 @@ export class DefaultIpam implements IpamDriver {
   private readonly space: string;
   private readonly v4Pools: string[];
   private readonly v6Pools: string[];
-  private readonly cache = new Map<string, CachedPool>();
+  /** Subnets and addresses (by subnet) that units of work not yet settled hold. */
+  private readonly pendingPools = new Set<string>();
+  private readonly pending = new Map<string, Set<string>>();
   private readonly queue = new Serial();
 
   constructor(private readonly store: Store, o: DefaultIpamOptions = {}) {
@@ -70,34 +72,61 @@ export class DefaultIpam implements IpamDriver {
     return { local: 'local', global: 'global' };
   }
 
-  requestPool(req: PoolRequest): Promise<PoolResponse> {
-    return this.queue.run(() => this.doRequestPool(req));
+  requestPool(req: PoolRequest, tx?: Transaction): Promise<PoolResponse> {
+    return this.change(tx, !req.pool, (t) => this.doRequestPool(req, t));
   }
 
-  releasePool(poolId: string): Promise<void> {
-    return this.queue.run(() => this.doReleasePool(poolId));
+  releasePool(poolId: string, tx?: Transaction): Promise<void> {
+    return this.change(tx, false, async (t) => this.doReleasePool(poolId, t));
   }
 
-  requestAddress(poolId: string, address?: string, opts: AddressRequestOptions = {}): Promise<string> {
-    return this.queue.run(() => this.doRequestAddress(poolId, address, opts));
+  requestAddress(poolId: string, address?: string, opts: AddressRequestOptions = {}, tx?: Transaction): Promise<string> {
+    return this.change(tx, address === undefined, (t) => this.doRequestAddress(poolId, address, opts, t));
   }
 
-  releaseAddress(poolId: string, address: string): Promise<void> {
-    return this.queue.run(() => this.doReleaseAddress(poolId, address));
+  releaseAddress(poolId: string, address: string, tx?: Transaction): Promise<void> {
+    return this.change(tx, false, async (t) => this.doReleaseAddress(poolId, address, t));
   }
 
   /** Ids of every pool reserved in this driver's space (for garbage collection). */
-  listPools(): Promise<string[]> {
-    return this.queue.run(async () => ((await this.store.get<SpaceIndex>(this.indexKey()))?.value.pools ?? []).map((c) => this.poolId(c)));
+  async listPools(): Promise<string[]> {
+    return ((await this.store.get<SpaceIndex>(this.indexKey()))?.value.pools ?? []).map((c) => this.poolId(c));
   }
 
-  listAddresses(poolId: string): Promise<string[]> {
-    return this.queue.run(async () => [...(await this.load(this.subnetOf(poolId))).set]);
+  async listAddresses(poolId: string): Promise<string[]> {
+    return (await this.load(this.subnetOf(poolId), this.store)).allocated;
+  }
+
+  /**
+   * Run one change in the caller's unit, or in one of its own committed at once; `repick`:
+   * a lost race at that commit (another host took the pick) is worth another pick.
+   */
+  private change<R>(tx: Transaction | undefined, repick: boolean, step: (t: Transaction) => Promise<R>): Promise<R> {
+    return this.queue.run(async () => {
+      if (tx) return step(tx);
+      for (let attempt = 1; ; attempt++) {
+        const own = this.store.begin();
+        try {
+          const r = await step(own);
+          await own.commit();
+          return r;
+        } catch (err) {
+          own.abort();
+          if (!(repick && err instanceof Conflict && attempt < ATTEMPTS)) throw err;
+        }
+      }
+    });
+  }
+
+  /** Hold `item` in `set` until the unit settles, so other units do not pick it meanwhile. */
+  private hold(t: Transaction, set: Set<string>, item: string): void {
+    set.add(item);
+    t.onSettle(() => set.delete(item));
   }
 
   // --- pools ---------------------------------------------------------------------------
 
-  private async doRequestPool(req: PoolRequest): Promise<PoolResponse> {
+  private async doRequestPool(req: PoolRequest, t: Transaction): Promise<PoolResponse> {
     const wanted = req.pool ? parse(req.pool, 'subnet') : undefined;
     if (wanted && wanted.v6 !== req.v6) {
       throw new InvalidArgument(`subnet ${req.pool} is not an ${req.v6 ? 'IPv6' : 'IPv4'} subnet`);
@@ -110,28 +139,25 @@ export class DefaultIpam implements IpamDriver {
         throw new InvalidArgument(`ip-range ${range.cidr} is not inside subnet ${wanted.cidr}`);
       }
     }
-    for (;;) {
-      const idx = await this.store.get<SpaceIndex>(this.indexKey());
-      const taken = (idx?.value.pools ?? []).map((c) => parseSubnet(c));
-      let subnet: Subnet;
-      if (wanted) {
-        if (taken.some((t) => subnetsOverlap(t, wanted))) throw new Conflict(OVERLAP);
-        subnet = wanted;
-      } else {
-        subnet = this.pickDefault(req.v6, taken, req.avoid ?? []);
-      }
-      const state: PoolState = { subnet: subnet.cidr, allocated: [], ...(range ? { range: range.cidr } : {}) };
-      // Index first: once the CAS succeeds the subnet is ours, and only then is its record
-      // (re)written; an orphan record from an earlier crash is simply overwritten. A crash
-      // between the two leaves an indexed pool without record, which releasePool clears.
-      const pools = [...(idx?.value.pools ?? []), subnet.cidr].sort();
-      if ((await this.store.compareAndSwap<SpaceIndex>(this.indexKey(), idx?.revision ?? null, { pools })) === undefined) {
-        continue; // another allocator changed the space; re-check overlaps
-      }
-      const rev = await this.store.put(this.poolKey(subnet.cidr), state);
-      this.cache.set(subnet.cidr, { state, set: new Set(), revision: rev });
-      return { poolId: this.poolId(subnet.cidr), pool: subnet.cidr };
+    const idx = await t.get<SpaceIndex>(this.indexKey());
+    const taken = [...(idx?.value.pools ?? []), ...this.pendingPools].map((c) => parseSubnet(c));
+    let subnet: Subnet;
+    if (wanted) {
+      if (taken.some((t) => subnetsOverlap(t, wanted))) throw new Conflict(OVERLAP);
+      subnet = wanted;
+    } else {
+      subnet = this.pickDefault(req.v6, taken, req.avoid ?? []);
     }
+    const state: PoolState = { subnet: subnet.cidr, allocated: [], ...(range ? { range: range.cidr } : {}) };
+    // Checked again at commit, against what other units committed meanwhile.
+    t.update<SpaceIndex>(this.indexKey(), (cur) => {
+      const pools = cur?.pools ?? [];
+      if (pools.some((p) => subnetsOverlap(parseSubnet(p), subnet))) throw new Conflict(OVERLAP);
+      return { pools: [...pools, subnet.cidr].sort() };
+    });
+    t.put(this.poolKey(subnet.cidr), state);
+    this.hold(t, this.pendingPools, subnet.cidr);
+    return { poolId: this.poolId(subnet.cidr), pool: subnet.cidr };
   }
 
   private pickDefault(v6: boolean, taken: Subnet[], avoid: string[]): Subnet {
@@ -146,21 +172,17 @@ export class DefaultIpam implements IpamDriver {
     );
   }
 
-  private async doReleasePool(poolId: string): Promise<void> {
+  private doReleasePool(poolId: string, t: Transaction): void {
     const cidr = this.subnetOf(poolId);
-    for (;;) {
-      const idx = await this.store.get<SpaceIndex>(this.indexKey());
-      if (!idx?.value.pools.includes(cidr)) break;
-      const pools = idx.value.pools.filter((p) => p !== cidr);
-      if ((await this.store.compareAndSwap<SpaceIndex>(this.indexKey(), idx.revision, { pools })) !== undefined) break;
-    }
-    await this.store.delete(this.poolKey(cidr));
-    this.cache.delete(cidr);
+    t.update<SpaceIndex>(this.indexKey(), (cur) => cur && { pools: cur.pools.filter((p) => p !== cidr) });
+    t.delete(this.poolKey(cidr));
   }
 
   // --- addresses -----------------------------------------------------------------------
 
-  private async doRequestAddress(poolId: string, address: string | undefined, opts: AddressRequestOptions): Promise<string> {
+  private async doRequestAddress(
+    poolId: string, address: string | undefined, opts: AddressRequestOptions, t: Transaction,
+  ): Promise<string> {
     const cidr = this.subnetOf(poolId);
     const subnet = parseSubnet(cidr);
     const { lo, hi } = usable(subnet);
@@ -169,91 +191,53 @@ export class DefaultIpam implements IpamDriver {
       const n = ipToBigInt(address);
       if (n < lo || n > hi) throw new InvalidArgument(`requested address ${address} is out of range of subnet ${cidr}`);
     }
-    for (;;) {
-      const pool = await this.load(cidr);
-      let chosen: bigint;
-      if (address !== undefined) {
-        chosen = ipToBigInt(address);
-        if (pool.set.has(bigIntToIp(chosen, subnet.v6))) throw new Conflict(`Address already in use: ${address}`);
-      } else if (opts.gateway) {
-        chosen = this.scan(pool, subnet, lo, hi, lo);
-      } else {
-        const r = pool.state.range ? parseSubnet(pool.state.range) : undefined;
-        const rlo = r && r.first > lo ? r.first : lo;
-        const rhi = r && r.last < hi ? r.last : hi;
-        const cursor = pool.state.cursor ? ipToBigInt(pool.state.cursor) : undefined;
-        const start = cursor !== undefined && cursor >= rlo && cursor < rhi ? cursor + 1n : rlo;
-        chosen = this.scan(pool, subnet, rlo, rhi, start);
-      }
-      const ip = bigIntToIp(chosen, subnet.v6);
-      const next: PoolState = {
-        ...pool.state,
-        allocated: [...pool.state.allocated, ip],
-        ...(address === undefined && !opts.gateway ? { cursor: ip } : {}),
-      };
-      if (await this.save(cidr, pool, next)) return `${ip}/${subnet.prefix}`;
+    const pool = await this.load(cidr, t);
+    const held = new Set([...pool.allocated, ...(this.pending.get(cidr) ?? [])]);
+    let chosen: bigint;
+    if (address !== undefined) {
+      chosen = ipToBigInt(address);
+      if (held.has(bigIntToIp(chosen, subnet.v6))) throw new Conflict(`Address already in use: ${address}`);
+    } else if (opts.gateway) {
+      chosen = scan(held, pool, subnet, lo, hi, lo);
+    } else {
+      const r = pool.range ? parseSubnet(pool.range) : undefined;
+      const rlo = r && r.first > lo ? r.first : lo;
+      const rhi = r && r.last < hi ? r.last : hi;
+      const cursor = pool.cursor ? ipToBigInt(pool.cursor) : undefined;
+      const start = cursor !== undefined && cursor >= rlo && cursor < rhi ? cursor + 1n : rlo;
+      chosen = scan(held, pool, subnet, rlo, rhi, start);
     }
+    const ip = bigIntToIp(chosen, subnet.v6);
+    const dynamic = address === undefined && !opts.gateway;
+    t.update<PoolState>(this.poolKey(cidr), (cur) => {
+      if (!cur) throw this.missing(cidr);
+      if (cur.allocated.includes(ip)) throw new Conflict(`Address already in use: ${ip}`);
+      return { ...cur, allocated: [...cur.allocated, ip], ...(dynamic ? { cursor: ip } : {}) };
+    });
+    if (!this.pending.has(cidr)) this.pending.set(cidr, new Set());
+    this.hold(t, this.pending.get(cidr)!, ip);
+    return `${ip}/${subnet.prefix}`;
   }
 
-  /** First free address in [lo, hi], starting at `start` and wrapping around. */
-  private scan(pool: CachedPool, subnet: Subnet, lo: bigint, hi: bigint, start: bigint): bigint {
-    const size = hi - lo + 1n;
-    let inRange = 0n;
-    for (const a of pool.set) {
-      const n = ipToBigInt(a);
-      if (n >= lo && n <= hi) inRange++;
-    }
-    if (size <= 0n || inRange >= size) {
-      throw new Conflict(`no available addresses on this pool (${pool.state.range ?? subnet.cidr} is full)`);
-    }
-    // At most inRange+1 probes: the range has a hole.
-    for (let n = start, probes = 0n; probes <= inRange; probes++) {
-      if (!pool.set.has(bigIntToIp(n, subnet.v6))) return n;
-      n = n === hi ? lo : n + 1n;
-    }
-    throw new Conflict(`no available addresses on this pool (${subnet.cidr})`);
-  }
-
-  private async doReleaseAddress(poolId: string, address: string): Promise<void> {
+  private doReleaseAddress(poolId: string, address: string, t: Transaction): void {
     const cidr = this.subnetOf(poolId);
     const ip = address.split('/')[0];
     if (!net.isIP(ip)) throw new InvalidArgument(`invalid address ${address}`);
     const canonical = bigIntToIp(ipToBigInt(ip), net.isIPv6(ip));
-    for (;;) {
-      let pool: CachedPool;
-      try {
-        pool = await this.load(cidr);
-      } catch (err) {
-        if (err instanceof NotFound) return; // pool already gone: nothing to release
-        throw err;
-      }
-      if (!pool.set.has(canonical)) return;
-      const next: PoolState = { ...pool.state, allocated: pool.state.allocated.filter((a) => a !== canonical) };
-      if (await this.save(cidr, pool, next)) return;
-    }
+    // A pool already gone has nothing to release.
+    t.update<PoolState>(this.poolKey(cidr), (cur) => cur && { ...cur, allocated: cur.allocated.filter((a) => a !== canonical) });
   }
 
   // --- persistence ---------------------------------------------------------------------
 
-  private async load(cidr: string): Promise<CachedPool> {
-    const hit = this.cache.get(cidr);
-    if (hit) return hit;
-    const rec = await this.store.get<PoolState>(this.poolKey(cidr));
-    if (!rec) throw new NotFound(`IPAM pool ${cidr} not found in address space ${this.space}`);
-    const pool = { state: rec.value, set: new Set(rec.value.allocated), revision: rec.revision };
-    this.cache.set(cidr, pool);
-    return pool;
+  private async load(cidr: string, from: Pick<Store, 'get'>): Promise<PoolState> {
+    const rec = await from.get<PoolState>(this.poolKey(cidr));
+    if (!rec) throw this.missing(cidr);
+    return rec.value;
   }
 
-  /** CAS the pool record; on a lost race drop the cache so the caller retries on fresh state. */
-  private async save(cidr: string, pool: CachedPool, next: PoolState): Promise<boolean> {
-    const rev = await this.store.compareAndSwap(this.poolKey(cidr), pool.revision, next);
-    if (rev === undefined) {
-      this.cache.delete(cidr);
-      return false;
-    }
-    this.cache.set(cidr, { state: next, set: new Set(next.allocated), revision: rev });
-    return true;
+  private missing(cidr: string): NotFound {
+    return new NotFound(`IPAM pool ${cidr} not found in address space ${this.space}`);
   }
 
   private indexKey(): string {
@@ -281,4 +265,23 @@ function parse(cidr: string, what: string): Subnet {
   } catch (err) {
     throw new InvalidArgument((err as Error).message.replace(/^invalid subnet/, `invalid ${what}`));
   }
+}
+
+/** First address in [lo, hi] not in `held`, starting at `start` and wrapping around. */
+function scan(held: Set<string>, pool: PoolState, subnet: Subnet, lo: bigint, hi: bigint, start: bigint): bigint {
+  const size = hi - lo + 1n;
+  let inRange = 0n;
+  for (const a of held) {
+    const n = ipToBigInt(a);
+    if (n >= lo && n <= hi) inRange++;
+  }
+  if (size <= 0n || inRange >= size) {
+    throw new Conflict(`no available addresses on this pool (${pool.range ?? subnet.cidr} is full)`);
+  }
+  // At most inRange+1 probes: the range has a hole.
+  for (let n = start, probes = 0n; probes <= inRange; probes++) {
+    if (!held.has(bigIntToIp(n, subnet.v6))) return n;
+    n = n === hi ? lo : n + 1n;
+  }
+  throw new Conflict(`no available addresses on this pool (${subnet.cidr})`);
 }

@@ -3,7 +3,13 @@
  * address family, addresses per endpoint (plus the gateway and auxiliary addresses).
  * Addresses cross this boundary as CIDR strings ("10.1.0.5/24") so the caller always
  * knows the prefix length without a second lookup.
+ *
+ * Every change takes an optional unit of work (`tx`, on the store the driver keeps its
+ * state in): the reservation then commits with the caller's records, or not at all.
+ * Without one the driver commits the change by itself.
  */
+import type { Transaction } from './store.js';
+
 export interface PoolRequest {
   /** Address space name; drivers with one space ignore it. */
   addressSpace?: string;
@@ -42,17 +48,17 @@ export interface IpamDriver {
   readonly capability: IpamCapability;
   defaultAddressSpaces(): { local: string; global: string };
   /** Reserve a subnet. Throws Conflict if it overlaps another pool of the same space. */
-  requestPool(req: PoolRequest): Promise<PoolResponse>;
-  releasePool(poolId: string): Promise<void>;
+  requestPool(req: PoolRequest, tx?: Transaction): Promise<PoolResponse>;
+  releasePool(poolId: string, tx?: Transaction): Promise<void>;
   /**
    * Reserve `address` (plain IP, no prefix) or, when absent, the next free address of the
    * pool (inside its sub-pool, if any). Returns "ip/prefixlen". Throws Conflict when the
    * address is taken, InvalidArgument when it is outside the pool, Conflict ("no available
    * addresses") when the pool is exhausted.
    */
-  requestAddress(poolId: string, address?: string, opts?: AddressRequestOptions): Promise<string>;
+  requestAddress(poolId: string, address?: string, opts?: AddressRequestOptions, tx?: Transaction): Promise<string>;
   /** Release an address (plain IP or CIDR). Releasing a free address is a no-op. */
-  releaseAddress(poolId: string, address: string): Promise<void>;
+  releaseAddress(poolId: string, address: string, tx?: Transaction): Promise<void>;
   /**
    * Optional, for garbage collection after a crash: every pool id the driver holds, and
    * every address reserved in one (plain IPs).

@@ -135,3 +135,34 @@ describe('NullIpam', () => {
     await expect(n.requestPool({ v6: false, pool: '10.0.0.0/8' })).rejects.toBeInstanceOf(InvalidArgument);
   });
 });
+
+describe('default IPAM in units of work', () => {
+  it('commits reservations with the unit, skips what open units hold, and frees an aborted pick', async () => {
+    const ipam = new DefaultIpam(store, { v4Pools: ['10.9.0.0/24', '10.9.1.0/24'] });
+    const t1 = store.begin();
+    const t2 = store.begin();
+    const p1 = await ipam.requestPool({ v6: false }, t1);
+    const p2 = await ipam.requestPool({ v6: false }, t2);
+    expect([p1.pool, p2.pool]).toEqual(['10.9.0.0/24', '10.9.1.0/24']); // t1's pick is held while open
+    expect(await ipam.requestAddress(p1.poolId, undefined, {}, t1)).toBe('10.9.0.1/24'); // reads its own pool
+    expect(await ipam.listPools()).toEqual([]); // nothing committed yet
+    await t1.commit();
+    t2.abort();
+    expect(await ipam.listPools()).toEqual([p1.poolId]);
+    expect(await ipam.listAddresses(p1.poolId)).toEqual(['10.9.0.1']);
+    // The aborted unit's subnet is free again.
+    expect((await ipam.requestPool({ v6: false })).pool).toBe('10.9.1.0/24');
+    const a = store.begin();
+    const b = store.begin();
+    const ipA = await ipam.requestAddress(p1.poolId, undefined, {}, a);
+    const ipB = await ipam.requestAddress(p1.poolId, undefined, {}, b);
+    expect(ipA).not.toBe(ipB);
+    await Promise.all([b.commit(), a.commit()]);
+    expect((await ipam.listAddresses(p1.poolId)).sort()).toEqual(['10.9.0.1', '10.9.0.2', '10.9.0.3']);
+    const rel = store.begin();
+    await ipam.releaseAddress(p1.poolId, ipA, rel);
+    rel.put('endpoint/x', 'gone with it');
+    await rel.commit();
+    expect(await ipam.listAddresses(p1.poolId)).not.toContain(ipA.split('/')[0]);
+  });
+});
