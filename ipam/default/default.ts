@@ -37,8 +37,8 @@ interface PoolState {
   cursor?: string;
 }
 
-/** How often a change the driver commits by itself picks again after losing a race to another host. */
-const ATTEMPTS = 5;
+/** How often a change the driver commits by itself picks again after losing races to other hosts. */
+const ATTEMPTS = 50;
 
 export interface DefaultIpamOptions {
   /** Address space name; "local" for single-host networks, "global" for overlays. */
@@ -99,19 +99,24 @@ export class DefaultIpam implements IpamDriver {
 
   /**
    * Run one change in the caller's unit, or in one of its own committed at once; `repick`:
-   * a lost race at that commit (another host took the pick) is worth another pick.
+   * a commit lost to another host (which took the pick meanwhile) is worth another pick.
    */
   private change<R>(tx: Transaction | undefined, repick: boolean, step: (t: Transaction) => Promise<R>): Promise<R> {
     return this.queue.run(async () => {
       if (tx) return step(tx);
       for (let attempt = 1; ; attempt++) {
         const own = this.store.begin();
+        let r: R;
         try {
-          const r = await step(own);
+          r = await step(own);
+        } catch (err) {
+          own.abort();
+          throw err;
+        }
+        try {
           await own.commit();
           return r;
         } catch (err) {
-          own.abort();
           if (!(repick && err instanceof Conflict && attempt < ATTEMPTS)) throw err;
         }
       }

@@ -2,13 +2,14 @@
  * The network controller (CNM): owns the driver and IPAM registries, the store, and the
  * lifecycle of networks, endpoints and sandboxes. Every operation validates first, then
  * does the work in steps it can undo, and undoes them if a later step fails. Records are
- * written with a `creating` state before kernel work starts, so reconcile() after a crash
- * knows what was half-made and finishes or rolls it back. This class is the facade the
+ * committed with a `creating` state, together with what they reserve, before kernel work
+ * starts, so reconcile() after a crash knows what was half-made and rolls it back. This class is the facade the
  * engine, the API and DNS use; each concern lives in its own module.
  */
 import type pino from 'pino';
 import type { NetworkDriver } from '../contracts/driver.js';
 import type { ClusterEndpoint } from '../contracts/peers.js';
+import type { Transaction } from '../contracts/store.js';
 import { ClusterSync } from './cluster-sync.js';
 import { Endpoints } from './endpoints.js';
 import type { ConnectRequest, EndpointRecord, NetworkCreateRequest, NetworkRecord, SandboxRecord } from './model.js';
@@ -83,9 +84,12 @@ export class Controller {
     return this.sandboxes.create(containerId, kind);
   }
 
-  /** Leave every network, then drop the namespace. Idempotent. */
-  deleteSandbox(id: string): Promise<void> {
-    return this.sandboxes.delete(id);
+  /**
+   * Leave every network, then drop the namespace. Idempotent. With tx (on the local store)
+   * the records and local addresses go in the caller's commit, e.g. with the container's record.
+   */
+  deleteSandbox(id: string, tx?: Transaction): Promise<void> {
+    return this.sandboxes.delete(id, tx);
   }
 
   // ---------------------------------------------------------------- endpoints

@@ -2,12 +2,22 @@
  * Endpoints: connecting a sandbox to a network (record, addresses, driver endpoint, join,
  * external connectivity, default route, cluster publication, weft_gwbridge for overlays)
  * and disconnecting it again. Each connect step pushes its undo; a failure undoes them all.
+ *
+ * Commits: a connect commits its intent — the record `creating` with its addresses and
+ * the host ports it was given — in one unit before any kernel work, and its outcome
+ * (`ready`, the sandbox's default route) in a second; a removal commits `deleting`, undoes
+ * the kernel work, and then releases the addresses, drops the record and updates the
+ * sandbox in one commit (or in the caller's unit, when a whole sandbox goes). Addresses of
+ * a global network live in the cluster store, which no local commit can include: they are
+ * committed on their own, reserved before and released after the local records that name them.
  */
 import type { IpamData, NetworkDriver } from '../contracts/driver.js';
 import type { IpamDriver } from '../contracts/ipam.js';
+import type { Transaction } from '../contracts/store.js';
 import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
 import { macFor, newId } from '../util/ids.js';
+import { failpoint } from '../util/failpoint.js';
 import { Undo } from '../util/undo.js';
 import { publishEndpoint, unpublishEndpoint } from './cluster-publish.js';
 import { DefaultGateway } from './gateway.js';
@@ -73,16 +83,19 @@ export class Endpoints {
     const { store } = this.s;
     this.s.endpoints.set(ep.id, ep);
     undo.push(() => { this.s.endpoints.delete(ep.id); });
-    await store.put(EP + ep.id, ep);
-    undo.push(() => store.delete(EP + ep.id));
-    if (driver.capability.needsIpam) await this.allocateAddresses(n, ep, undo);
-    ep.mac = macFor(ep.ipv4 && splitCidr(ep.ipv4).ip);
-    // No write here: a crash before 'ready' is rolled back by reconcile from the
-    // 'creating' record (drivers derive their interface names from the endpoint id,
-    // and the address, not yet recorded, is released by the IPAM garbage collection).
-    // …except in the global address space, which no host garbage-collects alone: there
-    // the record must name the address before a crash could orphan it.
-    if (n.scope !== 'local' && (ep.ipv4 || ep.ipv6)) await store.put(EP + ep.id, ep);
+    const intent = store.begin();
+    try {
+      if (driver.capability.needsIpam) await this.allocateAddresses(n, ep, this.ipamTx(n, intent));
+      ep.mac = macFor(ep.ipv4 && splitCidr(ep.ipv4).ip);
+      intent.put(EP + ep.id, ep);
+      await intent.commit();
+    } catch (err) {
+      intent.abort();
+      if (n.scope !== 'local') await this.releaseAddresses(n, ep); // committed on their own
+      throw err;
+    }
+    undo.push(() => this.forget(n, ep, sb));
+    failpoint('endpoint.connect.kernel');
     await driver.createEndpoint(n, ep);
     undo.push(() => driver.deleteEndpoint(n, ep));
     const joined = await driver.join(n, ep, sbInfo(sb));
@@ -91,22 +104,48 @@ export class Endpoints {
     if (joined.gateway6) ep.gateway6 = joined.gateway6;
     await driver.programExternalConnectivity(n, ep);
     undo.push(() => driver.revokeExternalConnectivity(n, ep));
+    failpoint('endpoint.connect.ready');
     ep.state = 'ready';
-    if (!sb.gatewayEndpoint && (ep.gateway4 || ep.gateway6)) await this.s.setGateway(sb, ep);
-    await store.put(EP + ep.id, ep);
+    const outcome = store.begin();
+    if (!sb.gatewayEndpoint && (ep.gateway4 || ep.gateway6)) await this.s.setGateway(sb, ep, outcome);
+    outcome.put(EP + ep.id, ep);
+    await outcome.commit();
     if (n.scope !== 'local') await this.joinCluster(sb, n, ep, undo);
   }
 
-  private async allocateAddresses(n: NetworkRecord, ep: EndpointRecord, undo: Undo): Promise<void> {
+  /** The unit IPAM changes of n join: the local one, unless n's addresses live in the cluster store. */
+  private ipamTx(n: NetworkRecord, tx: Transaction): Transaction | undefined {
+    return n.scope === 'local' ? tx : undefined;
+  }
+
+  private async allocateAddresses(n: NetworkRecord, ep: EndpointRecord, tx: Transaction | undefined): Promise<void> {
     const ipam = this.s.ipamOf(n)!;
-    if (n.ipv4.length) {
-      ep.ipv4 = await allocateAddress(ipam, n.ipv4, ep.requestedIpv4, n.name);
-      undo.push(() => ipam.releaseAddress(poolFor(n.ipv4, ep.ipv4!).poolId, ep.ipv4!));
+    if (n.ipv4.length) ep.ipv4 = await allocateAddress(ipam, n.ipv4, ep.requestedIpv4, n.name, tx);
+    if (n.enableIPv6 && n.ipv6.length) ep.ipv6 = await allocateAddress(ipam, n.ipv6, ep.requestedIpv6, n.name, tx);
+  }
+
+  private async releaseAddresses(n: NetworkRecord, ep: EndpointRecord, tx?: Transaction): Promise<void> {
+    const ipam = this.s.ipamOf(n);
+    if (ipam && ep.ipv4) await ipam.releaseAddress(poolFor(n.ipv4, ep.ipv4).poolId, ep.ipv4, tx);
+    if (ipam && ep.ipv6) await ipam.releaseAddress(poolFor(n.ipv6, ep.ipv6).poolId, ep.ipv6, tx);
+  }
+
+  /**
+   * Into tx (one of its own when absent, committed here): the addresses released, the
+   * record dropped, and the sandbox's default route moved to another endpoint if it was this one.
+   */
+  private async forget(n: NetworkRecord | undefined, ep: EndpointRecord, sb: SandboxRecord | undefined, into?: Transaction): Promise<void> {
+    const tx = into ?? this.s.store.begin();
+    if (n) await this.releaseAddresses(n, ep, this.ipamTx(n, tx));
+    tx.delete(EP + ep.id);
+    this.s.endpoints.delete(ep.id);
+    if (sb && sb.gatewayEndpoint === ep.id) {
+      sb.gatewayEndpoint = undefined;
+      const next = this.s.sandboxEndpoints(sb.id).find((e) => e.gateway4 || e.gateway6);
+      if (next) await this.s.setGateway(sb, next, tx);
+      else tx.put(SB + sb.id, sb);
     }
-    if (n.enableIPv6 && n.ipv6.length) {
-      ep.ipv6 = await allocateAddress(ipam, n.ipv6, ep.requestedIpv6, n.name);
-      undo.push(() => ipam.releaseAddress(poolFor(n.ipv6, ep.ipv6!).poolId, ep.ipv6!));
-    }
+    if (!into) await tx.commit();
   }
 
   /** A global network's endpoint: published to the cluster, and a way out through weft_gwbridge. */
@@ -132,8 +171,11 @@ export class Endpoints {
     });
   }
 
-  /** Take an endpoint down: cluster record, driver state, addresses, record, default route. */
-  async remove(ep: EndpointRecord, opts: RemoveOptions): Promise<void> {
+  /**
+   * Take an endpoint down: cluster record, driver state, then addresses, record and default
+   * route in one commit — into `tx` when the caller removes more with it (a whole sandbox).
+   */
+  async remove(ep: EndpointRecord, opts: RemoveOptions, tx?: Transaction): Promise<void> {
     const n = this.s.networks.get(ep.networkId);
     const sb = this.s.sandboxes.get(ep.sandboxId);
     ep.state = 'deleting';
@@ -143,21 +185,14 @@ export class Endpoints {
       await unpublishEndpoint(this.s, ep)
         .catch((err) => this.s.logger.warn({ err, endpoint: ep.id }, 'unpublishing the endpoint failed'));
     }
-    if (n) await this.release(n, ep, sb, opts);
-    this.s.endpoints.delete(ep.id);
-    await this.s.store.delete(EP + ep.id);
-    if (sb && sb.gatewayEndpoint === ep.id) {
-      sb.gatewayEndpoint = undefined;
-      const next = this.s.sandboxEndpoints(sb.id).find((e) => e.gateway4 || e.gateway6);
-      if (next) await this.s.setGateway(sb, next);
-      else await this.s.store.put(SB + sb.id, sb);
-    }
+    if (n) await this.leaveDriver(n, ep, sb, opts);
+    await this.forget(n, ep, sb, tx);
     this.s.logger.info({ endpoint: ep.id, network: n?.name }, 'endpoint removed');
     if (n && n.scope !== 'local' && sb && !opts.closing) await this.gateway.detachIfUnneeded(sb);
   }
 
-  /** The driver's and the IPAM's share of a removal. */
-  private async release(n: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord | undefined, opts: RemoveOptions): Promise<void> {
+  /** The driver's share of a removal. */
+  private async leaveDriver(n: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord | undefined, opts: RemoveOptions): Promise<void> {
     const driver = this.s.driverOf(n);
     const step = async (what: string, fn: () => Promise<void>) => {
       try {
@@ -170,22 +205,21 @@ export class Endpoints {
     await step('revoke', () => driver.revokeExternalConnectivity(n, ep));
     if (sb) await step('leave', () => driver.leave(n, ep, { ...sbInfo(sb), ...(opts.closing ? { closing: true } : {}) }));
     await step('delete endpoint', () => driver.deleteEndpoint(n, ep));
-    const ipam = this.s.ipamOf(n);
-    if (ipam && ep.ipv4) await ipam.releaseAddress(poolFor(n.ipv4, ep.ipv4).poolId, ep.ipv4);
-    if (ipam && ep.ipv6) await ipam.releaseAddress(poolFor(n.ipv6, ep.ipv6).poolId, ep.ipv6);
   }
 }
 
-async function allocateAddress(ipam: IpamDriver, pools: IpamData[], wanted: string | undefined, netName: string): Promise<string> {
+async function allocateAddress(
+  ipam: IpamDriver, pools: IpamData[], wanted: string | undefined, netName: string, tx: Transaction | undefined,
+): Promise<string> {
   if (wanted) {
     const pool = pools.find((p) => cidrContains(p.subnet, wanted));
     if (!pool) throw new InvalidArgument(`no configured subnet or ip-range contain the IP address ${wanted}`);
-    return ipam.requestAddress(pool.poolId, wanted);
+    return ipam.requestAddress(pool.poolId, wanted, {}, tx);
   }
   let last: unknown;
   for (const p of pools) {
     try {
-      return await ipam.requestAddress(p.poolId);
+      return await ipam.requestAddress(p.poolId, undefined, {}, tx);
     } catch (err) {
       last = err;
     }

@@ -1,17 +1,25 @@
 /**
  * Networks: lookup, create (name claim, record, pools, driver resources, kernel) and
- * delete. A record is written `creating` before any kernel work, so a crash half-way is
- * rolled back by reconcile.
+ * delete. A create commits its intent — the record `creating`, its pools and gateway
+ * addresses, a global network's name claim — in one unit of work before any kernel work,
+ * so a crash half-way is rolled back by reconcile from that record and nothing is reserved
+ * that no record owns; the outcome (`ready`) is a second commit. A delete commits
+ * `deleting`, undoes the kernel work, and drops record, claim and pools in one commit.
  */
+import type { Transaction } from '../contracts/store.js';
 import type { IpamData } from '../contracts/driver.js';
 import type { IpamDriver } from '../contracts/ipam.js';
 import { Conflict, Forbidden, InvalidArgument, NotFound } from '../util/errors.js';
 import { cidrContains } from '../util/ip.js';
 import { newId } from '../util/ids.js';
+import { failpoint } from '../util/failpoint.js';
 import { Undo } from '../util/undo.js';
 import type { IpamConfigRequest, NetworkCreateRequest, NetworkRecord } from './model.js';
 import { NET, NETNAME, type ControllerState } from './state.js';
 import { activeEndpointsError, assertNameFree, validateNetworkRequest, type ValidNetworkRequest } from './validation.js';
+
+/** How often a create picks its pools again after other hosts took the ones picked. */
+const INTENT_ATTEMPTS = 10;
 
 export class Networks {
   constructor(private readonly s: ControllerState) {}
@@ -69,28 +77,56 @@ export class Networks {
   private async build(rec: NetworkRecord, v: ValidNetworkRequest, undo: Undo): Promise<void> {
     const { driver } = v;
     const store = this.s.storeOf(rec);
-    if (v.global && (await store.compareAndSwap(NETNAME + rec.name, null, rec.id)) === undefined) {
-      throw new Conflict(`network with name ${rec.name} already exists`); // on another host
-    }
-    if (v.global) undo.push(() => store.delete(NETNAME + rec.name));
     this.s.networks.set(rec.id, rec);
     undo.push(() => { this.s.networks.delete(rec.id); });
-    await store.put(NET + rec.id, rec);
-    undo.push(() => store.delete(NET + rec.id));
-    if (driver.capability.needsIpam) {
-      const avoid = await this.s.o.os.hostRoutes();
-      for (const c of v.v4.length ? v.v4 : [{}]) rec.ipv4.push(await allocatePool(v.ipam, c, false, avoid, undo));
-      if (rec.enableIPv6) for (const c of v.v6.length ? v.v6 : [{}]) rec.ipv6.push(await allocatePool(v.ipam, c, true, avoid, undo));
-      await store.put(NET + rec.id, rec);
-    }
+    await this.commitIntent(rec, v);
+    undo.push(() => this.forget(rec));
     if (driver.allocateNetwork) {
       await driver.allocateNetwork(rec); // cluster-wide resources (e.g. the VNI), into rec.options
       undo.push(() => driver.freeNetwork?.(rec));
     }
+    failpoint('network.create.kernel');
     await driver.createNetwork(rec);
     undo.push(() => driver.deleteNetwork(rec));
+    failpoint('network.create.ready');
     rec.state = 'ready';
     await store.put(NET + rec.id, rec);
+  }
+
+  /**
+   * The record `creating`, a global network's name claim, its pools and gateways: one
+   * commit. Picked again when another host took a picked pool before the commit.
+   */
+  private async commitIntent(rec: NetworkRecord, v: ValidNetworkRequest): Promise<void> {
+    const store = this.s.storeOf(rec);
+    for (let attempt = 1; ; attempt++) {
+      rec.ipv4 = [];
+      rec.ipv6 = [];
+      const tx = store.begin();
+      try {
+        if (v.global) {
+          tx.expect(NETNAME + rec.name, null); // unique across hosts
+          tx.put(NETNAME + rec.name, rec.id);
+        }
+        if (v.driver.capability.needsIpam) {
+          const avoid = await this.s.o.os.hostRoutes();
+          for (const c of v.v4.length ? v.v4 : [{}]) rec.ipv4.push(await allocatePool(v.ipam, c, false, avoid, tx));
+          if (rec.enableIPv6) for (const c of v.v6.length ? v.v6 : [{}]) rec.ipv6.push(await allocatePool(v.ipam, c, true, avoid, tx));
+          failpoint('network.create.pools');
+        }
+        tx.put(NET + rec.id, rec);
+      } catch (err) {
+        tx.abort();
+        throw err;
+      }
+      try {
+        await tx.commit();
+        return;
+      } catch (err) {
+        if (v.global && (await store.get(NETNAME + rec.name))) throw new Conflict(`network with name ${rec.name} already exists`);
+        if (!(err instanceof Conflict) || attempt >= INTENT_ATTEMPTS) throw err;
+      }
+    }
   }
 
   async delete(ref: string): Promise<void> {
@@ -119,26 +155,28 @@ export class Networks {
     if (eps.length) throw activeEndpointsError(n, eps);
   }
 
-  /** Kernel teardown + IPAM release + record removal; safe to replay. */
+  /** Kernel teardown, then record, name claim and pools in one commit; safe to replay. */
   async destroy(n: NetworkRecord): Promise<void> {
     const driver = this.s.driverOf(n);
     await driver.deleteNetwork(n);
     await driver.freeNetwork?.(n);
+    await this.forget(n);
+  }
+
+  /** Drop the record, a global network's name claim and its pools, in one commit. */
+  private async forget(n: NetworkRecord): Promise<void> {
+    const tx = this.s.storeOf(n).begin();
     const ipam = this.s.ipamOf(n);
-    for (const p of [...n.ipv4, ...n.ipv6]) await ipam?.releasePool(p.poolId).catch(() => undefined);
-    const store = this.s.storeOf(n);
-    await store.delete(NET + n.id);
-    if (n.scope !== 'local') {
-      const claim = await store.get<string>(NETNAME + n.name);
-      if (claim?.value === n.id) await store.compareAndDelete(NETNAME + n.name, claim.revision);
-    }
+    for (const p of [...n.ipv4, ...n.ipv6]) await ipam?.releasePool(p.poolId, tx).catch(() => undefined);
+    tx.delete(NET + n.id);
+    if (n.scope !== 'local') tx.update<string>(NETNAME + n.name, (claim) => (claim === n.id ? undefined : claim));
+    await tx.commit();
     this.s.networks.delete(n.id);
   }
 }
 
-async function allocatePool(ipam: IpamDriver, c: IpamConfigRequest, v6: boolean, avoid: string[], undo: Undo): Promise<IpamData> {
-  const { poolId, pool } = await ipam.requestPool({ pool: c.subnet, subPool: c.ipRange, v6, avoid });
-  undo.push(() => ipam.releasePool(poolId));
+async function allocatePool(ipam: IpamDriver, c: IpamConfigRequest, v6: boolean, avoid: string[], tx: Transaction): Promise<IpamData> {
+  const { poolId, pool } = await ipam.requestPool({ pool: c.subnet, subPool: c.ipRange, v6, avoid }, tx);
   const data: IpamData = { poolId, subnet: pool, auxAddresses: {} };
   if (c.ipRange) data.ipRange = c.ipRange;
   if (c.gateway && !cidrContains(pool, c.gateway)) {
@@ -147,10 +185,10 @@ async function allocatePool(ipam: IpamDriver, c: IpamConfigRequest, v6: boolean,
   // Aux addresses first: a gateway picked automatically must not take one of them.
   for (const [name, ip] of Object.entries(c.auxAddresses ?? {})) {
     if (!cidrContains(pool, ip)) throw new InvalidArgument(`auxiliary address ${name}=${ip} is not in subnet ${pool}`);
-    await ipam.requestAddress(poolId, ip);
+    await ipam.requestAddress(poolId, ip, {}, tx);
     data.auxAddresses[name] = ip;
   }
-  const gw = await ipam.requestAddress(poolId, c.gateway, { gateway: true });
+  const gw = await ipam.requestAddress(poolId, c.gateway, { gateway: true }, tx);
   if (gw) data.gateway = gw;
   return data;
 }

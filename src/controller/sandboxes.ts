@@ -1,5 +1,6 @@
 /** Sandboxes: a container's network namespace (or the host's), and its teardown. */
 import path from 'node:path';
+import type { Transaction } from '../contracts/store.js';
 import type { Endpoints } from './endpoints.js';
 import type { SandboxRecord } from './model.js';
 import { SB, type ControllerState } from './state.js';
@@ -23,16 +24,18 @@ export class Sandboxes {
     return rec;
   }
 
-  /** Leave every network, then drop the namespace. Idempotent. */
-  async delete(id: string): Promise<void> {
+  /** Leave every network, then drop the namespace; the records go in tx (a commit of their own when absent). Idempotent. */
+  async delete(id: string, into?: Transaction): Promise<void> {
     const sb = this.s.sandboxes.get(id);
     if (!sb) return;
+    const tx = into ?? this.s.store.begin();
     for (const ep of [...this.s.endpoints.values()].filter((e) => e.sandboxId === id)) {
       if (!this.s.endpoints.has(ep.id)) continue; // went with another (weft_gwbridge)
-      await this.endpoints.remove(ep, { force: true, closing: !!sb.nsPath });
+      await this.endpoints.remove(ep, { force: true, closing: !!sb.nsPath }, tx);
     }
     if (sb.nsPath) this.s.o.os.deleteNamespace(sb.nsPath);
-    await this.s.store.delete(SB + id);
+    tx.delete(SB + id);
     this.s.sandboxes.delete(id);
+    if (!into) await tx.commit();
   }
 }

@@ -303,9 +303,11 @@ export class ContainerService extends EventEmitter {
     c.pid = 0;
     c.finishedAt = new Date().toISOString();
     await this.o.dns?.detach(id);
-    await this.o.controller.deleteSandbox(id).catch((err) => this.o.logger.error({ err, id }, 'releasing networking failed'));
+    const tx = this.o.store.begin(); // the container's exit and its endpoints' release: one commit
+    await this.o.controller.deleteSandbox(id, tx).catch((err) => this.o.logger.error({ err, id }, 'releasing networking failed'));
     this.o.hostPorts.release(id);
-    await this.save(c);
+    tx.put(CONTAINER_KEY_PREFIX + c.id, c);
+    await tx.commit();
     this.o.logger.info({ container: c.name, exitCode: code }, 'container exited');
     this.emit('exit', id, code);
     if (c.autoRemove) await this.ops.run(id, () => this.destroy(c));
@@ -315,10 +317,15 @@ export class ContainerService extends EventEmitter {
     if (!this.containers.has(c.id)) return; // an rm -f and --rm's own removal both came
     c.status = 'removing';
     await this.o.dns?.detach(c.id);
-    await this.o.controller.deleteSandbox(c.id);
+    const tx = this.o.store.begin(); // the record, its endpoints and their addresses go in one commit
+    await this.o.controller.deleteSandbox(c.id, tx);
     this.o.hostPorts.release(c.id);
-    await this.o.runtime.remove(this.spec(c));
-    await this.o.store.delete(CONTAINER_KEY_PREFIX + c.id);
+    try {
+      await this.o.runtime.remove(this.spec(c));
+      tx.delete(CONTAINER_KEY_PREFIX + c.id);
+    } finally {
+      await tx.commit(); // the networking is gone either way; the record only with its files
+    }
     this.containers.delete(c.id);
     this.emit('removed', c.id);
   }
