@@ -94,12 +94,14 @@ export class Controller {
 
   // ---------------------------------------------------------------- endpoints
 
-  async connect(sandboxId: string, netRef: string, req: ConnectRequest): Promise<EndpointRecord> {
-    return this.endpoints.connect(sandboxId, this.networks.find(netRef), req);
+  /** With tx (on the local store), the endpoint's outcome commits with the caller's own changes. */
+  async connect(sandboxId: string, netRef: string, req: ConnectRequest, tx?: Transaction): Promise<EndpointRecord> {
+    return this.endpoints.connect(sandboxId, this.networks.find(netRef), req, tx);
   }
 
-  async disconnect(sandboxId: string, netRef: string, opts: { force?: boolean } = {}): Promise<void> {
-    await this.endpoints.disconnect(sandboxId, this.networks.find(netRef), opts);
+  /** With tx (on the local store), the release commits with the caller's own changes. */
+  async disconnect(sandboxId: string, netRef: string, opts: { force?: boolean } = {}, tx?: Transaction): Promise<void> {
+    await this.endpoints.disconnect(sandboxId, this.networks.find(netRef), opts, tx);
   }
 
   /**

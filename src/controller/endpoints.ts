@@ -40,14 +40,15 @@ export class Endpoints {
     this.gateway = new DefaultGateway(s, networks, this);
   }
 
-  async connect(sandboxId: string, n: NetworkRecord, req: ConnectRequest): Promise<EndpointRecord> {
+  /** `into`: the unit the outcome (the record `ready`) goes in, which the caller commits. */
+  async connect(sandboxId: string, n: NetworkRecord, req: ConnectRequest, into?: Transaction): Promise<EndpointRecord> {
     const sb = this.s.sandboxes.get(sandboxId);
     if (!sb) throw new NotFound(`sandbox for container ${sandboxId} not found`);
-    return this.s.locks.run(SB + sandboxId, () => this.connectLocked(sb, n, req));
+    return this.s.locks.run(SB + sandboxId, () => this.connectLocked(sb, n, req, into));
   }
 
   /** connect() for a caller that holds the sandbox's lock. */
-  async connectLocked(sb: SandboxRecord, n: NetworkRecord, req: ConnectRequest): Promise<EndpointRecord> {
+  async connectLocked(sb: SandboxRecord, n: NetworkRecord, req: ConnectRequest, into?: Transaction): Promise<EndpointRecord> {
     // The network may have been removed while this connect waited for the sandbox's lock.
     if (this.s.networks.get(n.id)?.state !== 'ready') throw new NotFound(`network ${n.name} not found`);
     const driver = this.s.driverOf(n);
@@ -69,7 +70,7 @@ export class Endpoints {
     };
     const undo = new Undo(this.s.logger);
     try {
-      await this.build(sb, n, driver, ep, undo);
+      await this.build(sb, n, driver, ep, undo, into);
       this.s.logger.info({ network: n.name, endpoint: ep.id, ip: ep.ipv4, ip6: ep.ipv6, sandbox: sb.id }, 'endpoint joined');
       return ep;
     } catch (err) {
@@ -79,7 +80,9 @@ export class Endpoints {
   }
 
   /** The steps of a connect, each pushing its undo. */
-  private async build(sb: SandboxRecord, n: NetworkRecord, driver: NetworkDriver, ep: EndpointRecord, undo: Undo): Promise<void> {
+  private async build(
+    sb: SandboxRecord, n: NetworkRecord, driver: NetworkDriver, ep: EndpointRecord, undo: Undo, into?: Transaction,
+  ): Promise<void> {
     const { store } = this.s;
     this.s.endpoints.set(ep.id, ep);
     undo.push(() => { this.s.endpoints.delete(ep.id); });
@@ -106,11 +109,11 @@ export class Endpoints {
     undo.push(() => driver.revokeExternalConnectivity(n, ep));
     failpoint('endpoint.connect.ready');
     ep.state = 'ready';
-    const outcome = store.begin();
+    const outcome = into ?? store.begin();
     if (!sb.gatewayEndpoint && (ep.gateway4 || ep.gateway6)) await this.s.setGateway(sb, ep, outcome);
     outcome.put(EP + ep.id, ep);
-    await outcome.commit();
-    if (n.scope !== 'local') await this.joinCluster(sb, n, ep, undo);
+    if (!into) await outcome.commit();
+    if (n.scope !== 'local') await this.joinCluster(sb, n, ep, undo, into);
   }
 
   /** The unit IPAM changes of n join: the local one, unless n's addresses live in the cluster store. */
@@ -149,7 +152,7 @@ export class Endpoints {
   }
 
   /** A global network's endpoint: published to the cluster, and a way out through weft_gwbridge. */
-  private async joinCluster(sb: SandboxRecord, n: NetworkRecord, ep: EndpointRecord, undo: Undo): Promise<void> {
+  private async joinCluster(sb: SandboxRecord, n: NetworkRecord, ep: EndpointRecord, undo: Undo, into?: Transaction): Promise<void> {
     await publishEndpoint(this.s, ep);
     undo.push(() => unpublishEndpoint(this.s, ep));
     // Overlays have no gateway of their own: a way out through weft_gwbridge, which
@@ -159,15 +162,16 @@ export class Endpoints {
     if (gw) undo.push(() => this.remove(gw, { force: true }));
     if (gw && ep.portBindings.length) {
       ep.portBindings = [];
-      await this.s.store.put(EP + ep.id, ep);
+      if (into) into.put(EP + ep.id, ep);
+      else await this.s.store.put(EP + ep.id, ep);
     }
   }
 
-  async disconnect(sandboxId: string, n: NetworkRecord, opts: { force?: boolean } = {}): Promise<void> {
+  async disconnect(sandboxId: string, n: NetworkRecord, opts: { force?: boolean } = {}, into?: Transaction): Promise<void> {
     await this.s.locks.run(SB + sandboxId, async () => {
       const ep = [...this.s.endpoints.values()].find((e) => e.sandboxId === sandboxId && e.networkId === n.id);
       if (!ep) throw new NotFound(`container ${sandboxId.slice(0, 12)} is not connected to network ${n.name}`);
-      await this.remove(ep, opts);
+      await this.remove(ep, opts, into);
     });
   }
 

@@ -249,12 +249,16 @@ export class ContainerService extends EventEmitter {
     if (c.networks.some((x) => this.o.controller.findNetwork(x.name).id === n.id) && c.status !== 'running') {
       throw new Conflict(`endpoint with name ${c.name} already exists in network ${n.name}`);
     }
-    if (c.status === 'running') {
-      await this.o.controller.connect(c.id, n.id, { name: c.name, ...config });
-      await this.etc.write(c, this.dirOf(c));
+    const tx = this.o.store.begin(); // the endpoint and the container's network list: one commit
+    try {
+      if (c.status === 'running') await this.o.controller.connect(c.id, n.id, { name: c.name, ...config }, tx);
+      if (!c.networks.some((x) => x.name === n.name || x.name === n.id)) c.networks.push({ name: n.name, config });
+      tx.put(CONTAINER_KEY_PREFIX + c.id, c);
+      await tx.commit();
+    } finally {
+      tx.abort();
     }
-    if (!c.networks.some((x) => x.name === n.name || x.name === n.id)) c.networks.push({ name: n.name, config });
-    await this.save(c);
+    if (c.status === 'running') await this.etc.write(c, this.dirOf(c));
   }
 
   disconnect(ref: string, netRef: string, force = false): Promise<void> {
@@ -264,14 +268,17 @@ export class ContainerService extends EventEmitter {
   private async disconnectNow(c: ContainerRecord, netRef: string, force: boolean): Promise<void> {
     const n = this.o.controller.findNetwork(netRef);
     const idx = c.networks.findIndex((x) => x.name === n.name || x.name === n.id);
-    if (c.status === 'running') {
-      await this.o.controller.disconnect(c.id, n.id, { force });
-      await this.etc.write(c, this.dirOf(c));
-    } else if (idx < 0) {
-      throw new NotFound(`container ${c.id.slice(0, 12)} is not connected to network ${n.name}`);
+    if (c.status !== 'running' && idx < 0) throw new NotFound(`container ${c.id.slice(0, 12)} is not connected to network ${n.name}`);
+    const tx = this.o.store.begin(); // the endpoint's release and the container's network list: one commit
+    try {
+      if (c.status === 'running') await this.o.controller.disconnect(c.id, n.id, { force }, tx);
+      if (idx >= 0) c.networks.splice(idx, 1);
+      tx.put(CONTAINER_KEY_PREFIX + c.id, c);
+      await tx.commit();
+    } finally {
+      tx.abort();
     }
-    if (idx >= 0) c.networks.splice(idx, 1);
-    await this.save(c);
+    if (c.status === 'running') await this.etc.write(c, this.dirOf(c));
   }
 
   /** After a daemon restart: re-adopt running containers, record exits that happened. */
