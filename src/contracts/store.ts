@@ -46,7 +46,6 @@ export type Update<T> = (current: T | undefined) => T | undefined;
  * changes applied on top (read-your-writes); other units see nothing until commit.
  */
 export interface Transaction {
-  readonly store: Store;
   get<T>(key: string): Promise<Record<T> | undefined>;
   list<T>(prefix: string): Promise<Record<T>[]>;
   put<T>(key: string, value: T): void;
@@ -57,8 +56,6 @@ export interface Transaction {
   expect(key: string, revision: number | null): void;
   /** Runs once the unit is settled: after its commit (true) or when it is abandoned (false). */
   onSettle(fn: (committed: boolean) => void): void;
-  /** Whether any change is buffered. */
-  readonly empty: boolean;
   /** Apply every change in one store transaction; the unit is settled either way. */
   commit(): Promise<void>;
   /** Drop every buffered change (no-op once settled). */

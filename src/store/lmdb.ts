@@ -13,6 +13,9 @@
  * database, and stamps it on each key it writes: revisions never repeat, even for a key
  * deleted and written again, so compare-and-swap stays sound.
  *
+ * Values are stored as JSON, as the records cross the API as JSON (an undefined field is
+ * absent after a reload, as it is in a response).
+ *
  * Upgrade: a `<root>/store/` directory of the earlier one-JSON-file-per-key store is
  * imported in one transaction on first open and then removed.
  */
@@ -41,8 +44,8 @@ export class LmdbStore implements Store {
     const env = open({ path: path.join(root, 'store.lmdb'), maxDbs: 4, compression: false });
     const s = new LmdbStore(
       env,
-      env.openDB<Stored, string>({ name: 'records', encoding: 'msgpack' }),
-      env.openDB<number | boolean, string>({ name: 'meta', encoding: 'msgpack' }),
+      env.openDB<Stored, string>({ name: 'records', encoding: 'json' }),
+      env.openDB<number | boolean, string>({ name: 'meta', encoding: 'json' }),
     );
     await s.importJsonStore(path.join(root, 'store'));
     return s;

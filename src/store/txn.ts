@@ -11,7 +11,7 @@ import { TxnConflict } from '../util/errors.js';
 export type Resolved = Map<string, { value: unknown } | null>;
 
 /** Revision reads report for a value written by the unit itself and not yet committed. */
-export const UNCOMMITTED = -1;
+const UNCOMMITTED = -1;
 
 /**
  * Apply ops over the committed records `current` returns. With `check`, expectations are
@@ -43,11 +43,7 @@ export class BufferedTxn implements Transaction {
   private readonly hooks: ((committed: boolean) => void)[] = [];
   private settled = false;
 
-  constructor(readonly store: Store, private readonly apply: (ops: TxnOp[]) => Promise<void>) {}
-
-  get empty(): boolean {
-    return !this.ops.some((o) => o.type !== 'expect');
-  }
+  constructor(private readonly store: Store, private readonly apply: (ops: TxnOp[]) => Promise<void>) {}
 
   async get<T>(key: string): Promise<Record<T> | undefined> {
     const base = await this.store.get<T>(key);
