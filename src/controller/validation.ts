@@ -7,7 +7,6 @@ import type { IpamDriver } from '../contracts/ipam.js';
 import { OPT_BRIDGE_NAME } from '../contracts/network-options.js';
 import { Conflict, Forbidden, InvalidArgument, NotFound } from '../util/errors.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
-import { isValidName } from '../util/ids.js';
 import type { ConnectRequest, EndpointRecord, IpamConfigRequest, NetworkCreateRequest, NetworkRecord, SandboxRecord } from './model.js';
 import type { ControllerState } from './state.js';
 
@@ -25,7 +24,8 @@ export interface ValidNetworkRequest {
 
 export function validateNetworkRequest(s: ControllerState, req: NetworkCreateRequest, predefined: boolean): ValidNetworkRequest {
   if (typeof req.name !== 'string' || !req.name) throw new InvalidArgument('network name must not be empty');
-  if (!isValidName(req.name)) throw new InvalidArgument(`invalid network name "${req.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  // libnetwork's rule: any name that is not blank (spaces allowed); control characters are refused too.
+  if (!req.name.trim() || [...req.name].some((ch) => ch < ' ' || ch === '\x7f')) throw new InvalidArgument(`invalid name: ${req.name}`);
   const driverName = req.driver || 'bridge';
   const driver = s.drivers.get(driverName);
   if (!driver) throw new NotFound(`plugin "${driverName}" not found`);

@@ -42,7 +42,8 @@ describe('Controller (fake driver and IPAM)', () => {
     const { ctl, ipam, store } = make();
     const bad = [
       { name: '', driver: 'fake' },
-      { name: 'x y', driver: 'fake' },
+      { name: '  ', driver: 'fake' },
+      { name: 'a\nb', driver: 'fake' },
       { name: 'n', driver: 'nope' },
       { name: 'n', driver: 'fake', ipam: { config: [{ subnet: 'nonsense' }] } },
       { name: 'n', driver: 'fake', ipam: { config: [{ subnet: '10.0.0.0/24', gateway: '10.0.1.1' }] } },
@@ -55,6 +56,12 @@ describe('Controller (fake driver and IPAM)', () => {
     }
     expect(ipam.requests.length).toBe(0);
     expect(await store.list('')).toEqual([]);
+  });
+
+  it('takes a network name with spaces, as libnetwork does', async () => {
+    const { ctl } = make();
+    const n = await ctl.createNetwork({ name: 'test 01', driver: 'fake' });
+    expect(ctl.findNetwork('test 01').id).toBe(n.id);
   });
 
   it('rolls back pools and records when the driver fails half-way', async () => {
