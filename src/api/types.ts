@@ -137,7 +137,7 @@ export interface NetworkResource {
   Driver: string;
   EnableIPv4: boolean;
   EnableIPv6: boolean;
-  IPAM: { Driver: string; Options: { [k: string]: string }; Config: IpamConfigWire[] };
+  IPAM: { Driver: string; Options: { [k: string]: string } | null; Config: IpamConfigWire[] };
   Internal: boolean;
   Attachable: boolean;
   Ingress: boolean;

@@ -138,6 +138,28 @@ def check_connect_fields():
         net.remove()
 
 
+def check_ipv6_subnet_without_ipv6():
+    # As dockerd: the IPv6 config is kept and listed, nothing is allocated from it.
+    net = client.networks.create('pyc-v6off', ipam=docker.types.IPAMConfig(pool_configs=[
+        docker.types.IPAMPool(subnet='10.234.0.0/24'), docker.types.IPAMPool(subnet='fd00:234::/64')]))
+    try:
+        n = api.inspect_network(net.id)
+        assert n['EnableIPv6'] is False and n['IPAM']['Options'] is None, n
+        assert [c['Subnet'] for c in n['IPAM']['Config']] == ['10.234.0.0/24', 'fd00:234::/64'], n['IPAM']
+        ep = api.create_endpoint_config(ipv6_address='fd00:234::9')
+        c = api.create_container('busybox', ['sleep', '30'], host_config=api.create_host_config(network_mode='pyc-v6off'),
+                                 networking_config=api.create_networking_config({'pyc-v6off': ep}))['Id']
+        try:
+            api.start(c)
+            s = api.inspect_container(c)['NetworkSettings']['Networks']['pyc-v6off']
+            assert s['IPAMConfig']['IPv6Address'] == 'fd00:234::9' and s['GlobalIPv6Address'] == '', s
+            assert s['IPAddress'].startswith('10.234.0.'), s
+        finally:
+            api.remove_container(c, force=True)
+    finally:
+        net.remove()
+
+
 def check_ports_and_exec():
     c = client.containers.run(
         'busybox', ['sh', '-c', 'mkdir -p /www && echo port-ok > /www/index.html && exec httpd -f -p 8000 -h /www'],

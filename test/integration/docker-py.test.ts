@@ -39,5 +39,6 @@ describe.skipIf(!HAVE_DOCKER_PY)('docker-py against weft', () => {
   it('swarm endpoints answer 503 as a non-swarm dockerd, unknown ones 404', () => check('swarm_and_unknown'));
   it('a network named with a space, a static address and an alias carry HTTP between containers', () => check('network_traffic'));
   it('connect keeps aliases, links, address and link-local addresses; disconnect', () => check('connect_fields'));
+  it('an IPv6 subnet without EnableIPv6 is kept and listed, nothing allocated from it', () => check('ipv6_subnet_without_ipv6'));
   it('a published port answers on loopback; exec gives exit code and demuxed streams', () => check('ports_and_exec'));
 });
