@@ -24,7 +24,7 @@ function roundTrip(body: { [k: string]: unknown }) {
 
 const refusedWith = (body: { [k: string]: unknown }, message: string) => {
   let err: unknown;
-  try { parseContainerCreate(body); } catch (e) { err = e; }
+  try { decodeContainerCreate(parseContainerCreate(body)); } catch (e) { err = e; }
   expect(err, JSON.stringify(body)).toBeInstanceOf(InvalidArgument);
   expect((err as Error).message).toBe(message);
 };
@@ -79,6 +79,8 @@ describe('container Config and HostConfig fields', () => {
     refusedWith(hc({ Privileged: true }), 'weft does not run privileged containers (--privileged)');
     refusedWith(hc({ Tmpfs: { '/t': '' } }), 'weft does not mount tmpfs in containers (--tmpfs)');
     refusedWith(hc({ Memory: 'lots' }), 'invalid HostConfig.Memory: must be an integer');
+    refusedWith({ Image: 'busybox', NetworkingConfig: { EndpointsConfig: { n1: { GwPriority: 1 } } } },
+      'weft does not support gateway priorities (--gw-priority): the first network gives the default route');
     refusedWith({ Image: 'busybox', User: '1000' }, 'weft runs container processes as root: --user is not supported');
     refusedWith({ Image: 'busybox', StopSignal: 'SIGQUIT' }, 'weft stops containers with SIGTERM: stop signal SIGQUIT is not supported');
   });
