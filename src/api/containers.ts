@@ -1,4 +1,5 @@
 /** /containers: create, list, inspect, the lifecycle (start, stop, kill, rm), top and prune. */
+import type { ContainerRecord } from '../engine/containers.js';
 import { selectContainers, PS_FILTERS } from '../engine/container-filters.js';
 import { normaliseSignal } from '../engine/exec.js';
 import { pruneContainers, PRUNE_FILTERS } from '../engine/prune.js';
@@ -12,9 +13,12 @@ import type { ContainerCreateResponse, ContainerPruneResponse } from './types.js
 import { containerInspectJson } from './views/container-inspect.js';
 import { containerSummaryJson } from './views/container-summary.js';
 
-/** Docker's default stop timeout, in seconds. */
+/** Docker's default stop timeout, in seconds, unless the container was created with Config.StopTimeout. */
 const STOP_TIMEOUT = 10;
-const timeoutOf = (query: URLSearchParams) => qint(query, 't', STOP_TIMEOUT);
+const timeoutOf = (query: URLSearchParams, c: ContainerRecord) => {
+  const own = c.kept?.config.StopTimeout;
+  return qint(query, 't', typeof own === 'number' ? own : STOP_TIMEOUT);
+};
 
 async function create(d: ApiDeps, { req, res, query }: Ctx): Promise<void> {
   const parsed = parseContainerCreate(await readJson(req));
@@ -43,8 +47,8 @@ async function start(d: ApiDeps, { res, params }: Ctx): Promise<void> {
 }
 
 async function stop(d: ApiDeps, { res, params, query }: Ctx): Promise<void> {
-  const timeout = timeoutOf(query);
   const c = d.containers.find(params.id);
+  const timeout = timeoutOf(query, c);
   if (c.status !== 'running') return sendEmpty(res, 304);
   await d.containers.stop(params.id, timeout);
   sendEmpty(res, 204);
@@ -70,7 +74,7 @@ export function containerRoutes(d: ApiDeps): Route[] {
     { method: 'POST', path: '/containers/:id/start', handler: (ctx) => start(d, ctx) },
     { method: 'POST', path: '/containers/:id/stop', handler: (ctx) => stop(d, ctx) },
     { method: 'POST', path: '/containers/:id/restart', handler: async ({ res, params, query }) => {
-      await d.containers.stop(params.id, timeoutOf(query));
+      await d.containers.stop(params.id, timeoutOf(query, d.containers.find(params.id)));
       await d.containers.start(params.id);
       sendEmpty(res, 204);
     } },

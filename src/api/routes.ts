@@ -6,6 +6,7 @@ import { execRoutes } from './exec.js';
 import { imageRoutes } from './images.js';
 import { networkRoutes } from './networks.js';
 import { type Route, Router } from './router.js';
+import { swarmRoutes } from './swarm.js';
 import { systemRoutes } from './system.js';
 
 export function apiRoutes(d: ApiDeps): Route[] {
@@ -16,6 +17,7 @@ export function apiRoutes(d: ApiDeps): Route[] {
     ...containerStreamRoutes(d),
     ...execRoutes(d),
     ...imageRoutes(),
+    ...swarmRoutes(),
   ];
 }
 

@@ -10,6 +10,7 @@ import type pino from 'pino';
 import { InvalidArgument, NotFound } from '../util/errors.js';
 import { API_VERSION, MIN_API_VERSION, sendError, sendJson } from './http.js';
 import type { Router } from './router.js';
+import { plainHijack } from './plain-hijack.js';
 import { failUpgrade } from './streams.js';
 
 function cmpVersion(a: string, b: string): number {
@@ -39,6 +40,12 @@ export function createApiServer(router: Router, logger: pino.Logger): http.Serve
     try {
       const u = new URL(stripVersion(req.url ?? '/'), 'http://weft');
       const hit = router.match(req.method ?? 'GET', u.pathname);
+      const hijack = hit === undefined ? router.matchUpgrade(req.method ?? 'GET', u.pathname) : undefined;
+      if (hijack) {
+        const socket = plainHijack(req.socket);
+        await hijack.route.handler({ req, socket, head: Buffer.alloc(0), params: hijack.params, query: u.searchParams });
+        return;
+      }
       if (hit === undefined) throw new NotFound(`page not found`);
       if (hit === 'method') {
         sendJson(res, 405, { message: `method ${req.method} not allowed` });

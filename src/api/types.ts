@@ -10,15 +10,15 @@ export interface PortBindingWire { HostIp: string; HostPort: string }
 /** "80/tcp" → its bindings, or null when exposed but not published. */
 export type PortMapWire = { [portKey: string]: PortBindingWire[] | null };
 
-export interface EndpointIpamConfigWire { IPv4Address: string; IPv6Address: string }
+export interface EndpointIpamConfigWire { IPv4Address: string; IPv6Address: string; LinkLocalIPs?: string[] }
 
 /** A container's settings on one network (NetworkSettings.Networks[name]). */
 export interface EndpointSettingsWire {
   IPAMConfig: EndpointIpamConfigWire | null;
-  Links: null;
+  Links: string[] | null;
   Aliases: string[] | null;
   MacAddress: string;
-  DriverOpts?: null;
+  DriverOpts?: { [key: string]: string } | null;
   GwPriority?: number;
   NetworkID: string;
   EndpointID: string;
@@ -67,6 +67,8 @@ export interface ContainerInspect {
     AutoRemove: boolean;
     PublishAllPorts: boolean;
     RestartPolicy: { Name: string; MaximumRetryCount: number };
+    /** The rest of dockerd's HostConfig: what the client sent, or dockerd's defaults. */
+    [field: string]: unknown;
   };
   Config: {
     Hostname: string;
@@ -85,6 +87,7 @@ export interface ContainerInspect {
     WorkingDir: string;
     Entrypoint: string[] | null;
     Labels: { [key: string]: string };
+    [field: string]: unknown;
   };
   NetworkSettings: {
     SandboxID: string;
@@ -134,7 +137,7 @@ export interface NetworkResource {
   Driver: string;
   EnableIPv4: boolean;
   EnableIPv6: boolean;
-  IPAM: { Driver: string; Options: { [k: string]: string }; Config: IpamConfigWire[] };
+  IPAM: { Driver: string; Options: { [k: string]: string } | null; Config: IpamConfigWire[] };
   Internal: boolean;
   Attachable: boolean;
   Ingress: boolean;

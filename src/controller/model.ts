@@ -6,9 +6,15 @@ export type Lifecycle = 'creating' | 'ready' | 'deleting';
 
 export interface NetworkRecord extends NetworkInfo {
   ipamDriver: string;
-  ipamOptions: { [key: string]: string };
+  /** null when the request had none (dockerd answers null then, {} for an empty object). */
+  ipamOptions: { [key: string]: string } | null;
   /** Whether the user gave the subnets (Docker allows --ip only then). */
   userSubnets: boolean;
+  /**
+   * IPv6 configs given while IPv6 is off: dockerd keeps them (inspect lists them) and never
+   * allocates from them, so an IPv6 address asked for on such a network is kept but not given.
+   */
+  ipv6Unused?: IpamConfigRequest[];
   /** Predefined networks (bridge, host, none) cannot be removed. */
   predefined: boolean;
   state: Lifecycle;

@@ -52,8 +52,9 @@ export class Networks {
       ipv6: [],
       created: new Date().toISOString(),
       ipamDriver: v.ipamName,
-      ipamOptions: { ...(req.ipam?.options ?? {}) },
+      ipamOptions: req.ipam?.options ? { ...req.ipam.options } : null,
       userSubnets: v.userSubnets,
+      ...(!req.enableIPv6 && v.v6.length ? { ipv6Unused: v.v6 } : {}),
       predefined: !!opts.predefined,
       state: 'creating',
     };

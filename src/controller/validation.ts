@@ -7,7 +7,6 @@ import type { IpamDriver } from '../contracts/ipam.js';
 import { OPT_BRIDGE_NAME } from '../contracts/network-options.js';
 import { Conflict, Forbidden, InvalidArgument, NotFound } from '../util/errors.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
-import { isValidName } from '../util/ids.js';
 import type { ConnectRequest, EndpointRecord, IpamConfigRequest, NetworkCreateRequest, NetworkRecord, SandboxRecord } from './model.js';
 import type { ControllerState } from './state.js';
 
@@ -25,7 +24,8 @@ export interface ValidNetworkRequest {
 
 export function validateNetworkRequest(s: ControllerState, req: NetworkCreateRequest, predefined: boolean): ValidNetworkRequest {
   if (typeof req.name !== 'string' || !req.name) throw new InvalidArgument('network name must not be empty');
-  if (!isValidName(req.name)) throw new InvalidArgument(`invalid network name "${req.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  // libnetwork's rule: any name that is not blank (spaces allowed); control characters are refused too.
+  if (!req.name.trim() || [...req.name].some((ch) => ch < ' ' || ch === '\x7f')) throw new InvalidArgument(`invalid name: ${req.name}`);
   const driverName = req.driver || 'bridge';
   const driver = s.drivers.get(driverName);
   if (!driver) throw new NotFound(`plugin "${driverName}" not found`);
@@ -46,7 +46,6 @@ export function validateNetworkRequest(s: ControllerState, req: NetworkCreateReq
   const configs = (req.ipam?.config ?? []).map(validateIpamConfig);
   const v4 = configs.filter((c) => !c.subnet || !c.subnet.includes(':'));
   const v6 = configs.filter((c) => c.subnet?.includes(':'));
-  if (v6.length && !req.enableIPv6) throw new InvalidArgument('IPv6 subnets were given but IPv6 is not enabled on the network (--ipv6)');
   assertNameFree(s, req.name);
   assertBridgeNameFree(s, driverName, req);
   return { driverName, driver, global, ipamName, ipam, v4, v6, userSubnets: configs.some((c) => !!c.subnet) };
@@ -92,7 +91,7 @@ export function validateConnect(sb: SandboxRecord, n: NetworkRecord, req: Connec
 /**
  * The addresses a client asks for on a network, checked against it whatever the container's
  * state (a stopped container's request is kept and used at start): well-formed, on a network
- * with user subnets (and IPv6 for an IPv6 address), inside one of its subnets.
+ * with user subnets (and IPv6, or IPv6 configs kept unused, for an IPv6 address), inside one of its subnets.
  */
 export function validateRequestedAddresses(n: NetworkRecord, req: { ipv4?: string; ipv6?: string }): void {
   if (req.ipv4 && !net.isIPv4(req.ipv4)) throw new InvalidArgument(`invalid IPv4 address: ${req.ipv4}`);
@@ -100,8 +99,9 @@ export function validateRequestedAddresses(n: NetworkRecord, req: { ipv4?: strin
   if ((req.ipv4 || req.ipv6) && !n.userSubnets) {
     throw new InvalidArgument('user specified IP address is supported only when connecting to networks with user configured subnets');
   }
-  if (req.ipv6 && !n.enableIPv6) throw new InvalidArgument(`network ${n.name} does not have IPv6 enabled`);
-  for (const [wanted, pools] of [[req.ipv4, n.ipv4], [req.ipv6, n.ipv6]] as const) {
+  const unused = (n.ipv6Unused ?? []).map((c) => ({ subnet: c.subnet ?? '' }));
+  if (req.ipv6 && !n.enableIPv6 && !unused.length) throw new InvalidArgument(`network ${n.name} does not have IPv6 enabled`);
+  for (const [wanted, pools] of [[req.ipv4, n.ipv4], [req.ipv6, n.enableIPv6 ? n.ipv6 : unused]] as const) {
     if (wanted && pools.length && !pools.some((p) => cidrContains(p.subnet, wanted))) {
       throw new InvalidArgument(`no configured subnet or ip-range contain the IP address ${wanted}`);
     }

@@ -10,6 +10,20 @@ export interface EndpointConfig {
   ipv4?: string;
   ipv6?: string;
   aliases?: string[];
+  /** EndpointSettings.Links: "container[:alias]", resolved by this endpoint only. */
+  links?: string[];
+  macAddress?: string;
+  linkLocalIps?: string[];
+  driverOpts?: { [key: string]: string };
+}
+
+/**
+ * Config and HostConfig fields weft accepts without modelling them, as the client sent them
+ * (API field names): container inspect returns them over dockerd's defaults.
+ */
+export interface KeptFields {
+  config: { [field: string]: unknown };
+  hostConfig: { [field: string]: unknown };
 }
 
 export interface ContainerRecord {
@@ -37,6 +51,8 @@ export interface ContainerRecord {
   startedAt: string;
   finishedAt: string;
   restartCount: number;
+  /** Absent in records written before fields were kept. */
+  kept?: KeptFields;
 }
 
 export interface ContainerCreateRequest {
@@ -55,6 +71,7 @@ export interface ContainerCreateRequest {
   publishAll?: boolean;
   autoRemove?: boolean;
   labels?: { [key: string]: string };
+  kept?: KeptFields;
 }
 
 /** Docker's zero time, for a container that never started or never finished. */
@@ -90,6 +107,7 @@ export function newContainerRecord(
     startedAt: ZERO_TIME,
     finishedAt: ZERO_TIME,
     restartCount: 0,
+    ...(req.kept ? { kept: req.kept } : {}),
   };
 }
 

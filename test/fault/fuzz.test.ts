@@ -81,8 +81,8 @@ const CONTAINER_FIELDS: Field[] = [
   { path: ['Hostname'], kind: 'str', bad: ['h\u0000'] },
   { path: ['Labels'], kind: 'strMap', bad: [] },
   { path: ['Tty'], kind: 'bool', bad: [true] },
-  { path: ['OpenStdin'], kind: 'bool', bad: [true] },
-  { path: ['User'], kind: 'str', bad: ['root'] },
+  { path: ['OpenStdin'], kind: 'bool', bad: [] },
+  { path: ['User'], kind: 'str', bad: ['1000'] },
   { path: ['ExposedPorts'], kind: 'obj', bad: [{ 'abc/tcp': {} }, { '0/tcp': {} }, { '80/icmp': {} }] },
   { path: ['HostConfig'], kind: 'obj', bad: [] },
   { path: ['HostConfig', 'NetworkMode'], kind: 'str', bad: ['nope!', 'container:nope!'] },
@@ -99,7 +99,7 @@ const CONTAINER_FIELDS: Field[] = [
 ];
 
 const NETWORK_FIELDS: Field[] = [
-  { path: ['Name'], kind: 'str', bad: ['', 'bad name', 'n1', 'x\u0000', '/', '..'] },
+  { path: ['Name'], kind: 'str', bad: ['', '  ', 'n1', 'x\u0000'] },
   { path: ['Driver'], kind: 'str', bad: ['nope', 'host', 'null', '../bridge'] },
   { path: ['Scope'], kind: 'str', bad: ['weird'] },
   { path: ['EnableIPv4'], kind: 'bool', bad: [false] },

@@ -165,7 +165,7 @@ describe.each(['iptables', 'nftables'] as const)('bridge networking (%s backend)
       [{ Name: 'bad3', Driver: 'nosuchdriver' }, 404, /plugin "nosuchdriver" not found/],
       [{ Name: 'front' }, 409, /network with name front already exists/],
       [{ Name: 'bad5', IPAM: { Config: [{ Subnet: '10.72.0.0/24', IPRange: '10.73.0.0/24' }] } }, 400, /ip-range/],
-      [{ Name: 'bad6', IPAM: { Config: [{ Subnet: 'fd00:72::/64' }] } }, 400, /IPv6/],
+      [{ Name: 'bad6', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd00:72::1/64' }] } }, 400, /it should be fd00:72::\/64/],
       [{ Name: 'bad7', Options: { 'com.docker.network.driver.mtu': 'big' } }, 400, /MTU/],
       [{ Name: 'bad8', Internal: 'yes' }, 400, /Internal/],
       [{ Name: 'bad9', Driver: 'host' }, 403, /only one instance/],

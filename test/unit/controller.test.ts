@@ -42,12 +42,12 @@ describe('Controller (fake driver and IPAM)', () => {
     const { ctl, ipam, store } = await make();
     const bad = [
       { name: '', driver: 'fake' },
-      { name: 'x y', driver: 'fake' },
+      { name: '  ', driver: 'fake' },
+      { name: 'a\nb', driver: 'fake' },
       { name: 'n', driver: 'nope' },
       { name: 'n', driver: 'fake', ipam: { config: [{ subnet: 'nonsense' }] } },
       { name: 'n', driver: 'fake', ipam: { config: [{ subnet: '10.0.0.0/24', gateway: '10.0.1.1' }] } },
       { name: 'n', driver: 'fake', ipam: { config: [{ subnet: '10.0.0.0/24', ipRange: '10.0.0.0/16' }] } },
-      { name: 'n', driver: 'fake', ipam: { config: [{ subnet: 'fd00::/64' }] } },
       { name: 'n', driver: 'fake', options: { bad: '1' } },
     ];
     for (const req of bad) {
@@ -55,6 +55,21 @@ describe('Controller (fake driver and IPAM)', () => {
     }
     expect(ipam.requests.length).toBe(0);
     expect(await store.list('')).toEqual([]);
+  });
+
+  it('keeps IPv6 configs given without EnableIPv6 for inspect, allocating nothing from them, as dockerd does', async () => {
+    const { ctl, ipam } = make();
+    const n = await ctl.createNetwork({ name: 'v6off', driver: 'fake', ipam: { config: [{ subnet: '10.9.0.0/24' }, { subnet: 'fd00:9::/64' }] } });
+    expect(n.enableIPv6).toBe(false);
+    expect(n.ipv6).toEqual([]);
+    expect(n.ipv6Unused).toEqual([{ subnet: 'fd00:9::/64' }]);
+    expect(ipam.requests.filter((r) => JSON.stringify(r).includes('fd00'))).toEqual([]);
+  });
+
+  it('takes a network name with spaces, as libnetwork does', async () => {
+    const { ctl } = make();
+    const n = await ctl.createNetwork({ name: 'test 01', driver: 'fake' });
+    expect(ctl.findNetwork('test 01').id).toBe(n.id);
   });
 
   it('rolls back pools and records when the driver fails half-way', async () => {

@@ -1,19 +1,19 @@
 /**
  * POST /containers/create: Docker's container config decoded into what the engine needs.
- * What the runtime cannot honour (terminals, stdin, users, volumes, restart policies) is
+ * What the runtime cannot honour (terminals, volumes, restart policies; the other fields: container-config.ts) is
  * refused with a 400 that says so, never dropped.
  */
 import { z } from 'zod';
 import type { ContainerCreateRequest, EndpointConfig } from '../../engine/containers.js';
+import type { KeptFields } from '../../engine/records.js';
 import { InvalidArgument } from '../../util/errors.js';
 import { checkEndpointAddresses, endpointSettings } from './endpoint-settings.js';
+import { decodeKeptFields } from './container-config.js';
+import { NO_VOLUMES } from './host-config.js';
 import { arr, bool, cstr, cstrArray, decode, obj, objOf, refuse, str, strMap } from './fields.js';
 import { decodePortBindings, parsePortKey } from './ports.js';
 
 export const NO_TTY = 'weft does not support terminals (-t/--tty): the process gets pipes, run it without -t';
-const NO_STDIN = 'weft does not attach stdin to a container\'s main process (-i/--interactive): run it without -i, ' +
-  'or use docker exec -i on a running container';
-const NO_VOLUMES = 'weft does not support volumes or bind mounts (-v/--mount)';
 
 const hostConfig = objOf('HostConfig', {
   Binds: arr('HostConfig.Binds'),
@@ -32,11 +32,8 @@ const containerCreate = z.object({
   Image: refuse(cstr('Image'), (v) => (v ? undefined : 'config cannot be empty in order to create a container: Image is required')),
   Cmd: cstrArray('Cmd'),
   Entrypoint: cstrArray('Entrypoint'),
-  // No terminals and no stdin for a container's main process (the runtime gives it neither).
+  // No terminals for a container's main process (the runtime gives it pipes).
   Tty: refuse(bool('Tty'), (v) => (v ? NO_TTY : undefined)),
-  OpenStdin: refuse(bool('OpenStdin'), (v) => (v ? NO_STDIN : undefined)),
-  AttachStdin: refuse(bool('AttachStdin'), (v) => (v ? NO_STDIN : undefined)),
-  User: refuse(str('User'), (v) => (v ? 'weft does not support running a container as another user (--user)' : undefined)),
   HostConfig: hostConfig,
   Volumes: obj('Volumes'),
   NetworkingConfig: objOf('NetworkingConfig', { EndpointsConfig: obj('NetworkingConfig.EndpointsConfig') }),
@@ -78,14 +75,14 @@ function decodeNetworks(mode: string, epc: { [name: string]: unknown }): { name:
   return networks;
 }
 
-export type ParsedCreate = z.output<typeof containerCreate> & { Image: string };
+export type ParsedCreate = z.output<typeof containerCreate> & { Image: string; kept: KeptFields };
 
 /** Types and refusals: everything checked before the image is resolved. */
 export function parseContainerCreate(body: unknown): ParsedCreate {
   const b = decode(containerCreate, body);
   const hc = b.HostConfig;
   if (hc?.Binds?.length || hc?.Mounts?.length || Object.keys(b.Volumes ?? {}).length) throw new InvalidArgument(NO_VOLUMES);
-  return b as ParsedCreate;
+  return { ...b, kept: decodeKeptFields(body) } as ParsedCreate;
 }
 
 /** Networks and ports, decoded once the image is known to exist. */
@@ -111,5 +108,6 @@ export function decodeContainerCreate(b: ParsedCreate): ContainerCreateBody {
     publishAll: !!hc?.PublishAllPorts,
     autoRemove: !!hc?.AutoRemove,
     labels: b.Labels ?? {},
+    kept: b.kept,
   };
 }

@@ -13,6 +13,10 @@ export const str = (path: string) => z.string({ error: must(path, 'a string') })
 
 export const bool = (path: string) => z.boolean({ error: must(path, 'a boolean') }).nullish().transform(absentIfNull);
 
+/** An integer (Go's int/int64 fields). */
+export const int = (path: string) =>
+  z.number({ error: must(path, 'an integer') }).int({ error: must(path, 'an integer') }).nullish().transform(absentIfNull);
+
 export const obj = (path: string) =>
   z.record(z.string(), z.unknown(), { error: must(path, 'an object') }).nullish().transform(absentIfNull);
 

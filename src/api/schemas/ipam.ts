@@ -67,10 +67,12 @@ function configErrs(cfg: IpamConfigInput, enableIPv6: boolean): string[] {
   if (cfg.subnet === undefined || cfg.subnet === '') return []; // a pool the IPAM driver picks
   const subnet = parsePrefix(cfg.subnet);
   if (!subnet) return [`invalid subnet ${cfg.subnet}: invalid CIDR block notation`];
-  if (!enableIPv6 && subnet.family === 6) return [];
+  const special = specialSubnetUse(fmtPrefix(masked(subnet)));
+  // dockerd checks no more of an IPv6 config while IPv6 is off (it is kept, never used); a
+  // subnet no network may have is refused even then.
+  if (!enableIPv6 && subnet.family === 6) return special ? [`invalid subnet ${cfg.subnet}: ${special}`] : [];
   const errs: string[] = [];
   if (!samePrefix(subnet, masked(subnet))) errs.push(`invalid subnet ${fmtPrefix(subnet)}: it should be ${fmtPrefix(masked(subnet))}`);
-  const special = specialSubnetUse(fmtPrefix(masked(subnet)));
   if (special) errs.push(`invalid subnet ${cfg.subnet}: ${special}`);
   if (cfg.ipRange) errs.push(...rangeErrs(cfg.ipRange, subnet));
   const g = addrErr(cfg.gateway, subnet);

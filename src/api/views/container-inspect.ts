@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Controller } from '../../controller/controller.js';
 import type { ContainerRecord, ContainerService } from '../../engine/containers.js';
 import type { ContainerInspect } from '../types.js';
-import { addressJson, networksJson, portKey, portsJson, requestedBindingsJson } from './container-networks.js';
+import { commandJson, hostConfigJson, keptConfigJson } from './container-config.js';
+import { addressJson, networksJson, portKey, portsJson } from './container-networks.js';
 
 function stateJson(c: ContainerRecord): ContainerInspect['State'] {
   return {
@@ -21,7 +22,7 @@ function stateJson(c: ContainerRecord): ContainerInspect['State'] {
   };
 }
 
-function configJson(c: ContainerRecord): ContainerInspect['Config'] {
+export function configJson(c: ContainerRecord): ContainerInspect['Config'] {
   return {
     Hostname: c.hostname,
     Domainname: '',
@@ -34,11 +35,12 @@ function configJson(c: ContainerRecord): ContainerInspect['Config'] {
     OpenStdin: false,
     StdinOnce: false,
     Env: c.env,
-    Cmd: c.cmd,
+    Cmd: commandJson(c),
     Image: c.image,
     WorkingDir: c.workdir,
     Entrypoint: null,
     Labels: c.labels,
+    ...keptConfigJson(c),
   };
 }
 
@@ -78,13 +80,7 @@ export function containerInspectJson(ctl: Controller, svc: ContainerService, c: 
     RestartCount: c.restartCount,
     Driver: 'overlay',
     Platform: 'linux',
-    HostConfig: {
-      NetworkMode: c.networkMode,
-      PortBindings: requestedBindingsJson(c.portBindings),
-      AutoRemove: c.autoRemove,
-      PublishAllPorts: c.publishAll,
-      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
-    },
+    HostConfig: hostConfigJson(c),
     Config: configJson(c),
     NetworkSettings: networkSettingsJson(ctl, c),
     Mounts: [],

@@ -1,10 +1,10 @@
 /** The network side of a container's JSON: published ports and per-network settings. */
 import type { Controller } from '../../controller/controller.js';
 import type { NetworkRecord } from '../../controller/model.js';
-import type { ContainerRecord } from '../../engine/containers.js';
+import type { ContainerRecord, EndpointConfig } from '../../engine/containers.js';
 import type { PortBinding } from '../../contracts/firewall.js';
 import { splitCidr } from '../../util/ip.js';
-import type { EndpointSettingsWire, PortBindingWire, PortMapWire } from '../types.js';
+import type { EndpointIpamConfigWire, EndpointSettingsWire, PortBindingWire, PortMapWire } from '../types.js';
 
 /** "80" → "80/tcp", as exposed ports are keyed on the wire. */
 export const portKey = (p: string) => (p.includes('/') ? p : `${p}/tcp`);
@@ -51,6 +51,12 @@ export function addressJson(ep: { gateway4?: string; ipv4?: string; gateway6?: s
   };
 }
 
+/** EndpointSettings.IPAMConfig as requested: null when nothing was. */
+function endpointIpamJson({ ipv4, ipv6, linkLocalIps }: EndpointConfig): EndpointIpamConfigWire | null {
+  if (!ipv4 && !ipv6 && !linkLocalIps?.length) return null;
+  return { IPv4Address: ipv4 ?? '', IPv6Address: ipv6 ?? '', ...(linkLocalIps?.length ? { LinkLocalIPs: linkLocalIps } : {}) };
+}
+
 /** A host/none mode container's one network: no endpoint of its own. */
 function sharedNamespaceJson(networkId: string): EndpointSettingsWire {
   return {
@@ -67,14 +73,14 @@ export function networksJson(ctl: Controller, c: ContainerRecord): { [name: stri
     let net: NetworkRecord;
     try { net = ctl.findNetwork(want.name); } catch { continue; }
     const ep = eps.find((e) => e.networkId === net.id);
-    const { ipv4, ipv6, aliases } = want.config;
+    const { aliases, links, driverOpts } = want.config;
     const a = addressJson(ep);
     out[net.name] = {
-      IPAMConfig: ipv4 || ipv6 ? { IPv4Address: ipv4 ?? '', IPv6Address: ipv6 ?? '' } : null,
-      Links: null,
+      IPAMConfig: endpointIpamJson(want.config),
+      Links: links?.length ? links : null,
       Aliases: aliases ?? [],
-      MacAddress: ep?.mac ?? '',
-      DriverOpts: null,
+      MacAddress: ep?.mac ?? want.config.macAddress ?? '',
+      DriverOpts: driverOpts ?? null,
       GwPriority: 0,
       NetworkID: net.id,
       EndpointID: ep?.id ?? '',

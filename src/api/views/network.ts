@@ -14,6 +14,16 @@ function ipamConfigJson(p: IpamData): IpamConfigWire {
   };
 }
 
+/** IPv6 configs kept while IPv6 is off, as they were given. */
+function unusedJson(n: NetworkRecord): IpamConfigWire[] {
+  return (n.ipv6Unused ?? []).map((c) => ({
+    Subnet: c.subnet ?? '',
+    ...(c.ipRange ? { IPRange: c.ipRange } : {}),
+    ...(c.gateway ? { Gateway: c.gateway } : {}),
+    ...(c.auxAddresses && Object.keys(c.auxAddresses).length ? { AuxiliaryAddresses: c.auxAddresses } : {}),
+  }));
+}
+
 /** withContainers: inspect lists the attached endpoints; the list view leaves them out. */
 export function networkJson(ctl: Controller, n: NetworkRecord, withContainers: boolean): NetworkResource {
   const containers: { [id: string]: NetworkContainerWire } = {};
@@ -32,7 +42,7 @@ export function networkJson(ctl: Controller, n: NetworkRecord, withContainers: b
     Driver: n.driver,
     EnableIPv4: n.ipv4.length > 0 || n.driver !== 'bridge',
     EnableIPv6: n.enableIPv6,
-    IPAM: { Driver: n.ipamDriver, Options: n.ipamOptions, Config: [...n.ipv4, ...n.ipv6].map(ipamConfigJson) },
+    IPAM: { Driver: n.ipamDriver, Options: n.ipamOptions, Config: [...[...n.ipv4, ...n.ipv6].map(ipamConfigJson), ...unusedJson(n)] },
     Internal: n.internal,
     Attachable: n.attachable,
     Ingress: false,
