@@ -58,7 +58,7 @@ describe('Controller (fake driver and IPAM)', () => {
   });
 
   it('keeps IPv6 configs given without EnableIPv6 for inspect, allocating nothing from them, as dockerd does', async () => {
-    const { ctl, ipam } = make();
+    const { ctl, ipam } = await make();
     const n = await ctl.createNetwork({ name: 'v6off', driver: 'fake', ipam: { config: [{ subnet: '10.9.0.0/24' }, { subnet: 'fd00:9::/64' }] } });
     expect(n.enableIPv6).toBe(false);
     expect(n.ipv6).toEqual([]);
@@ -67,7 +67,7 @@ describe('Controller (fake driver and IPAM)', () => {
   });
 
   it('takes a network name with spaces, as libnetwork does', async () => {
-    const { ctl } = make();
+    const { ctl } = await make();
     const n = await ctl.createNetwork({ name: 'test 01', driver: 'fake' });
     expect(ctl.findNetwork('test 01').id).toBe(n.id);
   });
