@@ -10,15 +10,15 @@ export interface PortBindingWire { HostIp: string; HostPort: string }
 /** "80/tcp" → its bindings, or null when exposed but not published. */
 export type PortMapWire = { [portKey: string]: PortBindingWire[] | null };
 
-export interface EndpointIpamConfigWire { IPv4Address: string; IPv6Address: string }
+export interface EndpointIpamConfigWire { IPv4Address: string; IPv6Address: string; LinkLocalIPs?: string[] }
 
 /** A container's settings on one network (NetworkSettings.Networks[name]). */
 export interface EndpointSettingsWire {
   IPAMConfig: EndpointIpamConfigWire | null;
-  Links: null;
+  Links: string[] | null;
   Aliases: string[] | null;
   MacAddress: string;
-  DriverOpts?: null;
+  DriverOpts?: { [key: string]: string } | null;
   GwPriority?: number;
   NetworkID: string;
   EndpointID: string;
@@ -67,6 +67,11 @@ export interface ContainerInspect {
     AutoRemove: boolean;
     PublishAllPorts: boolean;
     RestartPolicy: { Name: string; MaximumRetryCount: number };
+    Links?: string[] | null;
+    ExtraHosts?: string[] | null;
+    Dns?: string[];
+    DnsSearch?: string[];
+    DnsOptions?: string[];
   };
   Config: {
     Hostname: string;

@@ -5,6 +5,7 @@
  */
 import type { IpamData, NetworkDriver } from '../contracts/driver.js';
 import type { IpamDriver } from '../contracts/ipam.js';
+import { OPT_ENDPOINT_IFNAME } from '../contracts/network-options.js';
 import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
 import { macFor, newId } from '../util/ids.js';
@@ -48,10 +49,13 @@ export class Endpoints {
       name: req.name,
       networkId: n.id,
       sandboxId: sb.id,
-      ifName: nextIfName(current.map((e) => e.ifName)),
-      mac: '',
+      ifName: req.driverOpts?.[OPT_ENDPOINT_IFNAME] || nextIfName(current.map((e) => e.ifName)),
+      mac: req.macAddress ?? '',
       aliases: [...(req.aliases ?? [])],
       portBindings: [...(req.portBindings ?? [])],
+      ...(req.linkLocalIps?.length ? { linkLocalIps: [...req.linkLocalIps] } : {}),
+      ...(req.driverOpts ? { driverOpts: { ...req.driverOpts } } : {}),
+      ...(req.links?.length ? { links: [...req.links] } : {}),
       driverState: {},
       ...(req.ipv4 ? { requestedIpv4: req.ipv4 } : {}),
       ...(req.ipv6 ? { requestedIpv6: req.ipv6 } : {}),
@@ -76,7 +80,7 @@ export class Endpoints {
     await store.put(EP + ep.id, ep);
     undo.push(() => store.delete(EP + ep.id));
     if (driver.capability.needsIpam) await this.allocateAddresses(n, ep, undo);
-    ep.mac = macFor(ep.ipv4 && splitCidr(ep.ipv4).ip);
+    ep.mac ||= macFor(ep.ipv4 && splitCidr(ep.ipv4).ip);
     // No write here: a crash before 'ready' is rolled back by reconcile from the
     // 'creating' record (drivers derive their interface names from the endpoint id,
     // and the address, not yet recorded, is released by the IPAM garbage collection).

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pino from 'pino';
 import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
-import type { ServiceDiscovery } from './discovery.js';
+import { ServiceDiscovery } from './discovery.js';
 import type { HostPorts } from '../contracts/host-ports.js';
 import type { ProcessSpec, Runtime } from '../contracts/runtime.js';
 import type { Store } from '../contracts/store.js';
@@ -19,6 +19,7 @@ import type { ConnectRequest } from '../controller/model.js';
 import { newId } from '../util/ids.js';
 import { KeyedSerial } from '../util/lock.js';
 import { EtcFiles, etcFilePaths } from './etc-files.js';
+import { type LegacyLink, endpointLinks, legacyLinks, linkEnv } from './links.js';
 import { claimName, findContainer } from './names.js';
 import {
   CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord,
@@ -38,6 +39,8 @@ export interface ContainerServiceOptions {
   logger: pino.Logger;
   /** Embedded DNS for containers on user-defined networks; absent: host resolvers only. */
   dns?: ServiceDiscovery;
+  /** What ExtraHosts' "host-gateway" stands for (--host-gateway-ip); absent: the default bridge's gateway. */
+  hostGatewayIp?: string;
 }
 
 export class ContainerService extends EventEmitter {
@@ -45,10 +48,12 @@ export class ContainerService extends EventEmitter {
   private readonly etc: EtcFiles;
   /** start, stop, rm, connect and disconnect of one container run one at a time, in arrival order. */
   private readonly ops = new KeyedSerial();
+  /** The default bridge's links of each running container, as resolved at its start. */
+  private readonly linked = new Map<string, LegacyLink[]>();
 
   constructor(private readonly o: ContainerServiceOptions) {
     super();
-    this.etc = new EtcFiles(o.controller, o.dns);
+    this.etc = new EtcFiles(o.controller, o.dns, o.hostGatewayIp);
     // One 'exit'/'removed' listener per waiting client (docker run waits on every
     // container it starts): dozens at once are normal, and each goes when it fires.
     this.setMaxListeners(0);
@@ -78,7 +83,7 @@ export class ContainerService extends EventEmitter {
       name: c.name,
       rootfs: c.rootfs,
       cmd: c.cmd,
-      env: c.env,
+      env: [...linkEnv(c, this.linked.get(c.id) ?? []), ...c.env],
       workdir: c.workdir || '/',
       hostname: c.hostname,
       netns: sb?.nsPath ?? 'host',
@@ -117,17 +122,18 @@ export class ContainerService extends EventEmitter {
   private async startNow(c: ContainerRecord): Promise<ContainerRecord> {
     if (c.status === 'running') return c; // Docker answers 304; the API layer maps it
     const ctl = this.o.controller;
+    const links = legacyLinks(c, ctl, (ref) => this.find(ref));
     const sb = await ctl.createSandbox(c.id, c.networkMode === 'host' ? 'host' : 'netns');
     try {
-      let first = true;
-      for (const n of c.networks) {
-        const opts = { name: c.name, ipv4: n.config.ipv4, ipv6: n.config.ipv6, aliases: n.config.aliases };
-        if (first) await this.connectPublishing(c, sb.id, n.name, opts);
+      for (const [i, n] of c.networks.entries()) {
+        const userDefined = ServiceDiscovery.provides(ctl.findNetwork(n.name));
+        const opts = { ...n.config, name: c.name, links: endpointLinks(c, i, userDefined) };
+        if (i === 0) await this.connectPublishing(c, sb.id, n.name, opts);
         else await ctl.connect(sb.id, n.name, { ...opts, portBindings: [] });
-        first = false;
       }
       let netSetup: string | undefined;
-      await this.etc.write(c, this.dirOf(c), (script) => (netSetup = script));
+      this.linked.set(c.id, links);
+      await this.etc.write(c, this.dirOf(c), (script) => (netSetup = script), links);
       const st = await this.o.runtime.start({ ...this.spec(c), ...(netSetup ? { netSetup } : {}) });
       c.status = 'running';
       c.pid = st.pid;
@@ -137,6 +143,7 @@ export class ContainerService extends EventEmitter {
       this.o.logger.info({ container: c.name, pid: c.pid }, 'container started');
       return c;
     } catch (err) {
+      this.linked.delete(c.id);
       await this.o.dns?.detach(c.id);
       await ctl.deleteSandbox(c.id).catch((e) => this.o.logger.error({ err: e }, 'sandbox cleanup failed'));
       this.o.hostPorts.release(c.id);
@@ -250,8 +257,8 @@ export class ContainerService extends EventEmitter {
       throw new Conflict(`endpoint with name ${c.name} already exists in network ${n.name}`);
     }
     if (c.status === 'running') {
-      await this.o.controller.connect(c.id, n.id, { name: c.name, ...config });
-      await this.etc.write(c, this.dirOf(c));
+      await this.o.controller.connect(c.id, n.id, { ...config, name: c.name });
+      await this.etc.write(c, this.dirOf(c), undefined, this.linked.get(c.id));
     }
     if (!c.networks.some((x) => x.name === n.name || x.name === n.id)) c.networks.push({ name: n.name, config });
     await this.save(c);
@@ -266,7 +273,7 @@ export class ContainerService extends EventEmitter {
     const idx = c.networks.findIndex((x) => x.name === n.name || x.name === n.id);
     if (c.status === 'running') {
       await this.o.controller.disconnect(c.id, n.id, { force });
-      await this.etc.write(c, this.dirOf(c));
+      await this.etc.write(c, this.dirOf(c), undefined, this.linked.get(c.id));
     } else if (idx < 0) {
       throw new NotFound(`container ${c.id.slice(0, 12)} is not connected to network ${n.name}`);
     }
@@ -302,6 +309,7 @@ export class ContainerService extends EventEmitter {
     c.exitCode = code;
     c.pid = 0;
     c.finishedAt = new Date().toISOString();
+    this.linked.delete(id);
     await this.o.dns?.detach(id);
     await this.o.controller.deleteSandbox(id).catch((err) => this.o.logger.error({ err, id }, 'releasing networking failed'));
     this.o.hostPorts.release(id);

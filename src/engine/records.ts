@@ -10,6 +10,20 @@ export interface EndpointConfig {
   ipv4?: string;
   ipv6?: string;
   aliases?: string[];
+  /** EndpointSettings.Links: "container[:alias]", resolved by this endpoint only. */
+  links?: string[];
+  macAddress?: string;
+  linkLocalIps?: string[];
+  driverOpts?: { [key: string]: string };
+}
+
+/** HostConfig's name-resolution fields: Links ("container[:alias]"), ExtraHosts ("name:ip"), Dns*. */
+export interface ResolutionConfig {
+  links: string[];
+  extraHosts: string[];
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
 }
 
 export interface ContainerRecord {
@@ -37,6 +51,8 @@ export interface ContainerRecord {
   startedAt: string;
   finishedAt: string;
   restartCount: number;
+  /** Absent: nothing asked for. */
+  resolution?: ResolutionConfig;
 }
 
 export interface ContainerCreateRequest {
@@ -55,6 +71,7 @@ export interface ContainerCreateRequest {
   publishAll?: boolean;
   autoRemove?: boolean;
   labels?: { [key: string]: string };
+  resolution?: ResolutionConfig;
 }
 
 /** Docker's zero time, for a container that never started or never finished. */
@@ -90,6 +107,7 @@ export function newContainerRecord(
     startedAt: ZERO_TIME,
     finishedAt: ZERO_TIME,
     restartCount: 0,
+    ...(req.resolution ? { resolution: req.resolution } : {}),
   };
 }
 

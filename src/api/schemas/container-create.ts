@@ -6,8 +6,9 @@
 import { z } from 'zod';
 import type { ContainerCreateRequest, EndpointConfig } from '../../engine/containers.js';
 import { InvalidArgument } from '../../util/errors.js';
-import { checkEndpointAddresses, endpointSettings } from './endpoint-settings.js';
-import { arr, bool, cstr, cstrArray, decode, obj, objOf, refuse, str, strMap } from './fields.js';
+import { checkEndpointAddresses, checkMac, endpointSettings } from './endpoint-settings.js';
+import { arr, bool, cstr, cstrArray, decode, obj, objOf, refuse, str, strArray, strMap } from './fields.js';
+import { decodeResolution } from './resolution.js';
 import { decodePortBindings, parsePortKey } from './ports.js';
 
 export const NO_TTY = 'weft does not support terminals (-t/--tty): the process gets pipes, run it without -t';
@@ -26,6 +27,11 @@ const hostConfig = objOf('HostConfig', {
   PortBindings: obj('HostConfig.PortBindings'),
   PublishAllPorts: bool('HostConfig.PublishAllPorts'),
   AutoRemove: bool('HostConfig.AutoRemove'),
+  Links: strArray('HostConfig.Links'),
+  ExtraHosts: strArray('HostConfig.ExtraHosts'),
+  Dns: strArray('HostConfig.Dns'),
+  DnsSearch: strArray('HostConfig.DnsSearch'),
+  DnsOptions: strArray('HostConfig.DnsOptions'),
 });
 
 const containerCreate = z.object({
@@ -44,6 +50,7 @@ const containerCreate = z.object({
   Env: cstrArray('Env'),
   WorkingDir: cstr('WorkingDir'),
   Hostname: cstr('Hostname'),
+  MacAddress: str('MacAddress'),
   Labels: strMap('Labels'),
 });
 
@@ -95,6 +102,11 @@ export function decodeContainerCreate(b: ParsedCreate): ContainerCreateBody {
   if (mode === 'default') mode = 'bridge';
   if (mode.startsWith('container:')) throw new InvalidArgument('network mode container:<id> is not supported by weft');
   const networks = decodeNetworks(mode, b.NetworkingConfig?.EndpointsConfig ?? {});
+  // Config.MacAddress (API < 1.44) is the first network's, unless that endpoint names its own.
+  if (b.MacAddress && networks[0] && !networks[0].config.macAddress) {
+    checkMac(b.MacAddress);
+    networks[0].config.macAddress = b.MacAddress;
+  }
   const exposedPorts = Object.keys(b.ExposedPorts ?? {});
   for (const e of exposedPorts) parsePortKey(e);
   return {
@@ -111,5 +123,6 @@ export function decodeContainerCreate(b: ParsedCreate): ContainerCreateBody {
     publishAll: !!hc?.PublishAllPorts,
     autoRemove: !!hc?.AutoRemove,
     labels: b.Labels ?? {},
+    resolution: decodeResolution(hc ?? {}),
   };
 }

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Controller } from '../../controller/controller.js';
 import type { ContainerRecord, ContainerService } from '../../engine/containers.js';
+import { parseLink } from '../../engine/links.js';
 import type { ContainerInspect } from '../types.js';
 import { addressJson, networksJson, portKey, portsJson, requestedBindingsJson } from './container-networks.js';
 
@@ -61,6 +62,16 @@ function networkSettingsJson(ctl: Controller, c: ContainerRecord): ContainerInsp
   };
 }
 
+/** HostConfig's name-resolution fields; Links as dockerd returns them ("/child:/linker/alias"). */
+function resolutionJson(c: ContainerRecord) {
+  const r = c.resolution;
+  const links = r?.links.map((l) => parseLink(l)).map(({ name, alias }) => `/${name}:/${c.name}/${alias}`);
+  return {
+    Links: links?.length ? links : null, ExtraHosts: r?.extraHosts.length ? r.extraHosts : null,
+    Dns: r?.dns ?? [], DnsSearch: r?.dnsSearch ?? [], DnsOptions: r?.dnsOptions ?? [],
+  };
+}
+
 export function containerInspectJson(ctl: Controller, svc: ContainerService, c: ContainerRecord): ContainerInspect {
   const dir = svc.dirOf(c);
   return {
@@ -84,6 +95,7 @@ export function containerInspectJson(ctl: Controller, svc: ContainerService, c: 
       AutoRemove: c.autoRemove,
       PublishAllPorts: c.publishAll,
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      ...resolutionJson(c),
     },
     Config: configJson(c),
     NetworkSettings: networkSettingsJson(ctl, c),

@@ -67,14 +67,15 @@ export function networksJson(ctl: Controller, c: ContainerRecord): { [name: stri
     let net: NetworkRecord;
     try { net = ctl.findNetwork(want.name); } catch { continue; }
     const ep = eps.find((e) => e.networkId === net.id);
-    const { ipv4, ipv6, aliases } = want.config;
+    const { ipv4, ipv6, aliases, linkLocalIps, links, driverOpts, macAddress } = want.config;
     const a = addressJson(ep);
     out[net.name] = {
-      IPAMConfig: ipv4 || ipv6 ? { IPv4Address: ipv4 ?? '', IPv6Address: ipv6 ?? '' } : null,
-      Links: null,
+      IPAMConfig: ipv4 || ipv6 || linkLocalIps
+        ? { IPv4Address: ipv4 ?? '', IPv6Address: ipv6 ?? '', ...(linkLocalIps ? { LinkLocalIPs: linkLocalIps } : {}) } : null,
+      Links: links ?? null,
       Aliases: aliases ?? [],
-      MacAddress: ep?.mac ?? '',
-      DriverOpts: null,
+      MacAddress: ep?.mac ?? macAddress ?? '',
+      DriverOpts: driverOpts ?? null,
       GwPriority: 0,
       NetworkID: net.id,
       EndpointID: ep?.id ?? '',
