@@ -21,6 +21,7 @@ import { KeyedSerial } from '../util/lock.js';
 import { EtcFiles, etcFilePaths } from './etc-files.js';
 import { type LegacyLink, endpointLinks, legacyLinks, linkEnv } from './links.js';
 import { claimName, findContainer } from './names.js';
+import { joinableOwner, sharedNetnsRef } from './shared-netns.js';
 import {
   CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord,
 } from './records.js';
@@ -75,9 +76,22 @@ export class ContainerService extends EventEmitter {
     return path.join(this.o.containersDir, c.id);
   }
 
+  /** The container whose network namespace and /etc files c uses: itself, or its NetworkMode container (undefined: gone). */
+  private netnsOwner(c: ContainerRecord): ContainerRecord | undefined {
+    const ref = sharedNetnsRef(c.networkMode);
+    if (!ref) return c;
+    try { return this.find(ref); } catch { return undefined; }
+  }
+
+  /** Where c's hosts, resolv.conf and hostname files are: another container's when c shares its namespace. */
+  etcDirOf(c: ContainerRecord): string {
+    return this.dirOf(this.netnsOwner(c) ?? c);
+  }
+
   spec(c: ContainerRecord): ProcessSpec {
     const dir = this.dirOf(c);
-    const sb = this.o.controller.getSandbox(c.id);
+    const owner = this.netnsOwner(c);
+    const sb = owner && this.o.controller.getSandbox(owner.id);
     return {
       id: c.id,
       name: c.name,
@@ -86,8 +100,9 @@ export class ContainerService extends EventEmitter {
       env: [...linkEnv(c, this.linked.get(c.id) ?? []), ...c.env],
       workdir: c.workdir || '/',
       hostname: c.hostname,
-      netns: sb?.nsPath ?? 'host',
-      etcFiles: etcFilePaths(dir),
+      // No namespace to join (another container's, not running): none rather than the host's.
+      netns: sb ? (sb.nsPath ?? 'host') : owner === c ? 'host' : '',
+      etcFiles: etcFilePaths(this.etcDirOf(c)),
       dir,
     };
   }
@@ -96,7 +111,10 @@ export class ContainerService extends EventEmitter {
     const name = claimName(req.name, this.containers.values());
     if (!req.cmd.length) throw new InvalidArgument('no command specified');
     const mode = req.networkMode || 'bridge';
-    const networks = req.networks?.length ? req.networks : (mode === 'none' || mode === 'host' ? [] : [{ name: mode, config: {} }]);
+    const shared = sharedNetnsRef(mode);
+    if (shared) this.find(shared); // 404 for a container that is not there
+    const own = !shared && mode !== 'none' && mode !== 'host';
+    const networks = req.networks?.length ? req.networks : own ? [{ name: mode, config: {} }] : [];
     if ((mode === 'host' || mode === 'none') && req.networks?.some((n) => n.name !== mode)) {
       throw new InvalidArgument(`conflicting options: cannot attach both user-defined and non-user-defined network-modes`);
     }
@@ -121,6 +139,8 @@ export class ContainerService extends EventEmitter {
 
   private async startNow(c: ContainerRecord): Promise<ContainerRecord> {
     if (c.status === 'running') return c; // Docker answers 304; the API layer maps it
+    const shared = sharedNetnsRef(c.networkMode);
+    if (shared) return this.launch(joinableOwner(c, this.find(shared)));
     const ctl = this.o.controller;
     const links = legacyLinks(c, ctl, (ref) => this.find(ref));
     const sb = await ctl.createSandbox(c.id, c.networkMode === 'host' ? 'host' : 'netns');
@@ -134,14 +154,7 @@ export class ContainerService extends EventEmitter {
       let netSetup: string | undefined;
       this.linked.set(c.id, links);
       await this.etc.write(c, this.dirOf(c), (script) => (netSetup = script), links);
-      const st = await this.o.runtime.start({ ...this.spec(c), ...(netSetup ? { netSetup } : {}) });
-      c.status = 'running';
-      c.pid = st.pid;
-      c.startedAt = st.startedAt;
-      c.exitCode = 0;
-      await this.save(c);
-      this.o.logger.info({ container: c.name, pid: c.pid }, 'container started');
-      return c;
+      return await this.launch(c, netSetup);
     } catch (err) {
       this.linked.delete(c.id);
       await this.o.dns?.detach(c.id);
@@ -149,6 +162,18 @@ export class ContainerService extends EventEmitter {
       this.o.hostPorts.release(c.id);
       throw err;
     }
+  }
+
+  /** Run c's process, its networking in place; netSetup: the resolver's in-namespace setup. */
+  private async launch(c: ContainerRecord, netSetup?: string): Promise<ContainerRecord> {
+    const st = await this.o.runtime.start({ ...this.spec(c), ...(netSetup ? { netSetup } : {}) });
+    c.status = 'running';
+    c.pid = st.pid;
+    c.startedAt = st.startedAt;
+    c.exitCode = 0;
+    await this.save(c);
+    this.o.logger.info({ container: c.name, pid: c.pid }, 'container started');
+    return c;
   }
 
   /** Connect the first network with the container's published ports, decided by the HostPorts service. */
@@ -250,6 +275,10 @@ export class ContainerService extends EventEmitter {
 
   private async connectNow(c: ContainerRecord, netRef: string, config: EndpointConfig): Promise<void> {
     const n = this.o.controller.findNetwork(netRef);
+    if (sharedNetnsRef(c.networkMode)) {
+      throw new InvalidArgument('container sharing network namespace with another container or host '
+        + 'cannot be connected to any other network');
+    }
     if (c.networkMode === 'host' || c.networkMode === 'none') {
       throw new InvalidArgument(`container cannot be disconnected from host network or connected to host network`);
     }

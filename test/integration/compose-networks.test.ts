@@ -28,6 +28,10 @@ services:
     image: busybox
     command: ["sh", "-c", "hostname > /tmp/who; exec httpd -f -p 80 -h /tmp"]
     networks: [front, back]
+  sidecar:
+    image: busybox
+    command: ["sleep", "3600"]
+    network_mode: "service:db"
   client:
     image: busybox
     command: ["sleep", "3600"]
@@ -74,7 +78,7 @@ describe.skipIf(!HAVE_COMPOSE)('docker-compose networking against weft', () => {
     await run(['up', '-d', '--scale', 'web=3']);
     const ps = await d.api('GET', '/v1.41/containers/json');
     expect(ps.body.map((c: any) => c.Names[0]).sort()).toEqual(
-      ['/nfdproj_client_1', '/nfdproj_db_1', '/nfdproj_web_1', '/nfdproj_web_2', '/nfdproj_web_3']);
+      ['/nfdproj_client_1', '/nfdproj_db_1', '/nfdproj_sidecar_1', '/nfdproj_web_1', '/nfdproj_web_2', '/nfdproj_web_3']);
   }, 180_000);
 
   it('static addresses, aliases and the published port carry traffic', async () => {
@@ -87,6 +91,8 @@ describe.skipIf(!HAVE_COMPOSE)('docker-compose networking against weft', () => {
       expect(r.stdout, `${name}: ${r.stderr}`).toBe('db\n');
     }
     expect(d.host.sh('timeout 5 wget -qO- http://127.0.0.1:18080/who')).toBe('db\n');
+    // network_mode service:db: the sidecar is in db's namespace, so db's server is on its loopback.
+    expect((await execIn(d, `${PROJECT}_sidecar_1`, ['sh', '-c', 'timeout 5 wget -qO- http://127.0.0.1/who'])).stdout).toBe('db\n');
   }, 60_000);
 
   it('links resolve for the linking container only', async () => {

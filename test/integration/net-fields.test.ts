@@ -179,4 +179,33 @@ describe('networking fields of a container', () => {
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('invalid MAC address: zz');
   }, 60_000);
+
+  it('NetworkMode container:<name> shares the other container\'s namespace, files and hostname; refused as dockerd refuses', async () => {
+    await createAndStart('nfd-tgt', { Cmd: ['httpd', '-f', '-p', '8080', '-h', '/etc'], HostConfig: { NetworkMode: 'nfd1' } });
+    await createAndStart('nfd-join', { HostConfig: { NetworkMode: 'container:nfd-tgt' } });
+    const tgt = await inspect('nfd-tgt');
+    const join = await inspect('nfd-join');
+    expect((await execIn(d, 'nfd-join', ['sh', '-c', 'timeout 5 wget -qO- http://127.0.0.1:8080/hostname'])).stdout)
+      .toBe(`${tgt.Config.Hostname}\n`);
+    expect((await execIn(d, 'nfd-join', ['hostname'])).stdout).toBe(`${tgt.Config.Hostname}\n`);
+    expect(await resolve('nfd-join', 'nfd-srv')).toEqual([await containerIp(d, 'nfd-srv', 'nfd1')]);
+    expect(join.HostConfig.NetworkMode).toBe('container:nfd-tgt');
+    expect(join.NetworkSettings.Networks).toEqual({});
+    expect([join.HostsPath, join.ResolvConfPath]).toEqual([tgt.HostsPath, tgt.ResolvConfPath]);
+    const connect = await d.api('POST', '/v1.44/networks/nfd1/connect', { Container: 'nfd-join' });
+    expect(connect.status).toBe(400);
+    expect(connect.text).toContain('container sharing network namespace with another container or host cannot be connected');
+
+    const dns = await create('nfd-join-dns', { HostConfig: { NetworkMode: 'container:nfd-tgt', Dns: ['10.0.0.1'] } });
+    expect([dns.status, dns.text]).toEqual([400, expect.stringContaining('conflicting options: dns and the network mode')]);
+    const ports = await create('nfd-join-p', { HostConfig: { NetworkMode: 'container:nfd-tgt', PortBindings: { '80/tcp': [{ HostPort: '8081' }] } } });
+    expect(ports.text).toContain('conflicting options: port publishing and the container type network mode');
+    expect((await create('nfd-join-none', { HostConfig: { NetworkMode: 'container:nfd-nothere' } })).status).toBe(404);
+
+    expect((await create('nfd-idle', {})).status).toBe(201);
+    const idleJoin = await create('nfd-join-idle', { HostConfig: { NetworkMode: 'container:nfd-idle' } });
+    const start = await d.api('POST', `/v1.44/containers/${idleJoin.id}/start`);
+    expect(start.status).toBe(409);
+    expect(start.text).toContain('cannot join network namespace of a non running container');
+  }, 60_000);
 });

@@ -9,6 +9,7 @@ import { InvalidArgument } from '../../util/errors.js';
 import { checkEndpointAddresses, checkMac, endpointSettings } from './endpoint-settings.js';
 import { arr, bool, cstr, cstrArray, decode, obj, objOf, refuse, str, strArray, strMap } from './fields.js';
 import { decodeResolution } from './resolution.js';
+import { checkSharedNetns } from './shared-netns.js';
 import { decodePortBindings, parsePortKey } from './ports.js';
 
 export const NO_TTY = 'weft does not support terminals (-t/--tty): the process gets pipes, run it without -t';
@@ -100,8 +101,9 @@ export function decodeContainerCreate(b: ParsedCreate): ContainerCreateBody {
   const hc = b.HostConfig;
   let mode = hc?.NetworkMode || 'default';
   if (mode === 'default') mode = 'bridge';
-  if (mode.startsWith('container:')) throw new InvalidArgument('network mode container:<id> is not supported by weft');
-  const networks = decodeNetworks(mode, b.NetworkingConfig?.EndpointsConfig ?? {});
+  const shared = mode.startsWith('container:');
+  if (shared) checkSharedNetns(mode, b);
+  const networks = shared ? [] : decodeNetworks(mode, b.NetworkingConfig?.EndpointsConfig ?? {});
   // Config.MacAddress (API < 1.44) is the first network's, unless that endpoint names its own.
   if (b.MacAddress && networks[0] && !networks[0].config.macAddress) {
     checkMac(b.MacAddress);

@@ -73,7 +73,7 @@ function resolutionJson(c: ContainerRecord) {
 }
 
 export function containerInspectJson(ctl: Controller, svc: ContainerService, c: ContainerRecord): ContainerInspect {
-  const dir = svc.dirOf(c);
+  const dir = svc.etcDirOf(c);
   return {
     Id: c.id,
     Created: c.created,
