@@ -140,7 +140,7 @@ export class ContainerService extends EventEmitter {
   private async startNow(c: ContainerRecord): Promise<ContainerRecord> {
     if (c.status === 'running') return c; // Docker answers 304; the API layer maps it
     const shared = sharedNetnsRef(c.networkMode);
-    if (shared) return this.launch(joinableOwner(c, this.find(shared)));
+    if (shared) return this.launch(joinableOwner(c, shared, this.find(shared)));
     const ctl = this.o.controller;
     const links = legacyLinks(c, ctl, (ref) => this.find(ref));
     const sb = await ctl.createSandbox(c.id, c.networkMode === 'host' ? 'host' : 'netns');
@@ -370,8 +370,15 @@ export class ContainerService extends EventEmitter {
    */
   async resumeDiscovery(): Promise<void> {
     for (const c of this.containers.values()) {
-      if (c.status !== 'running') continue;
-      await this.etc.write(c, this.dirOf(c)).catch((err) => this.o.logger.error({ err, container: c.name }, 'resuming DNS failed'));
+      if (c.status !== 'running' || sharedNetnsRef(c.networkMode)) continue;
+      await this.resume(c).catch((err) => this.o.logger.error({ err, container: c.name }, 'resuming DNS failed'));
     }
+  }
+
+  /** A running container's files again, its default-bridge links resolved anew (those whose target has gone, dropped). */
+  private async resume(c: ContainerRecord): Promise<void> {
+    const links = legacyLinks(c, this.o.controller, (ref) => this.find(ref), { skipBroken: true });
+    this.linked.set(c.id, links);
+    await this.etc.write(c, this.dirOf(c), undefined, links);
   }
 }

@@ -45,20 +45,34 @@ export interface LegacyLink { alias: string; child: ContainerRecord; ip: string 
 /**
  * The default bridge's links of c, checked as dockerd checks them at start: the child runs,
  * on the default bridge. Empty when c is not on the default bridge (links there are DNS names).
+ * skipBroken: leave out links that fail the checks instead of throwing (a daemon restart).
  */
-export function legacyLinks(c: ContainerRecord, ctl: Controller, find: (ref: string) => ContainerRecord): LegacyLink[] {
+export function legacyLinks(
+  c: ContainerRecord, ctl: Controller, find: (ref: string) => ContainerRecord, opts: { skipBroken?: boolean } = {},
+): LegacyLink[] {
   const bridge = c.networks.map((n) => ctl.findNetwork(n.name)).find((n) => isDefaultBridge(n));
   if (!bridge || !c.resolution?.links.length) return [];
-  return c.resolution.links.map((l) => {
-    const { name, alias } = parseLink(l);
-    const child = find(name);
-    if (child.status !== 'running') {
-      throw new InvalidArgument(`Cannot link to a non running container: /${child.name} AS /${c.name}/${alias}`);
+  return c.resolution.links.flatMap((l) => {
+    try {
+      return [legacyLink(c, l, bridge, ctl, find)];
+    } catch (err) {
+      if (opts.skipBroken) return [];
+      throw err;
     }
-    const ep = ctl.sandboxEndpoints(child.id).find((e) => e.networkId === bridge.id);
-    if (!ep?.ipv4) throw new InvalidArgument(`Cannot link to /${child.name}, as it does not belong to the default network`);
-    return { alias, child, ip: splitCidr(ep.ipv4).ip };
   });
+}
+
+function legacyLink(
+  c: ContainerRecord, link: string, bridge: NetworkRecord, ctl: Controller, find: (ref: string) => ContainerRecord,
+): LegacyLink {
+  const { name, alias } = parseLink(link);
+  const child = find(name);
+  if (child.status !== 'running') {
+    throw new InvalidArgument(`Cannot link to a non running container: /${child.name} AS /${c.name}/${alias}`);
+  }
+  const ep = ctl.sandboxEndpoints(child.id).find((e) => e.networkId === bridge.id);
+  if (!ep?.ipv4) throw new InvalidArgument(`Cannot link to /${child.name}, as it does not belong to the default network`);
+  return { alias, child, ip: splitCidr(ep.ipv4).ip };
 }
 
 function isDefaultBridge(n: NetworkRecord): boolean {

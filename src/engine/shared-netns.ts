@@ -13,10 +13,10 @@ export function sharedNetnsRef(mode: string): string | undefined {
   return mode.startsWith(PREFIX) ? mode.slice(PREFIX.length) : undefined;
 }
 
-/** c, ready to start in owner's namespace (its hostname is the owner's); refused as dockerd refuses. */
-export function joinableOwner(c: ContainerRecord, owner: ContainerRecord): ContainerRecord {
-  if (owner.id === c.id) throw new InvalidArgument('cannot join own network namespace');
-  if (owner.status !== 'running') throw new Conflict(`cannot join network namespace of a non running container: ${owner.id}`);
+/** c, ready to start in owner's (named ref) namespace, its hostname the owner's; refused as dockerd refuses. */
+export function joinableOwner(c: ContainerRecord, ref: string, owner: ContainerRecord): ContainerRecord {
+  if (owner.id === c.id) throw new InvalidArgument('cannot join own network');
+  if (owner.status !== 'running') throw new Conflict(`cannot join network of a non running container: ${ref}`);
   c.hostname = owner.hostname;
   return c;
 }

@@ -206,6 +206,15 @@ describe('networking fields of a container', () => {
     const idleJoin = await create('nfd-join-idle', { HostConfig: { NetworkMode: 'container:nfd-idle' } });
     const start = await d.api('POST', `/v1.44/containers/${idleJoin.id}/start`);
     expect(start.status).toBe(409);
-    expect(start.text).toContain('cannot join network namespace of a non running container');
+    expect(start.text).toContain('cannot join network of a non running container: nfd-idle');
+  }, 60_000);
+
+  it('after a daemon crash and restart, the default bridge\'s link lines and variables are still there', async () => {
+    const ip = await containerIp(d, 'nfd-db', 'bridge');
+    await d.crash();
+    await d.start();
+    expect((await execIn(d, 'nfd-linker', ['cat', '/etc/hosts'])).stdout).toContain(`${ip}\tdbalias `);
+    expect((await execIn(d, 'nfd-linker', ['env'])).stdout).toContain('DBALIAS_NAME=/nfd-linker/dbalias');
+    expect((await execIn(d, 'nfd-linker', ['sh', '-c', 'timeout 5 wget -qO- http://dbalias/hostname'])).code).toBe(0);
   }, 60_000);
 });
