@@ -19,7 +19,7 @@ import type { ConnectRequest } from '../controller/model.js';
 import { newId } from '../util/ids.js';
 import { KeyedSerial } from '../util/lock.js';
 import { EtcFiles, etcFilePaths } from './etc-files.js';
-import { type LegacyLink, endpointLinks, legacyLinks, linkEnv } from './links.js';
+import { type LegacyLink, checkLinksAtCreate, endpointLinks, legacyLinks, linkEnv } from './links.js';
 import { claimName, findContainer } from './names.js';
 import { joinableOwner, sharedNetnsRef } from './shared-netns.js';
 import {
@@ -119,6 +119,7 @@ export class ContainerService extends EventEmitter {
       throw new InvalidArgument(`conflicting options: cannot attach both user-defined and non-user-defined network-modes`);
     }
     for (const n of networks) this.o.controller.findNetwork(n.name); // 404 before anything is made
+    checkLinksAtCreate(mode, req.resolution?.links ?? [], (ref) => this.find(ref));
     if (mode === 'host' && req.portBindings?.length) this.o.logger.warn('published ports are discarded when using host network mode');
     const c = newContainerRecord(newId(), name, mode, networks, req);
     fs.mkdirSync(this.dirOf(c), { recursive: true, mode: 0o700 });

@@ -8,7 +8,7 @@
 import { OPT_DEFAULT_BRIDGE } from '../contracts/network-options.js';
 import type { Controller } from '../controller/controller.js';
 import type { NetworkRecord } from '../controller/model.js';
-import { InvalidArgument } from '../util/errors.js';
+import { InvalidArgument, NotFound } from '../util/errors.js';
 import { splitCidr } from '../util/ip.js';
 import type { ContainerRecord } from './records.js';
 
@@ -38,6 +38,23 @@ export function linkTarget(links: string[] | undefined, name: string): string | 
     if (alias.toLowerCase() === name) return target.toLowerCase();
   }
   return undefined;
+}
+
+/** dockerd's checks at create: host mode takes no links; on the default bridge each names an existing container. */
+export function checkLinksAtCreate(mode: string, links: string[], find: (ref: string) => ContainerRecord): void {
+  if (!links.length) return;
+  if (mode === 'host') {
+    throw new InvalidArgument('conflicting options: host type networking can\'t be used with links. '
+      + 'This would result in undefined behavior');
+  }
+  if (mode !== 'bridge') return;
+  for (const { name } of links.map((l) => parseLink(l))) {
+    try {
+      find(name);
+    } catch {
+      throw new NotFound(`could not get container for ${name}`);
+    }
+  }
 }
 
 export interface LegacyLink { alias: string; child: ContainerRecord; ip: string }

@@ -134,6 +134,10 @@ describe('networking fields of a container', () => {
     expect((await execIn(d, 'nfd-linker', ['sh', '-c', 'timeout 5 wget -qO- http://dbalias/hostname'])).stdout).toBe(`${hostname}\n`);
     expect((await inspect('nfd-linker')).HostConfig.Links).toEqual(['/nfd-db:/nfd-linker/dbalias']);
 
+    const missing = await create('nfd-nolink', { HostConfig: { Links: ['nfd-nothere:x'] } });
+    expect([missing.status, missing.text]).toEqual([404, expect.stringContaining('could not get container for nfd-nothere')]);
+    const hostMode = await create('nfd-hostlink', { HostConfig: { NetworkMode: 'host', Links: ['nfd-db:x'] } });
+    expect([hostMode.status, hostMode.text]).toEqual([400, expect.stringContaining('host type networking can\'t be used with links')]);
     const stopped = await create('nfd-stopped', { Cmd: ['true'] });
     const late = await create('nfd-late', { HostConfig: { Links: ['nfd-stopped:x'] } });
     expect(stopped.status).toBe(201);
