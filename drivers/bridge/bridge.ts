@@ -92,6 +92,7 @@ export class BridgeDriver implements NetworkDriver {
     await plugVeth(host, {
       hostIf, bridgeIndex: br.index, ifName: ep.ifName, nsPath: sb.nsPath, mtu: o.mtu, mac: ep.mac,
       ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}),
+      ...(ep.linkLocalIps ? { linkLocal: ep.linkLocalIps } : {}),
     });
     if (net.internal) return {};
     const gw4 = net.ipv4.find((p) => p.gateway && ep.ipv4 && cidrContains(p.subnet, ep.ipv4))?.gateway;

@@ -69,6 +69,11 @@ export interface ContainerInspect {
     RestartPolicy: { Name: string; MaximumRetryCount: number };
     /** The rest of dockerd's HostConfig: what the client sent, or dockerd's defaults. */
     [field: string]: unknown;
+    Links?: string[] | null;
+    ExtraHosts?: string[] | null;
+    Dns?: string[];
+    DnsSearch?: string[];
+    DnsOptions?: string[];
   };
   Config: {
     Hostname: string;

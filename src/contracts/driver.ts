@@ -70,6 +70,10 @@ export interface EndpointInfo {
   ipv6?: string;
   aliases: string[];
   portBindings: PortBinding[];
+  /** IPAMConfig.LinkLocalIPs: extra addresses on the interface, outside IPAM. */
+  linkLocalIps?: string[];
+  /** EndpointSettings.DriverOpts, kept as given; a driver honours the ones it knows. */
+  driverOpts?: { [key: string]: string };
   /** Driver-private facts the driver wants persisted (e.g. host-side veth name). */
   driverState: { [key: string]: string };
 }

@@ -9,3 +9,5 @@ export const OPT_MTU = 'com.docker.network.driver.mtu';
 export const OPT_HOST_BINDING_IPV4 = 'com.docker.network.bridge.host_binding_ipv4';
 /** weft extension: set on the predefined `bridge` network only (Docker's default-bridge behaviour). */
 export const OPT_DEFAULT_BRIDGE = 'com.docker.network.bridge.default_bridge';
+/** Endpoint driver option: the interface's name inside the container (instead of ethN). */
+export const OPT_ENDPOINT_IFNAME = 'com.docker.network.endpoint.ifname';

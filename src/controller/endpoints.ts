@@ -14,6 +14,7 @@
 import type { IpamData, NetworkDriver } from '../contracts/driver.js';
 import type { IpamDriver } from '../contracts/ipam.js';
 import type { Transaction } from '../contracts/store.js';
+import { OPT_ENDPOINT_IFNAME } from '../contracts/network-options.js';
 import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
 import { macFor, newId } from '../util/ids.js';
@@ -59,10 +60,13 @@ export class Endpoints {
       name: req.name,
       networkId: n.id,
       sandboxId: sb.id,
-      ifName: nextIfName(current.map((e) => e.ifName)),
-      mac: '',
+      ifName: req.driverOpts?.[OPT_ENDPOINT_IFNAME] || nextIfName(current.map((e) => e.ifName)),
+      mac: req.macAddress ?? '',
       aliases: [...(req.aliases ?? [])],
       portBindings: [...(req.portBindings ?? [])],
+      ...(req.linkLocalIps?.length ? { linkLocalIps: [...req.linkLocalIps] } : {}),
+      ...(req.driverOpts ? { driverOpts: { ...req.driverOpts } } : {}),
+      ...(req.links?.length ? { links: [...req.links] } : {}),
       driverState: {},
       ...(req.ipv4 ? { requestedIpv4: req.ipv4 } : {}),
       ...(req.ipv6 ? { requestedIpv6: req.ipv6 } : {}),
@@ -89,7 +93,7 @@ export class Endpoints {
     const intent = store.begin();
     try {
       if (driver.capability.needsIpam) await this.allocateAddresses(n, ep, this.ipamTx(n, intent));
-      ep.mac = macFor(ep.ipv4 && splitCidr(ep.ipv4).ip);
+      ep.mac ||= macFor(ep.ipv4 && splitCidr(ep.ipv4).ip);
       intent.put(EP + ep.id, ep);
       await intent.commit();
     } catch (err) {

@@ -27,6 +27,8 @@ export interface EndpointRecord extends EndpointInfo {
   /** Addresses the user asked for (kept so a restart re-requests the same). */
   requestedIpv4?: string;
   requestedIpv6?: string;
+  /** Legacy links on a user-defined network, "container[:alias]": names only this endpoint resolves. */
+  links?: string[];
   state: Lifecycle;
 }
 
@@ -64,4 +66,8 @@ export interface ConnectRequest {
   portBindings?: PortBinding[];
   /** Container name, used as the endpoint name. */
   name: string;
+  macAddress?: string;
+  linkLocalIps?: string[];
+  driverOpts?: { [key: string]: string };
+  links?: string[];
 }

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import type { NetworkDriver } from '../contracts/driver.js';
 import type { IpamDriver } from '../contracts/ipam.js';
-import { OPT_BRIDGE_NAME } from '../contracts/network-options.js';
+import { OPT_BRIDGE_NAME, OPT_ENDPOINT_IFNAME } from '../contracts/network-options.js';
 import { Conflict, Forbidden, InvalidArgument, NotFound } from '../util/errors.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
 import type { ConnectRequest, EndpointRecord, IpamConfigRequest, NetworkCreateRequest, NetworkRecord, SandboxRecord } from './model.js';
@@ -86,6 +86,14 @@ export function validateConnect(sb: SandboxRecord, n: NetworkRecord, req: Connec
     throw new InvalidArgument('container sharing network namespace with the host cannot be connected to any other network');
   }
   validateRequestedAddresses(n, req);
+  const ifName = req.driverOpts?.[OPT_ENDPOINT_IFNAME];
+  // The kernel's rule for names (IFNAMSIZ, no '/', ':' or blanks); taken ones would clash inside the namespace.
+  if (ifName !== undefined && (!/^[^\s/:]{1,15}$/.test(ifName) || ifName === '.' || ifName === '..')) {
+    throw new InvalidArgument(`invalid interface name "${ifName}"`);
+  }
+  if (ifName !== undefined && current.some((e) => e.ifName === ifName)) {
+    throw new Conflict(`interface name ${ifName} is already in use in the container's network namespace`);
+  }
 }
 
 /**

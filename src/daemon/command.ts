@@ -14,6 +14,7 @@ interface DaemonFlags extends ClusterFlags {
   logLevel: string;
   firewallCheckInterval: string;
   dns: string[];
+  hostGatewayIp?: string;
 }
 
 const repeatable = (v: string, acc: string[]) => [...acc, v];
@@ -28,6 +29,7 @@ export function registerDaemonCommand(program: Command): void {
     .option('--default-bridge <name>', 'Linux bridge name of the default "bridge" network', 'weft0')
     .option('--log-level <level>', 'pino log level (debug, info, warn, error)', 'info')
     .option('--dns <ip>', 'upstream resolver for the embedded DNS (repeatable; default: host resolv.conf)', repeatable, [] as string[])
+    .option('--host-gateway-ip <ip>', 'address "host-gateway" stands for in --add-host (default: the default bridge\'s gateway)')
     .option('--firewall-check-interval <seconds>', 're-create flushed firewall rules after at most this long (0: never)', '10')
     .option('--cluster-store <url>', 'join a cluster for overlay networks: etcd://HOST:PORT (comma-separated for several)')
     .option('--advertise-addr <ip>', 'this host\'s underlay address (VXLAN endpoint), with --cluster-store')
@@ -45,6 +47,10 @@ export function registerDaemonCommand(program: Command): void {
         process.stderr.write(`weft daemon: unknown firewall backend "${opts.firewallBackend}" (iptables or nftables)\n`);
         process.exit(1);
       }
+      if (opts.hostGatewayIp !== undefined && !isIP(opts.hostGatewayIp)) {
+        process.stderr.write(`weft daemon: --host-gateway-ip must be an IP address\n`);
+        process.exit(1);
+      }
       installLastResort();
       const daemon = await startDaemon({
         root: opts.root,
@@ -54,6 +60,7 @@ export function registerDaemonCommand(program: Command): void {
         logLevel: opts.logLevel,
         firewallCheckSeconds: checkSeconds,
         ...(opts.dns.length ? { dnsUpstreams: opts.dns } : {}),
+        ...(opts.hostGatewayIp ? { hostGatewayIp: opts.hostGatewayIp } : {}),
         ...(cluster ? { cluster } : {}),
       });
       let closing = false;

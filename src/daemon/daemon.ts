@@ -40,6 +40,8 @@ export interface DaemonOptions {
   defaultBridge?: string;
   /** Upstream resolvers for names the embedded DNS does not know (default: host's resolv.conf). */
   dnsUpstreams?: string[];
+  /** What ExtraHosts' "host-gateway" stands for; absent: the default bridge's gateway. */
+  hostGatewayIp?: string;
   /** Seconds between checks that weft's firewall rules are still there; 0 disables. */
   firewallCheckSeconds?: number;
   /** Join a cluster (etcd) for global-scope (overlay) networks; absent: single host. */
@@ -80,7 +82,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const upstreams = o.dnsUpstreams;
   const dns = new ServiceDiscovery(controller, logger, upstreams ? { upstreams: () => upstreams } : {});
   const containersDir = path.join(o.root, 'containers');
-  const containers = new ContainerService({ store, controller, runtime, containersDir, logger, dns, hostPorts });
+  const containers = new ContainerService({
+    store, controller, runtime, containersDir, logger, dns, hostPorts, ...(o.hostGatewayIp ? { hostGatewayIp: o.hostGatewayIp } : {}),
+  });
 
   const alive = await containers.restore();
   await controller.reconcile((id) => alive.get(id));

@@ -36,9 +36,12 @@ export class Forwarder {
 
   constructor(private readonly o: ForwarderOptions) {}
 
-  /** The first usable upstream answer to msg, or undefined (none answered, or `abandoned()` became true). */
-  async forward(q: Query, msg: Buffer, transport: Transport, abandoned: () => boolean): Promise<Relayed | undefined> {
-    const ups = this.resolveUpstreams();
+  /**
+   * The first usable upstream answer to msg, or undefined (none answered, or `abandoned()` became true).
+   * upstreams: the asker's own resolvers (a container's Dns), instead of the server's.
+   */
+  async forward(q: Query, msg: Buffer, transport: Transport, abandoned: () => boolean, upstreams?: string[]): Promise<Relayed | undefined> {
+    const ups = this.resolveUpstreams(upstreams);
     if (ups.length === 0 || this.inFlight >= MAX_FORWARDS) return undefined;
     this.inFlight++;
     try {
@@ -76,10 +79,10 @@ export class Forwarder {
     this.sockets.clear();
   }
 
-  private resolveUpstreams(): Upstream[] {
+  private resolveUpstreams(asker?: string[]): Upstream[] {
     let list: string[];
     try {
-      list = this.o.upstreams();
+      list = asker?.length ? asker : this.o.upstreams();
     } catch (err) {
       this.o.logger.warn({ err }, 'dns: upstreams() failed');
       return [];

@@ -21,6 +21,8 @@ export interface Listener {
   ip: string;
   port: number;
   internal: boolean;
+  /** This asker's own upstream resolvers (a container's Dns); absent: the server's. */
+  upstreams?: string[];
   /** Pre-made sockets (created inside a sandbox's namespace) instead of binding ip:port. */
   fds?: { udp: number; tcp: number };
   udp?: dgram.Socket;

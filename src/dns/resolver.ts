@@ -23,8 +23,8 @@ export type Decision =
   | { kind: 'local'; rcode: number; records: LocalRecord[]; note: string }
   | { kind: 'forward' };
 
-/** Decide how to answer q; throws what the lookup throws. */
-export function decide(lookup: Lookup, ttl: number, asker: Asker, q: Query): Decision {
+/** Decide how to answer q; throws what the lookup throws. shuffle: addresses in random order (see shuffle()). */
+export function decide(lookup: Lookup, ttl: number, asker: Asker, q: Query, shuffle = true): Decision {
   const { name } = q;
   const ask = (type: QueryType, n: string): string[] | undefined => {
     const r = lookup({ networkId: asker.networkId, source: asker.source, name: n, type });
@@ -36,7 +36,10 @@ export function decide(lookup: Lookup, ttl: number, asker: Asker, q: Query): Dec
     // The root: nothing of weft's; forwarded below (unless internal).
   } else if (isIN && (q.qtype === 'A' || q.qtype === 'AAAA')) {
     const r = ask(q.qtype, name);
-    if (r !== undefined) return local(RCODE_NOERROR, addressRecords(q.qtype, r, ttl));
+    if (r !== undefined) {
+      const records = addressRecords(q.qtype, r, ttl);
+      return local(RCODE_NOERROR, shuffle ? shuffled(records) : records);
+    }
     if (ask(q.qtype === 'A' ? 'AAAA' : 'A', name) !== undefined) return local(RCODE_NOERROR, []);
   } else if (reverse !== undefined) {
     const r = ask('PTR', reverse);
@@ -72,6 +75,19 @@ function addressRecords(type: 'A' | 'AAAA', ips: string[], ttl: number): LocalRe
     out.push({ type, ttl, data: ip });
   }
   return out;
+}
+
+/**
+ * Answers for a name several containers share (a scaled service, a common alias) come in a
+ * new random order per query, as libnetwork's do: clients take the first address, so the
+ * order is what spreads them over the replicas.
+ */
+function shuffled<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
 }
 
 function ptrRecords(names: string[], ttl: number): LocalRecord[] {

@@ -25,6 +25,11 @@ export interface DnsServerOptions {
   ttl?: number;
   /** Time to wait for each upstream before trying the next. Default 2000 ms. */
   forwardTimeoutMs?: number;
+  /**
+   * Several addresses for a name in a new random order per query, as libnetwork answers (so
+   * clients spread over a scaled service's replicas). Default true; false keeps the lookup's order.
+   */
+  shuffle?: boolean;
 }
 
 export interface DnsStats { local: number; forwarded: number; malformed: number; servfail: number }
@@ -33,6 +38,7 @@ export class DnsServer {
   private readonly logger: Logger;
   private readonly lookup: Lookup;
   private readonly ttl: number;
+  private readonly shuffle: boolean;
   private readonly listeners = new Map<string, Listener>();
   private readonly sockets: ListenerSockets;
   private readonly forwarder: Forwarder;
@@ -43,6 +49,7 @@ export class DnsServer {
     this.logger = o.logger;
     this.lookup = o.lookup;
     this.ttl = Math.max(0, Math.min(0x7fffffff, Math.floor(o.ttl ?? 0)));
+    this.shuffle = o.shuffle ?? true;
     this.sockets = new ListenerSockets(o.logger, (l, msg, source, transport) => this.handle(l, msg, source, transport));
     this.forwarder = new Forwarder({
       logger: o.logger, upstreams: o.upstreams, timeoutMs: o.forwardTimeoutMs ?? 2000, ownAddresses: () => this.listeners.values(),
@@ -56,7 +63,7 @@ export class DnsServer {
   async listen(
     networkId: string,
     ip: string,
-    opts?: { internal?: boolean; port?: number; fds?: { udp: number; tcp: number } },
+    opts?: { internal?: boolean; port?: number; fds?: { udp: number; tcp: number }; upstreams?: string[] },
   ): Promise<void> {
     if (this.closed) throw new Error('dns server is closed');
     const family = net.isIP(ip);
@@ -65,6 +72,7 @@ export class DnsServer {
     const existing = this.listeners.get(key);
     if (existing) {
       if (opts?.internal !== undefined) existing.internal = opts.internal;
+      if (opts?.upstreams !== undefined) existing.upstreams = opts.upstreams;
       return existing.ready;
     }
     const port = opts?.port ?? 53;
@@ -77,6 +85,7 @@ export class DnsServer {
     }
     const l: Listener = {
       networkId, ip, port, internal: opts?.internal ?? false, ...(opts?.fds ? { fds: opts.fds } : {}),
+      ...(opts?.upstreams ? { upstreams: opts.upstreams } : {}),
       conns: new Set(), closed: false, ready: Promise.resolve(),
     };
     l.ready = this.sockets.open(l, family === 6 ? 'udp6' : 'udp4').catch((err: unknown) => {
@@ -124,7 +133,7 @@ export class DnsServer {
     const about = { network: l.networkId, source, name: q.name, type: q.qtype, transport };
     let decision: Decision;
     try {
-      decision = decide(this.lookup, this.ttl, { networkId: l.networkId, source, internal: l.internal }, q);
+      decision = decide(this.lookup, this.ttl, { networkId: l.networkId, source, internal: l.internal }, q, this.shuffle);
     } catch (err) {
       this.logger.warn({ err, network: l.networkId, name: q.name, type: q.qtype }, 'dns: lookup failed');
       this.counters.servfail++;
@@ -135,7 +144,7 @@ export class DnsServer {
       if (debug) this.logger.debug({ ...about, answers: decision.records.length, result: decision.note }, 'dns: query answered');
       return encodeResponse(q, decision.rcode, true, decision.records, transport);
     }
-    const relayed = await this.forwarder.forward(q, msg, transport, () => l.closed || this.closed);
+    const relayed = await this.forwarder.forward(q, msg, transport, () => l.closed || this.closed, l.upstreams);
     if (relayed) {
       this.counters.forwarded++;
       if (debug) this.logger.debug({ ...about, upstream: relayed.upstream }, 'dns: query forwarded');

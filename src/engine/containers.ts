@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pino from 'pino';
 import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
-import type { ServiceDiscovery } from './discovery.js';
+import { ServiceDiscovery } from './discovery.js';
 import type { HostPorts } from '../contracts/host-ports.js';
 import type { ProcessSpec, Runtime } from '../contracts/runtime.js';
 import type { Store } from '../contracts/store.js';
@@ -19,7 +19,9 @@ import type { ConnectRequest } from '../controller/model.js';
 import { newId } from '../util/ids.js';
 import { KeyedSerial } from '../util/lock.js';
 import { EtcFiles, etcFilePaths } from './etc-files.js';
+import { type LegacyLink, checkLinksAtCreate, endpointLinks, legacyLinks, linkEnv } from './links.js';
 import { claimName, findContainer } from './names.js';
+import { joinableOwner, sharedNetnsRef } from './shared-netns.js';
 import {
   CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord,
 } from './records.js';
@@ -38,6 +40,8 @@ export interface ContainerServiceOptions {
   logger: pino.Logger;
   /** Embedded DNS for containers on user-defined networks; absent: host resolvers only. */
   dns?: ServiceDiscovery;
+  /** What ExtraHosts' "host-gateway" stands for (--host-gateway-ip); absent: the default bridge's gateway. */
+  hostGatewayIp?: string;
 }
 
 export class ContainerService extends EventEmitter {
@@ -45,10 +49,12 @@ export class ContainerService extends EventEmitter {
   private readonly etc: EtcFiles;
   /** start, stop, rm, connect and disconnect of one container run one at a time, in arrival order. */
   private readonly ops = new KeyedSerial();
+  /** The default bridge's links of each running container, as resolved at its start. */
+  private readonly linked = new Map<string, LegacyLink[]>();
 
   constructor(private readonly o: ContainerServiceOptions) {
     super();
-    this.etc = new EtcFiles(o.controller, o.dns);
+    this.etc = new EtcFiles(o.controller, o.dns, o.hostGatewayIp);
     // One 'exit'/'removed' listener per waiting client (docker run waits on every
     // container it starts): dozens at once are normal, and each goes when it fires.
     this.setMaxListeners(0);
@@ -70,19 +76,33 @@ export class ContainerService extends EventEmitter {
     return path.join(this.o.containersDir, c.id);
   }
 
+  /** The container whose network namespace and /etc files c uses: itself, or its NetworkMode container (undefined: gone). */
+  private netnsOwner(c: ContainerRecord): ContainerRecord | undefined {
+    const ref = sharedNetnsRef(c.networkMode);
+    if (!ref) return c;
+    try { return this.find(ref); } catch { return undefined; }
+  }
+
+  /** Where c's hosts, resolv.conf and hostname files are: another container's when c shares its namespace. */
+  etcDirOf(c: ContainerRecord): string {
+    return this.dirOf(this.netnsOwner(c) ?? c);
+  }
+
   spec(c: ContainerRecord): ProcessSpec {
     const dir = this.dirOf(c);
-    const sb = this.o.controller.getSandbox(c.id);
+    const owner = this.netnsOwner(c);
+    const sb = owner && this.o.controller.getSandbox(owner.id);
     return {
       id: c.id,
       name: c.name,
       rootfs: c.rootfs,
       cmd: c.cmd,
-      env: c.env,
+      env: [...linkEnv(c, this.linked.get(c.id) ?? []), ...c.env],
       workdir: c.workdir || '/',
       hostname: c.hostname,
-      netns: sb?.nsPath ?? 'host',
-      etcFiles: etcFilePaths(dir),
+      // No namespace to join (another container's, not running): none rather than the host's.
+      netns: sb ? (sb.nsPath ?? 'host') : owner === c ? 'host' : '',
+      etcFiles: etcFilePaths(this.etcDirOf(c)),
       dir,
     };
   }
@@ -91,11 +111,15 @@ export class ContainerService extends EventEmitter {
     const name = claimName(req.name, this.containers.values());
     if (!req.cmd.length) throw new InvalidArgument('no command specified');
     const mode = req.networkMode || 'bridge';
-    const networks = req.networks?.length ? req.networks : (mode === 'none' || mode === 'host' ? [] : [{ name: mode, config: {} }]);
+    const shared = sharedNetnsRef(mode);
+    if (shared) this.find(shared); // 404 for a container that is not there
+    const own = !shared && mode !== 'none' && mode !== 'host';
+    const networks = req.networks?.length ? req.networks : own ? [{ name: mode, config: {} }] : [];
     if ((mode === 'host' || mode === 'none') && req.networks?.some((n) => n.name !== mode)) {
       throw new InvalidArgument(`conflicting options: cannot attach both user-defined and non-user-defined network-modes`);
     }
     for (const n of networks) this.o.controller.findNetwork(n.name); // 404 before anything is made
+    checkLinksAtCreate(mode, req.resolution?.links ?? [], (ref) => this.find(ref));
     if (mode === 'host' && req.portBindings?.length) this.o.logger.warn('published ports are discarded when using host network mode');
     const c = newContainerRecord(newId(), name, mode, networks, req);
     fs.mkdirSync(this.dirOf(c), { recursive: true, mode: 0o700 });
@@ -116,32 +140,41 @@ export class ContainerService extends EventEmitter {
 
   private async startNow(c: ContainerRecord): Promise<ContainerRecord> {
     if (c.status === 'running') return c; // Docker answers 304; the API layer maps it
+    const shared = sharedNetnsRef(c.networkMode);
+    if (shared) return this.launch(joinableOwner(c, shared, this.find(shared)));
     const ctl = this.o.controller;
+    const links = legacyLinks(c, ctl, (ref) => this.find(ref));
     const sb = await ctl.createSandbox(c.id, c.networkMode === 'host' ? 'host' : 'netns');
     try {
-      let first = true;
-      for (const n of c.networks) {
-        const opts = { name: c.name, ipv4: n.config.ipv4, ipv6: n.config.ipv6, aliases: n.config.aliases };
-        if (first) await this.connectPublishing(c, sb.id, n.name, opts);
+      for (const [i, n] of c.networks.entries()) {
+        const userDefined = ServiceDiscovery.provides(ctl.findNetwork(n.name));
+        const opts = { ...n.config, name: c.name, links: endpointLinks(c, i, userDefined) };
+        if (i === 0) await this.connectPublishing(c, sb.id, n.name, opts);
         else await ctl.connect(sb.id, n.name, { ...opts, portBindings: [] });
-        first = false;
       }
       let netSetup: string | undefined;
-      await this.etc.write(c, this.dirOf(c), (script) => (netSetup = script));
-      const st = await this.o.runtime.start({ ...this.spec(c), ...(netSetup ? { netSetup } : {}) });
-      c.status = 'running';
-      c.pid = st.pid;
-      c.startedAt = st.startedAt;
-      c.exitCode = 0;
-      await this.save(c);
-      this.o.logger.info({ container: c.name, pid: c.pid }, 'container started');
-      return c;
+      this.linked.set(c.id, links);
+      await this.etc.write(c, this.dirOf(c), (script) => (netSetup = script), links);
+      return await this.launch(c, netSetup);
     } catch (err) {
+      this.linked.delete(c.id);
       await this.o.dns?.detach(c.id);
       await ctl.deleteSandbox(c.id).catch((e) => this.o.logger.error({ err: e }, 'sandbox cleanup failed'));
       this.o.hostPorts.release(c.id);
       throw err;
     }
+  }
+
+  /** Run c's process, its networking in place; netSetup: the resolver's in-namespace setup. */
+  private async launch(c: ContainerRecord, netSetup?: string): Promise<ContainerRecord> {
+    const st = await this.o.runtime.start({ ...this.spec(c), ...(netSetup ? { netSetup } : {}) });
+    c.status = 'running';
+    c.pid = st.pid;
+    c.startedAt = st.startedAt;
+    c.exitCode = 0;
+    await this.save(c);
+    this.o.logger.info({ container: c.name, pid: c.pid }, 'container started');
+    return c;
   }
 
   /** Connect the first network with the container's published ports, decided by the HostPorts service. */
@@ -243,6 +276,10 @@ export class ContainerService extends EventEmitter {
 
   private async connectNow(c: ContainerRecord, netRef: string, config: EndpointConfig): Promise<void> {
     const n = this.o.controller.findNetwork(netRef);
+    if (sharedNetnsRef(c.networkMode)) {
+      throw new InvalidArgument('container sharing network namespace with another container or host '
+        + 'cannot be connected to any other network');
+    }
     if (c.networkMode === 'host' || c.networkMode === 'none') {
       throw new InvalidArgument(`container cannot be disconnected from host network or connected to host network`);
     }
@@ -251,14 +288,14 @@ export class ContainerService extends EventEmitter {
     }
     const tx = this.o.store.begin(); // the endpoint and the container's network list: one commit
     try {
-      if (c.status === 'running') await this.o.controller.connect(c.id, n.id, { name: c.name, ...config }, tx);
+      if (c.status === 'running') await this.o.controller.connect(c.id, n.id, { ...config, name: c.name }, tx);
       if (!c.networks.some((x) => x.name === n.name || x.name === n.id)) c.networks.push({ name: n.name, config });
       tx.put(CONTAINER_KEY_PREFIX + c.id, c);
       await tx.commit();
     } finally {
       tx.abort();
     }
-    if (c.status === 'running') await this.etc.write(c, this.dirOf(c));
+    if (c.status === 'running') await this.etc.write(c, this.dirOf(c), undefined, this.linked.get(c.id));
   }
 
   disconnect(ref: string, netRef: string, force = false): Promise<void> {
@@ -278,7 +315,7 @@ export class ContainerService extends EventEmitter {
     } finally {
       tx.abort();
     }
-    if (c.status === 'running') await this.etc.write(c, this.dirOf(c));
+    if (c.status === 'running') await this.etc.write(c, this.dirOf(c), undefined, this.linked.get(c.id));
   }
 
   /** After a daemon restart: re-adopt running containers, record exits that happened. */
@@ -309,6 +346,7 @@ export class ContainerService extends EventEmitter {
     c.exitCode = code;
     c.pid = 0;
     c.finishedAt = new Date().toISOString();
+    this.linked.delete(id);
     await this.o.dns?.detach(id);
     const tx = this.o.store.begin(); // the container's exit and its endpoints' release: one commit
     await this.o.controller.deleteSandbox(id, tx).catch((err) => this.o.logger.error({ err, id }, 'releasing networking failed'));
@@ -347,8 +385,15 @@ export class ContainerService extends EventEmitter {
    */
   async resumeDiscovery(): Promise<void> {
     for (const c of this.containers.values()) {
-      if (c.status !== 'running') continue;
-      await this.etc.write(c, this.dirOf(c)).catch((err) => this.o.logger.error({ err, container: c.name }, 'resuming DNS failed'));
+      if (c.status !== 'running' || sharedNetnsRef(c.networkMode)) continue;
+      await this.resume(c).catch((err) => this.o.logger.error({ err, container: c.name }, 'resuming DNS failed'));
     }
+  }
+
+  /** A running container's files again, its default-bridge links resolved anew (those whose target has gone, dropped). */
+  private async resume(c: ContainerRecord): Promise<void> {
+    const links = legacyLinks(c, this.o.controller, (ref) => this.find(ref), { skipBroken: true });
+    this.linked.set(c.id, links);
+    await this.etc.write(c, this.dirOf(c), undefined, links);
   }
 }

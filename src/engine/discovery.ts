@@ -25,6 +25,7 @@ import { resolvConfNameservers } from '../dns/upstreams.js';
 import { runCommand } from '../firewall/exec.js';
 import { bindInNetns, closeFd } from '../kernel/sockets.js';
 import { splitCidr } from '../util/ip.js';
+import { linkTarget } from './links.js';
 
 export const RESOLVER_IP = '127.0.0.11';
 
@@ -59,15 +60,19 @@ export class ServiceDiscovery {
 
   /**
    * Serve the sandbox (idempotent; updates the internal flag on connect/disconnect).
-   * Returns false when it cannot (no namespace). With `defer`, the nft script that sends
+   * Returns false when it cannot (no namespace). upstreams: the container's own Dns servers,
+   * forwarded to instead of the host's. With `defer`, the nft script that sends
    * 127.0.0.11:53 to the resolver's ports is handed back instead of run: a container about
    * to start runs it in its own setup, which saves the daemon a process spawn.
    */
-  async attach(sandboxId: string, nsPath: string | undefined, opts: { defer?: (script: string) => void } = {}): Promise<boolean> {
+  async attach(
+    sandboxId: string, nsPath: string | undefined, opts: { defer?: (script: string) => void; upstreams?: string[] } = {},
+  ): Promise<boolean> {
     if (!nsPath) return false;
     const internal = this.networksOf(sandboxId).filter((n) => ServiceDiscovery.provides(n)).every((n) => n.internal);
+    const upstreams = opts.upstreams ?? [];
     if (this.served.has(sandboxId)) {
-      await this.server.listen(sandboxId, RESOLVER_IP, { internal });
+      await this.server.listen(sandboxId, RESOLVER_IP, { internal, upstreams });
       return true;
     }
     const fds = bindInNetns(nsPath, RESOLVER_IP, 0);
@@ -75,7 +80,7 @@ export class ServiceDiscovery {
       const script = redirectScript(fds.udpPort, fds.tcpPort);
       if (opts.defer) opts.defer(script);
       else await runCommand(['nft', '-f', '-'], { netnsPath: nsPath, input: script });
-      await this.server.listen(sandboxId, RESOLVER_IP, { internal, fds, port: fds.udpPort });
+      await this.server.listen(sandboxId, RESOLVER_IP, { internal, fds, port: fds.udpPort, upstreams });
     } catch (err) {
       closeFd(fds.udp);
       closeFd(fds.tcp);
@@ -111,7 +116,10 @@ export class ServiceDiscovery {
     for (const n of nets) {
       const suffix = `.${n.name.toLowerCase()}`;
       const bare = name.endsWith(suffix) ? name.slice(0, -suffix.length) : undefined;
-      const hits = this.namesOn(n).filter((e) => matches(e, name) || (bare !== undefined && matches(e, bare)));
+      // A link alias of the asker's endpoint on n stands for the container it names.
+      const linked = linkTarget(eps.find((e) => e.networkId === n.id)?.links, name);
+      const wanted = linked ?? name;
+      const hits = this.namesOn(n).filter((e) => matches(e, wanted) || (bare !== undefined && matches(e, bare)));
       if (!hits.length) continue;
       known = true;
       const ips = hits.map((e) => addr(q.type === 'A' ? e.ipv4 : e.ipv6)).filter((ip): ip is string => !!ip);

@@ -26,6 +26,15 @@ export interface KeptFields {
   hostConfig: { [field: string]: unknown };
 }
 
+/** HostConfig's name-resolution fields: Links ("container[:alias]"), ExtraHosts ("name:ip"), Dns*. */
+export interface ResolutionConfig {
+  links: string[];
+  extraHosts: string[];
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+}
+
 export interface ContainerRecord {
   id: string;
   name: string;
@@ -53,6 +62,8 @@ export interface ContainerRecord {
   restartCount: number;
   /** Absent in records written before fields were kept. */
   kept?: KeptFields;
+  /** Absent: nothing asked for. */
+  resolution?: ResolutionConfig;
 }
 
 export interface ContainerCreateRequest {
@@ -72,6 +83,7 @@ export interface ContainerCreateRequest {
   autoRemove?: boolean;
   labels?: { [key: string]: string };
   kept?: KeptFields;
+  resolution?: ResolutionConfig;
 }
 
 /** Docker's zero time, for a container that never started or never finished. */
@@ -108,6 +120,7 @@ export function newContainerRecord(
     finishedAt: ZERO_TIME,
     restartCount: 0,
     ...(req.kept ? { kept: req.kept } : {}),
+    ...(req.resolution ? { resolution: req.resolution } : {}),
   };
 }
 

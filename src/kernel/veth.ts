@@ -19,6 +19,8 @@ export interface VethPlug {
   mac: string;
   ipv4?: string;
   ipv6?: string;
+  /** Link-local addresses (no prefix): added with the link-local ranges' own (169.254/16, fe80::/64). */
+  linkLocal?: string[];
 }
 
 export async function plugVeth(host: Rtnl, p: VethPlug): Promise<void> {
@@ -29,9 +31,10 @@ export async function plugVeth(host: Rtnl, p: VethPlug): Promise<void> {
     const inner = Rtnl.open(p.nsPath);
     try {
       const link = await inner.requireLink(p.ifName);
-      if (p.ipv6) writeSysctl(`net/ipv6/conf/${p.ifName}/disable_ipv6`, '0', p.nsPath);
+      if (p.ipv6 || p.linkLocal?.some((ll) => ll.includes(':'))) writeSysctl(`net/ipv6/conf/${p.ifName}/disable_ipv6`, '0', p.nsPath);
       if (p.ipv4) await inner.addAddress(link.index, p.ipv4);
       if (p.ipv6) await inner.addAddress(link.index, p.ipv6);
+      for (const ll of p.linkLocal ?? []) await inner.addAddress(link.index, `${ll}/${ll.includes(':') ? 64 : 16}`);
       await inner.setLink(link.index, { up: true });
     } finally {
       inner.close();

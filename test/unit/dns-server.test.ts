@@ -232,7 +232,7 @@ describe('DnsServer', () => {
   beforeAll(async () => {
     up = await startUpstream();
     upstreams = [`${UPSTREAM_IP}:${up.port}`];
-    server = new DnsServer({ logger, lookup: makeLookup(calls), upstreams: () => upstreams, forwardTimeoutMs: 500 });
+    server = new DnsServer({ logger, lookup: makeLookup(calls), upstreams: () => upstreams, forwardTimeoutMs: 500, shuffle: false });
     port = await listenRandom(server, 'net1');
     // Different network on the same address, another port: an internal network.
     internalPort = await listenRandom(server, 'net2', true);
@@ -488,6 +488,23 @@ describe('DnsServer', () => {
 });
 
 describe('DnsServer lifecycle', () => {
+  it('answers a name with several addresses in a new order per query, every address each time', async () => {
+    const s = new DnsServer({ logger, lookup: makeLookup([]), upstreams: () => [] });
+    try {
+      const p = await listenRandom(s, 'a');
+      const orders = new Set<string>();
+      for (let i = 0; i < 20; i++) {
+        const { p: r } = await udpQuery(p, 'many', 'A', { edns: 4096 });
+        const ips = r.answers!.map((a) => a.data as string);
+        expect([...ips].sort()).toEqual([...MANY].sort());
+        orders.add(ips.join(','));
+      }
+      expect(orders.size).toBeGreaterThan(1);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('unlisten stops answering on that network only', async () => {
     const s = new DnsServer({ logger, lookup: makeLookup([]), upstreams: () => [] });
     try {

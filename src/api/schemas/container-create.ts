@@ -7,10 +7,12 @@ import { z } from 'zod';
 import type { ContainerCreateRequest, EndpointConfig } from '../../engine/containers.js';
 import type { KeptFields } from '../../engine/records.js';
 import { InvalidArgument } from '../../util/errors.js';
-import { checkEndpointAddresses, endpointSettings } from './endpoint-settings.js';
 import { decodeKeptFields } from './container-config.js';
 import { NO_VOLUMES } from './host-config.js';
-import { arr, bool, cstr, cstrArray, decode, obj, objOf, refuse, str, strMap } from './fields.js';
+import { checkEndpointAddresses, checkMac, endpointSettings } from './endpoint-settings.js';
+import { arr, bool, cstr, cstrArray, decode, obj, objOf, refuse, str, strArray, strMap } from './fields.js';
+import { decodeResolution } from './resolution.js';
+import { checkSharedNetns } from './shared-netns.js';
 import { decodePortBindings, parsePortKey } from './ports.js';
 
 export const NO_TTY = 'weft does not support terminals (-t/--tty): the process gets pipes, run it without -t';
@@ -26,6 +28,11 @@ const hostConfig = objOf('HostConfig', {
   PortBindings: obj('HostConfig.PortBindings'),
   PublishAllPorts: bool('HostConfig.PublishAllPorts'),
   AutoRemove: bool('HostConfig.AutoRemove'),
+  Links: strArray('HostConfig.Links'),
+  ExtraHosts: strArray('HostConfig.ExtraHosts'),
+  Dns: strArray('HostConfig.Dns'),
+  DnsSearch: strArray('HostConfig.DnsSearch'),
+  DnsOptions: strArray('HostConfig.DnsOptions'),
 });
 
 const containerCreate = z.object({
@@ -41,6 +48,7 @@ const containerCreate = z.object({
   Env: cstrArray('Env'),
   WorkingDir: cstr('WorkingDir'),
   Hostname: cstr('Hostname'),
+  MacAddress: str('MacAddress'),
   Labels: strMap('Labels'),
 });
 
@@ -90,8 +98,14 @@ export function decodeContainerCreate(b: ParsedCreate): ContainerCreateBody {
   const hc = b.HostConfig;
   let mode = hc?.NetworkMode || 'default';
   if (mode === 'default') mode = 'bridge';
-  if (mode.startsWith('container:')) throw new InvalidArgument('network mode container:<id> is not supported by weft');
-  const networks = decodeNetworks(mode, b.NetworkingConfig?.EndpointsConfig ?? {});
+  const shared = mode.startsWith('container:');
+  if (shared) checkSharedNetns(mode, b);
+  const networks = shared ? [] : decodeNetworks(mode, b.NetworkingConfig?.EndpointsConfig ?? {});
+  // Config.MacAddress (API < 1.44) is the first network's, unless that endpoint names its own.
+  if (b.MacAddress && networks[0] && !networks[0].config.macAddress) {
+    checkMac(b.MacAddress);
+    networks[0].config.macAddress = b.MacAddress;
+  }
   const exposedPorts = Object.keys(b.ExposedPorts ?? {});
   for (const e of exposedPorts) parsePortKey(e);
   return {
@@ -109,5 +123,6 @@ export function decodeContainerCreate(b: ParsedCreate): ContainerCreateBody {
     autoRemove: !!hc?.AutoRemove,
     labels: b.Labels ?? {},
     kept: b.kept,
+    resolution: decodeResolution(hc ?? {}),
   };
 }

@@ -110,12 +110,6 @@ export const keptHostConfig = {
   LogConfig: logConfig,
   ConsoleSize: arr('HostConfig.ConsoleSize'),
   Annotations: strMap('HostConfig.Annotations'),
-  // Name resolution: applied by the network side (/etc/hosts, resolv.conf, DNS).
-  Links: strArray('HostConfig.Links'),
-  ExtraHosts: strArray('HostConfig.ExtraHosts'),
-  Dns: strArray('HostConfig.Dns'),
-  DnsOptions: strArray('HostConfig.DnsOptions'),
-  DnsSearch: strArray('HostConfig.DnsSearch'),
   // The runtime mounts a 64 MiB /dev/shm, dockerd's default size.
   ShmSize: refuse(int('HostConfig.ShmSize'),
     (v) => (v && v !== 67108864 ? 'weft mounts a 64 MiB /dev/shm: --shm-size is not supported' : undefined)),

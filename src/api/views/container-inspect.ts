@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Controller } from '../../controller/controller.js';
 import type { ContainerRecord, ContainerService } from '../../engine/containers.js';
+import { parseLink } from '../../engine/links.js';
 import type { ContainerInspect } from '../types.js';
 import { commandJson, hostConfigJson, keptConfigJson } from './container-config.js';
 import { addressJson, networksJson, portKey, portsJson } from './container-networks.js';
@@ -63,8 +64,18 @@ function networkSettingsJson(ctl: Controller, c: ContainerRecord): ContainerInsp
   };
 }
 
+/** HostConfig's name-resolution fields; Links as dockerd returns them ("/child:/linker/alias"). */
+function resolutionJson(c: ContainerRecord) {
+  const r = c.resolution;
+  const links = r?.links.map((l) => parseLink(l)).map(({ name, alias }) => `/${name}:/${c.name}/${alias}`);
+  return {
+    Links: links?.length ? links : null, ExtraHosts: r?.extraHosts.length ? r.extraHosts : null,
+    Dns: r?.dns ?? [], DnsSearch: r?.dnsSearch ?? [], DnsOptions: r?.dnsOptions ?? [],
+  };
+}
+
 export function containerInspectJson(ctl: Controller, svc: ContainerService, c: ContainerRecord): ContainerInspect {
-  const dir = svc.dirOf(c);
+  const dir = svc.etcDirOf(c);
   return {
     Id: c.id,
     Created: c.created,
@@ -80,7 +91,7 @@ export function containerInspectJson(ctl: Controller, svc: ContainerService, c: 
     RestartCount: c.restartCount,
     Driver: 'overlay',
     Platform: 'linux',
-    HostConfig: hostConfigJson(c),
+    HostConfig: { ...hostConfigJson(c), ...resolutionJson(c) },
     Config: configJson(c),
     NetworkSettings: networkSettingsJson(ctl, c),
     Mounts: [],
