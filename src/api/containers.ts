@@ -82,6 +82,10 @@ export function containerRoutes(d: ApiDeps): Route[] {
       await d.containers.remove(params.id, qbool(query.get('force')));
       sendEmpty(res, 204);
     } },
+    { method: 'POST', path: '/containers/:id/rename', handler: async ({ res, params, query }) => {
+      await d.containers.rename(params.id, query.get('name') ?? '');
+      sendEmpty(res, 204);
+    } },
     { method: 'POST', path: '/containers/prune', handler: (ctx) => prune(d, ctx) },
     { method: 'GET', path: '/containers/:id/top', handler: (ctx) => top(d, ctx) },
     { method: 'POST', path: '/containers/:id/resize', handler: ({ res }) => sendEmpty(res, 200) },

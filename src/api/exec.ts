@@ -1,10 +1,13 @@
 /** /exec: create a command in a running container, start it (plain or hijacked), inspect it. */
+import type { ChildProcess } from 'node:child_process';
+import type { Duplex } from 'node:stream';
+import type { ExecInstance } from '../engine/exec.js';
 import { Conflict } from '../util/errors.js';
 import type { ApiDeps } from './deps.js';
 import { baseHeaders, parseJsonObject, readJson, sendEmpty, sendJson } from './http.js';
 import type { Ctx, Route, UpgradeCtx } from './router.js';
 import { decodeExecCreate, decodeExecStart } from './schemas/exec.js';
-import { MUX_CONTENT_TYPE, pipeChild, sendUpgraded } from './streams.js';
+import { frame, MUX_CONTENT_TYPE, pipeChild, sendUpgraded } from './streams.js';
 import type { IdResponse } from './types.js';
 import { execInspectJson } from './views/exec.js';
 
@@ -37,11 +40,22 @@ function startHijacked(d: ApiDeps, { req, socket, head, params }: UpgradeCtx): v
   // The start body arrives with the headers; what follows it is already stdin.
   const len = Number(req.headers['content-length'] ?? 0);
   parseJsonObject(head.subarray(0, len).toString('utf8'));
-  const child = d.execs.start(e);
-  sendUpgraded(socket);
-  const rest = head.subarray(len);
+  d.execs.checkStartable(e);
+  // dockerd's order: the 101 is out before the process starts, so a client that reads the 101
+  // through a buffered reader before taking the raw socket (docker-py) loses no output.
+  sendUpgraded(socket, () => runHijacked(d, e, socket, head.subarray(len)));
+}
+
+function runHijacked(d: ApiDeps, e: ExecInstance, socket: Duplex, stdin: Buffer): void {
+  let child: ChildProcess;
+  try {
+    child = d.execs.start(e);
+  } catch (err) {
+    socket.end(frame(2, Buffer.from(`${err instanceof Error ? err.message : String(err)}\n`)));
+    return;
+  }
   if (e.attachStdin && child.stdin) {
-    if (rest.length) child.stdin.write(rest);
+    if (stdin.length) child.stdin.write(stdin);
     socket.pipe(child.stdin);
   } else {
     child.stdin?.end();

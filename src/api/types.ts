@@ -3,6 +3,8 @@
  * so importing this module pulls in no runtime code.
  */
 
+import type { HealthcheckConfig, HealthState } from '../engine/records.js';
+
 export interface ErrorBody { message: string }
 
 export interface PortBindingWire { HostIp: string; HostPort: string }
@@ -43,6 +45,7 @@ export interface ContainerStateWire {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  Health?: HealthState;
 }
 
 /** GET /containers/:id/json */
@@ -85,6 +88,7 @@ export interface ContainerInspect {
     WorkingDir: string;
     Entrypoint: string[] | null;
     Labels: { [key: string]: string };
+    Healthcheck?: HealthcheckConfig;
   };
   NetworkSettings: {
     SandboxID: string;

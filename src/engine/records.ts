@@ -12,6 +12,23 @@ export interface EndpointConfig {
   aliases?: string[];
 }
 
+/** Config.Healthcheck as the client sent it (durations in nanoseconds). */
+export interface HealthcheckConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
+/** State.Health: the daemon's probes of a running container. */
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  Log: { Start: string; End: string; ExitCode: number; Output: string }[];
+}
+
 export interface ContainerRecord {
   id: string;
   name: string;
@@ -37,6 +54,13 @@ export interface ContainerRecord {
   startedAt: string;
   finishedAt: string;
   restartCount: number;
+  healthcheck?: HealthcheckConfig;
+  health?: HealthState;
+  /** The main process gets a terminal (Config.Tty). */
+  tty?: boolean;
+  /** Config.OpenStdin / Config.StdinOnce: the main process reads what attached clients send. */
+  openStdin?: boolean;
+  stdinOnce?: boolean;
 }
 
 export interface ContainerCreateRequest {
@@ -55,6 +79,10 @@ export interface ContainerCreateRequest {
   publishAll?: boolean;
   autoRemove?: boolean;
   labels?: { [key: string]: string };
+  healthcheck?: HealthcheckConfig;
+  tty?: boolean;
+  openStdin?: boolean;
+  stdinOnce?: boolean;
 }
 
 /** Docker's zero time, for a container that never started or never finished. */
@@ -90,6 +118,10 @@ export function newContainerRecord(
     startedAt: ZERO_TIME,
     finishedAt: ZERO_TIME,
     restartCount: 0,
+    ...(req.healthcheck ? { healthcheck: req.healthcheck } : {}),
+    tty: !!req.tty,
+    openStdin: !!req.openStdin,
+    stdinOnce: !!req.stdinOnce,
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * POST /containers/create: Docker's container config decoded into what the engine needs.
- * What the runtime cannot honour (terminals, stdin, users, volumes, restart policies) is
+ * What the runtime cannot honour (users, volumes, restart policies) is
  * refused with a 400 that says so, never dropped.
  */
 import { z } from 'zod';
@@ -8,11 +8,10 @@ import type { ContainerCreateRequest, EndpointConfig } from '../../engine/contai
 import { InvalidArgument } from '../../util/errors.js';
 import { checkEndpointAddresses, endpointSettings } from './endpoint-settings.js';
 import { arr, bool, cstr, cstrArray, decode, obj, objOf, refuse, str, strMap } from './fields.js';
+import { decodeHealthcheck, healthcheck } from './healthcheck.js';
 import { decodePortBindings, parsePortKey } from './ports.js';
 
-export const NO_TTY = 'weft does not support terminals (-t/--tty): the process gets pipes, run it without -t';
-const NO_STDIN = 'weft does not attach stdin to a container\'s main process (-i/--interactive): run it without -i, ' +
-  'or use docker exec -i on a running container';
+export const NO_TTY = 'weft does not give an exec a terminal (-t/--tty): the process gets pipes, run it without -t';
 const NO_VOLUMES = 'weft does not support volumes or bind mounts (-v/--mount)';
 
 const hostConfig = objOf('HostConfig', {
@@ -32,10 +31,11 @@ const containerCreate = z.object({
   Image: refuse(cstr('Image'), (v) => (v ? undefined : 'config cannot be empty in order to create a container: Image is required')),
   Cmd: cstrArray('Cmd'),
   Entrypoint: cstrArray('Entrypoint'),
-  // No terminals and no stdin for a container's main process (the runtime gives it neither).
-  Tty: refuse(bool('Tty'), (v) => (v ? NO_TTY : undefined)),
-  OpenStdin: refuse(bool('OpenStdin'), (v) => (v ? NO_STDIN : undefined)),
-  AttachStdin: refuse(bool('AttachStdin'), (v) => (v ? NO_STDIN : undefined)),
+  Tty: bool('Tty'),
+  OpenStdin: bool('OpenStdin'),
+  AttachStdin: bool('AttachStdin'),
+  StdinOnce: bool('StdinOnce'),
+  Healthcheck: healthcheck,
   User: refuse(str('User'), (v) => (v ? 'weft does not support running a container as another user (--user)' : undefined)),
   HostConfig: hostConfig,
   Volumes: obj('Volumes'),
@@ -51,7 +51,8 @@ const containerCreate = z.object({
  * A create body checked and decoded: the engine's request, with every field present, less
  * what the API fills in (name, rootfs), plus the entrypoint the command is joined to.
  */
-export type ContainerCreateBody = Required<Omit<ContainerCreateRequest, 'name' | 'rootfs'>> & { entrypoint: string[] };
+export type ContainerCreateBody = Required<Omit<ContainerCreateRequest, 'name' | 'rootfs' | 'healthcheck'>>
+  & Pick<ContainerCreateRequest, 'healthcheck'> & { entrypoint: string[] };
 
 const createEndpoint = endpointSettings('EndpointSettings');
 const isObject = (v: unknown): v is object => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -111,5 +112,9 @@ export function decodeContainerCreate(b: ParsedCreate): ContainerCreateBody {
     publishAll: !!hc?.PublishAllPorts,
     autoRemove: !!hc?.AutoRemove,
     labels: b.Labels ?? {},
+    healthcheck: decodeHealthcheck(b.Healthcheck),
+    tty: !!b.Tty,
+    openStdin: !!b.OpenStdin,
+    stdinOnce: !!b.StdinOnce,
   };
 }

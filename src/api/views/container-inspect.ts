@@ -18,6 +18,7 @@ function stateJson(c: ContainerRecord): ContainerInspect['State'] {
     Error: '',
     StartedAt: c.startedAt,
     FinishedAt: c.finishedAt,
+    ...(c.health && c.healthcheck ? { Health: c.health } : {}),
   };
 }
 
@@ -30,15 +31,16 @@ function configJson(c: ContainerRecord): ContainerInspect['Config'] {
     AttachStdout: false,
     AttachStderr: false,
     ExposedPorts: Object.fromEntries(c.exposedPorts.map((p) => [portKey(p), {}])),
-    Tty: false,
-    OpenStdin: false,
-    StdinOnce: false,
+    Tty: !!c.tty,
+    OpenStdin: !!c.openStdin,
+    StdinOnce: !!c.stdinOnce,
     Env: c.env,
     Cmd: c.cmd,
     Image: c.image,
     WorkingDir: c.workdir,
     Entrypoint: null,
     Labels: c.labels,
+    ...(c.healthcheck ? { Healthcheck: c.healthcheck } : {}),
   };
 }
 

@@ -1,0 +1,120 @@
+/**
+ * A container's main process with stdin and a terminal, kill and exec as clients rely on
+ * them: the docker CLI (`run -i`, `run -it` driven by a pty from util-linux script) and
+ * docker-py 5.0.3 (Debian's python3-docker, /usr/bin/python3) against a real daemon.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demux, execIn } from '../helpers/containers.js';
+import { TestDaemon } from '../helpers/daemon.js';
+import { DockerCli, HAVE_DOCKER } from '../helpers/docker-cli.js';
+
+const PY = '/usr/bin/python3';
+const HAVE_PY = fs.existsSync(PY) && spawnSync(PY, ['-c', 'import docker']).status === 0;
+
+describe('stdin, terminals, kill and exec', () => {
+  let d: TestDaemon;
+  let docker: DockerCli;
+
+  beforeAll(async () => {
+    d = new TestDaemon('nftables');
+    await d.start();
+    docker = new DockerCli(d);
+  });
+
+  afterAll(async () => {
+    await d?.destroy();
+    docker?.cleanup();
+  });
+
+  /** A docker-py script with `api` (APIClient on the daemon) defined; its stdout. */
+  function py(code: string): { code: number; out: string; err: string } {
+    const prelude = `import docker, sys\napi = docker.APIClient(base_url='unix://${d.socket}', version='1.41')\n`;
+    const r = spawnSync(PY, ['-c', prelude + code], { encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status ?? -1, out: r.stdout ?? '', err: r.stderr ?? '' };
+  }
+
+  it.skipIf(!HAVE_DOCKER)('docker run -i: piped stdin reaches the process, EOF ends it, its exit code is docker\'s', () => {
+    let r = docker.run(['run', '-i', '--rm', 'busybox', 'cat'], 'hi\nthere\n');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe('hi\nthere\n');
+    r = docker.run(['run', '-i', 'busybox', 'sh', '-c', 'read a; echo "got $a" >&2; exit 3'], 'x\n');
+    expect(r.code).toBe(3);
+    expect(r.err).toBe('got x\n');
+  });
+
+  it.skipIf(!HAVE_DOCKER)('docker run -it busybox sh, driven by a pty: a shell on a terminal', () => {
+    const script = `printf 'echo $((6*7)); test -t 0 && echo on-a-tty\\nexit 5\\n' | script -qec "$DOCKER run -it --rm busybox sh" /dev/null`;
+    const r = docker.sh(script);
+    expect(r.code, r.out + r.err).toBe(5);
+    expect(r.out).toContain('42\r\non-a-tty\r\n');
+    // Without -i the process still gets a terminal; its output is one unframed stream.
+    const t = docker.run(['run', '-t', '--name', 'tty1', 'busybox', 'sh', '-c', 'echo out; echo err >&2; test -t 1']);
+    expect(t.code, t.err).toBe(0);
+    expect(t.out).toBe('out\r\nerr\r\n');
+    expect(docker.run(['logs', 'tty1']).out).toBe('out\r\nerr\r\n');
+  });
+
+  it.skipIf(!HAVE_PY)('docker-py: attach with stdin to an OpenStdin container, both framings', () => {
+    const r = py(`
+from docker.utils.socket import frames_iter
+for tty in (False, True):
+    c = api.create_container('busybox', 'cat', stdin_open=True, tty=tty)
+    api.start(c)
+    s = api.attach_socket(c, params={'stdin': 1, 'stdout': 1, 'stream': 1})
+    s._sock.sendall(b'ping\\n')
+    got = b''
+    for _, data in frames_iter(s, tty):
+        got += data
+        if got.count(b'ping') >= (2 if tty else 1): break
+    s.close()
+    print(tty, repr(got))
+    api.kill(c)
+    assert not api.inspect_container(c)['State']['Running']
+`);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe("False b'ping\\n'\nTrue b'ping\\r\\nping\\r\\n'\n");
+  });
+
+  it.skipIf(!HAVE_PY)('docker-py: exec output is never lost before the 101 is read; kill waits; wait gives the exit code', () => {
+    const r = py(`
+c = api.create_container('busybox', 'sleep 1000')
+api.start(c)
+lost = 0
+for i in range(40):
+    e = api.exec_create(c, ['echo', 'line%d' % i])
+    if api.exec_start(e) != b'line%d\\n' % i: lost += 1
+print('lost', lost)
+api.kill(c, 'SIGKILL')
+print('running', api.inspect_container(c)['State']['Running'], api.wait(c)['StatusCode'])
+c = api.create_container('busybox', ['sh', '-c', 'exit 7'])
+api.start(c)
+print('exit', api.wait(c)['StatusCode'])
+`);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe('lost 0\nrunning False 137\nexit 7\n');
+  });
+
+  it('exec exit codes as dockerd: 127 missing, 126 not executable, 128+signal', async () => {
+    const c = await d.api('POST', '/v1.41/containers/create?name=ex', { Image: 'busybox', Cmd: ['sleep', '1000'] });
+    expect(c.status).toBe(201);
+    await d.api('POST', '/v1.41/containers/ex/start');
+    expect((await execIn(d, 'ex', ['nosuchcmd'])).code).toBe(127);
+    expect((await execIn(d, 'ex', ['/etc/hostname'])).code).toBe(126);
+    expect((await execIn(d, 'ex', ['sh', '-c', 'kill -SEGV $$'])).code).toBe(139);
+    expect((await execIn(d, 'ex', ['sh', '-c', 'kill -TERM $$'])).code).toBe(143);
+  });
+
+  it('attach with logs=1&stream=0 returns the output so far and ends; kill returns once dead', async () => {
+    const c = await d.api('POST', '/v1.41/containers/create?name=talker', { Image: 'busybox', Cmd: ['sh', '-c', 'echo a; echo b >&2; sleep 1000'] });
+    await d.api('POST', `/v1.41/containers/${c.body.Id}/start`);
+    await new Promise((r) => setTimeout(r, 300));
+    const r = spawnSync('curl', ['-s', '--max-time', '5', '--unix-socket', d.socket, '-X', 'POST', '-H', 'Connection: Upgrade', '-H', 'Upgrade: tcp',
+      'http://x/v1.41/containers/talker/attach?logs=1&stream=0&stdout=1&stderr=1', '-o', '-'], { timeout: 10_000 });
+    expect(r.status).toBe(0); // ended by the daemon, not by the time limit
+    expect(demux(r.stdout)).toEqual({ stdout: 'a\n', stderr: 'b\n' });
+    expect((await d.api('POST', '/v1.41/containers/talker/kill')).status).toBe(204);
+    expect((await d.api('GET', '/v1.41/containers/talker/json')).body.State).toMatchObject({ Running: false, ExitCode: 137 });
+  });
+});
