@@ -69,8 +69,9 @@ function attach(d: ApiDeps, { socket, head, params, query: q }: UpgradeCtx): voi
   sendUpgraded(socket, undefined, c.tty ? RAW_CONTENT_TYPE : MUX_CONTENT_TYPE);
   const stream = qbool(q.get('stream'));
   const o = {
-    stdout: qbool(q.get('stdout')) || !q.has('stdout'),
-    stderr: qbool(q.get('stderr')) || !q.has('stderr'),
+    // As dockerd: only the streams asked for (dockerpty attaches one socket per stream).
+    stdout: qbool(q.get('stdout')),
+    stderr: qbool(q.get('stderr')),
     tail: qbool(q.get('logs')) ? -1 : 0,
     follow: stream,
     untilExit: true,

@@ -70,6 +70,7 @@ export interface ContainerInspect {
     AutoRemove: boolean;
     PublishAllPorts: boolean;
     RestartPolicy: { Name: string; MaximumRetryCount: number };
+    LogConfig: { Type: string; Config: { [k: string]: string } };
   };
   Config: {
     Hostname: string;

@@ -61,6 +61,8 @@ export interface ContainerRecord {
   /** Config.OpenStdin / Config.StdinOnce: the main process reads what attached clients send. */
   openStdin?: boolean;
   stdinOnce?: boolean;
+  /** Config.AttachStdin/-out/-err: which streams the creator means to attach (dockerpty reads them). */
+  attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
 }
 
 export interface ContainerCreateRequest {
@@ -83,6 +85,7 @@ export interface ContainerCreateRequest {
   tty?: boolean;
   openStdin?: boolean;
   stdinOnce?: boolean;
+  attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
 }
 
 /** Docker's zero time, for a container that never started or never finished. */
@@ -122,6 +125,7 @@ export function newContainerRecord(
     tty: !!req.tty,
     openStdin: !!req.openStdin,
     stdinOnce: !!req.stdinOnce,
+    attach: req.attach ?? { stdin: false, stdout: false, stderr: false },
   };
 }
 

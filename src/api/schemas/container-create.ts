@@ -34,6 +34,8 @@ const containerCreate = z.object({
   Tty: bool('Tty'),
   OpenStdin: bool('OpenStdin'),
   AttachStdin: bool('AttachStdin'),
+  AttachStdout: bool('AttachStdout'),
+  AttachStderr: bool('AttachStderr'),
   StdinOnce: bool('StdinOnce'),
   Healthcheck: healthcheck,
   User: refuse(str('User'), (v) => (v ? 'weft does not support running a container as another user (--user)' : undefined)),
@@ -116,5 +118,6 @@ export function decodeContainerCreate(b: ParsedCreate): ContainerCreateBody {
     tty: !!b.Tty,
     openStdin: !!b.OpenStdin,
     stdinOnce: !!b.StdinOnce,
+    attach: { stdin: !!b.AttachStdin, stdout: !!b.AttachStdout, stderr: !!b.AttachStderr },
   };
 }
