@@ -64,6 +64,8 @@ export interface Runtime {
   stdin(spec: ProcessSpec): Writable | undefined;
   /** EOF on the command's stdin once what was written is delivered. */
   closeStdin(spec: ProcessSpec): void;
+  /** The size of the command's terminal (Tty); nothing without one. */
+  resize(spec: ProcessSpec, rows: number, cols: number): Promise<void>;
   /** Paths of the stdout and stderr logs. */
   logFiles(spec: ProcessSpec): { stdout: string; stderr: string };
   /** Remove the container's state directory (process must be gone). */

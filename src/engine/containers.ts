@@ -245,6 +245,12 @@ export class ContainerService extends EventEmitter {
     this.o.runtime.closeStdin(this.spec(c));
   }
 
+  async resize(ref: string, rows: number, cols: number): Promise<void> {
+    const c = this.find(ref);
+    if (c.status !== 'running') throw new Conflict(`Container ${c.id} is not running`);
+    await this.o.runtime.resize(this.spec(c), rows, cols);
+  }
+
   logFiles(c: ContainerRecord): { stdout: string; stderr: string } {
     return this.o.runtime.logFiles(this.spec(c));
   }

@@ -22,7 +22,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ExecOptions, ProcessSpec, ProcessState, Runtime } from '../contracts/runtime.js';
 import { prepareRoot } from './rootfs.js';
-import { closeStdin, createStdin, onTerminal, openStdin, stdinFifo } from './stdin.js';
+import { closeStdin, createStdin, onTerminal, openStdin, resizeTerminal, stdinFifo } from './stdin.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -224,6 +224,12 @@ export class ProcessRuntime implements Runtime {
   closeStdin(spec: ProcessSpec): void {
     const w = this.watched.get(spec.id);
     if (w?.stdin) closeStdin(w.stdin);
+  }
+
+  async resize(spec: ProcessSpec, rows: number, cols: number): Promise<void> {
+    const w = this.watched.get(spec.id);
+    const pid = spec.tty && w && !w.done ? rootedPid(w.pid) : undefined;
+    if (pid) await resizeTerminal(pid, rows, cols);
   }
 
   logFiles(spec: ProcessSpec): { stdout: string; stderr: string } {

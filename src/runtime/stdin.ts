@@ -6,7 +6,7 @@
  * restart does not end it. A terminal is util-linux `script`: it makes the pty, runs the
  * command on it and copies between the pty and its own stdin/stdout (the FIFO, the log).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -42,6 +42,13 @@ export function closeStdin(s: net.Socket): void {
     return;
   }
   s.once('drain', () => s.destroy());
+}
+
+/** Sets the size of the terminal that pid's stdin is (SIGWINCH to its foreground group); a gone process is no error. */
+export function resizeTerminal(pid: number, rows: number, cols: number): Promise<void> {
+  return new Promise((resolve) => {
+    execFile('/usr/bin/stty', ['-F', `/proc/${pid}/fd/0`, 'rows', String(rows), 'cols', String(cols)], () => resolve());
+  });
 }
 
 const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;

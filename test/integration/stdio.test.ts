@@ -56,6 +56,17 @@ describe('stdin, terminals, kill and exec', () => {
     expect(docker.run(['logs', 'tty1']).out).toBe('out\r\nerr\r\n');
   });
 
+  it('POST /containers/{id}/resize sets the size of the container\'s terminal', async () => {
+    const c = await d.api('POST', '/v1.41/containers/create?name=sized', { Image: 'busybox', Cmd: ['sleep', '1000'], Tty: true });
+    expect(c.status, c.text).toBe(201);
+    await d.api('POST', '/v1.41/containers/sized/start');
+    expect((await d.api('POST', '/v1.41/containers/sized/resize?h=33&w=111')).status).toBe(200);
+    expect((await execIn(d, 'sized', ['sh', '-c', 'stty -F /proc/$(pidof sleep)/fd/0 size'])).stdout).toBe('33 111\n');
+    expect((await d.api('POST', '/v1.41/containers/sized/resize?h=x&w=1')).status).toBe(400);
+    await d.api('POST', '/v1.41/containers/sized/kill');
+    expect((await d.api('POST', '/v1.41/containers/sized/resize?h=1&w=1')).status).toBe(409);
+  });
+
   it.skipIf(!HAVE_PY)('docker-py: attach with stdin to an OpenStdin container, both framings', () => {
     const r = py(`
 from docker.utils.socket import frames_iter
