@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demux, execIn } from '../helpers/containers.js';
 import { TestDaemon } from '../helpers/daemon.js';
@@ -105,6 +106,37 @@ print('exit', api.wait(c)['StatusCode'])
 `);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toBe('lost 0\nrunning False 137\nexit 7\n');
+  });
+
+  it('clients that drop an attach with stdin, before start or while it runs, leave the daemon and the stdin serving', async () => {
+    const attachReq = (name: string) => `POST /v1.41/containers/${name}/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: weft\r\n`
+      + `Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n${'stdin data\n'.repeat(5000)}`;
+    const drop = (name: string, afterMs: number) => new Promise<void>((resolve) => {
+      const s = net.connect(d.socket);
+      s.on('error', () => resolve());
+      s.on('close', () => resolve());
+      s.on('connect', () => { s.write(attachReq(name)); setTimeout(() => s.destroy(), afterMs); });
+    });
+    for (const [name, tty] of [['keep', false], ['keeptty', true]] as const) {
+      expect((await d.api('POST', `/v1.41/containers/create?name=${name}`, { Image: 'busybox', Cmd: ['cat'], OpenStdin: true, Tty: tty })).status).toBe(201);
+      await drop(name, 0);
+      await drop(name, 20);
+      expect((await d.api('POST', `/v1.41/containers/${name}/start`)).status).toBe(204);
+      for (const ms of [0, 5, 50]) await drop(name, ms);
+    }
+    expect(d.child?.exitCode, d.log).toBeNull();
+    expect((await d.api('GET', '/_ping')).status).toBe(200);
+    // stdin without StdinOnce is still open: a new attach is echoed.
+    const echoed = await new Promise<string>((resolve) => {
+      const s = net.connect(d.socket);
+      let got = '';
+      s.on('data', (b) => { got += b.toString('latin1'); if (got.includes('after-drops')) s.destroy(); });
+      s.on('close', () => resolve(got));
+      s.on('connect', () => s.write(attachReq('keep').replace(/stdin data\n/g, '') + 'after-drops\n'));
+      setTimeout(() => s.destroy(), 5000);
+    });
+    expect(echoed).toContain('after-drops');
+    expect((await d.api('GET', '/v1.41/containers/keep/json')).body.State.Running).toBe(true);
   });
 
   it('exec exit codes as dockerd: 127 missing, 126 not executable, 128+signal', async () => {
