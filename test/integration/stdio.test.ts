@@ -132,7 +132,7 @@ print('exit', api.wait(c)['StatusCode'])
       let got = '';
       s.on('data', (b) => { got += b.toString('latin1'); if (got.includes('after-drops')) s.destroy(); });
       s.on('close', () => resolve(got));
-      s.on('connect', () => s.write(attachReq('keep').replace(/stdin data\n/g, '') + 'after-drops\n'));
+      s.on('connect', () => s.write(`${attachReq('keep').replace(/stdin data\n/g, '')}after-drops\n`));
       setTimeout(() => s.destroy(), 5000);
     });
     expect(echoed).toContain('after-drops');
