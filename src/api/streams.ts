@@ -37,10 +37,10 @@ export function failUpgrade(socket: Duplex, err: unknown): void {
   socket.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
-/** A child's stdout and stderr as frames, then end (an exec's output). */
-export function pipeChild(child: ChildProcess, write: (b: Buffer) => void, end: () => void): void {
-  child.stdout?.on('data', (d: Buffer) => write(frame(1, d)));
-  child.stderr?.on('data', (d: Buffer) => write(frame(2, d)));
+/** A child's stdout and stderr as frames (raw: unframed), then end (an exec's output). */
+export function pipeChild(child: ChildProcess, write: (b: Buffer) => void, end: () => void, raw = false): void {
+  child.stdout?.on('data', (d: Buffer) => write(raw ? d : frame(1, d)));
+  child.stderr?.on('data', (d: Buffer) => write(raw ? d : frame(2, d)));
   child.on('close', () => end());
   child.on('error', (err) => {
     write(frame(2, Buffer.from(`exec failed: ${err.message}\n`)));

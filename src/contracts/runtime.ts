@@ -40,6 +40,8 @@ export interface ProcessState {
 export interface ExecOptions {
   env?: string[];
   workdir?: string;
+  /** On a terminal of its own (stdout carries stderr too). */
+  tty?: boolean;
 }
 
 export interface Runtime {

@@ -232,7 +232,7 @@ export class ContainerService extends EventEmitter {
     });
   }
 
-  exec(c: ContainerRecord, cmd: string[], opts: { env?: string[]; workdir?: string }): ChildProcess {
+  exec(c: ContainerRecord, cmd: string[], opts: { env?: string[]; workdir?: string; tty?: boolean }): ChildProcess {
     return this.o.runtime.exec(this.spec(c), cmd, opts);
   }
 

@@ -13,6 +13,8 @@ export interface ExecOptions {
   env: string[];
   workdir: string;
   attachStdin: boolean;
+  /** The command runs on a terminal of its own. */
+  tty: boolean;
 }
 
 export interface ExecInstance extends ExecOptions {
@@ -55,7 +57,7 @@ export class ExecRegistry {
   /** Runs the command once; its container must still run. */
   start(e: ExecInstance): ChildProcess {
     const c = this.checkStartable(e);
-    const child = this.containers.exec(c, e.cmd, { env: e.env, workdir: e.workdir || undefined });
+    const child = this.containers.exec(c, e.cmd, { env: e.env, workdir: e.workdir || undefined, tty: e.tty });
     e.running = true;
     e.pid = child.pid ?? 0;
     // EPIPE when the command exits before it read what the client sent: only that exec's loss.

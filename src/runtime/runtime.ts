@@ -210,7 +210,9 @@ export class ProcessRuntime implements Runtime {
     // env reaches the command through nsenter's own environment, so the container needs
     // no env binary; nsenter forks into the pid namespace and chroots into its root.
     const enter = [`--target=${rootedPid(w.pid) ?? w.pid}`, '--mount', '--uts', '--ipc', '--net', '--pid', '--root', `--wdns=${wd}`];
-    return spawn('/usr/bin/nsenter', [...enter, '--', ...cmd], {
+    const argv = ['/usr/bin/nsenter', ...enter, '--', ...cmd];
+    const [file, ...args] = opts.tty ? onTerminal(argv) : argv;
+    return spawn(file, args, {
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -136,7 +136,7 @@ const CONNECT_FIELDS: Field[] = [
 
 const EXEC_FIELDS: Field[] = [
   { path: ['Cmd'], kind: 'strArr', bad: [[], ['echo', '\u0000']] },
-  { path: ['Tty'], kind: 'bool', bad: [true] },
+  { path: ['Tty'], kind: 'bool', bad: [] },
   { path: ['User'], kind: 'str', bad: ['root'] },
   { path: ['Env'], kind: 'strArr', bad: [['A=\u0000']] },
   { path: ['WorkingDir'], kind: 'str', bad: ['/\u0000'] },

@@ -139,6 +139,21 @@ print('exit', api.wait(c)['StatusCode'])
     expect((await d.api('GET', '/v1.41/containers/keep/json')).body.State.Running).toBe(true);
   });
 
+  it.skipIf(!HAVE_DOCKER || !HAVE_PY)('exec on a terminal: docker exec -it driven by a pty, docker-py exec with tty', () => {
+    expect(docker.run(['run', '-d', '--name', 'texec', 'busybox', 'sleep', '1000']).code).toBe(0);
+    const r = docker.sh(`printf 'test -t 0 && echo on-a-tty; exit 6\\n' | script -qec "$DOCKER exec -it texec sh" /dev/null`);
+    expect(r.code, r.out + r.err).toBe(6);
+    expect(r.out).toContain('on-a-tty\r\n');
+    const py3 = py(`
+cmd = 'sh -c "echo hello out; echo hello err >&2"'
+print(repr(api.exec_start(api.exec_create('texec', cmd, tty=True))))
+print(repr(api.exec_start(api.exec_create('texec', cmd, tty=True), tty=True)))
+print(api.exec_inspect(api.exec_create('texec', cmd, tty=True))['ProcessConfig']['tty'])
+`);
+    expect(py3.code, py3.err).toBe(0);
+    expect(py3.out).toBe("b'hello out\\r\\nhello err\\r\\n'\nb'hello out\\r\\nhello err\\r\\n'\nTrue\n");
+  });
+
   it('exec exit codes as dockerd: 127 missing, 126 not executable, 128+signal', async () => {
     const c = await d.api('POST', '/v1.41/containers/create?name=ex', { Image: 'busybox', Cmd: ['sleep', '1000'] });
     expect(c.status).toBe(201);

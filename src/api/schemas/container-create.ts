@@ -11,7 +11,6 @@ import { arr, bool, cstr, cstrArray, decode, obj, objOf, refuse, str, strMap } f
 import { decodeHealthcheck, healthcheck } from './healthcheck.js';
 import { decodePortBindings, parsePortKey } from './ports.js';
 
-export const NO_TTY = 'weft does not give an exec a terminal (-t/--tty): the process gets pipes, run it without -t';
 const NO_VOLUMES = 'weft does not support volumes or bind mounts (-v/--mount)';
 
 const hostConfig = objOf('HostConfig', {
