@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { ExecInstance } from '../engine/exec.js';
 import { Conflict } from '../util/errors.js';
 import type { ApiDeps } from './deps.js';
+import { DETACHED_MESSAGE, EscapeFilter, parseDetachKeys } from './detach-keys.js';
 import { baseHeaders, parseJsonObject, readJson, sendEmpty, sendJson } from './http.js';
 import type { Ctx, Route, UpgradeCtx } from './router.js';
 import { decodeExecCreate, decodeExecStart } from './schemas/exec.js';
@@ -56,11 +57,21 @@ function runHijacked(d: ApiDeps, e: ExecInstance, socket: Duplex, stdin: Buffer,
   }
   if (e.attachStdin && child.stdin) {
     if (stdin.length) child.stdin.write(stdin);
-    socket.pipe(child.stdin);
+    (e.tty ? detachable(socket, e.detachKeys) : socket).pipe(child.stdin);
   } else {
     child.stdin?.end();
   }
-  pipeChild(child, (b) => socket.write(b), () => socket.end(), tty);
+  pipeChild(child, (b) => { if (!socket.writableEnded) socket.write(b); }, () => socket.end(), tty);
+}
+
+/** A terminal's input up to the detach keys; then the client is told and let go, the process runs on. */
+function detachable(socket: Duplex, keys: string): EscapeFilter {
+  const filter: EscapeFilter = new EscapeFilter(parseDetachKeys(keys), () => {
+    socket.unpipe(filter);
+    socket.resume();
+    socket.end(DETACHED_MESSAGE);
+  });
+  return socket.pipe(filter);
 }
 
 export function execRoutes(d: ApiDeps): Route[] {

@@ -15,6 +15,8 @@ export interface ExecOptions {
   attachStdin: boolean;
   /** The command runs on a terminal of its own. */
   tty: boolean;
+  /** On a terminal, the stdin sequence that detaches the client (dockerd's DetachKeys). */
+  detachKeys: string;
 }
 
 export interface ExecInstance extends ExecOptions {

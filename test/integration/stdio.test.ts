@@ -151,7 +151,25 @@ print(repr(api.exec_start(api.exec_create('texec', cmd, tty=True), tty=True)))
 print(api.exec_inspect(api.exec_create('texec', cmd, tty=True))['ProcessConfig']['tty'])
 `);
     expect(py3.code, py3.err).toBe(0);
-    expect(py3.out).toBe("b'hello out\\r\\nhello err\\r\\n'\nb'hello out\\r\\nhello err\\r\\n'\nTrue\n");
+    expect(py3.out).toBe("b'hello out\\r\\nhello err\\r\\n'\nb'hello out\\r\\nhello err\\r\\n'\nTrue\n");    // The detach keys (ctrl-p,ctrl-q, or the exec's DetachKeys) let the client go; the command runs on.
+    const det = py(`
+import time
+for keys, seq in ((None, b'\\x10\\x11'), ('ctrl-x', b'\\x18')):
+    e = api.exec_create('texec', 'cat', stdin=True, tty=True, **({'detach_keys': keys} if keys else {}))
+    s = api.exec_start(e, tty=True, socket=True)._sock
+    s.sendall(b'abc\\x10x\\n')
+    time.sleep(0.5)
+    s.sendall(seq)
+    got = b''
+    while True:
+        b = s.recv(4096)
+        if not b: break
+        got += b
+    time.sleep(0.2)
+    print(b'abc\\x10x\\r\\n' in got, got.endswith(b'read escape sequence'), api.exec_inspect(e)['Running'])
+`);
+    expect(det.code, det.err).toBe(0);
+    expect(det.out).toBe('True True True\nTrue True True\n');
   });
 
   it('exec exit codes as dockerd: 127 missing, 126 not executable, 128+signal', async () => {

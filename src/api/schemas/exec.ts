@@ -1,6 +1,7 @@
 /** POST /containers/:id/exec and POST /exec/:id/start bodies. */
 import { z } from 'zod';
 import type { ExecOptions } from '../../engine/exec.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../detach-keys.js';
 import { bool, cstr, cstrArray, decode, refuse, str } from './fields.js';
 
 const execCreate = z.object({
@@ -10,11 +11,16 @@ const execCreate = z.object({
   Env: cstrArray('Env'),
   WorkingDir: cstr('WorkingDir'),
   AttachStdin: bool('AttachStdin'),
+  DetachKeys: str('DetachKeys'),
+  // Go decodes JSON keys case-insensitively; docker-py sends its config file's key as "detachKeys".
+  detachKeys: str('detachKeys'),
 });
 
 export function decodeExecCreate(body: unknown): ExecOptions {
   const b = decode(execCreate, body);
-  return { cmd: b.Cmd ?? [], env: b.Env ?? [], workdir: b.WorkingDir ?? '', attachStdin: !!b.AttachStdin, tty: !!b.Tty };
+  const detachKeys = b.DetachKeys || b.detachKeys || DEFAULT_DETACH_KEYS;
+  parseDetachKeys(detachKeys);
+  return { cmd: b.Cmd ?? [], env: b.Env ?? [], workdir: b.WorkingDir ?? '', attachStdin: !!b.AttachStdin, tty: !!b.Tty, detachKeys };
 }
 
 const execStart = z.object({ Detach: bool('Detach'), Tty: bool('Tty') });
