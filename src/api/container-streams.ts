@@ -1,10 +1,12 @@
 /** The streaming container endpoints: wait, logs and attach (a hijacked connection). */
+import type { ContainerRecord } from '../engine/containers.js';
 import { followLogs, type LogSink } from '../engine/logs.js';
 import { InvalidArgument } from '../util/errors.js';
+import { attachStdin } from './attach-stdin.js';
 import type { ApiDeps } from './deps.js';
 import { baseHeaders, qbool } from './http.js';
 import type { Ctx, Route, UpgradeCtx } from './router.js';
-import { frame, MUX_CONTENT_TYPE, sendUpgraded } from './streams.js';
+import { frame, MUX_CONTENT_TYPE, RAW_CONTENT_TYPE, sendUpgraded } from './streams.js';
 import type { WaitResponse } from './types.js';
 
 const WAIT_CONDITIONS = ['not-running', 'next-exit', 'removed'];
@@ -47,26 +49,35 @@ function logs(d: ApiDeps, { req, res, params, query }: Ctx): void {
     const v = query.get(k);
     if (v && Number(v) !== 0) throw new InvalidArgument(`weft does not record log timestamps: --${k} is not supported`);
   }
-  res.writeHead(200, { ...baseHeaders(), 'Content-Type': MUX_CONTENT_TYPE });
-  followLogs(d.containers, c, { stdout, stderr, tail: n, follow: qbool(query.get('follow')) }, muxSink(res, req));
+  res.writeHead(200, { ...baseHeaders(), 'Content-Type': c.tty ? RAW_CONTENT_TYPE : MUX_CONTENT_TYPE });
+  followLogs(d.containers, c, { stdout, stderr, tail: n, follow: qbool(query.get('follow')) }, sinkFor(c)(res, req));
 }
 
-/** Output only: weft gives a container's main process no stdin to attach to. */
-function attach(d: ApiDeps, { socket, params, query: q }: UpgradeCtx): void {
+/** A terminal's output: one unframed stream, as dockerd sends it for Tty containers. */
+function rawSink(out: { write(b: Buffer): unknown; end(): unknown }, closer: { on(ev: 'close', f: () => void): unknown }): LogSink {
+  return { write: (_stream, data) => { out.write(data); }, end: () => { out.end(); }, onClose: (f) => { closer.on('close', f); } };
+}
+
+const sinkFor = (c: ContainerRecord) => (c.tty ? rawSink : muxSink);
+
+/**
+ * The hijacked attach: output (the logs so far with logs=1, then, with stream=1, what comes
+ * until the exit) and, with stdin=1 on an OpenStdin container, input to the main process.
+ */
+function attach(d: ApiDeps, { socket, head, params, query: q }: UpgradeCtx): void {
   const c = d.containers.find(params.id);
-  sendUpgraded(socket);
-  if (!qbool(q.get('stream'))) {
-    socket.end();
-    return;
-  }
+  sendUpgraded(socket, undefined, c.tty ? RAW_CONTENT_TYPE : MUX_CONTENT_TYPE);
+  const stream = qbool(q.get('stream'));
   const o = {
-    stdout: qbool(q.get('stdout')) || !q.has('stdout'),
-    stderr: qbool(q.get('stderr')) || !q.has('stderr'),
+    // As dockerd: only the streams asked for (dockerpty attaches one socket per stream).
+    stdout: qbool(q.get('stdout')),
+    stderr: qbool(q.get('stderr')),
     tail: qbool(q.get('logs')) ? -1 : 0,
-    follow: true,
+    follow: stream,
     untilExit: true,
   };
-  followLogs(d.containers, c, o, muxSink(socket, socket));
+  if (stream && qbool(q.get('stdin')) && c.openStdin) attachStdin(d.containers, c, socket, head);
+  followLogs(d.containers, c, o, sinkFor(c)(socket, socket));
 }
 
 export function containerStreamRoutes(d: ApiDeps): Route[] {

@@ -86,8 +86,15 @@ export function containerRoutes(d: ApiDeps): Route[] {
       await d.containers.remove(params.id, qbool(query.get('force')));
       sendEmpty(res, 204);
     } },
+    { method: 'POST', path: '/containers/:id/rename', handler: async ({ res, params, query }) => {
+      await d.containers.rename(params.id, query.get('name') ?? '');
+      sendEmpty(res, 204);
+    } },
     { method: 'POST', path: '/containers/prune', handler: (ctx) => prune(d, ctx) },
     { method: 'GET', path: '/containers/:id/top', handler: (ctx) => top(d, ctx) },
-    { method: 'POST', path: '/containers/:id/resize', handler: ({ res }) => sendEmpty(res, 200) },
+    { method: 'POST', path: '/containers/:id/resize', handler: async ({ res, params, query }) => {
+      await d.containers.resize(params.id, qint(query, 'h', 0), qint(query, 'w', 0));
+      sendEmpty(res, 200);
+    } },
   ];
 }

@@ -82,7 +82,9 @@ export function imageRoutes(): Route[] {
     { method: 'GET', path: '/images/:name/json', handler: ({ res, params }) => {
       if (!BUSYBOX.test(params.name)) throw new NotFound(`No such image: ${withTag(params.name)}`);
       sendJson(res, 200, {
-        Id: BUSYBOX_ID, RepoTags: ['busybox:latest'], Os: 'linux', Architecture: 'amd64', Config: { Cmd: ['sh'], Env: [] },
+        Id: BUSYBOX_ID, RepoTags: ['busybox:latest'], Os: 'linux', Architecture: 'amd64',
+        // docker-compose reads the image's volumes from ContainerConfig when it re-creates a container.
+        Config: { Cmd: ['sh'], Env: [], Volumes: null }, ContainerConfig: { Cmd: ['sh'], Env: [], Volumes: null },
       });
     } },
   ];

@@ -16,11 +16,18 @@ export function frame(stream: StreamId, data: Buffer): Buffer {
   return Buffer.concat([h, data]);
 }
 
-/** Tells the client the connection is now a raw multiplexed stream. */
-export function sendUpgraded(socket: Duplex): void {
+/**
+ * Tells the client the connection is now a raw stream (multiplexed unless a terminal's);
+ * then() runs once the reply is handed to the kernel, never if the client has gone.
+ */
+export function sendUpgraded(socket: Duplex, then?: () => void, contentType = MUX_CONTENT_TYPE): void {
   socket.write('HTTP/1.1 101 UPGRADED\r\n' +
-    `Content-Type: ${MUX_CONTENT_TYPE}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${API_VERSION}\r\n\r\n`);
+    `Content-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${API_VERSION}\r\n\r\n`,
+  (err) => { if (!err) then?.(); });
 }
+
+/** A terminal's output is raw, not multiplexed. */
+export const RAW_CONTENT_TYPE = 'application/vnd.docker.raw-stream';
 
 /** An error on a hijack request, written as a plain HTTP response before closing. */
 export function failUpgrade(socket: Duplex, err: unknown): void {
@@ -30,10 +37,10 @@ export function failUpgrade(socket: Duplex, err: unknown): void {
   socket.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
-/** A child's stdout and stderr as frames, then end (an exec's output). */
-export function pipeChild(child: ChildProcess, write: (b: Buffer) => void, end: () => void): void {
-  child.stdout?.on('data', (d: Buffer) => write(frame(1, d)));
-  child.stderr?.on('data', (d: Buffer) => write(frame(2, d)));
+/** A child's stdout and stderr as frames (raw: unframed), then end (an exec's output). */
+export function pipeChild(child: ChildProcess, write: (b: Buffer) => void, end: () => void, raw = false): void {
+  child.stdout?.on('data', (d: Buffer) => write(raw ? d : frame(1, d)));
+  child.stderr?.on('data', (d: Buffer) => write(raw ? d : frame(2, d)));
   child.on('close', () => end());
   child.on('error', (err) => {
     write(frame(2, Buffer.from(`exec failed: ${err.message}\n`)));

@@ -3,6 +3,8 @@
  * so importing this module pulls in no runtime code.
  */
 
+import type { HealthcheckConfig, HealthState } from '../engine/records.js';
+
 export interface ErrorBody { message: string }
 
 export interface PortBindingWire { HostIp: string; HostPort: string }
@@ -43,6 +45,7 @@ export interface ContainerStateWire {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  Health?: HealthState;
 }
 
 /** GET /containers/:id/json */
@@ -74,6 +77,7 @@ export interface ContainerInspect {
     Dns?: string[];
     DnsSearch?: string[];
     DnsOptions?: string[];
+    LogConfig: { Type: string; Config: { [k: string]: string } };
   };
   Config: {
     Hostname: string;
@@ -93,6 +97,7 @@ export interface ContainerInspect {
     Entrypoint: string[] | null;
     Labels: { [key: string]: string };
     [field: string]: unknown;
+    Healthcheck?: HealthcheckConfig;
   };
   NetworkSettings: {
     SandboxID: string;

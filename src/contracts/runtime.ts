@@ -4,6 +4,7 @@
  * owns processes: start, signal, wait, exec, logs, and re-adoption after a daemon restart.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 
 export interface ProcessSpec {
   /** Full container id (64 hex). */
@@ -24,6 +25,10 @@ export interface ProcessSpec {
   dir: string;
   /** An nft script to apply inside the container's network namespace before its command. */
   netSetup?: string;
+  /** The command runs on a terminal of its own (output unframed, stderr in stdout). */
+  tty?: boolean;
+  /** stdin of the command: none (/dev/null), open (until it exits) or once (until closeStdin). */
+  stdin?: 'none' | 'open' | 'once';
 }
 
 export interface ProcessState {
@@ -35,6 +40,8 @@ export interface ProcessState {
 export interface ExecOptions {
   env?: string[];
   workdir?: string;
+  /** On a terminal of its own (stdout carries stderr too). */
+  tty?: boolean;
 }
 
 export interface Runtime {
@@ -55,6 +62,12 @@ export interface Runtime {
   stop(spec: ProcessSpec, timeoutSec: number): Promise<void>;
   /** Run a command inside the running container's namespaces and root. */
   exec(spec: ProcessSpec, cmd: string[], opts: ExecOptions): ChildProcess;
+  /** Where to write the command's stdin while it runs, if it has one. */
+  stdin(spec: ProcessSpec): Writable | undefined;
+  /** EOF on the command's stdin once what was written is delivered. */
+  closeStdin(spec: ProcessSpec): void;
+  /** The size of the command's terminal (Tty); nothing without one. */
+  resize(spec: ProcessSpec, rows: number, cols: number): Promise<void>;
   /** Paths of the stdout and stderr logs. */
   logFiles(spec: ProcessSpec): { stdout: string; stderr: string };
   /** Remove the container's state directory (process must be gone). */

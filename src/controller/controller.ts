@@ -104,6 +104,11 @@ export class Controller {
     await this.endpoints.disconnect(sandboxId, this.networks.find(netRef), opts, tx);
   }
 
+  /** Rename every endpoint of a sandbox (the container was renamed). */
+  renameEndpoints(sandboxId: string, name: string): Promise<void> {
+    return this.endpoints.rename(sandboxId, name);
+  }
+
   /**
    * Endpoints that other hosts have on a global network (name, aliases, addresses, host),
    * as they published them; empty for local networks. Read-only, for name resolution and

@@ -171,6 +171,17 @@ export class Endpoints {
     }
   }
 
+  /** A renamed container: its endpoints answer DNS by the new name (and publish it, on global networks). */
+  async rename(sandboxId: string, name: string): Promise<void> {
+    await this.s.locks.run(SB + sandboxId, async () => {
+      for (const ep of this.s.sandboxEndpoints(sandboxId)) {
+        ep.name = name;
+        await this.s.store.put(EP + ep.id, ep);
+        if (this.s.networks.get(ep.networkId)?.scope !== 'local') await publishEndpoint(this.s, ep);
+      }
+    });
+  }
+
   async disconnect(sandboxId: string, n: NetworkRecord, opts: { force?: boolean } = {}, into?: Transaction): Promise<void> {
     await this.s.locks.run(SB + sandboxId, async () => {
       const ep = [...this.s.endpoints.values()].find((e) => e.sandboxId === sandboxId && e.networkId === n.id);

@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import type pino from 'pino';
 import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
 import { ServiceDiscovery } from './discovery.js';
@@ -20,11 +21,13 @@ import { newId } from '../util/ids.js';
 import { KeyedSerial } from '../util/lock.js';
 import { EtcFiles, etcFilePaths } from './etc-files.js';
 import { type LegacyLink, checkLinksAtCreate, endpointLinks, legacyLinks, linkEnv } from './links.js';
+import { HealthChecks } from './health.js';
 import { claimName, findContainer } from './names.js';
 import { joinableOwner, sharedNetnsRef } from './shared-netns.js';
 import {
   CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord,
 } from './records.js';
+import { renameContainer } from './rename.js';
 import { restoreContainers, restoreHostPorts } from './restore.js';
 
 export type { ContainerCreateRequest, ContainerRecord, ContainerStatus, EndpointConfig } from './records.js';
@@ -51,10 +54,12 @@ export class ContainerService extends EventEmitter {
   private readonly ops = new KeyedSerial();
   /** The default bridge's links of each running container, as resolved at its start. */
   private readonly linked = new Map<string, LegacyLink[]>();
+  private readonly health: HealthChecks;
 
   constructor(private readonly o: ContainerServiceOptions) {
     super();
     this.etc = new EtcFiles(o.controller, o.dns, o.hostGatewayIp);
+    this.health = new HealthChecks({ exec: (c, cmd) => this.exec(c, cmd, {}), save: (c) => this.save(c), logger: o.logger });
     // One 'exit'/'removed' listener per waiting client (docker run waits on every
     // container it starts): dozens at once are normal, and each goes when it fires.
     this.setMaxListeners(0);
@@ -104,6 +109,8 @@ export class ContainerService extends EventEmitter {
       netns: sb ? (sb.nsPath ?? 'host') : owner === c ? 'host' : '',
       etcFiles: etcFilePaths(this.etcDirOf(c)),
       dir,
+      tty: !!c.tty,
+      stdin: c.openStdin ? (c.stdinOnce ? 'once' : 'open') : 'none',
     };
   }
 
@@ -172,8 +179,10 @@ export class ContainerService extends EventEmitter {
     c.pid = st.pid;
     c.startedAt = st.startedAt;
     c.exitCode = 0;
+    this.health.start(c);
     await this.save(c);
     this.o.logger.info({ container: c.name, pid: c.pid }, 'container started');
+    this.emit('start', c.id);
     return c;
   }
 
@@ -195,10 +204,18 @@ export class ContainerService extends EventEmitter {
     });
   }
 
+  rename(ref: string, name: string): Promise<void> {
+    const deps = { controller: this.o.controller, all: this.containers.values(), save: (x: ContainerRecord) => this.save(x) };
+    return this.serial(ref, (c) => renameContainer(c, name, deps));
+  }
+
   async kill(ref: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const c = this.find(ref);
     if (c.status !== 'running') throw new Conflict(`cannot kill container: ${ref}: container ${c.id} is not running`);
+    // As dockerd: a SIGKILL returns once the container is recorded dead, other signals once delivered.
+    const exited = signal === 'SIGKILL' ? this.waitExit(c.id) : undefined;
     await this.o.runtime.kill(this.spec(c), signal);
+    await exited;
   }
 
   remove(ref: string, force = false): Promise<void> {
@@ -248,8 +265,23 @@ export class ContainerService extends EventEmitter {
     });
   }
 
-  exec(c: ContainerRecord, cmd: string[], opts: { env?: string[]; workdir?: string }): ChildProcess {
+  exec(c: ContainerRecord, cmd: string[], opts: { env?: string[]; workdir?: string; tty?: boolean }): ChildProcess {
     return this.o.runtime.exec(this.spec(c), cmd, opts);
+  }
+
+  /** The main process's stdin while it runs (OpenStdin), and its EOF. */
+  stdin(c: ContainerRecord): Writable | undefined {
+    return c.status === 'running' ? this.o.runtime.stdin(this.spec(c)) : undefined;
+  }
+
+  closeStdin(c: ContainerRecord): void {
+    this.o.runtime.closeStdin(this.spec(c));
+  }
+
+  async resize(ref: string, rows: number, cols: number): Promise<void> {
+    const c = this.find(ref);
+    if (c.status !== 'running') throw new Conflict(`Container ${c.id} is not running`);
+    await this.o.runtime.resize(this.spec(c), rows, cols);
   }
 
   logFiles(c: ContainerRecord): { stdout: string; stderr: string } {
@@ -320,13 +352,15 @@ export class ContainerService extends EventEmitter {
 
   /** After a daemon restart: re-adopt running containers, record exits that happened. */
   async restore(): Promise<Map<string, number>> {
-    return restoreContainers({
+    const exits = await restoreContainers({
       store: this.o.store,
       runtime: this.o.runtime,
       add: (c) => this.containers.set(c.id, c),
       spec: (c) => this.spec(c),
       save: (c) => this.save(c),
     });
+    for (const c of this.containers.values()) if (c.status === 'running') this.health.start(c, true);
+    return exits;
   }
 
   /** After the controller's reconcile: hold the host ports the running containers' endpoints were given. */
@@ -342,6 +376,7 @@ export class ContainerService extends EventEmitter {
   private async onExit(id: string, code: number): Promise<void> {
     const c = this.containers.get(id);
     if (!c) return;
+    this.health.stop(id);
     c.status = 'exited';
     c.exitCode = code;
     c.pid = 0;

@@ -4,6 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import os from 'node:os';
 import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
 import type { ContainerRecord, ContainerService } from './containers.js';
 
@@ -12,6 +13,10 @@ export interface ExecOptions {
   env: string[];
   workdir: string;
   attachStdin: boolean;
+  /** The command runs on a terminal of its own. */
+  tty: boolean;
+  /** On a terminal, the stdin sequence that detaches the client (dockerd's DetachKeys). */
+  detachKeys: string;
 }
 
 export interface ExecInstance extends ExecOptions {
@@ -43,19 +48,25 @@ export class ExecRegistry {
     return e;
   }
 
-  /** Runs the command once; its container must still run. */
-  start(e: ExecInstance): ChildProcess {
+  /** Throws what start() would refuse with, so a hijacked start can answer before its 101. */
+  checkStartable(e: ExecInstance): ContainerRecord {
     const c = this.containers.find(e.containerId);
     if (c.status !== 'running') throw new Conflict(`container ${c.id} is not running`);
     if (e.running || e.exitCode !== null) throw new Conflict(`exec ${e.id} has already been started`);
-    const child = this.containers.exec(c, e.cmd, { env: e.env, workdir: e.workdir || undefined });
+    return c;
+  }
+
+  /** Runs the command once; its container must still run. */
+  start(e: ExecInstance): ChildProcess {
+    const c = this.checkStartable(e);
+    const child = this.containers.exec(c, e.cmd, { env: e.env, workdir: e.workdir || undefined, tty: e.tty });
     e.running = true;
     e.pid = child.pid ?? 0;
     // EPIPE when the command exits before it read what the client sent: only that exec's loss.
     child.stdin?.on('error', () => undefined);
     child.on('close', (code, signal) => {
       e.running = false;
-      e.exitCode = code ?? (signal ? 128 + (signalNumber(signal) ?? 9) : CANNOT_RUN);
+      e.exitCode = code ?? (signal ? 128 + os.constants.signals[signal] : CANNOT_RUN);
     });
     child.on('error', () => {
       e.running = false;

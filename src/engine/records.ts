@@ -35,6 +35,23 @@ export interface ResolutionConfig {
   dnsOptions: string[];
 }
 
+/** Config.Healthcheck as the client sent it (durations in nanoseconds). */
+export interface HealthcheckConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
+/** State.Health: the daemon's probes of a running container. */
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  Log: { Start: string; End: string; ExitCode: number; Output: string }[];
+}
+
 export interface ContainerRecord {
   id: string;
   name: string;
@@ -64,6 +81,15 @@ export interface ContainerRecord {
   kept?: KeptFields;
   /** Absent: nothing asked for. */
   resolution?: ResolutionConfig;
+  healthcheck?: HealthcheckConfig;
+  health?: HealthState;
+  /** The main process gets a terminal (Config.Tty). */
+  tty?: boolean;
+  /** Config.OpenStdin / Config.StdinOnce: the main process reads what attached clients send. */
+  openStdin?: boolean;
+  stdinOnce?: boolean;
+  /** Config.AttachStdin/-out/-err: which streams the creator means to attach (dockerpty reads them). */
+  attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
 }
 
 export interface ContainerCreateRequest {
@@ -84,6 +110,11 @@ export interface ContainerCreateRequest {
   labels?: { [key: string]: string };
   kept?: KeptFields;
   resolution?: ResolutionConfig;
+  healthcheck?: HealthcheckConfig;
+  tty?: boolean;
+  openStdin?: boolean;
+  stdinOnce?: boolean;
+  attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
 }
 
 /** Docker's zero time, for a container that never started or never finished. */
@@ -121,6 +152,11 @@ export function newContainerRecord(
     restartCount: 0,
     ...(req.kept ? { kept: req.kept } : {}),
     ...(req.resolution ? { resolution: req.resolution } : {}),
+    ...(req.healthcheck ? { healthcheck: req.healthcheck } : {}),
+    tty: !!req.tty,
+    openStdin: !!req.openStdin,
+    stdinOnce: !!req.stdinOnce,
+    attach: req.attach ?? { stdin: false, stdout: false, stderr: false },
   };
 }
 

@@ -17,22 +17,30 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import type net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ExecOptions, ProcessSpec, ProcessState, Runtime } from '../contracts/runtime.js';
 import { prepareRoot } from './rootfs.js';
+import { closeStdin, createStdin, onTerminal, openStdin, resizeTerminal, stdinFifo } from './stdin.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
- * Starts init, waits for it, records its status. Arguments: dir init-script init-args...
+ * Starts init, waits for it, records its status. Arguments: dir stdin-mode (stdin.ts)
+ * init-script init-args...
  * Builtins only after init ends: the shim's children belong to the new pid namespace,
  * which accepts no process once its init is gone, so no mv for an atomic rename; the
  * reader treats an empty file as not yet written.
  */
 const SHIM = `
-dir=$1 init=$2; shift 2
-/bin/sh -c "$init" weft-init "$@" </dev/null &
+dir=$1 stdin=$2 init=$3; shift 3
+in=/dev/null
+case $stdin in
+open) exec 3<>"$dir/stdin"; in="$dir/stdin" ;;
+once) in="$dir/stdin" ;;
+esac
+/bin/sh -c "$init" weft-init "$@" <"$in" 3<&- &
 echo $! > "$dir/init.pid"
 exec 2>/dev/null # the shell's own "Killed" notices must not reach the container's log
 wait $!
@@ -69,6 +77,8 @@ interface Watched {
   done: boolean;
   /** Settles once start() has resolved or rejected: no exit is reported before that. */
   started: Promise<void>;
+  /** The daemon's end of the main process's stdin, while it is open. */
+  stdin?: net.Socket;
 }
 
 export class ProcessRuntime implements Runtime {
@@ -90,6 +100,7 @@ export class ProcessRuntime implements Runtime {
     const err = fs.openSync(logs.stderr, 'a');
     const startedAt = new Date().toISOString();
     let shim: ChildProcess;
+    const stdin = spec.stdin && spec.stdin !== 'none' ? createStdin(spec.dir) : undefined;
     try {
       shim = spawn(shimArgv(spec)[0], shimArgv(spec).slice(1), {
         detached: true,
@@ -102,7 +113,7 @@ export class ProcessRuntime implements Runtime {
     }
     shim.unref();
     let settled!: () => void;
-    const w: Watched = { pid: 0, done: false, started: new Promise<void>((r) => (settled = r)) };
+    const w: Watched = { pid: 0, done: false, started: new Promise<void>((r) => (settled = r)), stdin };
     this.watched.set(spec.id, w);
     const exited = new Promise<void>((resolve) => {
       shim.once('exit', () => resolve());
@@ -120,6 +131,7 @@ export class ProcessRuntime implements Runtime {
       // A start that fails reports no exit; nothing of it may keep running either.
       w.done = true;
       this.watched.delete(spec.id);
+      stdin?.destroy();
       if (shim.pid) {
         try {
           process.kill(-shim.pid, 'SIGKILL');
@@ -147,7 +159,10 @@ export class ProcessRuntime implements Runtime {
       return undefined;
     }
     if (fs.existsSync(path.join(spec.dir, 'exitcode')) || !alive(st.pid, st.startTime)) return undefined;
-    const w: Watched = { pid: st.pid, done: false, started: Promise.resolve() };
+    // A stdin that stays open is held by the shim too: the daemon takes its end again.
+    const fifo = stdinFifo(spec.dir);
+    const stdin = spec.stdin === 'open' && fs.existsSync(fifo) ? openStdin(fifo) : undefined;
+    const w: Watched = { pid: st.pid, done: false, started: Promise.resolve(), stdin };
     this.watched.set(spec.id, w);
     const timer = setInterval(() => {
       if (alive(st.pid, st.startTime)) return;
@@ -194,11 +209,29 @@ export class ProcessRuntime implements Runtime {
     const wd = absWorkdir(opts.workdir || spec.workdir);
     // env reaches the command through nsenter's own environment, so the container needs
     // no env binary; nsenter forks into the pid namespace and chroots into its root.
-    const enter = [`--target=${w.pid}`, '--mount', '--uts', '--ipc', '--net', '--pid', '--root', `--wdns=${wd}`];
-    return spawn('/usr/bin/nsenter', [...enter, '--', ...cmd], {
+    const enter = [`--target=${rootedPid(w.pid) ?? w.pid}`, '--mount', '--uts', '--ipc', '--net', '--pid', '--root', `--wdns=${wd}`];
+    const argv = ['/usr/bin/nsenter', ...enter, '--', ...cmd];
+    const [file, ...args] = opts.tty ? onTerminal(argv) : argv;
+    return spawn(file, args, {
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+  }
+
+  stdin(spec: ProcessSpec): net.Socket | undefined {
+    const s = this.watched.get(spec.id)?.stdin;
+    return s && !s.destroyed ? s : undefined;
+  }
+
+  closeStdin(spec: ProcessSpec): void {
+    const w = this.watched.get(spec.id);
+    if (w?.stdin) closeStdin(w.stdin);
+  }
+
+  async resize(spec: ProcessSpec, rows: number, cols: number): Promise<void> {
+    const w = this.watched.get(spec.id);
+    const pid = spec.tty && w && !w.done ? rootedPid(w.pid) : undefined;
+    if (pid) await resizeTerminal(pid, rows, cols);
   }
 
   logFiles(spec: ProcessSpec): { stdout: string; stderr: string } {
@@ -219,8 +252,7 @@ export class ProcessRuntime implements Runtime {
       const init = readInt(path.join(spec.dir, 'init.pid'));
       // Before the chroot pid 1 is still setting up its mounts: an exec or a signal then
       // would land in a half-made container.
-      const root = init ? rootOf(init) : undefined;
-      if (init && root !== undefined && root !== '/') return init;
+      if (init && rootedPid(init)) return init;
       if (gone) {
         // Exited before we saw it run: fine if it got as far as the command (the exit is
         // reported anyway); a failure of nsenter or of the setup is a failed start.
@@ -241,6 +273,7 @@ export class ProcessRuntime implements Runtime {
     for (let i = 0; i < 100 && (code = this.exitCode(spec)) === undefined; i++) await sleep(20);
     if (w.done) return;
     w.done = true;
+    w.stdin?.destroy();
     this.o.logger.debug({ container: spec.id, code }, 'container exited');
     this.exitCb(spec.id, code ?? 255);
   }
@@ -254,12 +287,14 @@ export class ProcessRuntime implements Runtime {
 
 function shimArgv(spec: ProcessSpec): string[] {
   const env = withDefaults(spec.env, spec.hostname);
+  const command = ['/usr/bin/unshare', `--root=${spec.dir}/merged`, `--wd=${absWorkdir(spec.workdir)}`, '--', ...spec.cmd];
   const argv = [
     '/usr/bin/unshare', '--pid', '--uts', '--ipc', '--mount', '--propagation', 'private',
-    '/bin/sh', '-c', SHIM, 'weft-shim', spec.dir, INIT,
+    '/bin/sh', '-c', SHIM, 'weft-shim', spec.dir, spec.stdin ?? 'none', INIT,
     spec.dir, spec.rootfs, spec.hostname, spec.netSetup ?? '', ...env,
-    // After the env entries: what `env -i` runs — unshare again, only to chroot and chdir.
-    '/usr/bin/unshare', `--root=${spec.dir}/merged`, `--wd=${absWorkdir(spec.workdir)}`, '--', ...spec.cmd,
+    // After the env entries: what `env -i` runs — unshare again, only to chroot and chdir
+    // (on a terminal of its own with Tty).
+    ...(spec.tty ? onTerminal(command) : command),
   ];
   return spec.netns === 'host' ? argv : ['/usr/bin/nsenter', `--net=${spec.netns}`, '--', ...argv];
 }
@@ -308,6 +343,22 @@ function alive(pid: number, expectedStart: string | undefined): boolean {
     return false;
   }
   return expectedStart === undefined || st === expectedStart;
+}
+
+/**
+ * The container's process that is inside its root: init itself, or on a terminal init's
+ * child (init is then `script`, which stays outside to hold the pty). Exec enters there.
+ */
+function rootedPid(init: number): number | undefined {
+  const inRoot = (pid: number) => { const r = rootOf(pid); return r !== undefined && r !== '/'; };
+  if (inRoot(init)) return init;
+  let children: string[] = [];
+  try {
+    children = fs.readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim().split(/\s+/);
+  } catch {
+    return undefined;
+  }
+  return children.map(Number).find((pid) => pid > 0 && inRoot(pid));
 }
 
 function rootOf(pid: number): string | undefined {

@@ -80,8 +80,9 @@ const CONTAINER_FIELDS: Field[] = [
   { path: ['WorkingDir'], kind: 'str', bad: ['/\u0000'] },
   { path: ['Hostname'], kind: 'str', bad: ['h\u0000'] },
   { path: ['Labels'], kind: 'strMap', bad: [] },
-  { path: ['Tty'], kind: 'bool', bad: [true] },
+  { path: ['Tty'], kind: 'bool', bad: [] },
   { path: ['OpenStdin'], kind: 'bool', bad: [] },
+  { path: ['Healthcheck'], kind: 'obj', bad: [{ Interval: 5 }, { Retries: -1 }, { Test: 'x' }] },
   { path: ['User'], kind: 'str', bad: ['1000'] },
   { path: ['ExposedPorts'], kind: 'obj', bad: [{ 'abc/tcp': {} }, { '0/tcp': {} }, { '80/icmp': {} }] },
   { path: ['HostConfig'], kind: 'obj', bad: [] },
@@ -135,7 +136,7 @@ const CONNECT_FIELDS: Field[] = [
 
 const EXEC_FIELDS: Field[] = [
   { path: ['Cmd'], kind: 'strArr', bad: [[], ['echo', '\u0000']] },
-  { path: ['Tty'], kind: 'bool', bad: [true] },
+  { path: ['Tty'], kind: 'bool', bad: [] },
   { path: ['User'], kind: 'str', bad: ['root'] },
   { path: ['Env'], kind: 'strArr', bad: [['A=\u0000']] },
   { path: ['WorkingDir'], kind: 'str', bad: ['/\u0000'] },

@@ -71,7 +71,7 @@ describe('request schemas keep dockerd-style messages', () => {
     fails(() => decodeDisconnect({ Container: 'c', Force: 'yes' }), 'invalid Force: must be a boolean');
     fails(() => decodeExecCreate({ Cmd: [] }), 'No exec command specified');
     fails(() => decodeExecCreate({ Cmd: 'ls' }), 'invalid Cmd: must be an array of strings');
-    expect(decodeExecCreate({ Cmd: ['ls'], AttachStdin: true })).toEqual({ cmd: ['ls'], env: [], workdir: '', attachStdin: true });
+    expect(decodeExecCreate({ Cmd: ['ls'], AttachStdin: true })).toEqual({ cmd: ['ls'], env: [], workdir: '', attachStdin: true, tty: false, detachKeys: 'ctrl-p,ctrl-q' });
   });
 });
 

@@ -17,11 +17,6 @@ const keptConfig = {
   Domainname: unset(str('Domainname'), 'weft does not set a domain name in containers (--domainname)'),
   User: refuse(str('User'), (v) =>
     (!v || ROOT_USER.test(v) ? undefined : 'weft runs container processes as root: --user is not supported')),
-  AttachStdin: bool('AttachStdin'),
-  AttachStdout: bool('AttachStdout'),
-  AttachStderr: bool('AttachStderr'),
-  OpenStdin: bool('OpenStdin'),
-  StdinOnce: bool('StdinOnce'),
   Entrypoint: strArray('Entrypoint'),
   StopSignal: refuse(str('StopSignal'), (v) =>
     (!v || TERM.includes(v.toUpperCase()) ? undefined : `weft stops containers with SIGTERM: stop signal ${v} is not supported`)),

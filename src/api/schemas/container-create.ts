@@ -1,6 +1,6 @@
 /**
  * POST /containers/create: Docker's container config decoded into what the engine needs.
- * What the runtime cannot honour (terminals, volumes, restart policies; the other fields: container-config.ts) is
+ * What the runtime cannot honour (volumes, restart policies; the other fields: container-config.ts) is
  * refused with a 400 that says so, never dropped.
  */
 import { z } from 'zod';
@@ -11,11 +11,10 @@ import { decodeKeptFields } from './container-config.js';
 import { NO_VOLUMES } from './host-config.js';
 import { checkEndpointAddresses, checkMac, endpointSettings } from './endpoint-settings.js';
 import { arr, bool, cstr, cstrArray, decode, obj, objOf, refuse, str, strArray, strMap } from './fields.js';
+import { decodeHealthcheck, healthcheck } from './healthcheck.js';
 import { decodeResolution } from './resolution.js';
 import { checkSharedNetns } from './shared-netns.js';
 import { decodePortBindings, parsePortKey } from './ports.js';
-
-export const NO_TTY = 'weft does not support terminals (-t/--tty): the process gets pipes, run it without -t';
 
 const hostConfig = objOf('HostConfig', {
   Binds: arr('HostConfig.Binds'),
@@ -39,8 +38,13 @@ const containerCreate = z.object({
   Image: refuse(cstr('Image'), (v) => (v ? undefined : 'config cannot be empty in order to create a container: Image is required')),
   Cmd: cstrArray('Cmd'),
   Entrypoint: cstrArray('Entrypoint'),
-  // No terminals for a container's main process (the runtime gives it pipes).
-  Tty: refuse(bool('Tty'), (v) => (v ? NO_TTY : undefined)),
+  Tty: bool('Tty'),
+  OpenStdin: bool('OpenStdin'),
+  AttachStdin: bool('AttachStdin'),
+  AttachStdout: bool('AttachStdout'),
+  AttachStderr: bool('AttachStderr'),
+  StdinOnce: bool('StdinOnce'),
+  Healthcheck: healthcheck,
   HostConfig: hostConfig,
   Volumes: obj('Volumes'),
   NetworkingConfig: objOf('NetworkingConfig', { EndpointsConfig: obj('NetworkingConfig.EndpointsConfig') }),
@@ -56,7 +60,8 @@ const containerCreate = z.object({
  * A create body checked and decoded: the engine's request, with every field present, less
  * what the API fills in (name, rootfs), plus the entrypoint the command is joined to.
  */
-export type ContainerCreateBody = Required<Omit<ContainerCreateRequest, 'name' | 'rootfs'>> & { entrypoint: string[] };
+export type ContainerCreateBody = Required<Omit<ContainerCreateRequest, 'name' | 'rootfs' | 'healthcheck'>>
+  & Pick<ContainerCreateRequest, 'healthcheck'> & { entrypoint: string[] };
 
 const createEndpoint = endpointSettings('EndpointSettings');
 const isObject = (v: unknown): v is object => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -124,5 +129,10 @@ export function decodeContainerCreate(b: ParsedCreate): ContainerCreateBody {
     labels: b.Labels ?? {},
     kept: b.kept,
     resolution: decodeResolution(hc ?? {}),
+    healthcheck: decodeHealthcheck(b.Healthcheck),
+    tty: !!b.Tty,
+    openStdin: !!b.OpenStdin,
+    stdinOnce: !!b.StdinOnce,
+    attach: { stdin: !!b.AttachStdin, stdout: !!b.AttachStdout, stderr: !!b.AttachStderr },
   };
 }

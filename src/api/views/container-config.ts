@@ -3,6 +3,7 @@
  * dockerd's defaults, and what weft models itself over both.
  */
 import type { ContainerRecord } from '../../engine/containers.js';
+import { parseLink } from '../../engine/links.js';
 import type { ContainerInspect } from '../types.js';
 import { requestedBindingsJson } from './container-networks.js';
 
@@ -43,6 +44,17 @@ export function hostConfigJson(c: ContainerRecord): ContainerInspect['HostConfig
     AutoRemove: c.autoRemove,
     PublishAllPorts: c.publishAll,
     RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    ...resolutionJson(c),
+  };
+}
+
+/** HostConfig's name-resolution fields; Links as dockerd returns them ("/child:/linker/alias"). */
+function resolutionJson(c: ContainerRecord) {
+  const r = c.resolution;
+  const links = r?.links.map((l) => parseLink(l)).map(({ name, alias }) => `/${name}:/${c.name}/${alias}`);
+  return {
+    Links: links?.length ? links : null, ExtraHosts: r?.extraHosts.length ? r.extraHosts : null,
+    Dns: r?.dns ?? [], DnsSearch: r?.dnsSearch ?? [], DnsOptions: r?.dnsOptions ?? [],
   };
 }
 

@@ -2,7 +2,6 @@
 import path from 'node:path';
 import type { Controller } from '../../controller/controller.js';
 import type { ContainerRecord, ContainerService } from '../../engine/containers.js';
-import { parseLink } from '../../engine/links.js';
 import type { ContainerInspect } from '../types.js';
 import { commandJson, hostConfigJson, keptConfigJson } from './container-config.js';
 import { addressJson, networksJson, portKey, portsJson } from './container-networks.js';
@@ -20,6 +19,7 @@ function stateJson(c: ContainerRecord): ContainerInspect['State'] {
     Error: '',
     StartedAt: c.startedAt,
     FinishedAt: c.finishedAt,
+    ...(c.health && c.healthcheck ? { Health: c.health } : {}),
   };
 }
 
@@ -28,13 +28,13 @@ export function configJson(c: ContainerRecord): ContainerInspect['Config'] {
     Hostname: c.hostname,
     Domainname: '',
     User: '',
-    AttachStdin: false,
-    AttachStdout: false,
-    AttachStderr: false,
+    AttachStdin: !!c.attach?.stdin,
+    AttachStdout: !!c.attach?.stdout,
+    AttachStderr: !!c.attach?.stderr,
     ExposedPorts: Object.fromEntries(c.exposedPorts.map((p) => [portKey(p), {}])),
-    Tty: false,
-    OpenStdin: false,
-    StdinOnce: false,
+    Tty: !!c.tty,
+    OpenStdin: !!c.openStdin,
+    StdinOnce: !!c.stdinOnce,
     Env: c.env,
     Cmd: commandJson(c),
     Image: c.image,
@@ -42,6 +42,7 @@ export function configJson(c: ContainerRecord): ContainerInspect['Config'] {
     Entrypoint: null,
     Labels: c.labels,
     ...keptConfigJson(c),
+    ...(c.healthcheck ? { Healthcheck: c.healthcheck } : {}),
   };
 }
 
@@ -64,16 +65,6 @@ function networkSettingsJson(ctl: Controller, c: ContainerRecord): ContainerInsp
   };
 }
 
-/** HostConfig's name-resolution fields; Links as dockerd returns them ("/child:/linker/alias"). */
-function resolutionJson(c: ContainerRecord) {
-  const r = c.resolution;
-  const links = r?.links.map((l) => parseLink(l)).map(({ name, alias }) => `/${name}:/${c.name}/${alias}`);
-  return {
-    Links: links?.length ? links : null, ExtraHosts: r?.extraHosts.length ? r.extraHosts : null,
-    Dns: r?.dns ?? [], DnsSearch: r?.dnsSearch ?? [], DnsOptions: r?.dnsOptions ?? [],
-  };
-}
-
 export function containerInspectJson(ctl: Controller, svc: ContainerService, c: ContainerRecord): ContainerInspect {
   const dir = svc.etcDirOf(c);
   return {
@@ -91,7 +82,7 @@ export function containerInspectJson(ctl: Controller, svc: ContainerService, c: 
     RestartCount: c.restartCount,
     Driver: 'overlay',
     Platform: 'linux',
-    HostConfig: { ...hostConfigJson(c), ...resolutionJson(c) },
+    HostConfig: hostConfigJson(c),
     Config: configJson(c),
     NetworkSettings: networkSettingsJson(ctl, c),
     Mounts: [],

@@ -6,8 +6,15 @@ import { parsePortKey } from '../schemas/ports.js';
 import type { ContainerSummary, PortSummaryWire } from '../types.js';
 import { networksJson, portsJson } from './container-networks.js';
 
+/** As docker ps shows it: " (health: starting)", " (healthy)", " (unhealthy)". */
+function healthSuffix(c: ContainerRecord): string {
+  const h = c.health?.Status;
+  if (!h || !c.healthcheck) return '';
+  return h === 'starting' ? ' (health: starting)' : ` (${h})`;
+}
+
 function statusText(c: ContainerRecord): string {
-  if (c.status === 'running') return `Up ${humanDuration(Date.now() - Date.parse(c.startedAt))}`;
+  if (c.status === 'running') return `Up ${humanDuration(Date.now() - Date.parse(c.startedAt))}${healthSuffix(c)}`;
   if (c.status === 'exited') return `Exited (${c.exitCode}) ${humanDuration(Date.now() - Date.parse(c.finishedAt))} ago`;
   if (c.status === 'removing') return 'Removal In Progress';
   return 'Created';

@@ -7,7 +7,7 @@ export function execInspectJson(e: ExecInstance): ExecInspect {
     ID: e.id,
     Running: e.running,
     ExitCode: e.exitCode,
-    ProcessConfig: { tty: false, entrypoint: e.cmd[0], arguments: e.cmd.slice(1), privileged: false, user: '' },
+    ProcessConfig: { tty: e.tty, entrypoint: e.cmd[0], arguments: e.cmd.slice(1), privileged: false, user: '' },
     OpenStdin: e.attachStdin,
     OpenStderr: true,
     OpenStdout: true,
