@@ -15,6 +15,7 @@ import type { ConnectRequest, EndpointRecord, NetworkRecord, SandboxRecord } fro
 import type { Networks } from './networks.js';
 import { EP, SB, poolFor, sbInfo, type ControllerState } from './state.js';
 import { validateConnect } from './validation.js';
+import { failpoint } from '../util/failpoint.js';
 
 export interface RemoveOptions {
   /** Continue past driver failures (teardown of a container that is gone). */
@@ -75,7 +76,9 @@ export class Endpoints {
     undo.push(() => { this.s.endpoints.delete(ep.id); });
     await store.put(EP + ep.id, ep);
     undo.push(() => store.delete(EP + ep.id));
+    failpoint('endpoint.create.recorded');
     if (driver.capability.needsIpam) await this.allocateAddresses(n, ep, undo);
+    failpoint('endpoint.create.addressed');
     ep.mac = macFor(ep.ipv4 && splitCidr(ep.ipv4).ip);
     // No write here: a crash before 'ready' is rolled back by reconcile from the
     // 'creating' record (drivers derive their interface names from the endpoint id,
@@ -85,12 +88,15 @@ export class Endpoints {
     if (n.scope !== 'local' && (ep.ipv4 || ep.ipv6)) await store.put(EP + ep.id, ep);
     await driver.createEndpoint(n, ep);
     undo.push(() => driver.deleteEndpoint(n, ep));
+    failpoint('endpoint.create.veth');
     const joined = await driver.join(n, ep, sbInfo(sb));
     undo.push(() => driver.leave(n, ep, sbInfo(sb)));
+    failpoint('endpoint.create.joined');
     if (joined.gateway4) ep.gateway4 = joined.gateway4;
     if (joined.gateway6) ep.gateway6 = joined.gateway6;
     await driver.programExternalConnectivity(n, ep);
     undo.push(() => driver.revokeExternalConnectivity(n, ep));
+    failpoint('endpoint.create.published');
     ep.state = 'ready';
     if (!sb.gatewayEndpoint && (ep.gateway4 || ep.gateway6)) await this.s.setGateway(sb, ep);
     await store.put(EP + ep.id, ep);
@@ -138,12 +144,14 @@ export class Endpoints {
     const sb = this.s.sandboxes.get(ep.sandboxId);
     ep.state = 'deleting';
     await this.s.store.put(EP + ep.id, ep);
+    failpoint('endpoint.remove.marked');
     if (n && n.scope !== 'local') {
       // First, so other hosts stop sending to it while it is taken down.
       await unpublishEndpoint(this.s, ep)
         .catch((err) => this.s.logger.warn({ err, endpoint: ep.id }, 'unpublishing the endpoint failed'));
     }
     if (n) await this.release(n, ep, sb, opts);
+    failpoint('endpoint.remove.released');
     this.s.endpoints.delete(ep.id);
     await this.s.store.delete(EP + ep.id);
     if (sb && sb.gatewayEndpoint === ep.id) {
@@ -168,8 +176,10 @@ export class Endpoints {
       }
     };
     await step('revoke', () => driver.revokeExternalConnectivity(n, ep));
+    failpoint('endpoint.remove.revoked');
     if (sb) await step('leave', () => driver.leave(n, ep, { ...sbInfo(sb), ...(opts.closing ? { closing: true } : {}) }));
     await step('delete endpoint', () => driver.deleteEndpoint(n, ep));
+    failpoint('endpoint.remove.deleted');
     const ipam = this.s.ipamOf(n);
     if (ipam && ep.ipv4) await ipam.releaseAddress(poolFor(n.ipv4, ep.ipv4).poolId, ep.ipv4);
     if (ipam && ep.ipv6) await ipam.releaseAddress(poolFor(n.ipv6, ep.ipv6).poolId, ep.ipv6);

@@ -12,6 +12,7 @@ import { Undo } from '../util/undo.js';
 import type { IpamConfigRequest, NetworkCreateRequest, NetworkRecord } from './model.js';
 import { NET, NETNAME, type ControllerState } from './state.js';
 import { activeEndpointsError, assertNameFree, validateNetworkRequest, type ValidNetworkRequest } from './validation.js';
+import { failpoint } from '../util/failpoint.js';
 
 export class Networks {
   constructor(private readonly s: ControllerState) {}
@@ -77,10 +78,12 @@ export class Networks {
     undo.push(() => { this.s.networks.delete(rec.id); });
     await store.put(NET + rec.id, rec);
     undo.push(() => store.delete(NET + rec.id));
+    failpoint('network.create.recorded');
     if (driver.capability.needsIpam) {
       const avoid = await this.s.o.os.hostRoutes();
       for (const c of v.v4.length ? v.v4 : [{}]) rec.ipv4.push(await allocatePool(v.ipam, c, false, avoid, undo));
       if (rec.enableIPv6) for (const c of v.v6.length ? v.v6 : [{}]) rec.ipv6.push(await allocatePool(v.ipam, c, true, avoid, undo));
+      failpoint('network.create.pools');
       await store.put(NET + rec.id, rec);
     }
     if (driver.allocateNetwork) {
@@ -89,6 +92,7 @@ export class Networks {
     }
     await driver.createNetwork(rec);
     undo.push(() => driver.deleteNetwork(rec));
+    failpoint('network.create.kernel');
     rec.state = 'ready';
     await store.put(NET + rec.id, rec);
   }
@@ -109,6 +113,7 @@ export class Networks {
       // endpoint by now finds the network gone (Endpoints.connectLocked).
       n.state = 'deleting';
       await this.s.storeOf(n).put(NET + n.id, n);
+      failpoint('network.delete.marked');
       await this.destroy(n);
       this.s.logger.info({ network: n.name, id: n.id }, 'network removed');
     });
@@ -123,9 +128,11 @@ export class Networks {
   async destroy(n: NetworkRecord): Promise<void> {
     const driver = this.s.driverOf(n);
     await driver.deleteNetwork(n);
+    failpoint('network.delete.kernel');
     await driver.freeNetwork?.(n);
     const ipam = this.s.ipamOf(n);
     for (const p of [...n.ipv4, ...n.ipv6]) await ipam?.releasePool(p.poolId).catch(() => undefined);
+    failpoint('network.delete.released');
     const store = this.s.storeOf(n);
     await store.delete(NET + n.id);
     if (n.scope !== 'local') {

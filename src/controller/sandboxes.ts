@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Endpoints } from './endpoints.js';
 import type { SandboxRecord } from './model.js';
 import { SB, type ControllerState } from './state.js';
+import { failpoint } from '../util/failpoint.js';
 
 export class Sandboxes {
   constructor(private readonly s: ControllerState, private readonly endpoints: Endpoints) {}
@@ -12,8 +13,10 @@ export class Sandboxes {
     const id = containerId;
     const rec: SandboxRecord = { id, containerId, ...(kind === 'netns' ? { nsPath: path.join(this.s.o.netnsDir, id.slice(0, 12)) } : {}) };
     await this.s.store.put(SB + id, rec);
+    failpoint('sandbox.create.recorded');
     try {
       if (rec.nsPath) await this.s.o.os.createNamespace(rec.nsPath);
+      failpoint('sandbox.create.netns');
     } catch (err) {
       if (rec.nsPath) this.s.o.os.deleteNamespace(rec.nsPath);
       await this.s.store.delete(SB + id);
@@ -31,7 +34,9 @@ export class Sandboxes {
       if (!this.s.endpoints.has(ep.id)) continue; // went with another (weft_gwbridge)
       await this.endpoints.remove(ep, { force: true, closing: !!sb.nsPath });
     }
+    failpoint('sandbox.delete.endpoints');
     if (sb.nsPath) this.s.o.os.deleteNamespace(sb.nsPath);
+    failpoint('sandbox.delete.netns');
     await this.s.store.delete(SB + id);
     this.s.sandboxes.delete(id);
   }

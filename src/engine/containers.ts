@@ -24,6 +24,7 @@ import {
   CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord,
 } from './records.js';
 import { restoreContainers, restoreHostPorts } from './restore.js';
+import { failpoint } from '../util/failpoint.js';
 
 export type { ContainerCreateRequest, ContainerRecord, ContainerStatus, EndpointConfig } from './records.js';
 
@@ -118,6 +119,7 @@ export class ContainerService extends EventEmitter {
     if (c.status === 'running') return c; // Docker answers 304; the API layer maps it
     const ctl = this.o.controller;
     const sb = await ctl.createSandbox(c.id, c.networkMode === 'host' ? 'host' : 'netns');
+    failpoint('container.start.sandbox');
     try {
       let first = true;
       for (const n of c.networks) {
@@ -126,9 +128,11 @@ export class ContainerService extends EventEmitter {
         else await ctl.connect(sb.id, n.name, { ...opts, portBindings: [] });
         first = false;
       }
+      failpoint('container.start.connected');
       let netSetup: string | undefined;
       await this.etc.write(c, this.dirOf(c), (script) => (netSetup = script));
       const st = await this.o.runtime.start({ ...this.spec(c), ...(netSetup ? { netSetup } : {}) });
+      failpoint('container.start.process');
       c.status = 'running';
       c.pid = st.pid;
       c.startedAt = st.startedAt;
@@ -157,6 +161,7 @@ export class ContainerService extends EventEmitter {
       if (c.status !== 'running') return c;
       const exited = this.waitExit(c.id);
       await this.o.runtime.stop(this.spec(c), timeoutSec);
+      failpoint('container.stop.signalled');
       await exited;
       return c;
     });
@@ -251,6 +256,7 @@ export class ContainerService extends EventEmitter {
     }
     if (c.status === 'running') {
       await this.o.controller.connect(c.id, n.id, { name: c.name, ...config });
+      failpoint('container.connect.endpoint');
       await this.etc.write(c, this.dirOf(c));
     }
     if (!c.networks.some((x) => x.name === n.name || x.name === n.id)) c.networks.push({ name: n.name, config });
@@ -266,6 +272,7 @@ export class ContainerService extends EventEmitter {
     const idx = c.networks.findIndex((x) => x.name === n.name || x.name === n.id);
     if (c.status === 'running') {
       await this.o.controller.disconnect(c.id, n.id, { force });
+      failpoint('container.disconnect.endpoint');
       await this.etc.write(c, this.dirOf(c));
     } else if (idx < 0) {
       throw new NotFound(`container ${c.id.slice(0, 12)} is not connected to network ${n.name}`);
@@ -304,6 +311,7 @@ export class ContainerService extends EventEmitter {
     c.finishedAt = new Date().toISOString();
     await this.o.dns?.detach(id);
     await this.o.controller.deleteSandbox(id).catch((err) => this.o.logger.error({ err, id }, 'releasing networking failed'));
+    failpoint('container.exit.released');
     this.o.hostPorts.release(id);
     await this.save(c);
     this.o.logger.info({ container: c.name, exitCode: code }, 'container exited');
@@ -316,8 +324,10 @@ export class ContainerService extends EventEmitter {
     c.status = 'removing';
     await this.o.dns?.detach(c.id);
     await this.o.controller.deleteSandbox(c.id);
+    failpoint('container.rm.sandbox');
     this.o.hostPorts.release(c.id);
     await this.o.runtime.remove(this.spec(c));
+    failpoint('container.rm.runtime');
     await this.o.store.delete(CONTAINER_KEY_PREFIX + c.id);
     this.containers.delete(c.id);
     this.emit('removed', c.id);
