@@ -24,7 +24,11 @@ export interface InvariantOptions {
 }
 
 interface Endpoint { network: any; endpointId: string; ip4: string; ip6: string; prefix4: number; prefix6: number; mac: string }
-interface Ctr { id: string; name: string; running: boolean; pid: number; sandbox: string; endpoints: Endpoint[]; ports: Port[] }
+interface Ctr {
+  id: string; name: string; running: boolean; pid: number; sandbox: string; endpoints: Endpoint[]; ports: Port[];
+  /** Networks the container lists with no endpoint id, or naming no network the API has. */
+  dangling: string[];
+}
 interface Port { proto: string; containerPort: number; hostIp: string; hostPort: number }
 
 /** What the API and the kernel hold, read once per check. */
@@ -48,6 +52,7 @@ export async function checkInvariants(d: TestDaemon, o: InvariantOptions = {}): 
   const v = await observe(d);
   const out = [
     ...endpointChecks(v),
+    ...apiAgreement(v),
     ...duplicateAddresses(v),
     ...networkChecks(v),
     ...orphanLinks(v, new Set(o.ignoreLinks ?? [])),
@@ -60,7 +65,11 @@ export async function checkInvariants(d: TestDaemon, o: InvariantOptions = {}): 
 }
 
 async function observe(d: TestDaemon): Promise<View> {
-  const nets = (await d.client.must<any[]>('GET', '/networks', 'list networks')).filter((n) => n.Driver === 'bridge');
+  const nets: any[] = [];
+  for (const n of await d.client.must<any[]>('GET', '/networks', 'list networks')) {
+    const full = await d.client.json<any>('GET', `/networks/${n.Id}`).catch(() => undefined);
+    if (full?.Driver === 'bridge') nets.push(full);
+  }
   const list = await d.client.must<any[]>('GET', '/containers/json?all=1', 'list containers');
   const ctrs: Ctr[] = [];
   for (const c of list) {
@@ -84,9 +93,13 @@ async function observe(d: TestDaemon): Promise<View> {
 function toCtr(info: any, nets: any[]): Ctr {
   const ns = info.NetworkSettings ?? {};
   const endpoints: Endpoint[] = [];
-  for (const e of Object.values<any>(ns.Networks ?? {})) {
+  const dangling: string[] = [];
+  for (const [name, e] of Object.entries<any>(ns.Networks ?? {})) {
     const network = nets.find((n) => n.Id === e.NetworkID);
-    if (!network || !e.EndpointID) continue;
+    if (!network || !e.EndpointID) {
+      if (!['host', 'none'].includes(name)) dangling.push(`${name} (NetworkID "${e.NetworkID ?? ''}", EndpointID "${e.EndpointID ?? ''}")`);
+      continue;
+    }
     endpoints.push({ network, endpointId: e.EndpointID, ip4: e.IPAddress, ip6: e.GlobalIPv6Address, prefix4: e.IPPrefixLen,
       prefix6: e.GlobalIPv6PrefixLen, mac: e.MacAddress });
   }
@@ -96,7 +109,7 @@ function toCtr(info: any, nets: any[]): Ctr {
     for (const b of binds ?? []) ports.push({ proto, containerPort: Number(cport), hostIp: b.HostIp, hostPort: Number(b.HostPort) });
   }
   return { id: info.Id, name: String(info.Name).replace(/^\//, ''), running: info.State?.Running === true, pid: info.State?.Pid ?? 0,
-    sandbox: ns.SandboxKey ?? '', endpoints, ports };
+    sandbox: ns.SandboxKey ?? '', endpoints, ports, dangling };
 }
 
 export function bridgeOf(net: any): string {
@@ -128,6 +141,27 @@ function endpointChecks(v: View): string[] {
       if (!veth) out.push(`endpoint-veth-missing: ${where}: no ${hostVeth(e.endpointId)} in the host namespace`);
       else if (veth.master !== bridgeOf(e.network)) {
         out.push(`endpoint-veth-wrong-bridge: ${where}: ${veth.name} master ${veth.master ?? 'none'}, expected ${bridgeOf(e.network)}`);
+      }
+    }
+  }
+  return out;
+}
+
+/** The container's and the network's side of the API tell the same story. */
+function apiAgreement(v: View): string[] {
+  const out: string[] = [];
+  for (const c of v.ctrs.filter((x) => x.running)) {
+    for (const d of c.dangling) out.push(`network-without-endpoint: running container ${c.name} lists network ${d}`);
+    for (const e of c.endpoints) {
+      if (!e.network.Containers?.[c.id]) out.push(`api-mismatch: container ${c.name} lists ${e.network.Name}, the network does not list it`);
+    }
+  }
+  for (const n of v.nets) {
+    for (const [id, e] of Object.entries<any>(n.Containers ?? {})) {
+      const c = v.ctrs.find((x) => x.id === id);
+      if (!c?.endpoints.some((x) => x.network.Id === n.Id && x.endpointId === e.EndpointID)) {
+        out.push(`api-mismatch: network ${n.Name} lists ${e.Name} (${id.slice(0, 12)}) endpoint ${String(e.EndpointID).slice(0, 12)}, `
+          + `the container ${c ? `(${c.running ? 'running' : 'stopped'}) does not` : 'does not exist'}`);
       }
     }
   }
@@ -247,9 +281,11 @@ function processChecks(v: View): string[] {
   const dir = `${path.join(v.d.root, 'containers')}/`;
   const roots = new Map<string, number[]>();
   for (const p of v.procs) {
-    const at = p.cmdline.indexOf(dir);
+    // The shim and init name the container's directory; the command runs chrooted below it.
+    const where = p.root.startsWith(dir) ? p.root : p.cmdline;
+    const at = where.indexOf(dir);
     if (at < 0 || p.state === 'Z') continue;
-    const id = p.cmdline.slice(at + dir.length).split(/[/ ]/)[0];
+    const id = where.slice(at + dir.length).split(/[/ ]/)[0];
     roots.set(id, [...(roots.get(id) ?? []), p.pid]);
   }
   for (const id of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {

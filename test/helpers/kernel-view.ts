@@ -22,7 +22,7 @@ export interface Firewall {
   accept: Set<string>;
 }
 
-export interface Proc { pid: number; ppid: number; netns: string; cmdline: string; state: string }
+export interface Proc { pid: number; ppid: number; netns: string; cmdline: string; state: string; root: string }
 
 export function run(cmd: string, args: string[]): { code: number; out: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 });
@@ -70,7 +70,8 @@ export function processes(): Proc[] {
       const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const cmdline = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
       const netns = /\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${d}/ns/net`))?.[1] ?? '';
-      out.push({ pid: Number(d), ppid: Number(after[1]), state: after[0], netns, cmdline });
+      const root = fs.readlinkSync(`/proc/${d}/root`);
+      out.push({ pid: Number(d), ppid: Number(after[1]), state: after[0], netns, cmdline, root });
     } catch {
       // exited while we looked
     }
