@@ -103,6 +103,7 @@ class Campaign {
 
   private async step(i: number, kill: Kill | undefined): Promise<void> {
     const op = this.plan.steps[i];
+    const outcomesBefore = this.runner.outcomes.length;
     const work = this.runner.run(op);
     if (kill && !this.dead()) await sleep(kill.delayMs);
     if (kill && !this.dead()) {
@@ -118,6 +119,10 @@ class Campaign {
       await work;
     }
     clearTimeout(timer);
+    // A cut connection comes before the child's exit event: wait for it, so the kill counts for this step.
+    if (this.runner.outcomes.slice(outcomesBefore).some((x) => x.status === 'cut')) {
+      for (let t = 0; t < 60 && !this.dead(); t++) await sleep(50);
+    }
     this.stepsDone++;
   }
 

@@ -66,7 +66,8 @@ export class OpRunner {
 
   private async notePorts(name: string): Promise<void> {
     const r = await this.d.api('GET', `/v1.50/containers/${name}/json`).catch(() => undefined);
-    for (const binds of Object.values<any>(r?.body?.NetworkSettings?.Ports ?? {})) {
+    const ports: Record<string, { HostPort: string }[] | null> = r?.body?.NetworkSettings?.Ports ?? {};
+    for (const binds of Object.values(ports)) {
       for (const b of binds ?? []) this.portsSeen.add(Number(b.HostPort));
     }
   }

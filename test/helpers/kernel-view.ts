@@ -68,7 +68,7 @@ export function processes(): Proc[] {
     try {
       const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
       const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const cmdline = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      const cmdline = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/[\0\s]+/g, ' ').trim();
       const netns = /\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${d}/ns/net`))?.[1] ?? '';
       const root = fs.readlinkSync(`/proc/${d}/root`);
       out.push({ pid: Number(d), ppid: Number(after[1]), state: after[0], netns, cmdline, root });
