@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TestDaemon } from '../../test/helpers/daemon.js';
 import { checkInvariants, violationKind, type InvariantOptions } from '../../test/helpers/invariants.js';
+import { processes } from '../../test/helpers/kernel-view.js';
 import { makeNs, type LabNs } from '../../test/helpers/lab.js';
 import { OpRunner, replyOf } from './ops.js';
 import { AUTO_NETS, CONTAINERS, describeOp, makePlan, SUBNET_NETS, type Kill, type Plan } from './plan.js';
@@ -250,6 +251,12 @@ class Campaign {
   }
 
   async destroy(): Promise<void> {
+    await this.d.stop().catch(() => undefined);
+    // Orphans the campaign found have no pid file left for TestDaemon.destroy: found by their root directory.
+    const dir = path.join(this.d.root, 'containers');
+    for (const p of processes()) {
+      if (p.root.startsWith(dir) || p.cmdline.includes(dir)) try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
     await this.d.destroy();
     this.nb.destroy();
     fs.rmSync(this.tmp, { recursive: true, force: true });
