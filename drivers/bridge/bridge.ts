@@ -13,6 +13,7 @@ import { plugVeth } from '../../src/kernel/veth.js';
 import type { EndpointAddresses, HostPortBinder } from '../../src/contracts/host-ports.js';
 import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../../src/contracts/driver.js';
 import { parseBridgeOptions } from './options.js';
+import { failpoint } from '../../src/util/failpoint.js';
 
 export interface BridgeDriverDeps {
   /** rtnetlink handle in the daemon's (host) namespace. */
@@ -122,6 +123,7 @@ export class BridgeDriver implements NetworkDriver {
     if (!mappings.length) return;
     const { hostPorts, firewall } = this.deps;
     await hostPorts?.bind(ep.id, mappings, containerAddresses(ep));
+    failpoint('bridge.ports.bound');
     try {
       await firewall.addPortMappings(ep.id, mappings);
     } catch (err) {
@@ -134,6 +136,7 @@ export class BridgeDriver implements NetworkDriver {
     const mappings = this.mappings(net, ep);
     if (!mappings.length) return;
     await this.deps.firewall.removePortMappings(ep.id, mappings);
+    failpoint('bridge.ports.unmapped');
     await this.deps.hostPorts?.unbind(ep.id);
     // A UDP flow keeps its conntrack entry (and so its old DNAT) while packets keep
     // coming; drop the entries of removed UDP ports so a new mapping takes effect.

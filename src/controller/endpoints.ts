@@ -105,8 +105,10 @@ export class Endpoints {
     failpoint('endpoint.connect.kernel');
     await driver.createEndpoint(n, ep);
     undo.push(() => driver.deleteEndpoint(n, ep));
+    failpoint('endpoint.create.veth');
     const joined = await driver.join(n, ep, sbInfo(sb));
     undo.push(() => driver.leave(n, ep, sbInfo(sb)));
+    failpoint('endpoint.create.joined');
     if (joined.gateway4) ep.gateway4 = joined.gateway4;
     if (joined.gateway6) ep.gateway6 = joined.gateway6;
     await driver.programExternalConnectivity(n, ep);
@@ -199,6 +201,7 @@ export class Endpoints {
     const sb = this.s.sandboxes.get(ep.sandboxId);
     ep.state = 'deleting';
     await this.s.store.put(EP + ep.id, ep);
+    failpoint('endpoint.remove.marked');
     if (n && n.scope !== 'local') {
       // First, so other hosts stop sending to it while it is taken down.
       await unpublishEndpoint(this.s, ep)
@@ -222,8 +225,10 @@ export class Endpoints {
       }
     };
     await step('revoke', () => driver.revokeExternalConnectivity(n, ep));
+    failpoint('endpoint.remove.revoked');
     if (sb) await step('leave', () => driver.leave(n, ep, { ...sbInfo(sb), ...(opts.closing ? { closing: true } : {}) }));
     await step('delete endpoint', () => driver.deleteEndpoint(n, ep));
+    failpoint('endpoint.remove.deleted');
   }
 }
 

@@ -146,6 +146,7 @@ export class Networks {
       // endpoint by now finds the network gone (Endpoints.connectLocked).
       n.state = 'deleting';
       await this.s.storeOf(n).put(NET + n.id, n);
+      failpoint('network.delete.marked');
       await this.destroy(n);
       this.s.logger.info({ network: n.name, id: n.id }, 'network removed');
     });
@@ -160,6 +161,7 @@ export class Networks {
   async destroy(n: NetworkRecord): Promise<void> {
     const driver = this.s.driverOf(n);
     await driver.deleteNetwork(n);
+    failpoint('network.delete.kernel');
     await driver.freeNetwork?.(n);
     await this.forget(n);
   }

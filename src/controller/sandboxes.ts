@@ -4,6 +4,7 @@ import type { Transaction } from '../contracts/store.js';
 import type { Endpoints } from './endpoints.js';
 import type { SandboxRecord } from './model.js';
 import { SB, type ControllerState } from './state.js';
+import { failpoint } from '../util/failpoint.js';
 
 export class Sandboxes {
   constructor(private readonly s: ControllerState, private readonly endpoints: Endpoints) {}
@@ -13,8 +14,10 @@ export class Sandboxes {
     const id = containerId;
     const rec: SandboxRecord = { id, containerId, ...(kind === 'netns' ? { nsPath: path.join(this.s.o.netnsDir, id.slice(0, 12)) } : {}) };
     await this.s.store.put(SB + id, rec);
+    failpoint('sandbox.create.recorded');
     try {
       if (rec.nsPath) await this.s.o.os.createNamespace(rec.nsPath);
+      failpoint('sandbox.create.netns');
     } catch (err) {
       if (rec.nsPath) this.s.o.os.deleteNamespace(rec.nsPath);
       await this.s.store.delete(SB + id);
@@ -33,7 +36,9 @@ export class Sandboxes {
       if (!this.s.endpoints.has(ep.id)) continue; // went with another (weft_gwbridge)
       await this.endpoints.remove(ep, { force: true, closing: !!sb.nsPath }, tx);
     }
+    failpoint('sandbox.delete.endpoints');
     if (sb.nsPath) this.s.o.os.deleteNamespace(sb.nsPath);
+    failpoint('sandbox.delete.netns');
     tx.delete(SB + id);
     this.s.sandboxes.delete(id);
     if (!into) await tx.commit();

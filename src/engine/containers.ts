@@ -29,6 +29,7 @@ import {
 } from './records.js';
 import { renameContainer } from './rename.js';
 import { restoreContainers, restoreHostPorts } from './restore.js';
+import { failpoint } from '../util/failpoint.js';
 
 export type { ContainerCreateRequest, ContainerRecord, ContainerStatus, EndpointConfig } from './records.js';
 
@@ -152,6 +153,7 @@ export class ContainerService extends EventEmitter {
     const ctl = this.o.controller;
     const links = legacyLinks(c, ctl, (ref) => this.find(ref));
     const sb = await ctl.createSandbox(c.id, c.networkMode === 'host' ? 'host' : 'netns');
+    failpoint('container.start.sandbox');
     try {
       for (const [i, n] of c.networks.entries()) {
         const userDefined = ServiceDiscovery.provides(ctl.findNetwork(n.name));
@@ -159,6 +161,7 @@ export class ContainerService extends EventEmitter {
         if (i === 0) await this.connectPublishing(c, sb.id, n.name, opts);
         else await ctl.connect(sb.id, n.name, { ...opts, portBindings: [] });
       }
+      failpoint('container.start.connected');
       let netSetup: string | undefined;
       this.linked.set(c.id, links);
       await this.etc.write(c, this.dirOf(c), (script) => (netSetup = script), links);
@@ -175,6 +178,7 @@ export class ContainerService extends EventEmitter {
   /** Run c's process, its networking in place; netSetup: the resolver's in-namespace setup. */
   private async launch(c: ContainerRecord, netSetup?: string): Promise<ContainerRecord> {
     const st = await this.o.runtime.start({ ...this.spec(c), ...(netSetup ? { netSetup } : {}) });
+    failpoint('container.start.process');
     c.status = 'running';
     c.pid = st.pid;
     c.startedAt = st.startedAt;
@@ -199,6 +203,7 @@ export class ContainerService extends EventEmitter {
       if (c.status !== 'running') return c;
       const exited = this.waitExit(c.id);
       await this.o.runtime.stop(this.spec(c), timeoutSec);
+      failpoint('container.stop.signalled');
       await exited;
       return c;
     });
@@ -321,6 +326,7 @@ export class ContainerService extends EventEmitter {
     const tx = this.o.store.begin(); // the endpoint and the container's network list: one commit
     try {
       if (c.status === 'running') await this.o.controller.connect(c.id, n.id, { ...config, name: c.name }, tx);
+      failpoint('container.connect.endpoint');
       if (!c.networks.some((x) => x.name === n.name || x.name === n.id)) c.networks.push({ name: n.name, config });
       tx.put(CONTAINER_KEY_PREFIX + c.id, c);
       await tx.commit();
@@ -341,6 +347,7 @@ export class ContainerService extends EventEmitter {
     const tx = this.o.store.begin(); // the endpoint's release and the container's network list: one commit
     try {
       if (c.status === 'running') await this.o.controller.disconnect(c.id, n.id, { force }, tx);
+      failpoint('container.disconnect.endpoint');
       if (idx >= 0) c.networks.splice(idx, 1);
       tx.put(CONTAINER_KEY_PREFIX + c.id, c);
       await tx.commit();
@@ -385,6 +392,7 @@ export class ContainerService extends EventEmitter {
     await this.o.dns?.detach(id);
     const tx = this.o.store.begin(); // the container's exit and its endpoints' release: one commit
     await this.o.controller.deleteSandbox(id, tx).catch((err) => this.o.logger.error({ err, id }, 'releasing networking failed'));
+    failpoint('container.exit.released');
     this.o.hostPorts.release(id);
     tx.put(CONTAINER_KEY_PREFIX + c.id, c);
     await tx.commit();
@@ -399,9 +407,11 @@ export class ContainerService extends EventEmitter {
     await this.o.dns?.detach(c.id);
     const tx = this.o.store.begin(); // the record, its endpoints and their addresses go in one commit
     await this.o.controller.deleteSandbox(c.id, tx);
+    failpoint('container.rm.sandbox');
     this.o.hostPorts.release(c.id);
     try {
       await this.o.runtime.remove(this.spec(c));
+      failpoint('container.rm.runtime');
       tx.delete(CONTAINER_KEY_PREFIX + c.id);
     } finally {
       await tx.commit(); // the networking is gone either way; the record only with its files

@@ -55,8 +55,8 @@ function parse(spec: string | undefined): Plan | undefined {
   return p;
 }
 
-/** A small seeded generator: the same seed gives the same kill points. */
-function mulberry32(seed: number): () => number {
+/** A small seeded generator: the same seed gives the same kill points (and, in the fault campaign, the same operations). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
