@@ -6,6 +6,7 @@
 import type { IpamData, NetworkDriver } from '../contracts/driver.js';
 import type { IpamDriver } from '../contracts/ipam.js';
 import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
+import { failpoint } from '../util/failpoint.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
 import { macFor, newId } from '../util/ids.js';
 import { Undo } from '../util/undo.js';
@@ -90,6 +91,7 @@ export class Endpoints {
     if (joined.gateway4) ep.gateway4 = joined.gateway4;
     if (joined.gateway6) ep.gateway6 = joined.gateway6;
     await driver.programExternalConnectivity(n, ep);
+    failpoint('endpoint.connect.published');
     undo.push(() => driver.revokeExternalConnectivity(n, ep));
     ep.state = 'ready';
     if (!sb.gatewayEndpoint && (ep.gateway4 || ep.gateway6)) await this.s.setGateway(sb, ep);

@@ -1,13 +1,16 @@
 /**
  * After a restart: load the store, roll back what a crash left half-made, re-pin
  * namespaces of containers that still run, drop sandboxes whose container is gone, and
- * make the kernel match the records again (drivers re-create lost bridges, rules, ports).
+ * make the kernel match the records again: drivers re-create lost bridges, rules and
+ * ports, then remove what they made that no record owns; so do the namespace mounts.
  */
+import type { RestoredNetwork } from '../contracts/driver.js';
 import type { Endpoints } from './endpoints.js';
 import { collectIpamGarbage } from './ipam-gc.js';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import type { Networks } from './networks.js';
 import type { Sandboxes } from './sandboxes.js';
+import { reconcileSandboxes, sweepNamespaces } from './sweep-sandboxes.js';
 import { EP, NET, SB, sbInfo, type ControllerState } from './state.js';
 
 export interface ReconcileParts {
@@ -24,14 +27,8 @@ export async function reconcile(
   s: ControllerState, parts: ReconcileParts, running: (containerId: string) => number | undefined,
 ): Promise<number | undefined> {
   const clusterRevision = await load(s);
-  for (const sb of [...s.sandboxes.values()]) {
-    const pid = running(sb.containerId);
-    if (sb.nsPath && pid !== undefined && !s.o.os.isPinned(sb.nsPath)) s.o.os.pinProcessNamespace(pid, sb.nsPath);
-    if (pid === undefined) {
-      s.logger.info({ sandbox: sb.id }, 'container gone while the daemon was down; releasing its sandbox');
-      await parts.sandboxes.delete(sb.id);
-    }
-  }
+  await reconcileSandboxes(s, parts.sandboxes, running);
+  sweepNamespaces(s);
   for (const ep of [...s.endpoints.values()]) {
     if (ep.state !== 'ready' || !s.sandboxes.has(ep.sandboxId)) await parts.endpoints.remove(ep, { force: true });
   }
@@ -42,6 +39,7 @@ export async function reconcile(
     }
   }
   await restoreNetworks(s);
+  await sweepDrivers(s);
   for (const sb of s.sandboxes.values()) {
     const gw = sb.gatewayEndpoint && s.endpoints.get(sb.gatewayEndpoint);
     if (gw) await s.setGateway(sb, gw);
@@ -66,11 +64,28 @@ async function load(s: ControllerState): Promise<number | undefined> {
  * published ports). Idempotent: used at start and after the firewall was flushed.
  */
 export async function restoreNetworks(s: ControllerState): Promise<void> {
-  for (const n of [...s.networks.values()]) {
-    if (n.state !== 'ready') continue;
-    const eps = s.endpointsOf(n.id)
+  for (const { net, endpoints } of restorable(s)) await s.driverOf(net).restoreNetwork(net, endpoints);
+}
+
+/** Ready networks with their ready endpoints whose sandbox is there. */
+function restorable(s: ControllerState): (RestoredNetwork & { net: NetworkRecord })[] {
+  return [...s.networks.values()].filter((n) => n.state === 'ready').map((net) => ({
+    net,
+    endpoints: s.endpointsOf(net.id)
       .filter((ep) => ep.state === 'ready' && s.sandboxes.has(ep.sandboxId))
-      .map((ep) => ({ ep, sb: sbInfo(s.sandboxes.get(ep.sandboxId)!) }));
-    await s.driverOf(n).restoreNetwork(n, eps);
+      .map((ep) => ({ ep, sb: sbInfo(s.sandboxes.get(ep.sandboxId)!) })),
+  }));
+}
+
+/**
+ * Each driver removes its kernel objects no record owns. Only at start: at any other time
+ * an operation in flight owns objects its record does not name yet.
+ */
+async function sweepDrivers(s: ControllerState): Promise<void> {
+  const byDriver = new Map<string, RestoredNetwork[]>();
+  for (const r of restorable(s)) byDriver.set(r.net.driver, [...(byDriver.get(r.net.driver) ?? []), r]);
+  for (const driver of s.drivers.values()) {
+    const removed = await driver.sweepStrays?.(byDriver.get(driver.name) ?? []);
+    if (removed?.length) s.logger.info({ driver: driver.name, removed }, 'removed kernel objects no record owns');
   }
 }

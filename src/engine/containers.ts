@@ -16,6 +16,7 @@ import type { ProcessSpec, Runtime } from '../contracts/runtime.js';
 import type { Store } from '../contracts/store.js';
 import type { Controller } from '../controller/controller.js';
 import type { ConnectRequest } from '../controller/model.js';
+import { failpoint } from '../util/failpoint.js';
 import { newId } from '../util/ids.js';
 import { KeyedSerial } from '../util/lock.js';
 import { EtcFiles, etcFilePaths } from './etc-files.js';
@@ -23,7 +24,7 @@ import { claimName, findContainer } from './names.js';
 import {
   CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord,
 } from './records.js';
-import { restoreContainers, restoreHostPorts } from './restore.js';
+import { alignNetworkLists, restoreContainers, restoreHostPorts } from './restore.js';
 
 export type { ContainerCreateRequest, ContainerRecord, ContainerStatus, EndpointConfig } from './records.js';
 
@@ -129,6 +130,7 @@ export class ContainerService extends EventEmitter {
       let netSetup: string | undefined;
       await this.etc.write(c, this.dirOf(c), (script) => (netSetup = script));
       const st = await this.o.runtime.start({ ...this.spec(c), ...(netSetup ? { netSetup } : {}) });
+      failpoint('container.start.spawned');
       c.status = 'running';
       c.pid = st.pid;
       c.startedAt = st.startedAt;
@@ -251,6 +253,7 @@ export class ContainerService extends EventEmitter {
     }
     if (c.status === 'running') {
       await this.o.controller.connect(c.id, n.id, { name: c.name, ...config });
+      failpoint('container.connect.joined');
       await this.etc.write(c, this.dirOf(c));
     }
     if (!c.networks.some((x) => x.name === n.name || x.name === n.id)) c.networks.push({ name: n.name, config });
@@ -266,6 +269,7 @@ export class ContainerService extends EventEmitter {
     const idx = c.networks.findIndex((x) => x.name === n.name || x.name === n.id);
     if (c.status === 'running') {
       await this.o.controller.disconnect(c.id, n.id, { force });
+      failpoint('container.disconnect.left');
       await this.etc.write(c, this.dirOf(c));
     } else if (idx < 0) {
       throw new NotFound(`container ${c.id.slice(0, 12)} is not connected to network ${n.name}`);
@@ -282,11 +286,17 @@ export class ContainerService extends EventEmitter {
       add: (c) => this.containers.set(c.id, c),
       spec: (c) => this.spec(c),
       save: (c) => this.save(c),
+      containersDir: this.o.containersDir,
+      logger: this.o.logger,
     });
   }
 
-  /** After the controller's reconcile: hold the host ports the running containers' endpoints were given. */
-  restoreHostPorts(): void {
+  /**
+   * After the controller's reconcile: running containers list the networks they have endpoints
+   * on, and hold the host ports those endpoints were given.
+   */
+  async restoreNetworking(): Promise<void> {
+    await alignNetworkLists(this.containers.values(), this.o.controller, (c) => this.save(c));
     restoreHostPorts(this.containers.values(), this.o.controller, this.o.hostPorts);
   }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PortBinding } from '../../src/contracts/firewall.js';
 import type { ProcessSpec, Runtime } from '../../src/contracts/runtime.js';
@@ -95,6 +96,8 @@ describe('restore after a daemon restart', () => {
       add: (c) => table.push(c.id),
       spec: (c) => ({ id: c.id }) as ProcessSpec,
       save: async (c) => { saved.push(c); },
+      containersDir: path.join(os.tmpdir(), 'weft-no-such-dir'),
+      logger: pino({ level: 'silent' }),
     });
     expect([...alive]).toEqual([['alive', 42]]);
     expect(table).toEqual(['alive', 'dead', 'idle']);
