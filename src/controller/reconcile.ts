@@ -4,7 +4,7 @@
  * make the kernel match the records again: drivers re-create lost bridges, rules and
  * ports, then remove what they made that no record owns; so do the namespace mounts.
  */
-import type { RestoredNetwork } from '../contracts/driver.js';
+import type { RestoredNetwork, SandboxInfo } from '../contracts/driver.js';
 import type { Endpoints } from './endpoints.js';
 import { collectIpamGarbage } from './ipam-gc.js';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
@@ -38,7 +38,7 @@ export async function reconcile(
       await parts.networks.destroy(n).catch((err) => s.logger.error({ err }, 'rollback failed'));
     }
   }
-  await restoreNetworks(s);
+  await rebuildNetworks(s, parts.endpoints);
   await sweepDrivers(s);
   for (const sb of s.sandboxes.values()) {
     const gw = sb.gatewayEndpoint && s.endpoints.get(sb.gatewayEndpoint);
@@ -67,8 +67,35 @@ export async function restoreNetworks(s: ControllerState): Promise<void> {
   for (const { net, endpoints } of restorable(s)) await s.driverOf(net).restoreNetwork(net, endpoints);
 }
 
+/**
+ * At start: as restoreNetworks, but an endpoint the driver cannot plumb again is rolled back
+ * (its running container then lists the network no more: engine/network-lists.ts), so one
+ * broken endpoint neither stops the daemon nor stays recorded without its kernel objects.
+ */
+async function rebuildNetworks(s: ControllerState, endpoints: Endpoints): Promise<void> {
+  for (const { net, endpoints: eps } of restorable(s)) {
+    const driver = s.driverOf(net);
+    try {
+      await driver.restoreNetwork(net, eps);
+      continue;
+    } catch (err) {
+      s.logger.warn({ err, network: net.name }, 'restoring the network failed; restoring its endpoints one by one');
+    }
+    for (const one of eps) {
+      try {
+        await driver.restoreNetwork(net, [one]);
+      } catch (err) {
+        s.logger.error({ err, network: net.name, endpoint: one.ep.id }, 'endpoint cannot be plumbed again; rolling it back');
+        await endpoints.remove(one.ep, { force: true });
+      }
+    }
+  }
+}
+
+type Restorable = RestoredNetwork & { net: NetworkRecord; endpoints: { ep: EndpointRecord; sb: SandboxInfo }[] };
+
 /** Ready networks with their ready endpoints whose sandbox is there. */
-function restorable(s: ControllerState): (RestoredNetwork & { net: NetworkRecord })[] {
+function restorable(s: ControllerState): Restorable[] {
   return [...s.networks.values()].filter((n) => n.state === 'ready').map((net) => ({
     net,
     endpoints: s.endpointsOf(net.id)
