@@ -42,7 +42,8 @@ export async function reconcile(
   await sweepDrivers(s);
   for (const sb of s.sandboxes.values()) {
     const gw = sb.gatewayEndpoint && s.endpoints.get(sb.gatewayEndpoint);
-    if (gw) await s.setGateway(sb, gw);
+    // A container without its default route is a smaller harm than a daemon that does not start.
+    if (gw) await s.setGateway(sb, gw).catch((err) => s.logger.error({ err, sandbox: sb.id }, 'restoring the default route failed'));
   }
   await collectIpamGarbage(s);
   return clusterRevision;
