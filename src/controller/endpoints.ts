@@ -6,7 +6,6 @@
 import type { IpamData, NetworkDriver } from '../contracts/driver.js';
 import type { IpamDriver } from '../contracts/ipam.js';
 import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
-import { failpoint } from '../util/failpoint.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
 import { macFor, newId } from '../util/ids.js';
 import { Undo } from '../util/undo.js';
@@ -16,6 +15,7 @@ import type { ConnectRequest, EndpointRecord, NetworkRecord, SandboxRecord } fro
 import type { Networks } from './networks.js';
 import { EP, SB, poolFor, sbInfo, type ControllerState } from './state.js';
 import { validateConnect } from './validation.js';
+import { failpoint } from '../util/failpoint.js';
 
 export interface RemoveOptions {
   /** Continue past driver failures (teardown of a container that is gone). */
@@ -91,8 +91,8 @@ export class Endpoints {
     if (joined.gateway4) ep.gateway4 = joined.gateway4;
     if (joined.gateway6) ep.gateway6 = joined.gateway6;
     await driver.programExternalConnectivity(n, ep);
-    failpoint('endpoint.connect.published');
     undo.push(() => driver.revokeExternalConnectivity(n, ep));
+    failpoint('endpoint.create.published');
     ep.state = 'ready';
     if (!sb.gatewayEndpoint && (ep.gateway4 || ep.gateway6)) await this.s.setGateway(sb, ep);
     await store.put(EP + ep.id, ep);

@@ -16,7 +16,6 @@ import type { ProcessSpec, Runtime } from '../contracts/runtime.js';
 import type { Store } from '../contracts/store.js';
 import type { Controller } from '../controller/controller.js';
 import type { ConnectRequest } from '../controller/model.js';
-import { failpoint } from '../util/failpoint.js';
 import { newId } from '../util/ids.js';
 import { KeyedSerial } from '../util/lock.js';
 import { EtcFiles, etcFilePaths } from './etc-files.js';
@@ -25,6 +24,7 @@ import {
   CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord,
 } from './records.js';
 import { alignNetworkLists, restoreContainers, restoreHostPorts } from './restore.js';
+import { failpoint } from '../util/failpoint.js';
 
 export type { ContainerCreateRequest, ContainerRecord, ContainerStatus, EndpointConfig } from './records.js';
 
@@ -130,7 +130,7 @@ export class ContainerService extends EventEmitter {
       let netSetup: string | undefined;
       await this.etc.write(c, this.dirOf(c), (script) => (netSetup = script));
       const st = await this.o.runtime.start({ ...this.spec(c), ...(netSetup ? { netSetup } : {}) });
-      failpoint('container.start.spawned');
+      failpoint('container.start.process');
       c.status = 'running';
       c.pid = st.pid;
       c.startedAt = st.startedAt;
@@ -253,7 +253,7 @@ export class ContainerService extends EventEmitter {
     }
     if (c.status === 'running') {
       await this.o.controller.connect(c.id, n.id, { name: c.name, ...config });
-      failpoint('container.connect.joined');
+      failpoint('container.connect.endpoint');
       await this.etc.write(c, this.dirOf(c));
     }
     if (!c.networks.some((x) => x.name === n.name || x.name === n.id)) c.networks.push({ name: n.name, config });
@@ -269,7 +269,7 @@ export class ContainerService extends EventEmitter {
     const idx = c.networks.findIndex((x) => x.name === n.name || x.name === n.id);
     if (c.status === 'running') {
       await this.o.controller.disconnect(c.id, n.id, { force });
-      failpoint('container.disconnect.left');
+      failpoint('container.disconnect.endpoint');
       await this.etc.write(c, this.dirOf(c));
     } else if (idx < 0) {
       throw new NotFound(`container ${c.id.slice(0, 12)} is not connected to network ${n.name}`);

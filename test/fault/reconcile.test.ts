@@ -111,7 +111,7 @@ describe.each(['nftables', 'iptables'] as const)('reconcile after kill -9 (%s)',
 
   it('kills a container process started just before the crash, with its veth, rules and address', async () => {
     const id = await create(d, 'orphan', { ports: { '80/tcp': [{ HostPort: '8080' }] } });
-    await crashAt(d, 'container.start.spawned', () => d.api('POST', `/v1.50/containers/${id}/start`));
+    await crashAt(d, 'container.start.process', () => d.api('POST', `/v1.50/containers/${id}/start`));
     const pids = pidsOf(d, id);
     expect(pids.length).toBeGreaterThan(0);
 
@@ -133,7 +133,7 @@ describe.each(['nftables', 'iptables'] as const)('reconcile after kill -9 (%s)',
 
   it('removes the DNAT of an endpoint that never got its record, so the port is not hijacked later', async () => {
     const id = await create(d, 'halfport', { ports: { '80/tcp': [{ HostPort: '8081' }] } });
-    await crashAt(d, 'endpoint.connect.published', () => d.api('POST', `/v1.50/containers/${id}/start`));
+    await crashAt(d, 'endpoint.create.published', () => d.api('POST', `/v1.50/containers/${id}/start`));
     expect(publishes(d, 8081)).toBe(false);
     // The next container gets the address the DNAT pointed at: 8081 must not reach it.
     const thief = await create(d, 'thief');
@@ -169,12 +169,12 @@ describe('reconcile after kill -9: records and namespaces', () => {
     const connect = () => d.api('POST', '/v1.50/networks/rcn-b/connect', { Container: id });
     expect((await connect()).status).toBe(200);
 
-    await crashAt(d, 'container.disconnect.left', () => d.api('POST', '/v1.50/networks/rcn-b/disconnect', { Container: id }));
+    await crashAt(d, 'container.disconnect.endpoint', () => d.api('POST', '/v1.50/networks/rcn-b/disconnect', { Container: id }));
     let nets = await networksOf(id);
     expect(Object.keys(nets).sort()).toEqual(['rcn-a']);
     expect(nets['rcn-a'].EndpointID).not.toBe('');
 
-    await crashAt(d, 'container.connect.joined', connect);
+    await crashAt(d, 'container.connect.endpoint', connect);
     nets = await networksOf(id);
     expect(Object.keys(nets).sort()).toEqual(['rcn-a', 'rcn-b']);
     for (const n of Object.values(nets)) expect(n.EndpointID).not.toBe('');
