@@ -328,6 +328,7 @@ export class ContainerService extends EventEmitter {
     await this.o.controller.deleteSandbox(c.id);
     this.o.hostPorts.release(c.id);
     await this.o.runtime.remove(this.spec(c));
+    failpoint('container.rm.runtime');
     await this.o.store.delete(CONTAINER_KEY_PREFIX + c.id);
     this.containers.delete(c.id);
     this.emit('removed', c.id);

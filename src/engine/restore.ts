@@ -3,6 +3,7 @@
  * run, and record the exits that happened while the daemon was down. Once the controller
  * has reconciled the endpoints, hold the host ports of the running containers again.
  */
+import fs from 'node:fs';
 import type pino from 'pino';
 import type { HostPorts } from '../contracts/host-ports.js';
 import type { ProcessSpec, Runtime } from '../contracts/runtime.js';
@@ -32,6 +33,13 @@ export async function restoreContainers(d: RestoreDeps): Promise<Map<string, num
   const records = await d.store.list<ContainerRecord>(CONTAINER_KEY_PREFIX);
   for (const r of records) {
     const c = r.value;
+    // Every record has its directory from create on; without it, a removal was cut short
+    // after the runtime's part: finish it (the sandbox went before, in ContainerService.destroy).
+    if (!fs.existsSync(d.spec(c).dir)) {
+      d.logger.info({ container: c.id }, 'finishing the removal of a container whose directory is gone');
+      await d.store.delete(r.key);
+      continue;
+    }
     d.add(c);
     if (c.status !== 'running') continue;
     const st = await d.runtime.adopt(d.spec(c));

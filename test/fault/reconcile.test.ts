@@ -181,6 +181,17 @@ describe('reconcile after kill -9: records and namespaces', () => {
     expect((await d.api('DELETE', `/v1.50/containers/${id}?force=1`)).status).toBe(204);
   }, 120_000);
 
+  it('finishes a removal cut short after the runtime removed the container\'s directory', async () => {
+    const id = await create(d, 'halfgone');
+    await start(d, id);
+    await crashAt(d, 'container.rm.runtime', () => d.api('DELETE', `/v1.50/containers/${id}?force=1`));
+    expect((await d.api('GET', `/v1.50/containers/${id}/json`)).status).toBe(404);
+    // The name is free again: a new container of that name starts.
+    const again = await create(d, 'halfgone');
+    await start(d, again);
+    expect((await d.api('DELETE', `/v1.50/containers/${again}?force=1`)).status).toBe(204);
+  }, 120_000);
+
   it('removes namespace mounts, veths and bridges of weft that no record owns, and nothing else', async () => {
     await d.crash();
     const stale = path.join(d.runDir, 'netns', '0123456789ab');
