@@ -11,9 +11,12 @@ import type { Rtnl } from '../../src/kernel/rtnl.js';
 import { writeSysctl } from '../../src/kernel/sysctl.js';
 import { plugVeth } from '../../src/kernel/veth.js';
 import type { EndpointAddresses, HostPortBinder } from '../../src/contracts/host-ports.js';
-import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../../src/contracts/driver.js';
+import type {
+  DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, RestoredNetwork, SandboxInfo,
+} from '../../src/contracts/driver.js';
 import { parseBridgeOptions } from './options.js';
 import { failpoint } from '../../src/util/failpoint.js';
+import { removeStrayLinks } from './strays.js';
 
 export interface BridgeDriverDeps {
   /** rtnetlink handle in the daemon's (host) namespace. */
@@ -157,6 +160,16 @@ export class BridgeDriver implements NetworkDriver {
       }
       await this.programExternalConnectivity(net, ep);
     }
+  }
+
+  /** Links and published ports of weft's bridges that none of the networks' endpoints own go. */
+  async sweepStrays(networks: RestoredNetwork[]): Promise<string[]> {
+    const bridges = new Set(networks.map(({ net }) => parseBridgeOptions(net).bridgeName));
+    const veths = new Set(networks.flatMap(({ endpoints }) => endpoints.map(({ ep }) => ep.driverState.hostIf ?? hostIfName(ep.id))));
+    const removed = await removeStrayLinks(this.deps.host, this.deps.firewall, { bridges, veths });
+    const published = networks.flatMap(({ net, endpoints }) => endpoints.flatMap(({ ep }) => this.mappings(net, ep)));
+    await this.deps.firewall.syncPortMappings(published);
+    return removed;
   }
 
   private mappings(net: NetworkInfo, ep: EndpointInfo): PortMapping[] {

@@ -88,6 +88,12 @@ export interface JoinResult {
   gateway6?: string;
 }
 
+/** A network as restored at start, with its joined endpoints. */
+export interface RestoredNetwork {
+  net: NetworkInfo;
+  endpoints: { ep: EndpointInfo; sb: SandboxInfo }[];
+}
+
 export interface NetworkDriver {
   readonly name: string;
   readonly capability: DriverCapability;
@@ -109,6 +115,12 @@ export interface NetworkDriver {
    * endpoints again (re-create missing bridge/rules/veths), without touching what is right.
    */
   restoreNetwork(net: NetworkInfo, endpoints: { ep: EndpointInfo; sb: SandboxInfo }[]): Promise<void>;
+  /**
+   * At daemon start, after restoreNetwork for each of them: remove what this driver made in
+   * the kernel that none of these networks and endpoints own (interfaces, firewall elements),
+   * recognised by the driver's own names. Returns what it removed, for the log.
+   */
+  sweepStrays?(networks: RestoredNetwork[]): Promise<string[]>;
   /**
    * Global-scope drivers (libnetwork's NetworkAllocate/NetworkFree): reserve cluster-wide
    * resources for a new network once, on the host that creates it (e.g. the overlay's

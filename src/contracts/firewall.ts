@@ -51,6 +51,11 @@ export interface FirewallBackend {
   /** Publish ports of one endpoint (room for the port-publishing issue). */
   addPortMappings(endpointId: string, mappings: PortMapping[]): Promise<void>;
   removePortMappings(endpointId: string, mappings: PortMapping[]): Promise<void>;
+  /**
+   * Make the published ports exactly these: every other port weft published (a crash left
+   * it without an owner) is removed. For the start of the daemon, with no port operation in flight.
+   */
+  syncPortMappings(mappings: PortMapping[]): Promise<void>;
   /** Remove everything weft created (chains, jumps, table). */
   teardown(): Promise<void>;
   /** Whether weft's base rules are still in place (false after e.g. `nft flush ruleset`). */

@@ -70,6 +70,12 @@ export interface Runtime {
   resize(spec: ProcessSpec, rows: number, cols: number): Promise<void>;
   /** Paths of the stdout and stderr logs. */
   logFiles(spec: ProcessSpec): { stdout: string; stderr: string };
+  /**
+   * After a daemon restart: SIGKILL what an earlier daemon started for the container whose
+   * state directory is dir and that still runs (each pid checked to be that container's
+   * process first); resolves once they are gone, with their pids.
+   */
+  killStrays(dir: string): Promise<number[]>;
   /** Remove the container's state directory (process must be gone). */
   remove(spec: ProcessSpec): Promise<void>;
 }

@@ -102,7 +102,7 @@ export class Endpoints {
       throw err;
     }
     undo.push(() => this.forget(n, ep, sb));
-    failpoint('endpoint.connect.kernel');
+    failpoint('endpoint.create.recorded');
     await driver.createEndpoint(n, ep);
     undo.push(() => driver.deleteEndpoint(n, ep));
     failpoint('endpoint.create.veth');
@@ -113,7 +113,7 @@ export class Endpoints {
     if (joined.gateway6) ep.gateway6 = joined.gateway6;
     await driver.programExternalConnectivity(n, ep);
     undo.push(() => driver.revokeExternalConnectivity(n, ep));
-    failpoint('endpoint.connect.ready');
+    failpoint('endpoint.create.published');
     ep.state = 'ready';
     const outcome = into ?? store.begin();
     if (!sb.gatewayEndpoint && (ep.gateway4 || ep.gateway6)) await this.s.setGateway(sb, ep, outcome);

@@ -1,13 +1,16 @@
 /**
  * After a restart: load the store, roll back what a crash left half-made, re-pin
  * namespaces of containers that still run, drop sandboxes whose container is gone, and
- * make the kernel match the records again (drivers re-create lost bridges, rules, ports).
+ * make the kernel match the records again: drivers re-create lost bridges, rules and
+ * ports, then remove what they made that no record owns; so do the namespace mounts.
  */
+import type { RestoredNetwork, SandboxInfo } from '../contracts/driver.js';
 import type { Endpoints } from './endpoints.js';
 import { collectIpamGarbage } from './ipam-gc.js';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import type { Networks } from './networks.js';
 import type { Sandboxes } from './sandboxes.js';
+import { reconcileSandboxes, sweepNamespaces } from './sweep-sandboxes.js';
 import { EP, NET, SB, sbInfo, type ControllerState } from './state.js';
 
 export interface ReconcileParts {
@@ -24,14 +27,8 @@ export async function reconcile(
   s: ControllerState, parts: ReconcileParts, running: (containerId: string) => number | undefined,
 ): Promise<number | undefined> {
   const clusterRevision = await load(s);
-  for (const sb of [...s.sandboxes.values()]) {
-    const pid = running(sb.containerId);
-    if (sb.nsPath && pid !== undefined && !s.o.os.isPinned(sb.nsPath)) s.o.os.pinProcessNamespace(pid, sb.nsPath);
-    if (pid === undefined) {
-      s.logger.info({ sandbox: sb.id }, 'container gone while the daemon was down; releasing its sandbox');
-      await parts.sandboxes.delete(sb.id);
-    }
-  }
+  await reconcileSandboxes(s, parts.sandboxes, running);
+  sweepNamespaces(s);
   for (const ep of [...s.endpoints.values()]) {
     if (ep.state !== 'ready' || !s.sandboxes.has(ep.sandboxId)) await parts.endpoints.remove(ep, { force: true });
   }
@@ -41,10 +38,12 @@ export async function reconcile(
       await parts.networks.destroy(n).catch((err) => s.logger.error({ err }, 'rollback failed'));
     }
   }
-  await restoreNetworks(s);
+  await rebuildNetworks(s, parts.endpoints);
+  await sweepDrivers(s);
   for (const sb of s.sandboxes.values()) {
     const gw = sb.gatewayEndpoint && s.endpoints.get(sb.gatewayEndpoint);
-    if (gw) await s.setGateway(sb, gw);
+    // A container without its default route is a smaller harm than a daemon that does not start.
+    if (gw) await s.setGateway(sb, gw).catch((err) => s.logger.error({ err, sandbox: sb.id }, 'restoring the default route failed'));
   }
   await collectIpamGarbage(s);
   return clusterRevision;
@@ -66,11 +65,55 @@ async function load(s: ControllerState): Promise<number | undefined> {
  * published ports). Idempotent: used at start and after the firewall was flushed.
  */
 export async function restoreNetworks(s: ControllerState): Promise<void> {
-  for (const n of [...s.networks.values()]) {
-    if (n.state !== 'ready') continue;
-    const eps = s.endpointsOf(n.id)
+  for (const { net, endpoints } of restorable(s)) await s.driverOf(net).restoreNetwork(net, endpoints);
+}
+
+/**
+ * At start: as restoreNetworks, but an endpoint the driver cannot plumb again is rolled back
+ * (its running container then lists the network no more: engine/network-lists.ts), so one
+ * broken endpoint neither stops the daemon nor stays recorded without its kernel objects.
+ */
+async function rebuildNetworks(s: ControllerState, endpoints: Endpoints): Promise<void> {
+  for (const { net, endpoints: eps } of restorable(s)) {
+    const driver = s.driverOf(net);
+    try {
+      await driver.restoreNetwork(net, eps);
+      continue;
+    } catch (err) {
+      s.logger.warn({ err, network: net.name }, 'restoring the network failed; restoring its endpoints one by one');
+    }
+    for (const one of eps) {
+      try {
+        await driver.restoreNetwork(net, [one]);
+      } catch (err) {
+        s.logger.error({ err, network: net.name, endpoint: one.ep.id }, 'endpoint cannot be plumbed again; rolling it back');
+        await endpoints.remove(one.ep, { force: true });
+      }
+    }
+  }
+}
+
+type Restorable = RestoredNetwork & { net: NetworkRecord; endpoints: { ep: EndpointRecord; sb: SandboxInfo }[] };
+
+/** Ready networks with their ready endpoints whose sandbox is there. */
+function restorable(s: ControllerState): Restorable[] {
+  return [...s.networks.values()].filter((n) => n.state === 'ready').map((net) => ({
+    net,
+    endpoints: s.endpointsOf(net.id)
       .filter((ep) => ep.state === 'ready' && s.sandboxes.has(ep.sandboxId))
-      .map((ep) => ({ ep, sb: sbInfo(s.sandboxes.get(ep.sandboxId)!) }));
-    await s.driverOf(n).restoreNetwork(n, eps);
+      .map((ep) => ({ ep, sb: sbInfo(s.sandboxes.get(ep.sandboxId)!) })),
+  }));
+}
+
+/**
+ * Each driver removes its kernel objects no record owns. Only at start: at any other time
+ * an operation in flight owns objects its record does not name yet.
+ */
+async function sweepDrivers(s: ControllerState): Promise<void> {
+  const byDriver = new Map<string, RestoredNetwork[]>();
+  for (const r of restorable(s)) byDriver.set(r.net.driver, [...(byDriver.get(r.net.driver) ?? []), r]);
+  for (const driver of s.drivers.values()) {
+    const removed = await driver.sweepStrays?.(byDriver.get(driver.name) ?? []);
+    if (removed?.length) s.logger.info({ driver: driver.name, removed }, 'removed kernel objects no record owns');
   }
 }

@@ -88,7 +88,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   const alive = await containers.restore();
   await controller.reconcile((id) => alive.get(id));
-  containers.restoreHostPorts();
+  await containers.restoreNetworking();
   await cluster?.overlay.sweep(controller.listNetworks());
   await ensurePredefined(controller, o.defaultBridge ?? 'weft0');
   await containers.sweepAutoRemove();

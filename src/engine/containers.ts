@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type pino from 'pino';
-import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
+import { Conflict, InvalidArgument } from '../util/errors.js';
 import { ServiceDiscovery } from './discovery.js';
 import type { HostPorts } from '../contracts/host-ports.js';
 import type { ProcessSpec, Runtime } from '../contracts/runtime.js';
@@ -19,6 +19,7 @@ import type { Controller } from '../controller/controller.js';
 import type { ConnectRequest } from '../controller/model.js';
 import { newId } from '../util/ids.js';
 import { KeyedSerial } from '../util/lock.js';
+import { type AttachDeps, connectContainer, disconnectContainer } from './attach-network.js';
 import { EtcFiles, etcFilePaths } from './etc-files.js';
 import { type LegacyLink, checkLinksAtCreate, endpointLinks, legacyLinks, linkEnv } from './links.js';
 import { HealthChecks } from './health.js';
@@ -28,7 +29,8 @@ import {
   CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord,
 } from './records.js';
 import { renameContainer } from './rename.js';
-import { restoreContainers, restoreHostPorts } from './restore.js';
+import { nextEventOf } from './waits.js';
+import { alignNetworkLists, restoreContainers, restoreHostPorts } from './restore.js';
 import { failpoint } from '../util/failpoint.js';
 
 export type { ContainerCreateRequest, ContainerRecord, ContainerStatus, EndpointConfig } from './records.js';
@@ -56,10 +58,15 @@ export class ContainerService extends EventEmitter {
   /** The default bridge's links of each running container, as resolved at its start. */
   private readonly linked = new Map<string, LegacyLink[]>();
   private readonly health: HealthChecks;
+  private readonly attachDeps: AttachDeps;
 
   constructor(private readonly o: ContainerServiceOptions) {
     super();
     this.etc = new EtcFiles(o.controller, o.dns, o.hostGatewayIp);
+    this.attachDeps = {
+      store: o.store, controller: o.controller,
+      writeEtc: (c) => this.etc.write(c, this.dirOf(c), undefined, this.linked.get(c.id)),
+    };
     this.health = new HealthChecks({ exec: (c, cmd) => this.exec(c, cmd, {}), save: (c) => this.save(c), logger: o.logger });
     // One 'exit'/'removed' listener per waiting client (docker run waits on every
     // container it starts): dozens at once are normal, and each goes when it fires.
@@ -243,20 +250,12 @@ export class ContainerService extends EventEmitter {
   /** Resolves with the exit code at the container's next exit (or now, if not running). */
   waitExit(id: string): Promise<number> {
     const c = this.containers.get(id);
-    if (!c || c.status !== 'running') return Promise.resolve(c?.exitCode ?? 0);
-    return this.waitNextExit(id);
+    return c?.status === 'running' ? this.waitNextExit(id) : Promise.resolve(c?.exitCode ?? 0);
   }
 
   /** The exit after the next start (or the current run's exit). */
   waitNextExit(id: string): Promise<number> {
-    return new Promise((resolve) => {
-      const on = (cid: string, code: number) => {
-        if (cid !== id) return;
-        this.off('exit', on);
-        resolve(code);
-      };
-      this.on('exit', on);
-    });
+    return nextEventOf<number>(this, 'exit', id);
   }
 
   /** Resolves with the last exit code once the container is removed (docker run --rm). */
@@ -296,65 +295,16 @@ export class ContainerService extends EventEmitter {
   /** Resolves once the container record is gone. */
   waitRemoved(id: string): Promise<void> {
     if (!this.containers.has(id)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const on = (cid: string) => {
-        if (cid !== id) return;
-        this.off('removed', on);
-        resolve();
-      };
-      this.on('removed', on);
-    });
+    return nextEventOf<void>(this, 'removed', id);
   }
 
   /** Live connect (running container) or a config change applied at next start. */
   connect(ref: string, netRef: string, config: EndpointConfig): Promise<void> {
-    return this.serial(ref, (c) => this.connectNow(c, netRef, config));
-  }
-
-  private async connectNow(c: ContainerRecord, netRef: string, config: EndpointConfig): Promise<void> {
-    const n = this.o.controller.findNetwork(netRef);
-    if (sharedNetnsRef(c.networkMode)) {
-      throw new InvalidArgument('container sharing network namespace with another container or host '
-        + 'cannot be connected to any other network');
-    }
-    if (c.networkMode === 'host' || c.networkMode === 'none') {
-      throw new InvalidArgument(`container cannot be disconnected from host network or connected to host network`);
-    }
-    if (c.networks.some((x) => this.o.controller.findNetwork(x.name).id === n.id) && c.status !== 'running') {
-      throw new Conflict(`endpoint with name ${c.name} already exists in network ${n.name}`);
-    }
-    const tx = this.o.store.begin(); // the endpoint and the container's network list: one commit
-    try {
-      if (c.status === 'running') await this.o.controller.connect(c.id, n.id, { ...config, name: c.name }, tx);
-      failpoint('container.connect.endpoint');
-      if (!c.networks.some((x) => x.name === n.name || x.name === n.id)) c.networks.push({ name: n.name, config });
-      tx.put(CONTAINER_KEY_PREFIX + c.id, c);
-      await tx.commit();
-    } finally {
-      tx.abort();
-    }
-    if (c.status === 'running') await this.etc.write(c, this.dirOf(c), undefined, this.linked.get(c.id));
+    return this.serial(ref, (c) => connectContainer(this.attachDeps, c, netRef, config));
   }
 
   disconnect(ref: string, netRef: string, force = false): Promise<void> {
-    return this.serial(ref, (c) => this.disconnectNow(c, netRef, force));
-  }
-
-  private async disconnectNow(c: ContainerRecord, netRef: string, force: boolean): Promise<void> {
-    const n = this.o.controller.findNetwork(netRef);
-    const idx = c.networks.findIndex((x) => x.name === n.name || x.name === n.id);
-    if (c.status !== 'running' && idx < 0) throw new NotFound(`container ${c.id.slice(0, 12)} is not connected to network ${n.name}`);
-    const tx = this.o.store.begin(); // the endpoint's release and the container's network list: one commit
-    try {
-      if (c.status === 'running') await this.o.controller.disconnect(c.id, n.id, { force }, tx);
-      failpoint('container.disconnect.endpoint');
-      if (idx >= 0) c.networks.splice(idx, 1);
-      tx.put(CONTAINER_KEY_PREFIX + c.id, c);
-      await tx.commit();
-    } finally {
-      tx.abort();
-    }
-    if (c.status === 'running') await this.etc.write(c, this.dirOf(c), undefined, this.linked.get(c.id));
+    return this.serial(ref, (c) => disconnectContainer(this.attachDeps, c, netRef, force));
   }
 
   /** After a daemon restart: re-adopt running containers, record exits that happened. */
@@ -365,13 +315,19 @@ export class ContainerService extends EventEmitter {
       add: (c) => this.containers.set(c.id, c),
       spec: (c) => this.spec(c),
       save: (c) => this.save(c),
+      containersDir: this.o.containersDir,
+      logger: this.o.logger,
     });
     for (const c of this.containers.values()) if (c.status === 'running') this.health.start(c, true);
     return exits;
   }
 
-  /** After the controller's reconcile: hold the host ports the running containers' endpoints were given. */
-  restoreHostPorts(): void {
+  /**
+   * After the controller's reconcile: running containers list the networks they have endpoints
+   * on, and hold the host ports those endpoints were given.
+   */
+  async restoreNetworking(): Promise<void> {
+    await alignNetworkLists(this.containers.values(), this.o.controller, (c) => this.save(c));
     restoreHostPorts(this.containers.values(), this.o.controller, this.o.hostPorts);
   }
 

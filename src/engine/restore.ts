@@ -3,10 +3,14 @@
  * run, and record the exits that happened while the daemon was down. Once the controller
  * has reconciled the endpoints, hold the host ports of the running containers again.
  */
+import fs from 'node:fs';
+import type pino from 'pino';
 import type { HostPorts } from '../contracts/host-ports.js';
 import type { ProcessSpec, Runtime } from '../contracts/runtime.js';
 import type { Store } from '../contracts/store.js';
 import type { Controller } from '../controller/controller.js';
+import { alignNetworkList, type NetworkSource } from './network-lists.js';
+import { removeOrphans } from './orphans.js';
 import { CONTAINER_KEY_PREFIX, type ContainerRecord } from './records.js';
 
 export interface RestoreDeps {
@@ -16,13 +20,26 @@ export interface RestoreDeps {
   add(c: ContainerRecord): void;
   spec(c: ContainerRecord): ProcessSpec;
   save(c: ContainerRecord): Promise<void>;
+  containersDir: string;
+  logger: pino.Logger;
 }
 
-/** Returns the pid of every container still running, by id. */
+/**
+ * Returns the pid of every container still running, by id. Container processes no running
+ * record owns are killed first, so the controller's reconcile finds their namespaces unused.
+ */
 export async function restoreContainers(d: RestoreDeps): Promise<Map<string, number>> {
   const alive = new Map<string, number>();
-  for (const r of await d.store.list<ContainerRecord>(CONTAINER_KEY_PREFIX)) {
+  const records = await d.store.list<ContainerRecord>(CONTAINER_KEY_PREFIX);
+  for (const r of records) {
     const c = r.value;
+    // Every record has its directory from create on; without it, a removal was cut short
+    // after the runtime's part: finish it (the sandbox went before, in ContainerService.destroy).
+    if (!fs.existsSync(d.spec(c).dir)) {
+      d.logger.info({ container: c.id }, 'finishing the removal of a container whose directory is gone');
+      await d.store.delete(r.key);
+      continue;
+    }
     d.add(c);
     if (c.status !== 'running') continue;
     const st = await d.runtime.adopt(d.spec(c));
@@ -35,7 +52,15 @@ export async function restoreContainers(d: RestoreDeps): Promise<Map<string, num
       await d.save(c);
     }
   }
+  await removeOrphans(d, new Set(records.map((r) => r.value.id)), new Set(alive.keys()));
   return alive;
+}
+
+/** After the controller's reconcile: each running container lists exactly the networks it has an endpoint on. */
+export async function alignNetworkLists(
+  containers: Iterable<ContainerRecord>, ctl: NetworkSource, save: (c: ContainerRecord) => Promise<void>,
+): Promise<void> {
+  for (const c of containers) if (alignNetworkList(c, ctl)) await save(c);
 }
 
 export type EndpointSource = Pick<Controller, 'sandboxEndpoints' | 'getNetworkById'>;

@@ -363,6 +363,26 @@ export function planRemovePorts(b: RestoreBatch, rules: PortRule[]): void {
   }
 }
 
+/** Published ports become exactly `rules`: other DNAT rules, block chains and their jumps go. */
+export function planSyncPorts(b: RestoreBatch, rules: PortRule[], family: Family, dump: SaveDump): void {
+  planInit(b, family);
+  const want = new Map<string, { jump: string; dnats: Set<string> }>();
+  for (const r of rules) {
+    const { chain, jump, dnat } = portRules(r);
+    const w = want.get(chain) ?? { jump, dnats: new Set() };
+    want.set(chain, w.dnats.add(dnat) && w);
+  }
+  const jumps = new Set([...want.values()].map((w) => w.jump));
+  for (const spec of new Set(b.rulesOf('nat', WEFT_DNAT))) if (!jumps.has(spec)) b.remove('nat', WEFT_DNAT, spec);
+  for (const chain of dump.get('nat')?.chains ?? []) if (chain.startsWith(`${WEFT_DNAT}-`) && !want.has(chain)) b.dropChain('nat', chain);
+  for (const [chain, w] of want) {
+    b.ensureChain('nat', chain);
+    for (const spec of new Set(b.rulesOf('nat', chain))) if (!w.dnats.has(spec)) b.remove('nat', chain, spec);
+    b.ensure('nat', WEFT_DNAT, w.jump);
+    for (const dnat of w.dnats) b.ensure('nat', chain, dnat);
+  }
+}
+
 /** Every WEFT-* chain and every rule elsewhere that jumps into one. */
 export function planTeardown(b: RestoreBatch, dump: SaveDump): void {
   for (const [table, t] of dump) {

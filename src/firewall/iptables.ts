@@ -13,7 +13,7 @@ import { expandMappings, type Family, type FirewallOptions, type PortRule } from
 import { Serial } from '../util/lock.js';
 import { runCommand } from './exec.js';
 import {
-  parseSave, planAddNetwork, portRules, WEFT_DNAT, planAddPorts, planInit, planRemoveNetwork, planRemovePorts, planTeardown,
+  parseSave, planAddNetwork, portRules, WEFT_DNAT, planAddPorts, planInit, planRemoveNetwork, planRemovePorts, planSyncPorts, planTeardown,
   RestoreBatch, WEFT_RAW_PREROUTING, type SaveDump,
 } from './iptables-rules.js';
 import type { FirewallBackend, FirewallNetwork, PortMapping } from '../contracts/firewall.js';
@@ -73,6 +73,14 @@ export class IptablesBackend implements FirewallBackend {
         if (await this.fastPorts(f, rs, 'remove')) continue;
         await this.apply(f, (b) => planRemovePorts(b, rs));
       }
+    });
+  }
+
+  syncPortMappings(mappings: PortMapping[]): Promise<void> {
+    const rules = expandMappings(mappings);
+    return this.serial.run(async () => {
+      this.model.clear();
+      for (const f of [4, 6] as const) await this.apply(f, (b, dump) => planSyncPorts(b, rules.filter((r) => r.family === f), f, dump));
     });
   }
 

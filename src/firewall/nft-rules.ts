@@ -208,6 +208,12 @@ export function addPortsScript(rules: PortRule[]): string {
   return lines(elementCmds('add', portElements(rules)));
 }
 
+/** Published ports become exactly `rules`: every port map and set is rewritten in one transaction. */
+export function syncPortsScript(rules: PortRule[]): string {
+  const flush = SETS.filter(([kind]) => / port-/.test(kind)).map(([kind]) => `flush ${kind.replace(' ', ` ${TABLE} `)}`);
+  return lines([...flush, ...elementCmds('add', portElements(rules))]);
+}
+
 export function removePortsScript(rules: PortRule[]): string {
   const els = portElements(rules);
   return lines([...elementCmds('add', els), ...elementCmds('delete', els)]);

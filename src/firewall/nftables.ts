@@ -12,7 +12,7 @@ import { Serial } from '../util/lock.js';
 import { NftRunner } from './libnftables.js';
 import type { FirewallBackend, FirewallNetwork, PortMapping } from '../contracts/firewall.js';
 import {
-  addNetworkScript, addPortsScript, initScript, removeNetworkScript, removePortsScript, TABLE, teardownScript,
+  addNetworkScript, addPortsScript, initScript, removeNetworkScript, removePortsScript, syncPortsScript, TABLE, teardownScript,
 } from './nft-rules.js';
 
 export interface NftablesOptions extends FirewallOptions {
@@ -56,6 +56,11 @@ export class NftablesBackend implements FirewallBackend {
     const rules = expandMappings(mappings);
     if (!rules.length) return Promise.resolve();
     return this.serial.run(() => this.remove(removePortsScript(rules)));
+  }
+
+  syncPortMappings(mappings: PortMapping[]): Promise<void> {
+    const rules = expandMappings(mappings);
+    return this.serial.run(() => this.apply(syncPortsScript(rules)));
   }
 
   teardown(): Promise<void> {

@@ -79,13 +79,13 @@ export function deleteNetns(nsPath: string): void {
   fs.rmSync(nsPath, { force: true });
 }
 
-/** Whether nsPath is currently a bind mount of a network namespace. */
+/**
+ * Whether nsPath is currently a bind mount of a namespace: nsfs files all report the one
+ * nsfs device, which a plain file, or a mount of anything else at that path, does not.
+ */
 export function isNetnsMount(nsPath: string): boolean {
   try {
-    // An nsfs mount reports st_dev of the nsfs filesystem, different from its directory's.
-    const st = fs.statSync(nsPath);
-    const dir = fs.statSync(path.dirname(nsPath));
-    return st.dev !== dir.dev;
+    return fs.statSync(nsPath).dev === fs.statSync(SELF).dev;
   } catch {
     return false;
   }

@@ -25,7 +25,7 @@ export class KernelSandboxOs implements SandboxOs {
   }
 
   async createNamespace(nsPath: string): Promise<void> {
-    if (isNetnsMount(nsPath)) deleteNetns(nsPath);
+    deleteNetns(nsPath); // a stale mount or file of an earlier life
     createNetns(nsPath);
     await this.inside(nsPath, async (h) => h.setLink((await h.requireLink('lo')).index, { up: true }));
   }

@@ -23,6 +23,7 @@ import type { Logger } from 'pino';
 import type { ExecOptions, ProcessSpec, ProcessState, Runtime } from '../contracts/runtime.js';
 import { prepareRoot } from './rootfs.js';
 import { closeStdin, createStdin, onTerminal, openStdin, resizeTerminal, stdinFifo } from './stdin.js';
+import { isRunning, killPids, readPid, strayPids } from './strays.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -238,6 +239,12 @@ export class ProcessRuntime implements Runtime {
     return { stdout: path.join(spec.dir, 'stdout.log'), stderr: path.join(spec.dir, 'stderr.log') };
   }
 
+  async killStrays(dir: string): Promise<number[]> {
+    const pids = strayPids(dir);
+    await killPids(pids);
+    return pids;
+  }
+
   async remove(spec: ProcessSpec): Promise<void> {
     this.watched.delete(spec.id);
     fs.rmSync(spec.dir, { recursive: true, force: true });
@@ -249,7 +256,7 @@ export class ProcessRuntime implements Runtime {
     void exited.then(() => (gone = true));
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      const init = readInt(path.join(spec.dir, 'init.pid'));
+      const init = readPid(path.join(spec.dir, 'init.pid'));
       // Before the chroot pid 1 is still setting up its mounts: an exec or a signal then
       // would land in a half-made container.
       if (init && rootedPid(init)) return init;
@@ -334,14 +341,7 @@ function startTime(pid: number): string | undefined {
 
 function alive(pid: number, expectedStart: string | undefined): boolean {
   const st = startTime(pid);
-  if (st === undefined) return false;
-  // A zombie has not been reaped by its shim yet, but it is no longer running.
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return false;
-  } catch {
-    return false;
-  }
+  if (st === undefined || !isRunning(pid)) return false;
   return expectedStart === undefined || st === expectedStart;
 }
 
@@ -364,15 +364,6 @@ function rootedPid(init: number): number | undefined {
 function rootOf(pid: number): string | undefined {
   try {
     return fs.readlinkSync(`/proc/${pid}/root`);
-  } catch {
-    return undefined;
-  }
-}
-
-function readInt(file: string): number | undefined {
-  try {
-    const n = Number(fs.readFileSync(file, 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
   } catch {
     return undefined;
   }

@@ -79,8 +79,8 @@ describe('kill -9 inside an operation leaves its allocations whole (failpoints)'
     });
     expect(net.status, net.text).toBe(201);
     for (const c of ['lmdba', 'lmdbb']) expect((await create(c, 'lmdbnet')).status).toBe(201);
-    expect(await crashAt('endpoint.connect.kernel', () => d.api('POST', '/v1.50/containers/lmdba/start'))).toEqual([]);
-    expect(await crashAt('endpoint.connect.ready', () => d.api('POST', '/v1.50/containers/lmdbb/start'))).toEqual([]);
+    expect(await crashAt('endpoint.create.recorded', () => d.api('POST', '/v1.50/containers/lmdba/start'))).toEqual([]);
+    expect(await crashAt('endpoint.create.published', () => d.api('POST', '/v1.50/containers/lmdbb/start'))).toEqual([]);
     for (const c of ['lmdba', 'lmdbb']) {
       const r = await d.api('POST', `/v1.50/containers/${c}/start`);
       expect(r.status, r.text).toBe(204);
@@ -101,7 +101,7 @@ describe('kill -9 inside an operation leaves its allocations whole (failpoints)'
     });
     expect(c.status, c.text).toBe(201);
     // The record committed before the kernel work names the address and the port picked.
-    expect(await crashAt('endpoint.connect.ready', () => d.api('POST', '/v1.50/containers/lmdbp/start'))).toEqual([]);
+    expect(await crashAt('endpoint.create.published', () => d.api('POST', '/v1.50/containers/lmdbp/start'))).toEqual([]);
     expect(d.host.sh('nft list ruleset')).not.toContain('10.233.0.8');
     const r = await d.api('POST', '/v1.50/containers/lmdbp/start');
     expect(r.status, r.text).toBe(204);

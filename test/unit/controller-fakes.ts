@@ -99,6 +99,7 @@ export class FakeDriver implements NetworkDriver {
   async restoreNetwork(n: NetworkInfo, eps: { ep: EndpointInfo; sb: SandboxInfo }[]) {
     this.restored.push({ network: n.name, endpoints: eps.map((e) => e.ep.id) });
     if (!this.created.includes(n.name)) this.created.push(n.name);
+    if (this.failJoin && eps.length) throw new Error('join failed');
     for (const { ep } of eps) this.joined.add(ep.id);
   }
 }

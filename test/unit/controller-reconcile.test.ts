@@ -58,6 +58,18 @@ describe('Controller reconcile (fakes, real store and IPAM)', () => {
     expect(next.ctl.findNetwork('n1').id).toBe(net.id);
   });
 
+  it('rolls back an endpoint of a running container that cannot be plumbed again, and still starts', async () => {
+    const { dir, store, kept, poolId } = await firstLife();
+    const next = secondLife(dir, store);
+    next.driver.failJoin = true;
+    await next.ctl.reconcile((id) => (id === running ? 4242 : undefined));
+    expect(next.ctl.sandboxEndpoints(running)).toEqual([]);
+    expect(await store.get(`endpoint/${kept.id}`)).toBeUndefined();
+    expect(await next.ipam.listAddresses(poolId)).not.toContain(kept.ipv4!.split('/')[0]);
+    expect(next.ctl.getSandbox(running)).toBeDefined();
+    expect(next.driver.created).toEqual(['n1']);
+  });
+
   it('rolls back records left in `creating` state: their addresses and pools are released', async () => {
     const { dir, store, ipam, net, kept, poolId } = await firstLife();
     // A connect that crashed after the IPAM call: a creating record naming its address.

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PortBinding } from '../../src/contracts/firewall.js';
 import type { ProcessSpec, Runtime } from '../../src/contracts/runtime.js';
@@ -77,27 +78,41 @@ describe('etc files', () => {
 });
 
 describe('restore after a daemon restart', () => {
-  it('re-adopts running containers and records the exits that happened', async () => {
+  it('re-adopts running containers, records the exits that happened, finishes cut-short removals', async () => {
     const records = [record('alive', 'a', { status: 'running' }), record('dead', 'd', { status: 'running' }),
-      record('idle', 'i')];
+      record('idle', 'i'), record('half', 'h')];
+    const containersDir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-restore-'));
+    // 'half' lost its directory to a removal cut short; 'nobody' is a directory no record has.
+    for (const id of ['alive', 'dead', 'idle', 'nobody']) fs.mkdirSync(path.join(containersDir, id));
     const saved: ContainerRecord[] = [];
+    const deleted: string[] = [];
     const store = {
       list: async (prefix: string) => (prefix === CONTAINER_KEY_PREFIX ? records.map((value) => ({ key: prefix + value.id, value })) : []),
+      delete: async (key: string) => { deleted.push(key); },
     };
+    const killed: string[] = [];
     const runtime = {
       adopt: async (s: ProcessSpec) => (s.id === 'alive' ? { pid: 42, startedAt: '' } : undefined),
       exitCode: (s: ProcessSpec) => (s.id === 'dead' ? 3 : undefined),
+      killStrays: async (dir: string) => { killed.push(path.basename(dir)); return []; },
     };
     const table: string[] = [];
     const alive = await restoreContainers({
       store: store as unknown as Store,
       runtime: runtime as unknown as Runtime,
       add: (c) => table.push(c.id),
-      spec: (c) => ({ id: c.id }) as ProcessSpec,
+      spec: (c) => ({ id: c.id, dir: path.join(containersDir, c.id) }) as ProcessSpec,
       save: async (c) => { saved.push(c); },
+      containersDir,
+      logger: pino({ level: 'silent' }),
     });
     expect([...alive]).toEqual([['alive', 42]]);
     expect(table).toEqual(['alive', 'dead', 'idle']);
+    expect(deleted).toEqual([`${CONTAINER_KEY_PREFIX}half`]);
+    // Every directory but the adopted container's is checked for stray processes; the one no record has goes.
+    expect(killed.sort()).toEqual(['dead', 'idle', 'nobody']);
+    expect(fs.readdirSync(containersDir).sort()).toEqual(['alive', 'dead', 'idle']);
+    fs.rmSync(containersDir, { recursive: true });
     expect(saved.map((c) => [c.id, c.status, c.exitCode])).toEqual([['dead', 'exited', 3]]);
   });
 });

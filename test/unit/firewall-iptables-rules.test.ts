@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expandMapping } from '../../src/firewall/common.js';
 import {
-  networkRules, parseSave, planAddNetwork, planAddPorts, planInit, planRemoveNetwork, planRemovePorts, planTeardown,
+  networkRules, parseSave, planAddNetwork, planAddPorts, planInit, planRemoveNetwork, planRemovePorts, planSyncPorts, planTeardown,
   portRules, RestoreBatch,
 } from '../../src/firewall/iptables-rules.js';
 import type { FirewallNetwork } from '../../src/contracts/firewall.js';
@@ -240,6 +240,31 @@ COMMIT
     const none = new RestoreBatch(parseSave(SAVED));
     planRemovePorts(none, [v4]);
     expect(none.empty).toBe(true);
+  });
+
+  it('syncs published ports to exactly the owned set: stale rules, blocks and jumps go, owned ones stay', () => {
+    const owned = expandMapping({ proto: 'tcp', hostIp: '', hostPort: 8081, containerPort: 80, containerIp: '10.1.0.3', bridge: 'br-a' })[0];
+    const stale = SAVED.replace('COMMIT\n', '').replace(':WEFT-DNAT - [0:0]\n', ':WEFT-DNAT - [0:0]\n:WEFT-DNAT-TCP126 - [0:0]\n:WEFT-DNAT-TCP1 - [0:0]\n')
+      .replace('-A POSTROUTING -j WEFT-POSTROUTING\n', `-A POSTROUTING -j WEFT-POSTROUTING\n-A WEFT-DNAT -p tcp -m tcp --dport 8064:8127 -j WEFT-DNAT-TCP126
+-A WEFT-DNAT -p tcp -m tcp --dport 64:127 -j WEFT-DNAT-TCP1
+-A WEFT-DNAT-TCP1 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.1.0.9:80
+-A WEFT-DNAT-TCP126 -p tcp -m tcp --dport 8081 -j DNAT --to-destination 10.1.0.3:80
+-A WEFT-DNAT-TCP126 -p tcp -m tcp --dport 8082 -j DNAT --to-destination 10.1.0.4:80\n`);
+    const dump = parseSave(stale);
+    const b = new RestoreBatch(dump);
+    planSyncPorts(b, [owned], 4, dump);
+    expect(b.render()).toBe(`*nat
+:WEFT-DNAT-TCP1 - [0:0]
+-D WEFT-DNAT -p tcp -m tcp --dport 64:127 -j WEFT-DNAT-TCP1
+-D WEFT-DNAT-TCP126 -p tcp -m tcp --dport 8082 -j DNAT --to-destination 10.1.0.4:80
+-X WEFT-DNAT-TCP1
+COMMIT
+`);
+    const synced = parseSave(stale.replace('-A WEFT-DNAT -p tcp -m tcp --dport 64:127 -j WEFT-DNAT-TCP1\n', '')
+      .replace(':WEFT-DNAT-TCP1 - [0:0]\n', '').replace(/-A WEFT-DNAT-TCP1 .*\n/, '').replace(/-A WEFT-DNAT-TCP126 .*8082.*\n/, ''));
+    const again = new RestoreBatch(synced);
+    planSyncPorts(again, [owned], 4, synced);
+    expect(again.empty).toBe(true);
   });
 
   it('tears down every WEFT chain and the jumps into them, leaving foreign rules', () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { expandMappings } from '../../src/firewall/common.js';
 import type { FirewallNetwork } from '../../src/contracts/firewall.js';
 import {
-  addNetworkScript, addPortsScript, initScript, networkChains, portElements, removeNetworkScript, removePortsScript, teardownScript,
+  addNetworkScript, addPortsScript, initScript, networkChains, portElements, removeNetworkScript, removePortsScript, syncPortsScript,
+  teardownScript,
 } from '../../src/firewall/nft-rules.js';
 
 const netA: FirewallNetwork = {
@@ -121,6 +122,21 @@ add element inet weft port-accept6 { fd00:1::2 . tcp . 80 }
       'delete element inet weft port-dnat6-any { tcp . 8080 }',
       'delete element inet weft port-accept6 { fd00:1::2 . tcp . 80 }',
     ]);
+  });
+
+  it('syncs published ports by rewriting every port map and set in one script', () => {
+    const rules = expandMappings([{ proto: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80, containerIp: '10.1.0.2', bridge: 'br-a' }]);
+    expect(lines(syncPortsScript(rules))).toEqual([
+      'flush map inet weft port-dnat4',
+      'flush map inet weft port-dnat4-any',
+      'flush map inet weft port-dnat6',
+      'flush map inet weft port-dnat6-any',
+      'flush set inet weft port-accept4',
+      'flush set inet weft port-accept6',
+      'add element inet weft port-dnat4-any { tcp . 8080 : 10.1.0.2 . 80 }',
+      'add element inet weft port-accept4 { 10.1.0.2 . tcp . 80 }',
+    ]);
+    expect(lines(syncPortsScript([]))).toHaveLength(6);
   });
 
   it('refuses interface names that could break the rule text', () => {

@@ -1,0 +1,13 @@
+/** Waiting for one container's next event ('exit' with its code, 'removed') on the service's emitter. */
+import type { EventEmitter } from 'node:events';
+
+export function nextEventOf<T>(emitter: EventEmitter, event: 'exit' | 'removed', id: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (cid: string, value: T) => {
+      if (cid !== id) return;
+      emitter.off(event, on);
+      resolve(value);
+    };
+    emitter.on(event, on);
+  });
+}
