@@ -6,24 +6,13 @@
  * networks, containers and the host's links and addresses are the same before and after.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/util/failpoint.js';
 import { TestDaemon } from '../helpers/daemon.js';
 import { snapshot } from '../helpers/state.js';
 
 // A fixed seed for CI; WEFT_FUZZ_SEED / WEFT_FUZZ_REQUESTS run other sequences.
 const SEED = Number(process.env.WEFT_FUZZ_SEED ?? 0x5eed13);
 const REQUESTS = Number(process.env.WEFT_FUZZ_REQUESTS ?? 600);
-
-/** mulberry32: small, fast, and the same sequence for a seed everywhere. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Kind = 'str' | 'bool' | 'strArr' | 'strMap' | 'obj' | 'arr';
@@ -245,7 +234,7 @@ describe('fuzz: malformed requests', () => {
 
   it(`${REQUESTS} requests from seed ${SEED}: no 5xx, no crash, no state change`, async () => {
     const before = await snapshot(d);
-    const f = fuzzer(rng(SEED));
+    const f = fuzzer(mulberry32(SEED));
     const accepted: string[] = [];
     const fivexx: string[] = [];
     const statuses = new Map<number, number>();
