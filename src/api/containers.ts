@@ -3,7 +3,7 @@ import type { ContainerRecord } from '../engine/containers.js';
 import { selectContainers, PS_FILTERS } from '../engine/container-filters.js';
 import { normaliseSignal } from '../engine/exec.js';
 import { pruneContainers, PRUNE_FILTERS } from '../engine/prune.js';
-import { Conflict } from '../util/errors.js';
+import { Conflict, NotFound } from '../util/errors.js';
 import type { ApiDeps } from './deps.js';
 import { parseFilters, qbool, qint, readJson, sendEmpty, sendJson } from './http.js';
 import { startError } from './port-errors.js';
@@ -83,7 +83,14 @@ export function containerRoutes(d: ApiDeps): Route[] {
       sendEmpty(res, 204);
     } },
     { method: 'DELETE', path: '/containers/:id', handler: async ({ res, params, query }) => {
+      if (qbool(query.get('link'))) throw new Conflict('Conflict, cannot remove the default link name of the container');
       await d.containers.remove(params.id, qbool(query.get('force')));
+      sendEmpty(res, 204);
+    } },
+    // A link's name is "/linker/alias"; removing it (link=1) is all dockerd does with such a name.
+    { method: 'DELETE', path: '/containers/:id/:alias', handler: async ({ res, params, query }) => {
+      if (!qbool(query.get('link'))) throw new NotFound(`No such container: ${params.id}/${params.alias}`);
+      await d.containers.removeLink(params.id, params.alias);
       sendEmpty(res, 204);
     } },
     { method: 'POST', path: '/containers/:id/rename', handler: async ({ res, params, query }) => {

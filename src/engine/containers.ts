@@ -21,7 +21,7 @@ import { newId } from '../util/ids.js';
 import { KeyedSerial } from '../util/lock.js';
 import { type AttachDeps, connectContainer, disconnectContainer } from './attach-network.js';
 import { EtcFiles, etcFilePaths } from './etc-files.js';
-import { type LegacyLink, checkLinksAtCreate, endpointLinks, legacyLinks, linkEnv } from './links.js';
+import { type LegacyLink, checkLinksAtCreate, dropLink, endpointLinks, legacyLinks, linkEnv } from './links.js';
 import { HealthChecks } from './health.js';
 import { claimName, findContainer } from './names.js';
 import { joinableOwner, sharedNetnsRef } from './shared-netns.js';
@@ -29,7 +29,7 @@ import {
   CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord,
 } from './records.js';
 import { renameContainer } from './rename.js';
-import { nextEventOf } from './waits.js';
+import { codeAtRemoval, nextEventOf } from './waits.js';
 import { alignNetworkLists, restoreContainers, restoreHostPorts } from './restore.js';
 import { failpoint } from '../util/failpoint.js';
 
@@ -221,6 +221,15 @@ export class ContainerService extends EventEmitter {
     return this.serial(ref, (c) => renameContainer(c, name, deps));
   }
 
+  /** The linker forgets a link; a running one's /etc/hosts follows (its env stays, as in dockerd). */
+  removeLink(ref: string, alias: string): Promise<void> {
+    return this.serial(ref, async (c) => {
+      dropLink(c, alias);
+      await this.save(c);
+      if (c.status === 'running') await this.resume(c);
+    });
+  }
+
   async kill(ref: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const c = this.find(ref);
     if (c.status !== 'running') throw new Conflict(`cannot kill container: ${ref}: container ${c.id} is not running`);
@@ -260,14 +269,9 @@ export class ContainerService extends EventEmitter {
 
   /** Resolves with the last exit code once the container is removed (docker run --rm). */
   waitRemovedCode(id: string): Promise<number> {
-    let code = this.containers.get(id)?.exitCode ?? 0;
-    const onExit = (cid: string, c: number) => { if (cid === id) code = c; };
-    this.on('exit', onExit);
-    return this.waitRemoved(id).then(() => {
-      this.off('exit', onExit);
-      return code;
-    });
+    return codeAtRemoval(this, id, this.containers.get(id)?.exitCode ?? 0, this.waitRemoved(id));
   }
+
 
   exec(c: ContainerRecord, cmd: string[], opts: { env?: string[]; workdir?: string; tty?: boolean }): ChildProcess {
     return this.o.runtime.exec(this.spec(c), cmd, opts);
@@ -309,14 +313,10 @@ export class ContainerService extends EventEmitter {
 
   /** After a daemon restart: re-adopt running containers, record exits that happened. */
   async restore(): Promise<Map<string, number>> {
+    const { store, runtime, containersDir, logger } = this.o;
     const exits = await restoreContainers({
-      store: this.o.store,
-      runtime: this.o.runtime,
-      add: (c) => this.containers.set(c.id, c),
-      spec: (c) => this.spec(c),
-      save: (c) => this.save(c),
-      containersDir: this.o.containersDir,
-      logger: this.o.logger,
+      store, runtime, containersDir, logger,
+      add: (c) => this.containers.set(c.id, c), spec: (c) => this.spec(c), save: (c) => this.save(c),
     });
     for (const c of this.containers.values()) if (c.status === 'running') this.health.start(c, true);
     return exits;

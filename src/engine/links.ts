@@ -131,3 +131,11 @@ function childPorts(child: ContainerRecord): { port: number; proto: string }[] {
   return [...keys].map((k) => ({ port: Number(k.split('/')[0]), proto: k.split('/')[1] }))
     .sort((x, y) => x.port - y.port || (x.proto === 'tcp' ? -1 : y.proto === 'tcp' ? 1 : 0));
 }
+
+/** DELETE /containers/{linker}/{alias}?link=1: the linker's HostConfig.Links without that alias. */
+export function dropLink(c: ContainerRecord, alias: string): void {
+  const links = c.resolution?.links ?? [];
+  const i = links.findIndex((l) => parseLink(l).alias === alias);
+  if (i < 0) throw new NotFound(`No such container: ${c.name}/${alias}`);
+  links.splice(i, 1);
+}

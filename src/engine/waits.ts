@@ -11,3 +11,14 @@ export function nextEventOf<T>(emitter: EventEmitter, event: 'exit' | 'removed',
     emitter.on(event, on);
   });
 }
+
+/** The last exit code seen before `removed` resolves (docker run --rm's exit status). */
+export function codeAtRemoval(emitter: EventEmitter, id: string, lastCode: number, removed: Promise<void>): Promise<number> {
+  let code = lastCode;
+  const onExit = (cid: string, c: number) => { if (cid === id) code = c; };
+  emitter.on('exit', onExit);
+  return removed.then(() => {
+    emitter.off('exit', onExit);
+    return code;
+  });
+}

@@ -145,6 +145,15 @@ describe('networking fields of a container', () => {
     expect(start.status).toBe(400);
     expect(start.text).toContain('Cannot link to a non running container: /nfd-stopped AS /nfd-late/x');
     expect((await inspect('nfd-late')).State.Running).toBe(false);
+
+    // docker rm --link: the linker forgets the alias; its /etc/hosts follows, the target lives on.
+    expect((await d.api('DELETE', '/v1.44/containers/nfd-db?link=1')).status).toBe(409);
+    expect((await d.api('DELETE', '/v1.44/containers/nfd-linker/nope?link=1')).status).toBe(404);
+    expect((await d.api('DELETE', '/v1.44/containers/nfd-linker/dbalias')).status).toBe(404);
+    expect((await d.api('DELETE', '/v1.44/containers/nfd-linker/dbalias?link=1')).status).toBe(204);
+    expect((await inspect('nfd-linker')).HostConfig.Links).toBeNull();
+    expect((await execIn(d, 'nfd-linker', ['cat', '/etc/hosts'])).stdout).not.toContain('dbalias');
+    expect((await inspect('nfd-db')).State.Running).toBe(true);
   }, 60_000);
 
   it('links on a user-defined network: the alias resolves for the linking container only', async () => {
