@@ -36,15 +36,43 @@ async function start(d: ApiDeps, { req, res, params }: Ctx): Promise<void> {
 }
 
 /** The docker CLI's way: the connection becomes the exec's stdin and output. */
-function startHijacked(d: ApiDeps, { req, socket, head, params }: UpgradeCtx): void {
+function startHijacked(d: ApiDeps, { req, socket, head, params }: UpgradeCtx): void | Promise<void> {
   const e = d.execs.find(params.id);
-  // The start body arrives with the headers; what follows it is already stdin.
+  // The start body comes first on the connection, most often with the headers; what follows
+  // it is already stdin.
   const len = Number(req.headers['content-length'] ?? 0);
+  if (head.length >= len) return beginHijacked(d, e, socket, head, len);
+  return readAtLeast(socket, head, len).then((all) => beginHijacked(d, e, socket, all, len));
+}
+
+function beginHijacked(d: ApiDeps, e: ExecInstance, socket: Duplex, head: Buffer, len: number): void {
   const { tty } = decodeExecStart(parseJsonObject(head.subarray(0, len).toString('utf8')));
   d.execs.checkStartable(e);
   // dockerd's order: the 101 is out before the process starts, so a client that reads the 101
   // through a buffered reader before taking the raw socket (docker-py) loses no output.
   sendUpgraded(socket, () => runHijacked(d, e, socket, head.subarray(len), tty), tty ? RAW_CONTENT_TYPE : MUX_CONTENT_TYPE);
+}
+
+/** The bytes a socket has sent after `head` until there are `len` in all; the socket is left paused. */
+function readAtLeast(socket: Duplex, head: Buffer, len: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let got = head;
+    const onData = (b: Buffer) => {
+      got = Buffer.concat([got, b]);
+      if (got.length < len) return;
+      settle();
+      resolve(got);
+    };
+    const onEnd = () => {
+      settle();
+      reject(new Error('the exec start body ended early'));
+    };
+    const settle = () => {
+      socket.pause();
+      socket.off('data', onData).off('end', onEnd).off('close', onEnd);
+    };
+    socket.on('data', onData).once('end', onEnd).once('close', onEnd);
+  });
 }
 
 function runHijacked(d: ApiDeps, e: ExecInstance, socket: Duplex, stdin: Buffer, tty: boolean): void {

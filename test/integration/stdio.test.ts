@@ -139,6 +139,28 @@ print('exit', api.wait(c)['StatusCode'])
     expect((await d.api('GET', '/v1.41/containers/keep/json')).body.State.Running).toBe(true);
   });
 
+  it.skipIf(!HAVE_DOCKER)('a hijacked exec start whose body arrives after the headers is read whole (Tty from the body)', async () => {
+    expect(docker.run(['run', '-d', '--name', 'splitexec', 'busybox', 'sleep', '1000']).code).toBe(0);
+    const created = await d.api('POST', '/v1.41/containers/splitexec/exec',
+      { Cmd: ['sh', '-c', 'echo split-out'], AttachStdout: true, AttachStderr: true, Tty: true });
+    const body = JSON.stringify({ Detach: false, Tty: true });
+    const got = await new Promise<Buffer>((resolve) => {
+      const chunks: Buffer[] = [];
+      const s = net.connect(d.socket, () => {
+        s.write(`POST /v1.41/exec/${created.body.Id}/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n`
+          + `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+        setTimeout(() => s.write(body), 200);
+      });
+      s.on('data', (b) => chunks.push(b));
+      s.on('close', () => resolve(Buffer.concat(chunks)));
+      setTimeout(() => s.destroy(), 10_000);
+    });
+    const text = got.toString('latin1');
+    expect(text).toMatch(/^HTTP\/1\.1 101 /);
+    // A terminal's output is one raw stream: no 8-byte multiplexing header before it.
+    expect(text.slice(text.indexOf('\r\n\r\n') + 4)).toBe('split-out\r\n');
+  });
+
   it.skipIf(!HAVE_DOCKER || !HAVE_PY)('exec on a terminal: docker exec -it driven by a pty, docker-py exec with tty', () => {
     expect(docker.run(['run', '-d', '--name', 'texec', 'busybox', 'sleep', '1000']).code).toBe(0);
     const r = docker.sh(`printf 'test -t 0 && echo on-a-tty; exit 6\\n' | script -qec "$DOCKER exec -it texec sh" /dev/null`);
