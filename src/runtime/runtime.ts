@@ -26,7 +26,7 @@ import { groupsPrefix } from './groups.js';
 import { initPrefix } from './init.js';
 import { prepareRoot } from './rootfs.js';
 import { closeStdin, createStdin, onTerminal, openStdin, resizeTerminal, stdinFifo } from './stdin.js';
-import { isRunning, killPids, readPid, strayPids } from './strays.js';
+import { isRunning, killPids, readPid, rootedPids, strayPids } from './strays.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -282,6 +282,9 @@ export class ProcessRuntime implements Runtime {
     // The shim writes the code right after init ends; give it a moment.
     let code: number | undefined;
     for (let i = 0; i < 100 && (code = this.exitCode(spec)) === undefined; i++) await sleep(20);
+    if (w.done) return;
+    // runc too signals all of a container's processes when it has no pid namespace to end them.
+    if (spec.hostPid) await killPids(rootedPids(spec.dir));
     if (w.done) return;
     w.done = true;
     w.stdin?.destroy();

@@ -3,6 +3,7 @@
  * Tmpfs mounts, GroupAdd supplementary groups (main process and exec), UTSMode/PidMode
  * "host" and Init (tini as pid 1).
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demux, execIn } from '../helpers/containers.js';
@@ -77,6 +78,22 @@ describe('runtime fields', () => {
     expect(comm).not.toBe('sh');
     const own = await run(['sh', '-c', 'echo $$'], {});
     expect(own.out.trim()).toBe('1');
+  });
+
+  it('PidMode host: the container\'s other processes end with it (no pid namespace takes them along)', async () => {
+    const c = await create(['sh', '-c', 'sleep 1000 & echo $!; exec sleep 1001'], { PidMode: 'host' });
+    await d.api('POST', `/v1.41/containers/${c.body.Id}/start`);
+    let out = '';
+    for (let i = 0; i < 100 && !out.trim(); i++) {
+      out = demux((await d.api('GET', `/v1.41/containers/${c.body.Id}/logs?stdout=1`)).raw).stdout;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const bg = Number(out.trim());
+    expect(fs.readFileSync(`/proc/${bg}/cmdline`, 'utf8')).toBe('sleep\u00001000\u0000');
+    await d.api('POST', `/v1.41/containers/${c.body.Id}/stop?t=5`);
+    // Gone, or a zombie until the host's init reaps it.
+    const state = fs.existsSync(`/proc/${bg}`) ? fs.readFileSync(`/proc/${bg}/stat`, 'utf8').split(') ')[1]?.[0] : 'gone';
+    expect(['gone', 'Z']).toContain(state);
   });
 
   it('Init: tini is pid 1, the command its child; a stop\'s SIGTERM reaches the command (143, not 137)', async () => {
