@@ -9,6 +9,8 @@
  *                      the overlay root, /proc, /dev and the /etc files, then execs the
  *                      command chrooted (unshare --root --wd)
  *
+ * PidMode/UTSMode "host" leave that namespace out: init is then not pid 1, and what else
+ * runs in the container's root is killed when it exits.
  * The shim being init's parent is what gives a true exit status (137 after SIGKILL);
  * `unshare --fork` cannot forward a SIGKILL death. Mounts are made in the container's own
  * mount namespace with private propagation, so nothing appears in the host's mount table
@@ -54,9 +56,10 @@ echo $? > "$dir/exitcode"
 /**
  * pid 1 of the container before exec. Arguments: dir rootfs hostname (empty in the host's
  * UTS namespace: left alone) netsetup (an nft script for the container's namespace, or
- * empty), then NAME=VALUE entries and the command, both for `env -i`. Every directory and mount target was prepared by the daemon
- * (prepareRoot), and the mounts come from two fstab files in one `mount -a` each: a few
- * processes instead of one per mount, which is most of a container's start time.
+ * empty), then NAME=VALUE entries and the command, both for `env -i`. Every directory and
+ * mount target was prepared by the daemon (prepareRoot), and the mounts come from two fstab
+ * files in one `mount -a` each: a few processes instead of one per mount, which is most of
+ * a container's start time.
  */
 const INIT = `
 set -e
