@@ -29,6 +29,15 @@ export interface ProcessSpec {
   tty?: boolean;
   /** stdin of the command: none (/dev/null), open (until it exits) or once (until closeStdin). */
   stdin?: 'none' | 'open' | 'once';
+  /** HostConfig.Tmpfs: container path → mount options (size=, mode=, ...). */
+  tmpfs?: { [path: string]: string };
+  /** Supplementary groups of the command and of exec: gids, or names in the image's /etc/group. */
+  groups?: string[];
+  /** The host's pid / UTS namespace instead of one of the container's own. */
+  hostPid?: boolean;
+  hostUts?: boolean;
+  /** An init (tini) as pid 1 that reaps and forwards signals, the command its child. */
+  init?: boolean;
 }
 
 export interface ProcessState {

@@ -26,8 +26,8 @@ import { HealthChecks } from './health.js';
 import { claimName, findContainer } from './names.js';
 import { joinableOwner, sharedNetnsRef } from './shared-netns.js';
 import {
-  CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord,
-} from './records.js';
+  CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord } from './records.js';
+import { processOptions } from './process-options.js';
 import { renameContainer } from './rename.js';
 import { codeAtRemoval, nextEventOf } from './waits.js';
 import { alignNetworkLists, restoreContainers, restoreHostPorts } from './restore.js';
@@ -118,7 +118,7 @@ export class ContainerService extends EventEmitter {
       etcFiles: etcFilePaths(this.etcDirOf(c)),
       dir,
       tty: !!c.tty,
-      stdin: c.openStdin ? (c.stdinOnce ? 'once' : 'open') : 'none',
+      stdin: c.openStdin ? (c.stdinOnce ? 'once' : 'open') : 'none', ...processOptions(c),
     };
   }
 

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProcessSpec } from '../contracts/runtime.js';
+import { initBinary, initPath } from './init.js';
 
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 const DEV_LINKS: [string, string][] = [
@@ -47,6 +48,7 @@ export function prepareRoot(spec: ProcessSpec, workdir: string): void {
     line(spec.etcFiles.hosts, `${m}/etc/hosts`, 'none', 'bind'),
     line(spec.etcFiles.resolvConf, `${m}/etc/resolv.conf`, 'none', 'bind'),
     line(spec.etcFiles.hostname, `${m}/etc/hostname`, 'none', 'bind'),
+    ...extraMounts(spec, upper).map(([src, target, type, opts]) => line(src, `${m}${target}`, type, esc(opts))),
     '',
   ].join('\n'));
   fs.writeFileSync(path.join(spec.dir, 'fstab.optional'), [
@@ -55,6 +57,30 @@ export function prepareRoot(spec: ProcessSpec, workdir: string): void {
     line('shm', `${m}/dev/shm`, 'tmpfs', 'nosuid,nodev,size=65536k'),
     '',
   ].join('\n'));
+}
+
+/**
+ * HostConfig.Tmpfs (dockerd's noexec,nosuid,nodev first, so the client's options win) and
+ * the init binary: [source, container path, type, options], their mount points made.
+ */
+function extraMounts(spec: ProcessSpec, upper: string): [string, string, string, string][] {
+  const mounts: [string, string, string, string][] = [];
+  const mountPoint = (target: string, file: boolean) => {
+    if (fs.existsSync(path.join(spec.rootfs, target))) return;
+    fs.mkdirSync(path.join(upper, file ? path.dirname(target) : target), { recursive: true });
+    if (file) fs.writeFileSync(path.join(upper, target), '');
+  };
+  for (const [p, opts] of Object.entries(spec.tmpfs ?? {})) {
+    const target = path.posix.resolve('/', p);
+    mountPoint(target, false);
+    mounts.push(['tmpfs', target, 'tmpfs', ['noexec', 'nosuid', 'nodev', ...(opts ? [opts] : [])].join(',')]);
+  }
+  if (spec.init) {
+    const target = initPath(spec.rootfs);
+    mountPoint(target, true);
+    mounts.push([initBinary(), target, 'none', 'bind,ro']);
+  }
+  return mounts;
 }
 
 /** fstab fields escape whitespace and backslashes as octal. */

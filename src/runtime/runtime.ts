@@ -9,6 +9,8 @@
  *                      the overlay root, /proc, /dev and the /etc files, then execs the
  *                      command chrooted (unshare --root --wd)
  *
+ * PidMode/UTSMode "host" leave that namespace out: init is then not pid 1, and what else
+ * runs in the container's root is killed when it exits.
  * The shim being init's parent is what gives a true exit status (137 after SIGKILL);
  * `unshare --fork` cannot forward a SIGKILL death. Mounts are made in the container's own
  * mount namespace with private propagation, so nothing appears in the host's mount table
@@ -18,12 +20,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ExecOptions, ProcessSpec, ProcessState, Runtime } from '../contracts/runtime.js';
+import { groupsPrefix } from './groups.js';
+import { initPrefix } from './init.js';
 import { prepareRoot } from './rootfs.js';
 import { closeStdin, createStdin, onTerminal, openStdin, resizeTerminal, stdinFifo } from './stdin.js';
-import { isRunning, killPids, readPid, strayPids } from './strays.js';
+import { isRunning, killPids, readPid, rootedPids, strayPids } from './strays.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -49,11 +54,12 @@ echo $? > "$dir/exitcode"
 `;
 
 /**
- * pid 1 of the container before exec. Arguments: dir rootfs hostname netsetup (an nft
- * script for the container's namespace, or empty), then NAME=VALUE entries and the
- * command, both for `env -i`. Every directory and mount target was prepared by the daemon
- * (prepareRoot), and the mounts come from two fstab files in one `mount -a` each: a few
- * processes instead of one per mount, which is most of a container's start time.
+ * pid 1 of the container before exec. Arguments: dir rootfs hostname (empty in the host's
+ * UTS namespace: left alone) netsetup (an nft script for the container's namespace, or
+ * empty), then NAME=VALUE entries and the command, both for `env -i`. Every directory and
+ * mount target was prepared by the daemon (prepareRoot), and the mounts come from two fstab
+ * files in one `mount -a` each: a few processes instead of one per mount, which is most of
+ * a container's start time.
  */
 const INIT = `
 set -e
@@ -65,7 +71,7 @@ if ! mount -t overlay overlay -o "lowerdir=$rootfs,upperdir=$dir/upper,workdir=$
 fi
 mount -a -T "$dir/fstab"
 mount -a -T "$dir/fstab.optional" 2>/dev/null || true
-echo "$hn" > /proc/sys/kernel/hostname
+if [ -n "$hn" ]; then echo "$hn" > /proc/sys/kernel/hostname; fi
 if [ -n "$netsetup" ]; then printf '%s' "$netsetup" | nft -f -; fi
 : > "$dir/started"
 # The shim started us as an async list, which sh runs with SIGINT and SIGQUIT ignored;
@@ -96,6 +102,7 @@ export class ProcessRuntime implements Runtime {
     fs.mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
     for (const f of ['exitcode', 'pid', 'init.pid', 'started']) fs.rmSync(path.join(spec.dir, f), { force: true });
     prepareRoot(spec, absWorkdir(spec.workdir));
+    const argv = shimArgv(spec);
     const logs = this.logFiles(spec);
     const out = fs.openSync(logs.stdout, 'a');
     const err = fs.openSync(logs.stderr, 'a');
@@ -103,7 +110,7 @@ export class ProcessRuntime implements Runtime {
     let shim: ChildProcess;
     const stdin = spec.stdin && spec.stdin !== 'none' ? createStdin(spec.dir) : undefined;
     try {
-      shim = spawn(shimArgv(spec)[0], shimArgv(spec).slice(1), {
+      shim = spawn(argv[0], argv.slice(1), {
         detached: true,
         stdio: ['ignore', out, err],
         env: { PATH: DEFAULT_PATH },
@@ -206,12 +213,12 @@ export class ProcessRuntime implements Runtime {
   exec(spec: ProcessSpec, cmd: string[], opts: ExecOptions): ChildProcess {
     const w = this.watched.get(spec.id);
     if (!w || w.done || !w.pid) throw new Error(`container ${spec.id} is not running`);
-    const env = envObject([...withDefaults(spec.env, spec.hostname), ...(opts.env ?? [])]);
+    const env = envObject([...withDefaults(spec.env, hostnameOf(spec)), ...(opts.env ?? [])]);
     const wd = absWorkdir(opts.workdir || spec.workdir);
     // env reaches the command through nsenter's own environment, so the container needs
     // no env binary; nsenter forks into the pid namespace and chroots into its root.
     const enter = [`--target=${rootedPid(w.pid) ?? w.pid}`, '--mount', '--uts', '--ipc', '--net', '--pid', '--root', `--wdns=${wd}`];
-    const argv = ['/usr/bin/nsenter', ...enter, '--', ...cmd];
+    const argv = [...groupsPrefix(spec), '/usr/bin/nsenter', ...enter, '--', ...cmd];
     const [file, ...args] = opts.tty ? onTerminal(argv) : argv;
     return spawn(file, args, {
       env,
@@ -279,6 +286,9 @@ export class ProcessRuntime implements Runtime {
     let code: number | undefined;
     for (let i = 0; i < 100 && (code = this.exitCode(spec)) === undefined; i++) await sleep(20);
     if (w.done) return;
+    // runc too signals all of a container's processes when it has no pid namespace to end them.
+    if (spec.hostPid) await killPids(rootedPids(spec.dir));
+    if (w.done) return;
     w.done = true;
     w.stdin?.destroy();
     this.o.logger.debug({ container: spec.id, code }, 'container exited');
@@ -293,17 +303,24 @@ export class ProcessRuntime implements Runtime {
 }
 
 function shimArgv(spec: ProcessSpec): string[] {
-  const env = withDefaults(spec.env, spec.hostname);
-  const command = ['/usr/bin/unshare', `--root=${spec.dir}/merged`, `--wd=${absWorkdir(spec.workdir)}`, '--', ...spec.cmd];
+  const env = withDefaults(spec.env, hostnameOf(spec));
+  const root = ['/usr/bin/unshare', `--root=${spec.dir}/merged`, `--wd=${absWorkdir(spec.workdir)}`, '--'];
+  const command = [...groupsPrefix(spec), ...root, ...initPrefix(spec), ...spec.cmd];
+  const namespaces = [...(spec.hostPid ? [] : ['--pid']), ...(spec.hostUts ? [] : ['--uts']), '--ipc', '--mount'];
   const argv = [
-    '/usr/bin/unshare', '--pid', '--uts', '--ipc', '--mount', '--propagation', 'private',
+    '/usr/bin/unshare', ...namespaces, '--propagation', 'private',
     '/bin/sh', '-c', SHIM, 'weft-shim', spec.dir, spec.stdin ?? 'none', INIT,
-    spec.dir, spec.rootfs, spec.hostname, spec.netSetup ?? '', ...env,
+    spec.dir, spec.rootfs, spec.hostUts ? '' : spec.hostname, spec.netSetup ?? '', ...env,
     // After the env entries: what `env -i` runs — unshare again, only to chroot and chdir
     // (on a terminal of its own with Tty).
     ...(spec.tty ? onTerminal(command) : command),
   ];
   return spec.netns === 'host' ? argv : ['/usr/bin/nsenter', `--net=${spec.netns}`, '--', ...argv];
+}
+
+/** In the host's UTS namespace the container's hostname is the host's. */
+function hostnameOf(spec: ProcessSpec): string {
+  return spec.hostUts ? os.hostname() : spec.hostname;
 }
 
 /** Absolute and free of "..": the setup creates it as "$merged$wd" on the host side. */

@@ -38,6 +38,19 @@ export async function killPids(pids: number[], timeoutMs = 5_000): Promise<void>
   while (pids.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
+/** Every process chrooted into the container's root: with the host's pid namespace, none ends with its init. */
+export function rootedPids(dir: string): number[] {
+  const merged = path.join(dir, 'merged');
+  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
+    try {
+      const root = fs.readlinkSync(`/proc/${pid}/root`);
+      return root === merged || root.startsWith(`${merged}/`);
+    } catch {
+      return false;
+    }
+  });
+}
+
 function belongsTo(pid: number, dir: string): boolean {
   if (!isRunning(pid)) return false;
   try {

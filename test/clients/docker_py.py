@@ -71,8 +71,8 @@ def check_refusals():
     lc = docker.types.LogConfig(type='asdf', config={})
     expect_api_error(400, "logger: no log driver named 'asdf' is registered",
                      lambda: api.create_container('busybox', ['true'], host_config=api.create_host_config(log_config=lc)))
-    expect_api_error(400, 'weft does not share pid namespaces (--pid): every container has its own',
-                     lambda: api.create_container('busybox', ['true'], host_config=api.create_host_config(pid_mode='host')))
+    expect_api_error(400, 'weft shares only the host\'s pid namespace: pid mode "container:x" is not supported',
+                     lambda: api.create_container('busybox', ['true'], host_config=api.create_host_config(pid_mode='container:x')))
     expect_api_error(400, 'weft does not drop capabilities (--cap-drop): container processes keep root\'s',
                      lambda: api.create_container('busybox', ['true'], host_config=api.create_host_config(cap_drop=['ALL'])))
     assert len(api.containers(all=True)) == before

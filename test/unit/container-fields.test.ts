@@ -49,9 +49,11 @@ describe('container Config and HostConfig fields', () => {
         Memory: 4194304, MemorySwap: -1, CpuShares: 512, Isolation: 'default', DeviceCgroupRules: ['c 7:128 rwm'],
         LogConfig: { Type: 'json-file', Config: { 'max-file': '100' } }, Runtime: 'runc', CapAdd: ['NET_ADMIN'],
         ExtraHosts: ['h:10.0.0.1'], Dns: ['10.0.0.53'], ConsoleSize: [24, 80],
+        Tmpfs: { '/t': 'size=64m' }, GroupAdd: ['100', 'users'], PidMode: 'host', UTSMode: 'host', Init: true,
       },
     });
     expect(host).toMatchObject({
+      Tmpfs: { '/t': 'size=64m' }, GroupAdd: ['100', 'users'], PidMode: 'host', UTSMode: 'host', Init: true,
       Memory: 4194304, MemorySwap: -1, CpuShares: 512, Isolation: 'default', DeviceCgroupRules: ['c 7:128 rwm'],
       LogConfig: { Type: 'json-file', Config: { 'max-file': '100' } }, CapAdd: ['NET_ADMIN'], ExtraHosts: ['h:10.0.0.1'],
       Dns: ['10.0.0.53'], ConsoleSize: [24, 80],
@@ -74,10 +76,12 @@ describe('container Config and HostConfig fields', () => {
     refusedWith(hc({ LogConfig: { Type: 'json-file', Config: { nope: '1' } } }), "unknown log opt 'nope' for json-file log driver");
     refusedWith(hc({ Runtime: 'kata' }), 'unknown or invalid runtime name: kata');
     refusedWith(hc({ Isolation: 'hyperv' }), 'Invalid isolation: "hyperv" - linux only supports \'default\'');
-    refusedWith(hc({ PidMode: 'host' }), 'weft does not share pid namespaces (--pid): every container has its own');
+    refusedWith(hc({ PidMode: 'container:x' }), 'weft shares only the host\'s pid namespace: pid mode "container:x" is not supported');
+    refusedWith(hc({ UTSMode: 'private' }), 'weft shares only the host\'s UTS namespace: UTS mode "private" is not supported');
+    refusedWith({ Image: 'busybox', Hostname: 'h', HostConfig: { UTSMode: 'host' } }, 'conflicting options: hostname and the UTS mode');
     refusedWith(hc({ CapDrop: ['ALL'] }), 'weft does not drop capabilities (--cap-drop): container processes keep root\'s');
     refusedWith(hc({ Privileged: true }), 'weft does not run privileged containers (--privileged)');
-    refusedWith(hc({ Tmpfs: { '/t': '' } }), 'weft does not mount tmpfs in containers (--tmpfs)');
+    refusedWith(hc({ Tmpfs: { t: '' } }), 'invalid mount config for type "tmpfs": invalid mount path: \'t\' mount path must be absolute');
     refusedWith(hc({ Memory: 'lots' }), 'invalid HostConfig.Memory: must be an integer');
     refusedWith({ Image: 'busybox', NetworkingConfig: { EndpointsConfig: { n1: { GwPriority: 1 } } } },
       'weft does not support gateway priorities (--gw-priority): the first network gives the default route');

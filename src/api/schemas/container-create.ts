@@ -95,7 +95,9 @@ export function parseContainerCreate(body: unknown): ParsedCreate {
   const b = decode(containerCreate, body);
   const hc = b.HostConfig;
   if (hc?.Binds?.length || hc?.Mounts?.length || Object.keys(b.Volumes ?? {}).length) throw new InvalidArgument(NO_VOLUMES);
-  return { ...b, kept: decodeKeptFields(body) } as ParsedCreate;
+  const kept = decodeKeptFields(body);
+  if (kept.hostConfig.UTSMode === 'host' && b.Hostname) throw new InvalidArgument('conflicting options: hostname and the UTS mode');
+  return { ...b, kept } as ParsedCreate;
 }
 
 /** Networks and ports, decoded once the image is known to exist. */

@@ -78,9 +78,9 @@ const resources = {
 
 /** Namespaces and privileges: what the runtime gives every container, and nothing else. */
 const isolation = {
-  // The runtime unshares pid, uts, ipc and mount namespaces, never a cgroup or user namespace.
-  PidMode: unset(str('HostConfig.PidMode'), 'weft does not share pid namespaces (--pid): every container has its own'),
-  UTSMode: unset(str('HostConfig.UTSMode'), 'weft does not share UTS namespaces (--uts): every container has its own'),
+  // The runtime unshares pid, uts (unless shared with the host), ipc and mount namespaces, never a cgroup or user namespace.
+  PidMode: oneOf('HostConfig.PidMode', ['host'], (v) => `weft shares only the host's pid namespace: pid mode "${v}" is not supported`),
+  UTSMode: oneOf('HostConfig.UTSMode', ['host'], (v) => `weft shares only the host's UTS namespace: UTS mode "${v}" is not supported`),
   IpcMode: oneOf('HostConfig.IpcMode', ['private'],
     (v) => `weft gives every container a private IPC namespace: IPC mode "${v}" is not supported`),
   CgroupnsMode: oneOf('HostConfig.CgroupnsMode', ['host'], (v) => `${NO_CGROUPS}: cgroup namespace mode "${v}" is not supported`),
@@ -97,8 +97,10 @@ const isolation = {
   ReadonlyRootfs: unset(bool('HostConfig.ReadonlyRootfs'), 'weft does not mount a read-only root filesystem (--read-only)'),
   OomScoreAdj: unset(int('HostConfig.OomScoreAdj'), 'weft does not adjust OOM scores (--oom-score-adj)'),
   Sysctls: unset(strMap('HostConfig.Sysctls'), 'weft does not set sysctls in containers (--sysctl)'),
-  Init: unset(bool('HostConfig.Init'), 'weft does not run an init process in containers (--init)'),
-  GroupAdd: unset(strArray('HostConfig.GroupAdd'), 'weft does not give container processes supplementary groups (--group-add)'),
+  // tini as pid 1 (runtime/init.ts).
+  Init: bool('HostConfig.Init'),
+  // Group names are resolved in the image's /etc/group at start.
+  GroupAdd: strArray('HostConfig.GroupAdd'),
   Runtime: oneOf('HostConfig.Runtime', ['runc'], (v) => `unknown or invalid runtime name: ${v}`),
   Isolation: oneOf('HostConfig.Isolation', ['default'], (v) => `Invalid isolation: "${v}" - linux only supports 'default'`),
 };
@@ -113,7 +115,10 @@ export const keptHostConfig = {
   // The runtime mounts a 64 MiB /dev/shm, dockerd's default size.
   ShmSize: refuse(int('HostConfig.ShmSize'),
     (v) => (v && v !== 67108864 ? 'weft mounts a 64 MiB /dev/shm: --shm-size is not supported' : undefined)),
-  Tmpfs: unset(strMap('HostConfig.Tmpfs'), 'weft does not mount tmpfs in containers (--tmpfs)'),
+  Tmpfs: refuse(strMap('HostConfig.Tmpfs'), (v) => {
+    const rel = Object.keys(v ?? {}).find((p) => !p.startsWith('/'));
+    if (rel !== undefined) return `invalid mount config for type "tmpfs": invalid mount path: '${rel}' mount path must be absolute`;
+  }),
   StorageOpt: unset(strMap('HostConfig.StorageOpt'), 'weft does not support storage options (--storage-opt)'),
   VolumeDriver: unset(str('HostConfig.VolumeDriver'), NO_VOLUMES),
   VolumesFrom: unset(strArray('HostConfig.VolumesFrom'), NO_VOLUMES),
