@@ -40,7 +40,8 @@ export function createApiServer(router: Router, logger: pino.Logger): http.Serve
     try {
       const u = new URL(stripVersion(req.url ?? '/'), 'http://weft');
       const hit = router.match(req.method ?? 'GET', u.pathname);
-      const hijack = hit === undefined ? router.matchUpgrade(req.method ?? 'GET', u.pathname) : undefined;
+      // A hijack route of this method beats a 405 from a plain route of the same shape.
+      const hijack = hit === undefined || hit === 'method' ? router.matchUpgrade(req.method ?? 'GET', u.pathname) : undefined;
       if (hijack) {
         const socket = plainHijack(req.socket);
         await hijack.route.handler({ req, socket, head: Buffer.alloc(0), params: hijack.params, query: u.searchParams });

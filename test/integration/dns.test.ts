@@ -9,22 +9,12 @@ import { containerIp, createNet, execIn, runContainer } from '../helpers/contain
 import { REPO, TestDaemon } from '../helpers/daemon.js';
 import { makeNs, type LabNs } from '../helpers/lab.js';
 import { kill, probe, startServer } from '../helpers/probe.js';
+import { resolverScript } from '../helpers/stand-in-resolver.js';
 
 const UPSTREAM = '10.254.0.2';
 
 /** A tiny authoritative stand-in: outside.test A 192.0.2.7, NXDOMAIN for the rest. */
-const RESOLVER = `
-const dgram = require('dgram'), pkt = require('dns-packet');
-const s = dgram.createSocket('udp4');
-s.on('message', (m, r) => {
-  let q; try { q = pkt.decode(m); } catch { return; }
-  const name = q.questions[0]?.name;
-  const hit = name === 'outside.test' && q.questions[0].type === 'A';
-  s.send(pkt.encode({ id: q.id, type: 'response', flags: pkt.RECURSION_AVAILABLE | (hit ? 0 : 3), questions: q.questions,
-    answers: hit ? [{ type: 'A', name, ttl: 60, data: '192.0.2.7' }] : [] }), r.port, r.address);
-});
-s.bind(53, '${UPSTREAM}', () => console.log('ready'));
-`;
+const RESOLVER = resolverScript(UPSTREAM, '192.0.2.7');
 
 describe('embedded DNS', () => {
   let d: TestDaemon;

@@ -11,24 +11,11 @@ import { containerIp, createNet, execIn, inNs, runContainer } from '../helpers/c
 import { REPO, TestDaemon } from '../helpers/daemon.js';
 import { makeNs, type LabNs } from '../helpers/lab.js';
 import { kill } from '../helpers/probe.js';
+import { resolverScript } from '../helpers/stand-in-resolver.js';
 
 const DAEMON_UPSTREAM = '10.254.0.2';
 const OWN_UPSTREAM = '10.254.0.3';
 const HOST_GATEWAY = '10.254.0.1';
-
-/** A stand-in resolver on `ip`: outside.test A `answer`, NXDOMAIN for the rest. */
-const resolverScript = (ip: string, answer: string) => `
-const dgram = require('dgram'), pkt = require('dns-packet');
-const s = dgram.createSocket('udp4');
-s.on('message', (m, r) => {
-  let q; try { q = pkt.decode(m); } catch { return; }
-  const name = q.questions[0]?.name;
-  const hit = name === 'outside.test' && q.questions[0].type === 'A';
-  s.send(pkt.encode({ id: q.id, type: 'response', flags: pkt.RECURSION_AVAILABLE | (hit ? 0 : 3), questions: q.questions,
-    answers: hit ? [{ type: 'A', name, ttl: 60, data: '${answer}' }] : [] }), r.port, r.address);
-});
-s.bind(53, '${ip}', () => console.log('ready'));
-`;
 
 describe('networking fields of a container', () => {
   let d: TestDaemon;
@@ -147,12 +134,14 @@ describe('networking fields of a container', () => {
     expect((await inspect('nfd-late')).State.Running).toBe(false);
 
     // docker rm --link: the linker forgets the alias; its /etc/hosts follows, the target lives on.
+    await createAndStart('nfd-unlinker', { HostConfig: { Links: ['nfd-db:gonealias'] } });
+    expect((await execIn(d, 'nfd-unlinker', ['cat', '/etc/hosts'])).stdout).toContain('gonealias');
     expect((await d.api('DELETE', '/v1.44/containers/nfd-db?link=1')).status).toBe(409);
-    expect((await d.api('DELETE', '/v1.44/containers/nfd-linker/nope?link=1')).status).toBe(404);
-    expect((await d.api('DELETE', '/v1.44/containers/nfd-linker/dbalias')).status).toBe(404);
-    expect((await d.api('DELETE', '/v1.44/containers/nfd-linker/dbalias?link=1')).status).toBe(204);
-    expect((await inspect('nfd-linker')).HostConfig.Links).toBeNull();
-    expect((await execIn(d, 'nfd-linker', ['cat', '/etc/hosts'])).stdout).not.toContain('dbalias');
+    expect((await d.api('DELETE', '/v1.44/containers/nfd-unlinker/nope?link=1')).status).toBe(404);
+    expect((await d.api('DELETE', '/v1.44/containers/nfd-unlinker/gonealias')).status).toBe(404);
+    expect((await d.api('DELETE', '/v1.44/containers/nfd-unlinker/gonealias?link=1')).status).toBe(204);
+    expect((await inspect('nfd-unlinker')).HostConfig.Links).toBeNull();
+    expect((await execIn(d, 'nfd-unlinker', ['cat', '/etc/hosts'])).stdout).not.toContain('gonealias');
     expect((await inspect('nfd-db')).State.Running).toBe(true);
   }, 60_000);
 
