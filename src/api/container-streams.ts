@@ -76,8 +76,10 @@ function attach(d: ApiDeps, { socket, head, params, query: q }: UpgradeCtx): voi
     follow: stream,
     untilExit: true,
   };
-  if (stream && qbool(q.get('stdin')) && c.openStdin) attachStdin(d.containers, c, socket, head);
+  // Output is followed from here before any input is written: a fast process's echo of the
+  // input must not land in the "existing" output that a stream without logs=1 skips.
   followLogs(d.containers, c, o, sinkFor(c)(socket, socket));
+  if (stream && qbool(q.get('stdin')) && c.openStdin) attachStdin(d.containers, c, socket, head);
 }
 
 export function containerStreamRoutes(d: ApiDeps): Route[] {
