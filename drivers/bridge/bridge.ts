@@ -8,7 +8,7 @@ import { Conflict } from '../../src/util/errors.js';
 import type { FirewallBackend, FirewallNetwork, PortMapping } from '../../src/contracts/firewall.js';
 import { cidrContains, splitCidr } from '../../src/util/ip.js';
 import type { Rtnl } from '../../src/kernel/rtnl.js';
-import { writeSysctl } from '../../src/kernel/sysctl.js';
+import { readSysctl, writeSysctl } from '../../src/kernel/sysctl.js';
 import { plugVeth } from '../../src/kernel/veth.js';
 import type { EndpointAddresses, HostPortBinder } from '../../src/contracts/host-ports.js';
 import type {
@@ -58,7 +58,7 @@ export class BridgeDriver implements NetworkDriver {
     if (existing && existing.kind !== 'bridge') {
       throw new Conflict(`cannot create network ${net.name}: interface ${o.bridgeName} exists and is not a bridge`);
     }
-    this.enableForwarding(net);
+    await this.enableForwarding(net);
     if (!existing) await host.createBridge(o.bridgeName, { mtu: o.mtu });
     try {
       const br = await host.requireLink(o.bridgeName);
@@ -94,7 +94,7 @@ export class BridgeDriver implements NetworkDriver {
     const hostIf = ep.driverState.hostIf;
     const br = await host.requireLink(o.bridgeName);
     await plugVeth(host, {
-      hostIf, bridgeIndex: br.index, ifName: ep.ifName, nsPath: sb.nsPath, mtu: o.mtu, mac: ep.mac,
+      hostIf, bridgeIndex: br.index, ifName: ep.ifName, nsPath: sb.nsPath, mtu: o.mtu, mac: ep.mac, hairpin: true,
       ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}),
       ...(ep.linkLocalIps ? { linkLocal: ep.linkLocalIps } : {}),
     });
@@ -186,9 +186,14 @@ export class BridgeDriver implements NetworkDriver {
     return out;
   }
 
-  private enableForwarding(net: NetworkInfo): void {
-    writeSysctl('net/ipv4/ip_forward', '1', this.deps.hostNsPath);
-    if (net.enableIPv6) writeSysctl('net/ipv6/conf/all/forwarding', '1', this.deps.hostNsPath);
+  private async enableForwarding(net: NetworkInfo): Promise<void> {
+    const keys: [4 | 6, string][] = [[4, 'net/ipv4/ip_forward']];
+    if (net.enableIPv6) keys.push([6, 'net/ipv6/conf/all/forwarding']);
+    for (const [family, key] of keys) {
+      if (readSysctl(key, this.deps.hostNsPath) === '1') continue;
+      writeSysctl(key, '1', this.deps.hostNsPath);
+      await this.deps.firewall.forwardingEnabled?.(family);
+    }
   }
 }
 

@@ -60,6 +60,8 @@ export interface FirewallBackend {
   teardown(): Promise<void>;
   /** Whether weft's base rules are still in place (false after e.g. `nft flush ruleset`). */
   healthy(): Promise<boolean>;
+  /** Called after weft itself switched the family's forwarding on (it was off). */
+  forwardingEnabled?(family: 4 | 6): Promise<void>;
   /** Release handles the backend keeps open (the nftables backend's netlink context). */
   close?(): void;
 }

@@ -192,6 +192,11 @@ export class IptablesBackend implements FirewallBackend {
     }
   }
 
+  /** dockerd's choice when it turns forwarding on itself: the host forwards nothing it did not allow. */
+  async forwardingEnabled(family: Family): Promise<void> {
+    await this.exec([family === 4 ? 'iptables' : 'ip6tables', '-w', '-P', 'FORWARD', 'DROP']);
+  }
+
   private exec(argv: string[], input?: string): Promise<string> {
     return runCommand(argv, { input, netnsPath: this.opts.netnsPath });
   }

@@ -15,6 +15,7 @@ const F_EXCL = 0x200;
 const F_REPLACE = 0x100;
 const VETH_INFO_PEER = 1;
 const AF_BRIDGE = 7;
+const IFLA_BRPORT_MODE = 4;
 const RTM_GETLINK = 18;
 const RTM_GETADDR = 22;
 const RTM_GETROUTE = 26;
@@ -218,6 +219,13 @@ export class Rtnl {
     } finally {
       if (nsFd !== undefined) fs.closeSync(nsFd);
     }
+  }
+
+  /** Hairpin mode of a bridge port: frames may leave by the port they came in on. */
+  async setHairpin(index: number, on: boolean): Promise<void> {
+    const mode = Buffer.from([5, 0, IFLA_BRPORT_MODE, 0, on ? 1 : 0, 0, 0, 0]); // one u8 attribute, padded
+    await this.call(`set hairpin ${index}`, () =>
+      this.sock.newLink({ index }, { linkinfo: flat(ifla.formatInfo({ slaveKind: 'bridge', slaveData: mode })) }));
   }
 
   /** Delete by name; a missing link is not an error (idempotent teardown). */

@@ -21,6 +21,8 @@ export interface VethPlug {
   ipv6?: string;
   /** Link-local addresses (no prefix): added with the link-local ranges' own (169.254/16, fe80::/64). */
   linkLocal?: string[];
+  /** Let the container reach itself through a DNAT on the host (its own published port). */
+  hairpin?: boolean;
 }
 
 export async function plugVeth(host: Rtnl, p: VethPlug): Promise<void> {
@@ -28,10 +30,13 @@ export async function plugVeth(host: Rtnl, p: VethPlug): Promise<void> {
   try {
     const veth = await host.requireLink(p.hostIf);
     await host.setLink(veth.index, { master: p.bridgeIndex, up: true });
+    if (p.hairpin) await host.setHairpin(veth.index, true);
     const inner = Rtnl.open(p.nsPath);
     try {
       const link = await inner.requireLink(p.ifName);
-      if (p.ipv6 || p.linkLocal?.some((ll) => ll.includes(':'))) writeSysctl(`net/ipv6/conf/${p.ifName}/disable_ipv6`, '0', p.nsPath);
+      // Like Docker 27+: no IPv6 at all (not even link-local) on an interface without IPv6 addresses.
+      const v6 = Boolean(p.ipv6 || p.linkLocal?.some((ll) => ll.includes(':')));
+      writeSysctl(`net/ipv6/conf/${p.ifName}/disable_ipv6`, v6 ? '0' : '1', p.nsPath);
       if (p.ipv4) await inner.addAddress(link.index, p.ipv4);
       if (p.ipv6) await inner.addAddress(link.index, p.ipv6);
       for (const ll of p.linkLocal ?? []) await inner.addAddress(link.index, `${ll}/${ll.includes(':') ? 64 : 16}`);
