@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgument, messageOf, statusOf } from '../util/errors.js';
+import { checkJsonContentType, goJsonError } from './json-body.js';
 
 export const API_VERSION = '1.50';
 export const MIN_API_VERSION = '1.24';
@@ -42,6 +43,8 @@ const MAX_BODY = 1 << 20;
 
 /** Reads a JSON object body; empty body → {}. Malformed JSON or a non-object → 400. */
 export async function readJson(req: IncomingMessage): Promise<{ [k: string]: unknown }> {
+  const length = req.headers['content-length'];
+  checkJsonContentType(req.headers['content-type'], length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
@@ -58,7 +61,7 @@ export function parseJsonObject(text: string): { [k: string]: unknown } {
   try {
     v = JSON.parse(text);
   } catch (err) {
-    throw new InvalidArgument(`invalid JSON: ${messageOf(err)}`);
+    throw goJsonError(text, err as Error);
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgument('invalid JSON: expected an object');
   return v as { [k: string]: unknown };

@@ -10,6 +10,7 @@ import type { ApiDeps } from './deps.js';
 import { parseFilters, readJson, sendEmpty, sendJson } from './http.js';
 import type { Ctx, Route } from './router.js';
 import { decodeConnect, decodeDisconnect } from './schemas/network-connect.js';
+import { checkEndpointAddresses } from './schemas/endpoint-settings.js';
 import { decodeNetworkCreate } from './schemas/network-create.js';
 import type { NetworkCreateResponse, NetworkPruneResponse } from './types.js';
 import { networkJson } from './views/network.js';
@@ -63,11 +64,13 @@ function checkConnect(ctl: Controller, containers: ContainerService, ref: string
     try { current.push(ctl.findNetwork(x.name)); } catch (err) { if (!(err instanceof NotFound)) throw err; }
   }
   if (c.networkMode === 'host' || c.networkMode === 'none') current.push(ctl.findNetwork(c.networkMode));
+  if (target.driver === 'host' && c.networkMode !== 'host') throw new InvalidArgument(CONFLICT_HOST);
   if (current.some((n) => n.id === target.id)) return; // the controller words "already attached"
   if (current.length) {
     if (target.driver === 'host' || current.some((n) => n.driver === 'host')) throw new InvalidArgument(CONFLICT_SHARED);
     if (target.driver === 'null' || current.some((n) => n.driver === 'null')) throw new InvalidArgument(CONFLICT_NONE);
   }
+  checkEndpointAddresses(config, target.name);
   validateRequestedAddresses(target, config);
 }
 
@@ -78,10 +81,20 @@ async function connect(d: ApiDeps, { req, res, params }: Ctx): Promise<void> {
   sendEmpty(res, 200);
 }
 
+/** A removed network has none: `disconnect -f` may still drop it from a container. */
+function driverOf(ctl: Controller, ref: string): string | undefined {
+  try {
+    return ctl.findNetwork(ref).driver;
+  } catch (err) {
+    if (err instanceof NotFound) return undefined;
+    throw err;
+  }
+}
+
 async function disconnect(d: ApiDeps, { req, res, params }: Ctx): Promise<void> {
   const { container, force } = decodeDisconnect(await readJson(req));
   const c = d.containers.find(container);
-  if (c.networkMode === 'host' && d.ctl.findNetwork(params.id).driver === 'host') throw new InvalidArgument(CONFLICT_HOST);
+  if (c.networkMode === 'host' && driverOf(d.ctl, params.id) === 'host') throw new InvalidArgument(CONFLICT_HOST);
   await d.containers.disconnect(container, params.id, force);
   sendEmpty(res, 200);
 }

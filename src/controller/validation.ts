@@ -22,10 +22,14 @@ export interface ValidNetworkRequest {
   userSubnets: boolean;
 }
 
+/** dockerd refuses these names whatever the driver, with a trailing blank in its message. */
+const PREDEFINED_NAMES = new Set(['bridge', 'host', 'none']);
+
 export function validateNetworkRequest(s: ControllerState, req: NetworkCreateRequest, predefined: boolean): ValidNetworkRequest {
   if (typeof req.name !== 'string' || !req.name) throw new InvalidArgument('network name must not be empty');
   // libnetwork's rule: any name that is not blank (spaces allowed); control characters are refused too.
   if (!req.name.trim() || [...req.name].some((ch) => ch < ' ' || ch === '\x7f')) throw new InvalidArgument(`invalid name: ${req.name}`);
+  if (!predefined && PREDEFINED_NAMES.has(req.name)) throw new Forbidden(`operation is not permitted on predefined ${req.name} network `);
   const driverName = req.driver || 'bridge';
   const driver = s.drivers.get(driverName);
   if (!driver) throw new NotFound(`plugin "${driverName}" not found`);

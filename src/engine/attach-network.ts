@@ -44,6 +44,8 @@ export async function connectContainer(d: AttachDeps, c: ContainerRecord, netRef
 }
 
 export async function disconnectContainer(d: AttachDeps, c: ContainerRecord, netRef: string, force: boolean): Promise<void> {
+  const stale = force ? c.networks.findIndex((x) => x.name === netRef) : -1;
+  if (stale >= 0 && isGone(d.controller, netRef)) return forgetNetwork(d, c, stale);
   const n = d.controller.findNetwork(netRef);
   const idx = c.networks.findIndex((x) => x.name === n.name || x.name === n.id);
   if (c.status !== 'running' && idx < 0) throw new NotFound(`container ${c.id.slice(0, 12)} is not connected to network ${n.name}`);
@@ -58,4 +60,26 @@ export async function disconnectContainer(d: AttachDeps, c: ContainerRecord, net
     tx.abort();
   }
   if (c.status === 'running') await d.writeEtc(c);
+}
+
+/** dockerd's `disconnect -f` from a network removed under a stopped container: the entry goes. */
+async function forgetNetwork(d: AttachDeps, c: ContainerRecord, idx: number): Promise<void> {
+  c.networks.splice(idx, 1);
+  const tx = d.store.begin();
+  try {
+    tx.put(CONTAINER_KEY_PREFIX + c.id, c);
+    await tx.commit();
+  } finally {
+    tx.abort();
+  }
+}
+
+function isGone(ctl: Controller, ref: string): boolean {
+  try {
+    ctl.findNetwork(ref);
+    return false;
+  } catch (err) {
+    if (err instanceof NotFound) return true;
+    throw err;
+  }
 }

@@ -154,7 +154,7 @@ describe.skipIf(!HAVE_DOCKER)('the docker CLI against weft', () => {
       [['--subnet', 'nonsense', 'bad'], 'Error response from daemon: invalid network config:\ninvalid subnet nonsense: invalid CIDR block notation\n'],
       [['--subnet', '10.90.0.1/24', 'bad'], 'Error response from daemon: invalid network config:\ninvalid subnet 10.90.0.1/24: it should be 10.90.0.0/24\n'],
       [['blue'], 'Error response from daemon: network with name blue already exists\n'],
-      [['bridge'], 'Error response from daemon: network with name bridge already exists\n'],
+      [['bridge'], 'Error response from daemon: operation is not permitted on predefined bridge network\n'],
       [['-d', 'nosuchdriver', 'bad'], 'Error response from daemon: plugin "nosuchdriver" not found\n'],
     ];
     for (const [args, err] of cases) {
@@ -355,7 +355,7 @@ describe.skipIf(!HAVE_DOCKER)('the docker CLI against weft', () => {
     expect(r.err).toBe('Error response from daemon: endpoint with name web already exists in network red\n');
     r = docker(['network', 'connect', 'host', 'peer']);
     expect(r.code).toBe(1);
-    expect(r.err).toBe('Error response from daemon: container sharing network namespace with another container or host cannot be connected to any other network\n');
+    expect(r.err).toBe('Error response from daemon: container cannot be disconnected from host network or connected to host network\n');
     r = docker(['network', 'connect', 'none', 'peer']);
     expect(r.err).toBe('Error response from daemon: container cannot be connected to multiple networks with one of the networks in private (none) mode\n');
     r = docker(['network', 'connect', '--ip', '10.99.0.1', 'red', 'peer']);
@@ -412,7 +412,7 @@ describe.skipIf(!HAVE_DOCKER)('the docker CLI against weft', () => {
       ['POST', '/v1.50/containers/create', JSON.stringify({ Image: 'busybox', Cmd: ['true'], HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '99999' }] } } }),
         /^invalid port specification: "99999"$/],
       ['POST', '/v1.50/containers/create', JSON.stringify({ Image: 'busybox', Cmd: ['true'], NetworkingConfig: { EndpointsConfig: { blue: { IPAMConfig: { IPv4Address: 'nonsense' } } } } }),
-        /^invalid IPv4 address: nonsense$/],
+        /^invalid config for network blue: invalid endpoint settings:\ninvalid IPv4 address: nonsense$/],
       ['POST', '/v1.50/containers/create?name=bad/name', JSON.stringify({ Image: 'busybox', Cmd: ['true'] }), /Invalid container name/],
       ['POST', '/v1.50/containers/web/exec', JSON.stringify({ Cmd: 'ls' }), /Cmd/],
       ['GET', '/v1.50/networks?filters=notjson', '', /filter/],

@@ -37,7 +37,7 @@ describe('request schemas keep dockerd-style messages', () => {
     fails(() => create({ Image: 'busybox', HostConfig: { PortBindings: { '80/tcp': {} } } }),
       'invalid HostConfig.PortBindings[80/tcp]: must be an array');
     fails(() => create({ Image: 'busybox', NetworkingConfig: { EndpointsConfig: { blue: { IPAMConfig: { IPv4Address: 'x' } } } } }),
-      'invalid IPv4 address: x');
+      'invalid config for network blue: invalid endpoint settings:\ninvalid IPv4 address: x');
     fails(() => create({ Image: 'busybox', NetworkingConfig: { EndpointsConfig: { blue: { Aliases: 'a' } } } }),
       'invalid EndpointSettings.Aliases: must be an array of strings');
     fails(() => create({ Image: 'busybox', NetworkingConfig: { EndpointsConfig: { blue: 'x' } } }), 'invalid EndpointsConfig[blue]');

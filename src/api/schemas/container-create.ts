@@ -66,9 +66,9 @@ export type ContainerCreateBody = Required<Omit<ContainerCreateRequest, 'name' |
 const createEndpoint = endpointSettings('EndpointSettings');
 const isObject = (v: unknown): v is object => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-function decodeEndpoint(v: unknown): EndpointConfig {
+function decodeEndpoint(network: string, v: unknown): EndpointConfig {
   const ep = decode(createEndpoint, v);
-  checkEndpointAddresses(ep);
+  checkEndpointAddresses(ep, network, true);
   return ep;
 }
 
@@ -76,14 +76,13 @@ function decodeEndpoint(v: unknown): EndpointConfig {
 function decodeNetworks(mode: string, epc: { [name: string]: unknown }): { name: string; config: EndpointConfig }[] {
   const networks: { name: string; config: EndpointConfig }[] = [];
   const entries = Object.entries(epc).map(([name, v]) => [name === 'default' ? 'bridge' : name, v] as const);
-  if (mode !== 'host' && mode !== 'none') {
-    const primary = entries.find(([name]) => name === mode)?.[1];
-    networks.push({ name: mode, config: decodeEndpoint(isObject(primary) ? primary : undefined) });
-  }
+  const primary = entries.find(([name]) => name === mode)?.[1];
+  const primaryConfig = decodeEndpoint(mode, isObject(primary) ? primary : undefined);
+  if (mode !== 'host' && mode !== 'none') networks.push({ name: mode, config: primaryConfig });
   for (const [name, v] of entries) {
     if (name === mode) continue;
     if (v !== null && !isObject(v)) throw new InvalidArgument(`invalid EndpointsConfig[${name}]`);
-    networks.push({ name, config: decodeEndpoint(v) });
+    networks.push({ name, config: decodeEndpoint(name, v) });
   }
   return networks;
 }

@@ -32,12 +32,31 @@ export function endpointSettings(where: string) {
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
-/** dockerd's EndpointIPAMConfig.Validate wording. */
-export function checkEndpointAddresses(ep: EndpointConfig): void {
+/** The predefined networks (and "default"), where dockerd on Linux takes neither addresses nor aliases. */
+const BUILTIN = new Set(['default', 'bridge', 'host', 'none']);
+
+/**
+ * dockerd's validateEndpointSettings: every problem of one network's settings in one message,
+ * "invalid endpoint settings:" then one line each. `network` (its name) adds the rules of the
+ * predefined networks; `onCreate` prefixes the message as container create words it.
+ */
+export function checkEndpointAddresses(ep: EndpointConfig, network?: string, onCreate = false): void {
   const { ipv4, ipv6 } = ep;
-  if (ipv4 && (!net.isIPv4(ipv4) || ipv4 === '0.0.0.0')) throw new InvalidArgument(`invalid IPv4 address: ${ipv4}`);
-  if (ipv6 && (!net.isIPv6(ipv6) || /^[:0]+$/.test(ipv6))) throw new InvalidArgument(`invalid IPv6 address: ${ipv6}`);
-  for (const ll of ep.linkLocalIps ?? []) if (!net.isIP(ll)) throw new InvalidArgument(`invalid link-local IP address: ${ll}`);
+  const errs: string[] = [];
+  if (network !== undefined && BUILTIN.has(network)) {
+    if (ipv4 || ipv6) errs.push('user-specified IP address is supported on user-defined networks only');
+    if (ep.aliases?.length) errs.push('network-scoped aliases are only supported for user-defined networks');
+  }
+  if (ipv4 && (!net.isIPv4(ipv4) || ipv4 === '0.0.0.0')) errs.push(`invalid IPv4 address: ${ipv4}`);
+  // An IPv4-mapped address is an IPv4 address in IPv6 clothing: not one a container can have.
+  if (ipv6 && (!net.isIPv6(ipv6) || /^[:0]+$/.test(ipv6) || /^[:0]*:ffff:[\d.]+$|^[:0]*:ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/i.test(ipv6))) {
+    errs.push(`invalid IPv6 address: ${ipv6}`);
+  }
+  for (const ll of ep.linkLocalIps ?? []) if (!net.isIP(ll)) errs.push(`invalid link-local IP address: ${ll}`);
+  if (errs.length) {
+    const msg = `invalid endpoint settings:\n${errs.join('\n')}`;
+    throw new InvalidArgument(onCreate ? `invalid config for network ${network}: ${msg}` : msg);
+  }
   if (ep.macAddress) checkMac(ep.macAddress);
 }
 
