@@ -141,9 +141,11 @@ export class Forwarder {
       sock.on('message', (resp) => {
         if (isResponseTo(resp, upId)) finish(undefined, resp);
       });
-      sock.connect(u.port, u.host, () => {
+      // A failed connect (no route to the upstream) comes to this callback as its argument.
+      sock.connect(u.port, u.host, (err?: Error) => {
         if (settled()) return; // timed out or failed while connecting: the socket is closed
-        sock.send(query, (err) => { if (err) finish(err); });
+        if (err) return finish(err);
+        sock.send(query, (sendErr) => { if (sendErr) finish(sendErr); });
       });
     });
   }

@@ -1,11 +1,11 @@
 /**
  * What weft answers itself: A, AAAA and PTR from the names the lookup knows, NOERROR without
- * records for other types of a known name, NXDOMAIN for unknown names it must not forward.
+ * records for other types of a known name, SERVFAIL for unknown names it must not forward.
  * Everything else goes to the forwarder.
  */
 import net from 'node:net';
 import { comparableIp, reverseToIp, unmapIpv4 } from './addresses.js';
-import { RCODE_NOERROR, RCODE_NXDOMAIN, type LocalRecord, type Query } from './message.js';
+import { RCODE_NOERROR, RCODE_SERVFAIL, type LocalRecord, type Query } from './message.js';
 
 export type QueryType = 'A' | 'AAAA' | 'PTR';
 export interface LookupRequest { networkId: string; source: string; name: string; type: QueryType }
@@ -48,13 +48,9 @@ export function decide(lookup: Lookup, ttl: number, asker: Asker, q: Query, shuf
     // Another type (MX, TXT, ANY, ...) or class for a name weft owns: it has no such records.
     return local(RCODE_NOERROR, []);
   }
-  // Unknown to weft.
-  if (asker.internal) return local(RCODE_NXDOMAIN, [], 'nxdomain (internal network)');
-  if (name !== '' && !name.includes('.')) {
-    // Single-label names are container-ish names; with the search list the resolver also
-    // asks the qualified forms, which are forwarded. Not leaking them upstream.
-    return local(RCODE_NXDOMAIN, [], 'nxdomain (single label)');
-  }
+  // Unknown to weft: as dockerd, forwarded whatever its labels; an internal network has no
+  // upstream to ask, which is a failure to resolve (SERVFAIL), not a name known not to exist.
+  if (asker.internal) return local(RCODE_SERVFAIL, [], 'servfail (internal network)');
   return { kind: 'forward' };
 }
 

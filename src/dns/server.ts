@@ -57,7 +57,7 @@ export class DnsServer {
   }
 
   /**
-   * Start answering on ip:port (port default 53) for network networkId; internal networks never forward (NXDOMAIN
+   * Start answering on ip:port (port default 53) for network networkId; internal networks never forward (SERVFAIL
    * for unknown names). Idempotent per (networkId, ip). Resolves when bound (UDP and TCP).
    */
   async listen(

@@ -273,12 +273,12 @@ describe('DnsServer', () => {
     expect(up.udp).toBe(before);
   });
 
-  it('unknown single-label name: NXDOMAIN locally, not forwarded', async () => {
+  it('unknown single-label name: forwarded like any other, as dockerd does', async () => {
     const before = up.udp + up.tcp;
     const { p } = await udpQuery(port, 'nosuch', 'A');
     expect(p.rcode).toBe('NXDOMAIN');
-    expect(p.answers).toEqual([]);
-    expect(up.udp + up.tcp).toBe(before);
+    expect(p.flag_aa).toBe(false);
+    expect(up.udp + up.tcp).toBe(before + 1);
   });
 
   it('forwards unknown dotted names over UDP, relaying the upstream answer with the original id', async () => {
@@ -306,14 +306,13 @@ describe('DnsServer', () => {
     expect(up.udp).toBe(beforeUdp);
   });
 
-  it('internal network: NXDOMAIN for unknown names, never forwards; local names still answered', async () => {
+  it('internal network: SERVFAIL for unknown names, never forwards; local names still answered', async () => {
     const before = server.stats().forwarded;
     const beforeUp = up.udp + up.tcp;
     const { p } = await udpQuery(internalPort, 'outside.test', 'A');
-    expect(p.rcode).toBe('NXDOMAIN');
-    expect(p.flag_aa).toBe(true);
+    expect(p.rcode).toBe('SERVFAIL');
     const t = await tcpQuery(internalPort, 'outside.test', 'A');
-    expect(t.rcode).toBe('NXDOMAIN');
+    expect(t.rcode).toBe('SERVFAIL');
     expect(server.stats().forwarded).toBe(before);
     expect(up.udp + up.tcp).toBe(beforeUp);
     calls.length = 0;

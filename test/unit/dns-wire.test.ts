@@ -70,7 +70,7 @@ const GOLDEN: [string, Buffer, string][] = [
     '1234858000010001000000000377656200001c0001c00c001c0001000000000010fd000000000000000000000000000002'],
   ['known name, other type: NOERROR, no records', query('web', 'MX'), '1234858000010000000000000377656200000f0001'],
   ['known name, other class: NOERROR, no records', query('web', 'A', { class: 'CH' }), '123485800001000000000000037765620000010003'],
-  ['unknown single label: NXDOMAIN', query('nosuch', 'A'), '123485830001000000000000066e6f737563680000010001'],
+  ['unknown single label without upstreams: SERVFAIL, not authoritative', query('nosuch', 'A'), '123481820001000000000000066e6f737563680000010001'],
   ['PTR, invalid and duplicate names dropped', query('2.0.1.10.in-addr.arpa', 'PTR'),
     '12348580000100010000000001320130013102313007696e2d61646472046172706100000c0001c00c000c000100000000000b03776562056d796e657400'],
   ['EDNS: OPT advertising 1232', query('web', 'A', { edns: 100 }),
