@@ -67,6 +67,7 @@ const sinkFor = (c: ContainerRecord) => (c.tty ? rawSink : muxSink);
 function attach(d: ApiDeps, { socket, head, params, query: q }: UpgradeCtx): void {
   const c = d.containers.find(params.id);
   sendUpgraded(socket, undefined, c.tty ? RAW_CONTENT_TYPE : MUX_CONTENT_TYPE);
+  d.events.log(c, 'attach');
   const stream = qbool(q.get('stream'));
   const o = {
     // As dockerd: only the streams asked for (dockerpty attaches one socket per stream).

@@ -75,7 +75,7 @@ export function containerRoutes(d: ApiDeps): Route[] {
     { method: 'POST', path: '/containers/:id/stop', handler: (ctx) => stop(d, ctx) },
     { method: 'POST', path: '/containers/:id/restart', handler: async ({ res, params, query }) => {
       await d.containers.stop(params.id, timeoutOf(query, d.containers.find(params.id)));
-      await d.containers.start(params.id);
+      d.events.log(await d.containers.start(params.id), 'restart');
       sendEmpty(res, 204);
     } },
     { method: 'POST', path: '/containers/:id/kill', handler: async ({ res, params, query }) => {

@@ -1,6 +1,7 @@
 /** What the route handlers work with, handed in by the composition root. */
 import type { Controller } from '../controller/controller.js';
 import type { ContainerService } from '../engine/containers.js';
+import type { ContainerEvents } from '../engine/container-events.js';
 import type { ExecRegistry } from '../engine/exec.js';
 import type { ImageResolver } from './images.js';
 
@@ -11,6 +12,8 @@ export interface ApiDeps {
   images: ImageResolver;
   /** For /info. */
   info: { root: string; firewall: string };
+  /** GET /events streams its bus; the API publishes the container steps it does itself (attach). */
+  events: ContainerEvents;
   /** POST /weft/firewall/reload: re-creates weft's firewall rules. */
   reloadFirewall(): Promise<void>;
 }

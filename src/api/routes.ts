@@ -2,6 +2,7 @@
 import { containerStreamRoutes } from './container-streams.js';
 import { containerRoutes } from './containers.js';
 import type { ApiDeps } from './deps.js';
+import { eventRoutes } from './events.js';
 import { execRoutes } from './exec.js';
 import { imageRoutes } from './images.js';
 import { networkRoutes } from './networks.js';
@@ -16,6 +17,7 @@ export function apiRoutes(d: ApiDeps): Route[] {
     ...containerRoutes(d),
     ...containerStreamRoutes(d),
     ...execRoutes(d),
+    ...eventRoutes(d.events.bus),
     ...imageRoutes(),
     ...swarmRoutes(),
   ];

@@ -6,8 +6,10 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type pino from 'pino';
 import { InvalidArgument, NotFound } from '../util/errors.js';
+import { requestIdFrom, withRequest } from '../util/request-context.js';
 import { API_VERSION, MIN_API_VERSION, sendError, sendJson } from './http.js';
 import type { Router } from './router.js';
 import { plainHijack } from './plain-hijack.js';
@@ -34,67 +36,84 @@ export function stripVersion(url: string): string {
   return url.slice(m[1].length + 2) || '/';
 }
 
+/** The request header that names an API call in the logs, kept when the client sends one and returned. */
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
 export function createApiServer(router: Router, logger: pino.Logger): http.Server {
-  const server = http.createServer(async (req, res) => {
-    const started = performance.now();
-    try {
-      const u = new URL(stripVersion(req.url ?? '/'), 'http://weft');
-      const hit = router.match(req.method ?? 'GET', u.pathname);
-      // A hijack route of this method beats a 405 from a plain route of the same shape.
-      const hijack = hit === undefined || hit === 'method' ? router.matchUpgrade(req.method ?? 'GET', u.pathname) : undefined;
-      if (hijack) {
-        const socket = plainHijack(req.socket);
-        await hijack.route.handler({ req, socket, head: Buffer.alloc(0), params: hijack.params, query: u.searchParams });
-        return;
-      }
-      if (hit === undefined) throw new NotFound(`page not found`);
-      if (hit === 'method') {
-        sendJson(res, 405, { message: `method ${req.method} not allowed` });
-        return;
-      }
-      await hit.route.handler({ req, res, params: hit.params, query: u.searchParams });
-    } catch (err) {
-      const status = (err as { status?: number }).status ?? 500;
-      if (status >= 500) logger.error({ err, url: req.url }, 'request failed');
-      sendError(res, err);
-    } finally {
-      const ms = +(performance.now() - started).toFixed(2);
-      logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms }, 'request');
-    }
+  const server = http.createServer((req, res) => {
+    const reqId = requestIdFrom(req.headers[REQUEST_ID_HEADER.toLowerCase()]);
+    res.setHeader(REQUEST_ID_HEADER, reqId);
+    withRequest({ reqId }, () => serve(router, logger, req, res));
   });
   server.on('upgrade', (req, socket, head) => {
-    // A client that drops a hijacked stream (EPIPE, ECONNRESET) ends that stream only.
-    socket.on('error', (err) => logger.debug({ err: err.message, url: req.url }, 'hijacked connection closed'));
-    let url: string;
-    try {
-      url = stripVersion(req.url ?? '/');
-    } catch (err) {
-      const body = `${JSON.stringify({ message: (err as Error).message })}\n`;
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-      return;
-    }
-    const u = new URL(url, 'http://weft');
-    try {
-      const hit = router.matchUpgrade(req.method ?? 'GET', u.pathname);
-      if (hit) {
-        const done = hit.route.handler({ req, socket, head, params: hit.params, query: u.searchParams });
-        // Failing after the 101 cannot become an HTTP error any more: end the stream.
-        Promise.resolve(done).catch((err) => {
-          logger.warn({ err, url: req.url }, 'hijacked stream failed');
-          socket.destroy();
-        });
-        return;
-      }
-    } catch (err) {
-      failUpgrade(socket, err);
-      return;
-    }
-    const res = new http.ServerResponse(req);
-    res.assignSocket(socket as never);
-    server.emit('request', req, res);
+    withRequest({ reqId: requestIdFrom(req.headers[REQUEST_ID_HEADER.toLowerCase()]) }, () => {
+      upgrade(server, router, logger, req, socket, head);
+    });
   });
   server.keepAliveTimeout = 60_000;
   return server;
+}
+
+async function serve(router: Router, logger: pino.Logger, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const started = performance.now();
+  try {
+    const u = new URL(stripVersion(req.url ?? '/'), 'http://weft');
+    const hit = router.match(req.method ?? 'GET', u.pathname);
+    // A hijack route of this method beats a 405 from a plain route of the same shape.
+    const hijack = hit === undefined || hit === 'method' ? router.matchUpgrade(req.method ?? 'GET', u.pathname) : undefined;
+    if (hijack) {
+      const socket = plainHijack(req.socket);
+      await hijack.route.handler({ req, socket, head: Buffer.alloc(0), params: hijack.params, query: u.searchParams });
+      return;
+    }
+    if (hit === undefined) throw new NotFound(`page not found`);
+    if (hit === 'method') {
+      sendJson(res, 405, { message: `method ${req.method} not allowed` });
+      return;
+    }
+    await hit.route.handler({ req, res, params: hit.params, query: u.searchParams });
+  } catch (err) {
+    const status = (err as { status?: number }).status ?? 500;
+    if (status >= 500) logger.error({ err, url: req.url }, 'request failed');
+    sendError(res, err);
+  } finally {
+    const ms = +(performance.now() - started).toFixed(2);
+    logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms }, 'request');
+  }
+}
+
+function upgrade(
+  server: http.Server, router: Router, logger: pino.Logger, req: http.IncomingMessage, socket: Duplex, head: Buffer,
+): void {
+  // A client that drops a hijacked stream (EPIPE, ECONNRESET) ends that stream only.
+  socket.on('error', (err) => logger.debug({ err: err.message, url: req.url }, 'hijacked connection closed'));
+  let url: string;
+  try {
+    url = stripVersion(req.url ?? '/');
+  } catch (err) {
+    const body = `${JSON.stringify({ message: (err as Error).message })}\n`;
+    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    return;
+  }
+  const u = new URL(url, 'http://weft');
+  try {
+    const hit = router.matchUpgrade(req.method ?? 'GET', u.pathname);
+    if (hit) {
+      const done = hit.route.handler({ req, socket, head, params: hit.params, query: u.searchParams });
+      // Failing after the 101 cannot become an HTTP error any more: end the stream.
+      Promise.resolve(done).catch((err) => {
+        logger.warn({ err, url: req.url }, 'hijacked stream failed');
+        socket.destroy();
+      });
+      return;
+    }
+  } catch (err) {
+    failUpgrade(socket, err);
+    return;
+  }
+  const res = new http.ServerResponse(req);
+  res.assignSocket(socket as never);
+  server.emit('request', req, res);
 }
 
 /** Listen on a unix socket path (stale socket removed first), mode 0660. */

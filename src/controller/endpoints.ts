@@ -24,6 +24,7 @@ import { publishEndpoint, unpublishEndpoint } from './cluster-publish.js';
 import { DefaultGateway } from './gateway.js';
 import type { ConnectRequest, EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import type { Networks } from './networks.js';
+import { afterCommit, publishNetworkEvent } from './network-events.js';
 import { EP, SB, poolFor, sbInfo, type ControllerState } from './state.js';
 import { validateConnect } from './validation.js';
 
@@ -118,6 +119,7 @@ export class Endpoints {
     const outcome = into ?? store.begin();
     if (!sb.gatewayEndpoint && (ep.gateway4 || ep.gateway6)) await this.s.setGateway(sb, ep, outcome);
     outcome.put(EP + ep.id, ep);
+    afterCommit(outcome, () => publishNetworkEvent(this.s, n, 'connect', sb.containerId));
     if (!into) await outcome.commit();
     if (n.scope !== 'local') await this.joinCluster(sb, n, ep, undo, into);
   }
@@ -189,6 +191,7 @@ export class Endpoints {
       const ep = [...this.s.endpoints.values()].find((e) => e.sandboxId === sandboxId && e.networkId === n.id);
       if (!ep) throw new NotFound(`container ${sandboxId.slice(0, 12)} is not connected to network ${n.name}`);
       await this.remove(ep, opts, into);
+      afterCommit(into, () => publishNetworkEvent(this.s, n, 'disconnect', sandboxId));
     });
   }
 

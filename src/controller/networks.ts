@@ -15,6 +15,7 @@ import { newId } from '../util/ids.js';
 import { failpoint } from '../util/failpoint.js';
 import { Undo } from '../util/undo.js';
 import type { IpamConfigRequest, NetworkCreateRequest, NetworkRecord } from './model.js';
+import { publishNetworkEvent } from './network-events.js';
 import { NET, NETNAME, type ControllerState } from './state.js';
 import { activeEndpointsError, assertNameFree, validateNetworkRequest, type ValidNetworkRequest } from './validation.js';
 
@@ -66,6 +67,7 @@ export class Networks {
       try {
         await this.build(rec, v, undo);
         this.s.logger.info({ network: rec.name, id: rec.id, driver: v.driverName }, 'network created');
+        publishNetworkEvent(this.s, rec, 'create');
         return rec;
       } catch (err) {
         await undo.run();
@@ -149,6 +151,7 @@ export class Networks {
       failpoint('network.delete.marked');
       await this.destroy(n);
       this.s.logger.info({ network: n.name, id: n.id }, 'network removed');
+      publishNetworkEvent(this.s, n, 'destroy');
     });
   }
 

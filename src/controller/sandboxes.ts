@@ -5,6 +5,7 @@ import type { Endpoints } from './endpoints.js';
 import type { SandboxRecord } from './model.js';
 import { SB, type ControllerState } from './state.js';
 import { failpoint } from '../util/failpoint.js';
+import { afterCommit, publishNetworkEvent } from './network-events.js';
 
 export class Sandboxes {
   constructor(private readonly s: ControllerState, private readonly endpoints: Endpoints) {}
@@ -35,6 +36,8 @@ export class Sandboxes {
     for (const ep of [...this.s.endpoints.values()].filter((e) => e.sandboxId === id)) {
       if (!this.s.endpoints.has(ep.id)) continue; // went with another (weft_gwbridge)
       await this.endpoints.remove(ep, { force: true, closing: !!sb.nsPath }, tx);
+      const n = this.s.networks.get(ep.networkId);
+      if (n) afterCommit(tx, () => publishNetworkEvent(this.s, n, 'disconnect', sb.containerId));
     }
     failpoint('sandbox.delete.endpoints');
     if (sb.nsPath) this.s.o.os.deleteNamespace(sb.nsPath);

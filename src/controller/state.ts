@@ -13,6 +13,7 @@ import type { Store, Transaction } from '../contracts/store.js';
 import { NotFound } from '../util/errors.js';
 import { cidrContains } from '../util/ip.js';
 import { KeyedSerial } from '../util/lock.js';
+import type { EventBus } from '../util/event-bus.js';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 
 /** Store key prefixes. */
@@ -33,6 +34,8 @@ export interface ControllerOptions {
   /** Kernel work on sandboxes (namespaces, default routes) and host routes for pool picking. */
   os: SandboxOs;
   logger: pino.Logger;
+  /** Where committed network steps are published (docker events); absent: nowhere. */
+  events?: EventBus;
   /** Cluster membership (etcd): global-scope networks, their IPAM, published endpoints. */
   cluster?: ClusterMembership;
   /** Endpoints other hosts publish on global networks (with cluster). */

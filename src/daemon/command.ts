@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { startDaemon } from './daemon.js';
 import { installLastResort } from './last-resort.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from './logger.js';
 
 interface ClusterFlags { clusterStore?: string; advertiseAddr?: string; clusterTtl: string; clusterPrefix: string; overlayMtu?: string }
 
@@ -12,6 +13,7 @@ interface DaemonFlags extends ClusterFlags {
   firewallBackend: string;
   defaultBridge: string;
   logLevel: string;
+  logFormat: string;
   firewallCheckInterval: string;
   dns: string[];
   hostGatewayIp?: string;
@@ -28,6 +30,7 @@ export function registerDaemonCommand(program: Command): void {
     .option('--firewall-backend <name>', 'iptables or nftables', 'nftables')
     .option('--default-bridge <name>', 'Linux bridge name of the default "bridge" network', 'weft0')
     .option('--log-level <level>', 'pino log level (debug, info, warn, error)', 'info')
+    .option('--log-format <format>', 'json (one JSON object a line) or text (one readable line each)', 'json')
     .option('--dns <ip>', 'upstream resolver for the embedded DNS (repeatable; default: host resolv.conf)', repeatable, [] as string[])
     .option('--host-gateway-ip <ip>', 'address "host-gateway" stands for in --add-host (default: the default bridge\'s gateway)')
     .option('--firewall-check-interval <seconds>', 're-create flushed firewall rules after at most this long (0: never)', '10')
@@ -51,6 +54,10 @@ export function registerDaemonCommand(program: Command): void {
         process.stderr.write(`weft daemon: --host-gateway-ip must be an IP address\n`);
         process.exit(1);
       }
+      if (!LOG_LEVELS.includes(opts.logLevel) || !(LOG_FORMATS as string[]).includes(opts.logFormat)) {
+        process.stderr.write(`weft daemon: --log-level is one of ${LOG_LEVELS.join(', ')}; --log-format json or text\n`);
+        process.exit(1);
+      }
       installLastResort();
       const daemon = await startDaemon({
         root: opts.root,
@@ -58,6 +65,7 @@ export function registerDaemonCommand(program: Command): void {
         firewallBackend: opts.firewallBackend,
         defaultBridge: opts.defaultBridge,
         logLevel: opts.logLevel,
+        logFormat: opts.logFormat as LogFormat,
         firewallCheckSeconds: checkSeconds,
         ...(opts.dns.length ? { dnsUpstreams: opts.dns } : {}),
         ...(opts.hostGatewayIp ? { hostGatewayIp: opts.hostGatewayIp } : {}),

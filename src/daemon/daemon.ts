@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
-import pino from 'pino';
 import { BridgeDriver } from '../../drivers/bridge/bridge.js';
 import { OPT_BRIDGE_NAME, OPT_DEFAULT_BRIDGE, OPT_ICC, OPT_MASQUERADE } from '../contracts/network-options.js';
 import { HostDriver } from '../../drivers/host/host.js';
@@ -30,12 +29,17 @@ import { BuiltinImages } from '../api/images.js';
 import { apiRouter } from '../api/routes.js';
 import { createApiServer, listenUnix } from '../api/server.js';
 import { ExecRegistry } from '../engine/exec.js';
+import { ContainerEvents } from '../engine/container-events.js';
+import { EVENT_RING_SIZE, EventBus } from '../util/event-bus.js';
+import { createLogger, type LogFormat } from './logger.js';
 
 export interface DaemonOptions {
   root: string;
   runDir: string;
   firewallBackend: 'iptables' | 'nftables';
   logLevel?: string;
+  /** json (pino's lines) or text (one readable line each); default json. */
+  logFormat?: LogFormat;
   /** Name of the Linux bridge of the default `bridge` network. */
   defaultBridge?: string;
   /** Upstream resolvers for names the embedded DNS does not know (default: host's resolv.conf). */
@@ -57,7 +61,8 @@ export interface Daemon {
 }
 
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
-  const logger = pino({ level: o.logLevel ?? 'info', base: { pid: process.pid } }, pino.destination(2));
+  const logger = createLogger(o.logLevel ?? 'info', o.logFormat);
+  const events = new ContainerEvents(new EventBus(EVENT_RING_SIZE, (err) => logger.warn({ err }, 'an events subscriber failed')));
   fs.mkdirSync(o.root, { recursive: true, mode: 0o700 });
   fs.mkdirSync(o.runDir, { recursive: true, mode: 0o755 });
   claimPidFile(path.join(o.runDir, 'weft.pid'));
@@ -75,7 +80,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     ipams: [...createIpamRegistry(store).values()],
     netnsDir,
     os: new KernelSandboxOs(host),
-    logger,
+    logger, events: events.bus,
     ...(cluster ? { cluster: cluster.node, peers: cluster.peers, globalIpams: cluster.globalIpams } : {}),
   });
   const runtime = new ProcessRuntime({ logger });
@@ -83,7 +88,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const dns = new ServiceDiscovery(controller, logger, upstreams ? { upstreams: () => upstreams } : {});
   const containersDir = path.join(o.root, 'containers');
   const containers = new ContainerService({
-    store, controller, runtime, containersDir, logger, dns, hostPorts, ...(o.hostGatewayIp ? { hostGatewayIp: o.hostGatewayIp } : {}),
+    store, controller, runtime, containersDir, logger, dns, hostPorts, events,
+    ...(o.hostGatewayIp ? { hostGatewayIp: o.hostGatewayIp } : {}),
   });
 
   const alive = await containers.restore();
@@ -98,7 +104,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const router = apiRouter({
     ctl: controller,
     containers,
-    execs: new ExecRegistry(containers),
+    execs: new ExecRegistry(containers, events), events,
     images: new BuiltinImages(path.join(o.root, 'images')),
     info: { root: o.root, firewall: firewall.name },
     reloadFirewall: firewallWatch.reload,

@@ -9,13 +9,9 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import type pino from 'pino';
 import { Conflict, InvalidArgument } from '../util/errors.js';
 import { ServiceDiscovery } from './discovery.js';
-import type { HostPorts } from '../contracts/host-ports.js';
-import type { ProcessSpec, Runtime } from '../contracts/runtime.js';
-import type { Store } from '../contracts/store.js';
-import type { Controller } from '../controller/controller.js';
+import type { ProcessSpec } from '../contracts/runtime.js';
 import type { ConnectRequest } from '../controller/model.js';
 import { newId } from '../util/ids.js';
 import { KeyedSerial } from '../util/lock.js';
@@ -30,25 +26,13 @@ import {
 import { processOptions } from './process-options.js';
 import { renameContainer } from './rename.js';
 import { codeAtRemoval, nextEventOf } from './waits.js';
+import type { ContainerServiceOptions } from './service-options.js';
 import { alignNetworkLists, restoreContainers, restoreHostPorts } from './restore.js';
 import { failpoint } from '../util/failpoint.js';
 
 export type { ContainerCreateRequest, ContainerRecord, ContainerStatus, EndpointConfig } from './records.js';
+export type { ContainerServiceOptions } from './service-options.js';
 
-export interface ContainerServiceOptions {
-  store: Store;
-  controller: Controller;
-  runtime: Runtime;
-  /** Decides, binds and releases the host ports of published ports. */
-  hostPorts: HostPorts;
-  /** Per-container state directories live here. */
-  containersDir: string;
-  logger: pino.Logger;
-  /** Embedded DNS for containers on user-defined networks; absent: host resolvers only. */
-  dns?: ServiceDiscovery;
-  /** What ExtraHosts' "host-gateway" stands for (--host-gateway-ip); absent: the default bridge's gateway. */
-  hostGatewayIp?: string;
-}
 
 export class ContainerService extends EventEmitter {
   private readonly containers = new Map<string, ContainerRecord>();
@@ -67,7 +51,8 @@ export class ContainerService extends EventEmitter {
       store: o.store, controller: o.controller,
       writeEtc: (c) => this.etc.write(c, this.dirOf(c), undefined, this.linked.get(c.id)),
     };
-    this.health = new HealthChecks({ exec: (c, cmd) => this.exec(c, cmd, {}), save: (c) => this.save(c), logger: o.logger });
+    const exec = (c: ContainerRecord, cmd: string[]) => this.exec(c, cmd, {});
+    this.health = new HealthChecks({ exec, save: (c) => this.save(c), logger: o.logger, ...(o.events ? { events: o.events } : {}) });
     // One 'exit'/'removed' listener per waiting client (docker run waits on every
     // container it starts): dozens at once are normal, and each goes when it fires.
     this.setMaxListeners(0);
@@ -140,6 +125,7 @@ export class ContainerService extends EventEmitter {
     fs.mkdirSync(this.dirOf(c), { recursive: true, mode: 0o700 });
     this.containers.set(c.id, c);
     await this.save(c);
+    this.o.events?.log(c, 'create');
     return c;
   }
 
@@ -194,6 +180,7 @@ export class ContainerService extends EventEmitter {
     await this.save(c);
     this.o.logger.info({ container: c.name, pid: c.pid }, 'container started');
     this.emit('start', c.id);
+    this.o.events?.log(c, 'start');
     return c;
   }
 
@@ -212,12 +199,14 @@ export class ContainerService extends EventEmitter {
       await this.o.runtime.stop(this.spec(c), timeoutSec);
       failpoint('container.stop.signalled');
       await exited;
+      this.o.events?.log(c, 'stop');
       return c;
     });
   }
 
   rename(ref: string, name: string): Promise<void> {
-    const deps = { controller: this.o.controller, all: this.containers.values(), save: (x: ContainerRecord) => this.save(x) };
+    const { controller, events } = this.o;
+    const deps = { controller, events, all: this.containers.values(), save: (x: ContainerRecord) => this.save(x) };
     return this.serial(ref, (c) => renameContainer(c, name, deps));
   }
 
@@ -236,6 +225,7 @@ export class ContainerService extends EventEmitter {
     // As dockerd: a SIGKILL returns once the container is recorded dead, other signals once delivered.
     const exited = signal === 'SIGKILL' ? this.waitExit(c.id) : undefined;
     await this.o.runtime.kill(this.spec(c), signal);
+    this.o.events?.killed(c, signal);
     await exited;
   }
 
@@ -271,7 +261,6 @@ export class ContainerService extends EventEmitter {
   waitRemovedCode(id: string): Promise<number> {
     return codeAtRemoval(this, id, this.containers.get(id)?.exitCode ?? 0, this.waitRemoved(id));
   }
-
 
   exec(c: ContainerRecord, cmd: string[], opts: { env?: string[]; workdir?: string; tty?: boolean }): ChildProcess {
     return this.o.runtime.exec(this.spec(c), cmd, opts);
@@ -353,6 +342,7 @@ export class ContainerService extends EventEmitter {
     tx.put(CONTAINER_KEY_PREFIX + c.id, c);
     await tx.commit();
     this.o.logger.info({ container: c.name, exitCode: code }, 'container exited');
+    this.o.events?.died(c, code);
     this.emit('exit', id, code);
     if (c.autoRemove) await this.ops.run(id, () => this.destroy(c));
   }
@@ -373,6 +363,7 @@ export class ContainerService extends EventEmitter {
       await tx.commit(); // the networking is gone either way; the record only with its files
     }
     this.containers.delete(c.id);
+    this.o.events?.log(c, 'destroy');
     this.emit('removed', c.id);
   }
 

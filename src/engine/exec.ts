@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
+import type { ContainerEvents } from './container-events.js';
 import type { ContainerRecord, ContainerService } from './containers.js';
 
 export interface ExecOptions {
@@ -33,12 +34,14 @@ const CANNOT_RUN = 126;
 export class ExecRegistry {
   private readonly execs = new Map<string, ExecInstance>();
 
-  constructor(private readonly containers: ContainerService) {}
+  /** events: where exec_create, exec_start and exec_die are published (docker events). */
+  constructor(private readonly containers: ContainerService, private readonly events?: ContainerEvents) {}
 
   create(c: ContainerRecord, o: ExecOptions): ExecInstance {
     const id = crypto.randomBytes(32).toString('hex');
     const e: ExecInstance = { id, containerId: c.id, ...o, running: false, exitCode: null, pid: 0 };
     this.execs.set(id, e);
+    this.events?.log(c, `exec_create: ${o.cmd.join(' ')}`, { execID: id });
     return e;
   }
 
@@ -62,11 +65,13 @@ export class ExecRegistry {
     const child = this.containers.exec(c, e.cmd, { env: e.env, workdir: e.workdir || undefined, tty: e.tty });
     e.running = true;
     e.pid = child.pid ?? 0;
+    this.events?.log(c, `exec_start: ${e.cmd.join(' ')}`, { execID: e.id });
     // EPIPE when the command exits before it read what the client sent: only that exec's loss.
     child.stdin?.on('error', () => undefined);
     child.on('close', (code, signal) => {
       e.running = false;
       e.exitCode = code ?? (signal ? 128 + os.constants.signals[signal] : CANNOT_RUN);
+      this.events?.log(c, 'exec_die', { execID: e.id, exitCode: String(e.exitCode) });
     });
     child.on('error', () => {
       e.running = false;

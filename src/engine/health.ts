@@ -7,6 +7,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
+import { outsideRequest } from '../util/request-context.js';
+import type { ContainerEvents } from './container-events.js';
 import type { ContainerRecord, HealthcheckConfig, HealthState } from './records.js';
 
 const SECOND_NS = 1e9;
@@ -21,6 +23,8 @@ export interface HealthDeps {
   exec(c: ContainerRecord, cmd: string[]): ChildProcess;
   save(c: ContainerRecord): Promise<void>;
   logger: Logger;
+  /** Told of each change of status once it is saved: dockerd's `health_status: <status>` event. */
+  events?: ContainerEvents;
 }
 
 interface Probe {
@@ -48,7 +52,8 @@ export class HealthChecks {
     if (!cmd) return;
     if (!resume || !c.health) c.health = { Status: 'starting', FailingStreak: 0, Log: [] };
     const intervalMs = (c.healthcheck?.Interval || DEFAULT_INTERVAL_NS) / 1e6;
-    const p: Probe = { timer: setInterval(() => this.runProbe(c, cmd, p), intervalMs) };
+    // The probes outlive the request that started the container: their log lines are not its.
+    const p: Probe = { timer: outsideRequest(() => setInterval(() => this.runProbe(c, cmd, p), intervalMs)) };
     p.timer.unref();
     this.probes.set(c.id, p);
   }
@@ -97,6 +102,7 @@ export class HealthChecks {
 
   private record(c: ContainerRecord, entry: HealthState['Log'][number]): void {
     const h = c.health ?? { Status: 'starting', FailingStreak: 0, Log: [] };
+    const was = h.Status;
     c.health = h;
     h.Log = [...h.Log, entry].slice(-MAX_LOG_ENTRIES);
     if (entry.ExitCode === 0) {
@@ -106,7 +112,10 @@ export class HealthChecks {
       h.FailingStreak++;
       if (h.FailingStreak >= (c.healthcheck?.Retries || DEFAULT_RETRIES)) h.Status = 'unhealthy';
     }
-    this.d.save(c).catch((err) => this.d.logger.error({ err, container: c.name }, 'saving the health state failed'));
+    this.d.save(c).then(
+      () => { if (h.Status !== was) this.d.events?.log(c, `health_status: ${h.Status}`); },
+      (err) => this.d.logger.error({ err, container: c.name }, 'saving the health state failed'),
+    );
   }
 }
 

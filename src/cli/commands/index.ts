@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../context.js';
 import { registerContainerInspect } from './container-inspect.js';
+import { registerEvents } from './events.js';
 import { registerExec } from './exec.js';
 import { registerFirewall, registerInspect } from './inspect.js';
 import { registerLifecycle } from './lifecycle.js';
@@ -46,4 +47,5 @@ export function registerSystemCommands(program: Command, ctx: Ctx): void {
   registerInspect(program, ctx);
   registerFirewall(program, ctx);
   registerVersion(program, ctx);
+  registerEvents(program, ctx);
 }
