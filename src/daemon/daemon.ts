@@ -12,6 +12,8 @@ import { OPT_BRIDGE_NAME, OPT_DEFAULT_BRIDGE, OPT_ICC, OPT_MASQUERADE } from '..
 import { HostDriver } from '../../drivers/host/host.js';
 import { NullDriver } from '../../drivers/null/null.js';
 import { createIpamRegistry } from './ipam.js';
+import { remoteDrivers, type PluginOptions } from './plugins.js';
+import { DEFAULT_DIRS } from '../plugins/discovery.js';
 import { joinCluster } from './cluster.js';
 import { watchFirewall } from './firewall-watch.js';
 import { ContainerService } from '../engine/containers.js';
@@ -46,6 +48,8 @@ export interface DaemonOptions {
   firewallCheckSeconds?: number;
   /** Join a cluster (etcd) for global-scope (overlay) networks; absent: single host. */
   cluster?: ClusterConfig & { overlayMtu?: number };
+  /** Where remote (plugin) drivers are found, and how long a call to one may take; default dockerd's dirs, 30 s. */
+  plugins?: Partial<PluginOptions['dirs']> & { timeoutMs?: number };
 }
 
 export interface Daemon {
@@ -77,6 +81,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     os: new KernelSandboxOs(host),
     logger,
     ...(cluster ? { cluster: cluster.node, peers: cluster.peers, globalIpams: cluster.globalIpams } : {}),
+    plugins: remoteDrivers(pluginOptions(o), store, host, logger),
   });
   const runtime = new ProcessRuntime({ logger });
   const upstreams = o.dnsUpstreams;
@@ -133,6 +138,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       logger.flush();
     },
   };
+}
+
+function pluginOptions(o: DaemonOptions): PluginOptions {
+  const p = o.plugins ?? {};
+  const dirs = { socketsDir: p.socketsDir ?? DEFAULT_DIRS.socketsDir, specDirs: p.specDirs ?? DEFAULT_DIRS.specDirs };
+  return { dirs, timeoutMs: p.timeoutMs ?? 30_000 };
 }
 
 /** The three networks every Docker host has: bridge, host and none. */
