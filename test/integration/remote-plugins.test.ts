@@ -7,13 +7,12 @@
  * plugin's bridge. Killing a plugin in the middle of an operation fails it clearly and
  * leaves nothing half-made, on weft's side or the plugins'; once it is back, it works.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDaemon } from '../helpers/daemon.js';
-import { DOCKER, DockerCli, HAVE_DOCKER, type Run } from '../helpers/docker-cli.js';
+import { DockerCli, HAVE_DOCKER, type Run } from '../helpers/docker-cli.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { makeNs } from '../helpers/lab.js';
 import { IpamPlugin, NetworkPlugin } from '../helpers/remote-plugins.js';
@@ -47,14 +46,7 @@ describe.skipIf(!HAVE_DOCKER)('remote network and IPAM plugins', () => {
   });
 
   /** docker, without blocking this process: the plugins answer from its event loop. */
-  const run = (args: string[]): Promise<Run> => new Promise((resolve) => {
-    const p = spawn(DOCKER, args, { env: docker.env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (b) => { out += b; });
-    p.stderr.on('data', (b) => { err += b; });
-    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
+  const run = (args: string[]): Promise<Run> => docker.runAsync(args);
   const ok = async (args: string[]) => {
     const r = await run(args);
     expect(r.err, args.join(' ')).toBe('');
@@ -194,8 +186,35 @@ describe.skipIf(!HAVE_DOCKER)('remote network and IPAM plugins', () => {
     expect(await invariants()).toEqual([]);
   });
 
+  it('a network rm the plugin cannot answer fails and leaves the network as it was', async () => {
+    await ok(['network', 'create', '-d', 'wrnet', '--subnet', '10.215.0.0/24', 'wrn3']);
+    await net.server.kill();
+    const r = await run(['network', 'rm', 'wrn3']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/plugin "wrnet" (is not reachable|not found)/);
+    expect(await ok(['network', 'ls', '--format', '{{.Name}}'])).toContain('wrn3');
+    await net.server.start();
+    await ok(['network', 'rm', 'wrn3']);
+    expect(await ok(['network', 'ls', '--format', '{{.Name}}'])).not.toContain('wrn3');
+  });
+
+  it('a daemon restarted while the network plugin is gone starts, keeps the network, and uses the plugin once it is back', async () => {
+    await d.crash();
+    await net.server.kill();
+    await d.start();
+    expect(await ok(['network', 'ls', '--format', '{{.Name}}'])).toContain('wrn1');
+    expect(await ok(['exec', 'wra', 'ping', '-c', '1', '-W', '2', await ipOf('wrb', 'wrn1')])).toContain('1 packets received');
+    const r = await run(['run', '-d', '--name', 'wrf', '--network', 'wrn1', 'busybox', 'sleep', '600']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/plugin "wrnet"/);
+    await net.server.start();
+    await ok(['start', 'wrf']);
+    expect(await ok(['exec', 'wrf', 'ping', '-c', '1', '-W', '2', await ipOf('wra', 'wrn1')])).toContain('1 packets received');
+    expect(await invariants()).toEqual([]);
+  });
+
   it('removing the containers and the network gives everything back to the plugins', async () => {
-    await ok(['rm', '-f', 'wra', 'wrb', 'wrc', 'wrd', 'wre']);
+    await ok(['rm', '-f', 'wra', 'wrb', 'wrc', 'wrd', 'wre', 'wrf']);
     expect(net.joined.size).toBe(0);
     expect(net.endpoints.size).toBe(0);
     await ok(['network', 'rm', 'wrn1']);
