@@ -2,7 +2,9 @@
  * Two remote plugins for tests, in Docker's protocol, on PluginServer:
  *   - a network driver that makes its own Linux bridge per network and, at Join, a veth
  *     pair in the daemon's namespace (one end on its bridge, the other handed back as
- *     SrcName for weft to move into the container), and gives no gateway;
+ *     SrcName for weft to move into the container), and gives no gateway — unless the
+ *     network has the option wr.gateway=true: then its bridge holds the pool's gateway,
+ *     and Join gives that gateway, two static routes and the interface prefix "wrif";
  *   - an IPAM driver with its own default pool, handing out addresses in order.
  * Both keep what they hold in plain maps, so a test can compare it with weft's records.
  * Their kernel names start with `wr` (this suite's prefix).
@@ -19,6 +21,8 @@ export class NetworkPlugin {
   readonly endpoints = new Map<string, { network: string; address: string }>();
   /** EndpointID -> host-side veth name, while joined. */
   readonly joined = new Map<string, string>();
+  /** NetworkID -> the gateway address (ip/prefix) its bridge holds, for wr.gateway=true networks. */
+  readonly gateways = new Map<string, string>();
 
   constructor(dir: string, readonly name: string, private readonly daemonNs: string) {
     this.server = new PluginServer(path.join(dir, `${name}.sock`), ['NetworkDriver'], {
@@ -27,6 +31,7 @@ export class NetworkPlugin {
       'NetworkDriver.DeleteNetwork': (b) => {
         this.ip(['link', 'del', this.networks.get(b.NetworkID) ?? 'none'], true);
         this.networks.delete(b.NetworkID);
+        this.gateways.delete(b.NetworkID);
       },
       'NetworkDriver.CreateEndpoint': (b) => {
         this.endpoints.set(b.EndpointID, { network: b.NetworkID, address: b.Interface.Address });
@@ -52,6 +57,10 @@ export class NetworkPlugin {
     this.ip(['link', 'add', bridge, 'type', 'bridge']);
     this.ip(['link', 'set', bridge, 'up']);
     this.networks.set(b.NetworkID, bridge);
+    if (b.Options['com.docker.network.generic']?.['wr.gateway'] === 'true') {
+      this.ip(['addr', 'add', b.IPv4Data[0].Gateway, 'dev', bridge]);
+      this.gateways.set(b.NetworkID, b.IPv4Data[0].Gateway);
+    }
   }
 
   private join(b: any): unknown {
@@ -62,7 +71,13 @@ export class NetworkPlugin {
     this.ip(['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
     this.ip(['link', 'set', host, 'master', bridge, 'up']);
     this.joined.set(b.EndpointID, host);
-    return { InterfaceName: { SrcName: peer, DstPrefix: 'eth' }, StaticRoutes: [] };
+    const gw = this.gateways.get(b.NetworkID)?.split('/')[0];
+    if (!gw) return { InterfaceName: { SrcName: peer, DstPrefix: 'eth' }, StaticRoutes: [] };
+    return {
+      InterfaceName: { SrcName: peer, DstPrefix: 'wrif' },
+      Gateway: gw,
+      StaticRoutes: [{ Destination: '10.250.0.0/16', RouteType: 0, NextHop: gw }, { Destination: '10.251.0.0/24', RouteType: 1 }],
+    };
   }
 
   private ip(args: string[], tolerant = false): void {

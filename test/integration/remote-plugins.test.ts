@@ -186,6 +186,24 @@ describe.skipIf(!HAVE_DOCKER)('remote network and IPAM plugins', () => {
     expect(await invariants()).toEqual([]);
   });
 
+  it('a plugin\'s gateway, static routes and interface prefix are the container\'s; its ports are offered to the plugin', async () => {
+    await ok(['network', 'create', '-d', 'wrnet', '--subnet', '10.218.0.0/24', '-o', 'wr.gateway=true', 'wrgw']);
+    await ok(['run', '-d', '--name', 'wrg', '--network', 'wrgw', '-p', '8089:80', 'busybox', 'sleep', '600']);
+    const routes = await ok(['exec', 'wrg', 'ip', 'route']);
+    expect(routes).toContain('default via 10.218.0.1 dev wrif0');
+    expect(routes).toContain('10.250.0.0/16 via 10.218.0.1 dev wrif0');
+    expect(routes).toContain('10.251.0.0/24 dev wrif0');
+    expect(await ok(['exec', 'wrg', 'ip', '-o', 'link'])).not.toContain('eth1'); // no weft_gwbridge: the plugin gives a way out
+    expect(await ok(['exec', 'wrg', 'ping', '-c', '1', '-W', '2', '10.218.0.1'])).toContain('1 packets received');
+    const program = net.server.calls.filter((c) => c.method === 'NetworkDriver.ProgramExternalConnectivity').at(-1)!.body;
+    expect(program.Options['com.docker.network.portmap']).toEqual([{ Proto: 6, IP: '', Port: 80, HostIP: '', HostPort: 8089, HostPortEnd: 8089 }]);
+    expect(program.Options['com.docker.network.endpoint.exposedports']).toEqual([{ Proto: 6, Port: 80 }]);
+    await ok(['rm', '-f', 'wrg']);
+    expect(net.server.methods()).toContain('NetworkDriver.RevokeExternalConnectivity');
+    await ok(['network', 'rm', 'wrgw']);
+    expect(await invariants()).toEqual([]);
+  });
+
   it('a network rm the plugin cannot answer fails and leaves the network as it was', async () => {
     await ok(['network', 'create', '-d', 'wrnet', '--subnet', '10.215.0.0/24', 'wrn3']);
     await net.server.kill();
