@@ -86,6 +86,12 @@ export interface JoinResult {
    */
   gateway4?: string;
   gateway6?: string;
+  /**
+   * The endpoint offers no way out of its own and wants one: the controller connects the
+   * sandbox to weft_gwbridge too (libnetwork's gateway service), unless another endpoint
+   * already gives it a default route or the network is internal.
+   */
+  gatewayService?: boolean;
 }
 
 /** A network as restored at start, with its joined endpoints. */

@@ -65,7 +65,9 @@ export class Controller {
     return this.networks.create(req, opts);
   }
 
-  deleteNetwork(ref: string): Promise<void> {
+  async deleteNetwork(ref: string): Promise<void> {
+    const n = this.networks.find(ref);
+    await this.s.resolve(n.driver, n.ipamDriver);
     return this.networks.delete(ref);
   }
 
@@ -96,7 +98,9 @@ export class Controller {
 
   /** With tx (on the local store), the endpoint's outcome commits with the caller's own changes. */
   async connect(sandboxId: string, netRef: string, req: ConnectRequest, tx?: Transaction): Promise<EndpointRecord> {
-    return this.endpoints.connect(sandboxId, this.networks.find(netRef), req, tx);
+    const n = this.networks.find(netRef);
+    await this.s.resolve(n.driver, n.ipamDriver);
+    return this.endpoints.connect(sandboxId, n, req, tx);
   }
 
   /** With tx (on the local store), the release commits with the caller's own changes. */

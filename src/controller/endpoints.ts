@@ -112,6 +112,7 @@ export class Endpoints {
     failpoint('endpoint.create.joined');
     if (joined.gateway4) ep.gateway4 = joined.gateway4;
     if (joined.gateway6) ep.gateway6 = joined.gateway6;
+    if (joined.gatewayService) ep.gatewayService = true;
     await driver.programExternalConnectivity(n, ep);
     undo.push(() => driver.revokeExternalConnectivity(n, ep));
     failpoint('endpoint.create.published');
@@ -121,7 +122,11 @@ export class Endpoints {
     outcome.put(EP + ep.id, ep);
     afterCommit(outcome, () => publishNetworkEvent(this.s, n, 'connect', sb.containerId));
     if (!into) await outcome.commit();
-    if (n.scope !== 'local') await this.joinCluster(sb, n, ep, undo, into);
+    if (n.scope !== 'local') {
+      await publishEndpoint(this.s, ep);
+      undo.push(() => unpublishEndpoint(this.s, ep));
+    }
+    if (needsGatewayBridge(n, ep)) await this.attachGateway(sb, n, ep, undo, into);
   }
 
   /** The unit IPAM changes of n join: the local one, unless n's addresses live in the cluster store. */
@@ -130,7 +135,8 @@ export class Endpoints {
   }
 
   private async allocateAddresses(n: NetworkRecord, ep: EndpointRecord, tx: Transaction | undefined): Promise<void> {
-    const ipam = this.s.ipamOf(n)!;
+    const ipam = this.s.ipamOf(n);
+    if (!ipam) throw new NotFound(`plugin "${n.ipamDriver}" not found`);
     if (n.ipv4.length) ep.ipv4 = await allocateAddress(ipam, n.ipv4, ep.requestedIpv4, n.name, tx);
     if (n.enableIPv6 && n.ipv6.length) ep.ipv6 = await allocateAddress(ipam, n.ipv6, ep.requestedIpv6, n.name, tx);
   }
@@ -159,12 +165,12 @@ export class Endpoints {
     if (!into) await tx.commit();
   }
 
-  /** A global network's endpoint: published to the cluster, and a way out through weft_gwbridge. */
-  private async joinCluster(sb: SandboxRecord, n: NetworkRecord, ep: EndpointRecord, undo: Undo, into?: Transaction): Promise<void> {
-    await publishEndpoint(this.s, ep);
-    undo.push(() => unpublishEndpoint(this.s, ep));
-    // Overlays have no gateway of their own: a way out through weft_gwbridge, which
-    // also carries the endpoint's published ports (as docker_gwbridge does).
+  /**
+   * Overlays, and remote drivers that give no gateway, have no way out of their own: one
+   * through weft_gwbridge, which also carries the endpoint's published ports (as
+   * docker_gwbridge does).
+   */
+  private async attachGateway(sb: SandboxRecord, n: NetworkRecord, ep: EndpointRecord, undo: Undo, into?: Transaction): Promise<void> {
     if (n.internal || sb.gatewayEndpoint) return;
     const gw = await this.gateway.attach(sb, ep.portBindings);
     if (gw) undo.push(() => this.remove(gw, { force: true }));
@@ -213,12 +219,16 @@ export class Endpoints {
     if (n) await this.leaveDriver(n, ep, sb, opts);
     await this.forget(n, ep, sb, tx);
     this.s.logger.info({ endpoint: ep.id, network: n?.name }, 'endpoint removed');
-    if (n && n.scope !== 'local' && sb && !opts.closing) await this.gateway.detachIfUnneeded(sb);
+    if (n && needsGatewayBridge(n, ep) && sb && !opts.closing) await this.gateway.detachIfUnneeded(sb);
   }
 
   /** The driver's share of a removal. */
   private async leaveDriver(n: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord | undefined, opts: RemoveOptions): Promise<void> {
-    const driver = this.s.driverOf(n);
+    await this.s.resolve(n.driver, undefined)
+      .catch((err) => this.s.logger.warn({ err, network: n.name }, 'the network\'s plugin is not there'));
+    const driver = this.s.drivers.get(n.driver);
+    if (!driver && opts.force) return;
+    if (!driver) throw new NotFound(`plugin "${n.driver}" not found`);
     const step = async (what: string, fn: () => Promise<void>) => {
       try {
         await fn();
@@ -252,6 +262,11 @@ async function allocateAddress(
     }
   }
   throw last ?? new Conflict(`no available addresses on network ${netName}`);
+}
+
+/** Whether an endpoint of n wants weft_gwbridge as its way out (gateway.ts). */
+export function needsGatewayBridge(n: NetworkRecord, ep: EndpointRecord): boolean {
+  return n.scope !== 'local' || !!ep.gatewayService;
 }
 
 function nextIfName(used: string[]): string {

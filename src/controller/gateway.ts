@@ -1,7 +1,8 @@
 /**
  * weft_gwbridge, like docker_gwbridge: the local bridge network that gives containers on
- * overlay networks (which have no gateway of their own) a way out, and carries their
- * published ports. Created on first use; a sandbox leaves it when no overlay needs it.
+ * overlay networks and remote networks without a gateway of their own a way out, and
+ * carries their published ports. Created on first use; a sandbox leaves it when none of
+ * its endpoints needs it.
  */
 import type { ConnectRequest, EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import type { Networks } from './networks.js';
@@ -34,7 +35,7 @@ export class DefaultGateway {
     if (!gw) return;
     const needed = eps.some((e) => {
       const n = this.s.networks.get(e.networkId);
-      return !!n && n.scope !== 'local' && !n.internal;
+      return !!n && !n.internal && (n.scope !== 'local' || !!e.gatewayService);
     });
     if (!needed) await this.endpoints.remove(gw, { force: true });
   }

@@ -27,6 +27,8 @@ export interface EndpointRecord extends EndpointInfo {
   /** Addresses the user asked for (kept so a restart re-requests the same). */
   requestedIpv4?: string;
   requestedIpv6?: string;
+  /** The driver offered no gateway and asked for weft_gwbridge (remote drivers' gateway service). */
+  gatewayService?: boolean;
   /** Legacy links on a user-defined network, "container[:alias]": names only this endpoint resolves. */
   links?: string[];
   state: Lifecycle;

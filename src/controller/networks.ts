@@ -37,6 +37,7 @@ export class Networks {
   }
 
   async create(req: NetworkCreateRequest, opts: { predefined?: boolean; id?: string } = {}): Promise<NetworkRecord> {
+    await this.s.resolve(req.driver || 'bridge', req.ipam?.driver || 'default');
     // Nothing is allocated or written before validation passed.
     const v = validateNetworkRequest(this.s, req, !!opts.predefined);
     const rec: NetworkRecord = {
@@ -149,7 +150,14 @@ export class Networks {
       n.state = 'deleting';
       await this.s.storeOf(n).put(NET + n.id, n);
       failpoint('network.delete.marked');
-      await this.destroy(n);
+      try {
+        await this.destroy(n);
+      } catch (err) {
+        // The driver refused or is gone (a plugin): the network stays, as it was.
+        n.state = 'ready';
+        await this.s.storeOf(n).put(NET + n.id, n);
+        throw err;
+      }
       this.s.logger.info({ network: n.name, id: n.id }, 'network removed');
       publishNetworkEvent(this.s, n, 'destroy');
     });
@@ -160,12 +168,24 @@ export class Networks {
     if (eps.length) throw activeEndpointsError(n, eps);
   }
 
-  /** Kernel teardown, then record, name claim and pools in one commit; safe to replay. */
-  async destroy(n: NetworkRecord): Promise<void> {
-    const driver = this.s.driverOf(n);
-    await driver.deleteNetwork(n);
+  /**
+   * Kernel teardown, then record, name claim and pools in one commit; safe to replay.
+   * `force` (the rollback of a remote network at start): a plugin that is gone or fails
+   * does not keep the record, whose network it then keeps on its own side only.
+   */
+  async destroy(n: NetworkRecord, opts: { force?: boolean } = {}): Promise<void> {
+    const step = async (fn: () => Promise<void> | undefined) => {
+      try {
+        await fn();
+      } catch (err) {
+        if (!opts.force) throw err;
+        this.s.logger.warn({ err, network: n.name }, 'the driver failed to remove the network; forgetting it (forced)');
+      }
+    };
+    const driver = opts.force ? this.s.drivers.get(n.driver) : this.s.driverOf(n);
+    await step(() => driver?.deleteNetwork(n));
     failpoint('network.delete.kernel');
-    await driver.freeNetwork?.(n);
+    await step(() => driver?.freeNetwork?.(n));
     await this.forget(n);
   }
 

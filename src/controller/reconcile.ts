@@ -27,6 +27,7 @@ export async function reconcile(
   s: ControllerState, parts: ReconcileParts, running: (containerId: string) => number | undefined,
 ): Promise<number | undefined> {
   const clusterRevision = await load(s);
+  await resolvePlugins(s);
   await reconcileSandboxes(s, parts.sandboxes, running);
   sweepNamespaces(s);
   for (const ep of [...s.endpoints.values()]) {
@@ -35,7 +36,7 @@ export async function reconcile(
   for (const n of [...s.networks.values()]) {
     if (n.state !== 'ready') {
       s.logger.info({ network: n.name }, 'rolling back a network left half-made');
-      await parts.networks.destroy(n).catch((err) => s.logger.error({ err }, 'rollback failed'));
+      await parts.networks.destroy(n, { force: s.isRemote(n) }).catch((err) => s.logger.error({ err }, 'rollback failed'));
     }
   }
   await rebuildNetworks(s, parts.endpoints);
@@ -47,6 +48,15 @@ export async function reconcile(
   }
   await collectIpamGarbage(s);
   return clusterRevision;
+}
+
+/** The plugins the stored networks name, activated; one that is not there is logged, and asked again when next used. */
+async function resolvePlugins(s: ControllerState): Promise<void> {
+  for (const n of s.networks.values()) {
+    await s.resolve(n.driver, n.ipamDriver)
+      .catch((err) => s.logger.warn({ err, network: n.name }, 'the network\'s plugin cannot be activated'));
+    if (!s.drivers.has(n.driver)) s.logger.warn({ network: n.name, driver: n.driver }, 'no plugin implements the network\'s driver');
+  }
 }
 
 /** Records into memory: local ones, and the finished global networks of the cluster store. */
@@ -65,7 +75,7 @@ async function load(s: ControllerState): Promise<number | undefined> {
  * published ports). Idempotent: used at start and after the firewall was flushed.
  */
 export async function restoreNetworks(s: ControllerState): Promise<void> {
-  for (const { net, endpoints } of restorable(s)) await s.driverOf(net).restoreNetwork(net, endpoints);
+  for (const { net, endpoints } of restorable(s)) await s.drivers.get(net.driver)?.restoreNetwork(net, endpoints);
 }
 
 /**
@@ -75,7 +85,8 @@ export async function restoreNetworks(s: ControllerState): Promise<void> {
  */
 async function rebuildNetworks(s: ControllerState, endpoints: Endpoints): Promise<void> {
   for (const { net, endpoints: eps } of restorable(s)) {
-    const driver = s.driverOf(net);
+    const driver = s.drivers.get(net.driver);
+    if (!driver) continue; // a plugin not there (resolvePlugins said so): its endpoints keep their interfaces
     try {
       await driver.restoreNetwork(net, eps);
       continue;

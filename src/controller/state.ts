@@ -8,6 +8,7 @@ import type { IpamData, NetworkDriver, SandboxInfo } from '../contracts/driver.j
 import type { ClusterMembership } from '../contracts/cluster.js';
 import type { IpamDriver } from '../contracts/ipam.js';
 import type { PeerSource } from '../contracts/peers.js';
+import type { DriverSource } from '../contracts/plugins.js';
 import type { SandboxOs } from '../contracts/sandbox-os.js';
 import type { Store, Transaction } from '../contracts/store.js';
 import { NotFound } from '../util/errors.js';
@@ -40,6 +41,8 @@ export interface ControllerOptions {
   cluster?: ClusterMembership;
   /** Endpoints other hosts publish on global networks (with cluster). */
   peers?: PeerSource;
+  /** Network and IPAM drivers that are plugins, found by name when first named. */
+  plugins?: DriverSource;
 }
 
 export class ControllerState {
@@ -66,6 +69,32 @@ export class ControllerState {
     const d = this.drivers.get(n.driver);
     if (!d) throw new NotFound(`plugin "${n.driver}" not found`);
     return d;
+  }
+
+  /**
+   * Make the drivers named known, asking the plugins for names no built-in driver has.
+   * A name no plugin answers to stays unknown (the caller's lookup then says so); a
+   * plugin that is there but fails to activate fails the call.
+   */
+  async resolve(driver: string | undefined, ipam: string | undefined): Promise<void> {
+    const plugins = this.o.plugins;
+    if (!plugins) return;
+    if (driver && !this.drivers.has(driver)) {
+      const d = await plugins.networkDriver(driver);
+      if (d) this.drivers.set(driver, d);
+    }
+    if (ipam && !this.ipams.has(ipam)) {
+      const i = await plugins.ipamDriver(ipam);
+      if (i) {
+        this.ipams.set(ipam, i);
+        if (!this.globalIpams.has(ipam)) this.globalIpams.set(ipam, i);
+      }
+    }
+  }
+
+  /** Whether n's driver is a plugin (not one the daemon was built with). */
+  isRemote(n: NetworkRecord): boolean {
+    return !this.o.drivers.some((d) => d.name === n.driver);
   }
 
   /** Local networks live in the embedded store; global ones in the cluster store. */

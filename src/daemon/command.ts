@@ -17,6 +17,9 @@ interface DaemonFlags extends ClusterFlags {
   firewallCheckInterval: string;
   dns: string[];
   hostGatewayIp?: string;
+  pluginsDir: string;
+  pluginSpecDir: string[];
+  pluginTimeout: string;
 }
 
 const repeatable = (v: string, acc: string[]) => [...acc, v];
@@ -39,6 +42,10 @@ export function registerDaemonCommand(program: Command): void {
     .option('--cluster-ttl <seconds>', 'lease TTL: a dead host\'s endpoints vanish elsewhere after this long', '15')
     .option('--cluster-prefix <prefix>', 'key prefix in the cluster store', '/weft/')
     .option('--overlay-mtu <n>', 'MTU of overlay interfaces (default: underlay MTU - 50)')
+    .option('--plugins-dir <dir>', 'where network and IPAM plugins listen (<name>.sock)', '/run/docker/plugins')
+    .option('--plugin-spec-dir <dir>', 'plugin spec files (<name>.spec, <name>.json), repeatable '
+      + '(default: /etc/docker/plugins, /usr/lib/docker/plugins)', repeatable, [] as string[])
+    .option('--plugin-timeout <seconds>', 'how long one call to a plugin may take', '30')
     .action(async (opts: DaemonFlags) => {
       const cluster = clusterOptions(opts);
       const checkSeconds = Number(opts.firewallCheckInterval);
@@ -58,6 +65,11 @@ export function registerDaemonCommand(program: Command): void {
         process.stderr.write(`weft daemon: --log-level is one of ${LOG_LEVELS.join(', ')}; --log-format json or text\n`);
         process.exit(1);
       }
+      const pluginTimeout = Number(opts.pluginTimeout);
+      if (!Number.isFinite(pluginTimeout) || pluginTimeout <= 0) {
+        process.stderr.write('weft daemon: --plugin-timeout must be a number of seconds > 0\n');
+        process.exit(1);
+      }
       installLastResort();
       const daemon = await startDaemon({
         root: opts.root,
@@ -70,6 +82,11 @@ export function registerDaemonCommand(program: Command): void {
         ...(opts.dns.length ? { dnsUpstreams: opts.dns } : {}),
         ...(opts.hostGatewayIp ? { hostGatewayIp: opts.hostGatewayIp } : {}),
         ...(cluster ? { cluster } : {}),
+        plugins: {
+          socketsDir: opts.pluginsDir,
+          timeoutMs: pluginTimeout * 1000,
+          ...(opts.pluginSpecDir.length ? { specDirs: opts.pluginSpecDir } : {}),
+        },
       });
       let closing = false;
       const shutdown = (signal: string) => {

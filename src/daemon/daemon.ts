@@ -11,7 +11,9 @@ import { OPT_BRIDGE_NAME, OPT_DEFAULT_BRIDGE, OPT_ICC, OPT_MASQUERADE } from '..
 import { HostDriver } from '../../drivers/host/host.js';
 import { NullDriver } from '../../drivers/null/null.js';
 import { createIpamRegistry } from './ipam.js';
-import { joinCluster } from './cluster.js';
+import { remoteDrivers, type PluginOptions } from './plugins.js';
+import { DEFAULT_DIRS } from '../plugins/discovery.js';
+import { type ClusterParts, joinCluster } from './cluster.js';
 import { watchFirewall } from './firewall-watch.js';
 import { ContainerService } from '../engine/containers.js';
 import type { ClusterConfig } from '../cluster/node.js';
@@ -50,6 +52,8 @@ export interface DaemonOptions {
   firewallCheckSeconds?: number;
   /** Join a cluster (etcd) for global-scope (overlay) networks; absent: single host. */
   cluster?: ClusterConfig & { overlayMtu?: number };
+  /** Where remote (plugin) drivers are found, and how long a call to one may take; default dockerd's dirs, 30 s. */
+  plugins?: Partial<PluginOptions['dirs']> & { timeoutMs?: number };
 }
 
 export interface Daemon {
@@ -82,6 +86,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     os: new KernelSandboxOs(host),
     logger, events: events.bus,
     ...(cluster ? { cluster: cluster.node, peers: cluster.peers, globalIpams: cluster.globalIpams } : {}),
+    plugins: remoteDrivers(pluginOptions(o), store, host, logger),
   });
   const runtime = new ProcessRuntime({ logger });
   const upstreams = o.dnsUpstreams;
@@ -92,13 +97,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     ...(o.hostGatewayIp ? { hostGatewayIp: o.hostGatewayIp } : {}),
   });
 
-  const alive = await containers.restore();
-  await controller.reconcile((id) => alive.get(id));
-  await containers.restoreNetworking();
-  await cluster?.overlay.sweep(controller.listNetworks());
-  await ensurePredefined(controller, o.defaultBridge ?? 'weft0');
-  await containers.sweepAutoRemove();
-  await containers.resumeDiscovery();
+  await restoreState(controller, containers, cluster, o.defaultBridge ?? 'weft0');
   const firewallWatch = watchFirewall(firewall, controller, logger, o.firewallCheckSeconds ?? 10);
 
   const router = apiRouter({
@@ -139,6 +138,23 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       logger.flush();
     },
   };
+}
+
+/** What a previous run left: containers adopted or failed, then networks reconciled against them, then strays swept. */
+async function restoreState(controller: Controller, containers: ContainerService, cluster: ClusterParts | undefined, defaultBridge: string) {
+  const alive = await containers.restore();
+  await controller.reconcile((id) => alive.get(id));
+  await containers.restoreNetworking();
+  await cluster?.overlay.sweep(controller.listNetworks());
+  await ensurePredefined(controller, defaultBridge);
+  await containers.sweepAutoRemove();
+  await containers.resumeDiscovery();
+}
+
+function pluginOptions(o: DaemonOptions): PluginOptions {
+  const p = o.plugins ?? {};
+  const dirs = { socketsDir: p.socketsDir ?? DEFAULT_DIRS.socketsDir, specDirs: p.specDirs ?? DEFAULT_DIRS.specDirs };
+  return { dirs, timeoutMs: p.timeoutMs ?? 30_000 };
 }
 
 /** The three networks every Docker host has: bridge, host and none. */

@@ -2,7 +2,7 @@
  * The real docker CLI (/usr/local/bin/docker) against a TestDaemon, with its config in a temp
  * dir so a user's config or contexts are never read.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,19 @@ export class DockerCli {
   run(args: string[], input = ''): Run {
     const r = spawnSync(DOCKER, args, { encoding: 'utf8', input, timeout: 30_000, env: this.env() });
     return { code: r.status ?? -1, out: r.stdout ?? '', err: r.stderr ?? '' };
+  }
+
+  /** As run, without blocking this process (whose event loop may serve what docker talks to). */
+  runAsync(args: string[]): Promise<Run> {
+    return new Promise((resolve) => {
+      const p = spawn(DOCKER, args, { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (b) => { out += b; });
+      p.stderr.on('data', (b) => { err += b; });
+      const t = setTimeout(() => p.kill('SIGKILL'), 30_000);
+      p.on('close', (code) => { clearTimeout(t); resolve({ code: code ?? -1, out, err }); });
+    });
   }
 
   /** A shell command line run with docker's environment (for pipes and `script` terminals). */
