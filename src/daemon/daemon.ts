@@ -141,7 +141,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 }
 
 /** What a previous run left: containers adopted or failed, then networks reconciled against them, then strays swept. */
-async function restoreState(controller: Controller, containers: ContainerService, cluster: ClusterParts | undefined, defaultBridge: string) {
+async function restoreState(
+  controller: Controller, containers: ContainerService, cluster: ClusterParts | undefined, defaultBridge: string,
+) {
   const alive = await containers.restore();
   await controller.reconcile((id) => alive.get(id));
   await containers.restoreNetworking();
