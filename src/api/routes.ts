@@ -4,6 +4,7 @@ import { containerRoutes } from './containers.js';
 import type { ApiDeps } from './deps.js';
 import { execRoutes } from './exec.js';
 import { imageRoutes } from './images.js';
+import { metricsRoutes } from './metrics.js';
 import { networkRoutes } from './networks.js';
 import { type Route, Router } from './router.js';
 import { swarmRoutes } from './swarm.js';
@@ -18,6 +19,7 @@ export function apiRoutes(d: ApiDeps): Route[] {
     ...execRoutes(d),
     ...imageRoutes(),
     ...swarmRoutes(),
+    ...metricsRoutes(),
   ];
 }
 

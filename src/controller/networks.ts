@@ -14,6 +14,7 @@ import { cidrContains } from '../util/ip.js';
 import { newId } from '../util/ids.js';
 import { failpoint } from '../util/failpoint.js';
 import { Undo } from '../util/undo.js';
+import { timed } from '../metrics/registry.js';
 import type { IpamConfigRequest, NetworkCreateRequest, NetworkRecord } from './model.js';
 import { NET, NETNAME, type ControllerState } from './state.js';
 import { activeEndpointsError, assertNameFree, validateNetworkRequest, type ValidNetworkRequest } from './validation.js';
@@ -64,7 +65,7 @@ export class Networks {
       assertNameFree(this.s, rec.name);
       const undo = new Undo(this.s.logger);
       try {
-        await this.build(rec, v, undo);
+        await timed('network_create', v.driverName, () => this.build(rec, v, undo));
         this.s.logger.info({ network: rec.name, id: rec.id, driver: v.driverName }, 'network created');
         return rec;
       } catch (err) {
@@ -147,7 +148,7 @@ export class Networks {
       n.state = 'deleting';
       await this.s.storeOf(n).put(NET + n.id, n);
       failpoint('network.delete.marked');
-      await this.destroy(n);
+      await timed('network_delete', n.driver, () => this.destroy(n));
       this.s.logger.info({ network: n.name, id: n.id }, 'network removed');
     });
   }

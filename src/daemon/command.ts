@@ -15,6 +15,7 @@ interface DaemonFlags extends ClusterFlags {
   firewallCheckInterval: string;
   dns: string[];
   hostGatewayIp?: string;
+  metricsAddr?: string;
 }
 
 const repeatable = (v: string, acc: string[]) => [...acc, v];
@@ -31,6 +32,7 @@ export function registerDaemonCommand(program: Command): void {
     .option('--dns <ip>', 'upstream resolver for the embedded DNS (repeatable; default: host resolv.conf)', repeatable, [] as string[])
     .option('--host-gateway-ip <ip>', 'address "host-gateway" stands for in --add-host (default: the default bridge\'s gateway)')
     .option('--firewall-check-interval <seconds>', 're-create flushed firewall rules after at most this long (0: never)', '10')
+    .option('--metrics-addr <host:port>', 'also serve GET /metrics (Prometheus) on this TCP address, e.g. 127.0.0.1:9323')
     .option('--cluster-store <url>', 'join a cluster for overlay networks: etcd://HOST:PORT (comma-separated for several)')
     .option('--advertise-addr <ip>', 'this host\'s underlay address (VXLAN endpoint), with --cluster-store')
     .option('--cluster-ttl <seconds>', 'lease TTL: a dead host\'s endpoints vanish elsewhere after this long', '15')
@@ -51,6 +53,10 @@ export function registerDaemonCommand(program: Command): void {
         process.stderr.write(`weft daemon: --host-gateway-ip must be an IP address\n`);
         process.exit(1);
       }
+      if (opts.metricsAddr !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:\[\]]+):\d{1,5}$/.test(opts.metricsAddr)) {
+        process.stderr.write(`weft daemon: --metrics-addr must be host:port (e.g. 127.0.0.1:9323)\n`);
+        process.exit(1);
+      }
       installLastResort();
       const daemon = await startDaemon({
         root: opts.root,
@@ -61,6 +67,7 @@ export function registerDaemonCommand(program: Command): void {
         firewallCheckSeconds: checkSeconds,
         ...(opts.dns.length ? { dnsUpstreams: opts.dns } : {}),
         ...(opts.hostGatewayIp ? { hostGatewayIp: opts.hostGatewayIp } : {}),
+        ...(opts.metricsAddr ? { metricsAddr: opts.metricsAddr } : {}),
         ...(cluster ? { cluster } : {}),
       });
       let closing = false;

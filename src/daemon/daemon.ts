@@ -4,7 +4,6 @@
  * networks exist, and serves the socket.
  */
 import fs from 'node:fs';
-import type http from 'node:http';
 import path from 'node:path';
 import pino from 'pino';
 import { BridgeDriver } from '../../drivers/bridge/bridge.js';
@@ -28,8 +27,10 @@ import { ProcessRuntime } from '../runtime/runtime.js';
 import { LmdbStore } from '../store/lmdb.js';
 import { BuiltinImages } from '../api/images.js';
 import { apiRouter } from '../api/routes.js';
-import { createApiServer, listenUnix } from '../api/server.js';
+import { closeServer, createApiServer, listenUnix } from '../api/server.js';
 import { ExecRegistry } from '../engine/exec.js';
+import { timedFirewall } from '../metrics/firewall.js';
+import { scrapeSource, startMetrics } from './metrics.js';
 
 export interface DaemonOptions {
   root: string;
@@ -44,6 +45,8 @@ export interface DaemonOptions {
   hostGatewayIp?: string;
   /** Seconds between checks that weft's firewall rules are still there; 0 disables. */
   firewallCheckSeconds?: number;
+  /** Also serve GET /metrics on this TCP address ("host:port"); absent: the API socket only. */
+  metricsAddr?: string;
   /** Join a cluster (etcd) for global-scope (overlay) networks; absent: single host. */
   cluster?: ClusterConfig & { overlayMtu?: number };
 }
@@ -66,7 +69,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const host = Rtnl.open();
   const netnsDir = path.join(o.runDir, 'netns');
   const cluster = o.cluster ? await joinCluster(o.cluster, store, host, netnsDir, logger) : undefined;
-  const firewall = createFirewall(o.firewallBackend, { logger });
+  const firewall = timedFirewall(createFirewall(o.firewallBackend, { logger }));
   await firewall.init();
   const hostPorts = new HostPortService({ binder: new PortProxy(logger), logger });
   const controller = new Controller({
@@ -103,6 +106,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     info: { root: o.root, firewall: firewall.name },
     reloadFirewall: firewallWatch.reload,
   });
+  const metrics = await startMetrics(scrapeSource(controller, containers, firewall), o.metricsAddr);
   const server = createApiServer(router, logger);
   const socketPath = path.join(o.runDir, 'weft.sock');
   await listenUnix(server, socketPath);
@@ -116,6 +120,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     async close(opts = {}) {
       firewallWatch.stop();
       await closeServer(server);
+      await metrics.close();
       if (opts.stopContainers) {
         const running = containers.list().filter((c) => c.status === 'running');
         await Promise.all(running.map((c) => containers.stop(c.id, 5).catch(() => undefined)));
@@ -165,11 +170,4 @@ function claimPidFile(file: string): void {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   fs.writeFileSync(file, String(process.pid));
-}
-
-function closeServer(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

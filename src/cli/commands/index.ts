@@ -18,6 +18,7 @@ import { registerNetworkPrune } from './network-prune.js';
 import { registerPort } from './port.js';
 import { registerPs } from './ps.js';
 import { registerRunAndCreate } from './run.js';
+import { registerTop } from './top.js';
 import { registerVersion } from './version.js';
 import { registerWait } from './wait.js';
 
@@ -46,4 +47,5 @@ export function registerSystemCommands(program: Command, ctx: Ctx): void {
   registerInspect(program, ctx);
   registerFirewall(program, ctx);
   registerVersion(program, ctx);
+  registerTop(program, ctx);
 }
