@@ -7,7 +7,7 @@
  *
  *   sudo npm run bench -- [--n 100] [--systems weft,cni,netavark,docker]
  *                         [--backend nftables|iptables|both] [--json bench-results.json]
- *                         [--sections attach,network,e2e,ports,dns,overlay] [--skip-install]
+ *                         [--sections attach,network,e2e,ports,dns,overlay,metrics] [--skip-install]
  *                         [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 1]
  *
  * Figures (each where the system can do it):
@@ -19,6 +19,7 @@
  *   e2e        `run -d -p` until the published port answers from another namespace;
  *   ports      (weft) firewall publish/unpublish at 1, 100, 1,000 published containers;
  *   dns        (weft) embedded DNS query latency;
+ *   metrics    (weft, only when asked) one /metrics scrape at 100, 300 and 1,000 endpoints;
  *   overlay    (weft) on a 2-host lab: iperf3 TCP throughput over the underlay and over an
  *              overlay network, and cross-host convergence of a new container.
  *
@@ -36,6 +37,7 @@ import { log, skip } from './harness.js';
 import { checkInterrupted, cleanUpOnSignals, cleanup, teardowns } from './lab.js';
 import { NETAVARK, benchNetavark } from './netavark.js';
 import { BACKENDS, IPERF_RUNS, IPERF_SECONDS, N, OVERLAY_RUNS, SECTIONS, SKIP_INSTALL, SYSTEMS } from './options.js';
+import { benchMetrics } from './metrics.js';
 import { benchOverlay } from './overlay.js';
 import { benchPorts } from './ports.js';
 import { report, type Extra } from './report.js';
@@ -98,6 +100,10 @@ async function weftSections(extra: Extra): Promise<void> {
   if (SECTIONS.includes('dns')) {
     log('weft embedded DNS:');
     extra.dns = await benchDns(500);
+  }
+  if (SECTIONS.includes('metrics')) {
+    log('weft /metrics scrape cost (in-process, both backends):');
+    extra.metrics = await benchMetrics([100, 300, 1000], 20);
   }
   if (SECTIONS.includes('overlay')) {
     log(`weft overlay, 2-host lab (iperf3 -t ${IPERF_SECONDS} x ${IPERF_RUNS}, ${OVERLAY_RUNS} convergence runs):`);

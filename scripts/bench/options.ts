@@ -5,7 +5,7 @@
 
 export const USAGE = `usage: sudo npm run bench -- [--n 100] [--systems weft,cni,netavark,docker]
        [--backend nftables|iptables|both] [--json bench-results.json]
-       [--sections attach,network,e2e,ports,dns,overlay] [--e2e-runs 10] [--skip-install] [--profile]
+       [--sections attach,network,e2e,ports,dns,overlay,metrics] [--e2e-runs 10] [--skip-install] [--profile]
        [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 1]`;
 
 export type Backend = 'nftables' | 'iptables';

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { results, type Key } from './harness.js';
 import { dnsTable, type DnsRow } from './dns.js';
 import { BACKENDS, JSON_OUT, N, SYSTEMS } from './options.js';
+import { metricsTable, type MetricsRow } from './metrics.js';
 import { overlayTable, type OverlayRow } from './overlay.js';
 import { portsTable, type PortsRow } from './ports.js';
 import { profileTable } from './profile.js';
@@ -14,7 +15,7 @@ import { columns, f2 } from './table.js';
 import { profiles } from './weft.js';
 
 /** The figures of the weft-only sections, by section. */
-export interface Extra { ports?: PortsRow[]; dns?: DnsRow[]; overlay?: OverlayRow[] }
+export interface Extra { ports?: PortsRow[]; dns?: DnsRow[]; overlay?: OverlayRow[]; metrics?: MetricsRow[] }
 
 function table(): string {
   const head = ['system', 'figure', 'p50', 'p90', 'first10', 'last10', 'last/first'];
@@ -105,6 +106,7 @@ export function report(extra: Extra, started: number): void {
   if (extra.ports) console.log(`\n${portsTable(extra.ports)}`);
   if (extra.dns) console.log(`\n${dnsTable(extra.dns)}`);
   if (extra.overlay) console.log(`\n${overlayTable(extra.overlay)}`);
+  if (extra.metrics) console.log(`\n${metricsTable(extra.metrics)}`);
   console.log(`\nharness overhead:\n${harness()}`);
   const json = { n: N, backends: BACKENDS, systems: SYSTEMS, date: new Date().toISOString(), cpus: os.cpus().length, kernel: os.release(),
     harness: harness(), execFloorMs, rows, skipped, breakdown, profiles, ...extra };

@@ -5,6 +5,7 @@ import type { ApiDeps } from './deps.js';
 import { eventRoutes } from './events.js';
 import { execRoutes } from './exec.js';
 import { imageRoutes } from './images.js';
+import { metricsRoutes } from './metrics.js';
 import { networkRoutes } from './networks.js';
 import { type Route, Router } from './router.js';
 import { swarmRoutes } from './swarm.js';
@@ -20,6 +21,7 @@ export function apiRoutes(d: ApiDeps): Route[] {
     ...eventRoutes(d.events.bus),
     ...imageRoutes(),
     ...swarmRoutes(),
+    ...metricsRoutes(),
   ];
 }
 

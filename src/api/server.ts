@@ -125,3 +125,11 @@ export async function listenUnix(server: http.Server, socketPath: string): Promi
   });
   fs.chmodSync(socketPath, 0o660);
 }
+
+/** Stop accepting, drop open connections (idle keep-alives too), resolve once closed. */
+export function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -37,6 +37,18 @@ export interface PortMapping extends PortBinding {
   bridge: string;
 }
 
+/** Kernel counters of one published container port: packets and bytes from clients to it. */
+export interface PortCounter {
+  proto: Protocol;
+  containerIp: string;
+  containerPort: number;
+  /** Set when the backend counts each host port apart (iptables); nftables counts per container port. */
+  hostPort?: number;
+  hostIp?: string;
+  packets: number;
+  bytes: number;
+}
+
 export interface FirewallBackend {
   readonly name: 'iptables' | 'nftables';
   /**
@@ -62,6 +74,8 @@ export interface FirewallBackend {
   healthy(): Promise<boolean>;
   /** Called after weft itself switched the family's forwarding on (it was off). */
   forwardingEnabled?(family: 4 | 6): Promise<void>;
+  /** Every published port's counters, read from the kernel in one call (for a metrics scrape). */
+  portCounters(): Promise<PortCounter[]>;
   /** Release handles the backend keeps open (the nftables backend's netlink context). */
   close?(): void;
 }

@@ -20,6 +20,7 @@ import { cidrContains, splitCidr } from '../util/ip.js';
 import { macFor, newId } from '../util/ids.js';
 import { failpoint } from '../util/failpoint.js';
 import { Undo } from '../util/undo.js';
+import { timed, type Operation } from '../metrics/registry.js';
 import { publishEndpoint, unpublishEndpoint } from './cluster-publish.js';
 import { DefaultGateway } from './gateway.js';
 import type { ConnectRequest, EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
@@ -75,7 +76,7 @@ export class Endpoints {
     };
     const undo = new Undo(this.s.logger);
     try {
-      await this.build(sb, n, driver, ep, undo, into);
+      await timed('endpoint_join', n.driver, () => this.build(sb, n, driver, ep, undo, into));
       this.s.logger.info({ network: n.name, endpoint: ep.id, ip: ep.ipv4, ip6: ep.ipv6, sandbox: sb.id }, 'endpoint joined');
       return ep;
     } catch (err) {
@@ -113,7 +114,7 @@ export class Endpoints {
     if (joined.gateway4) ep.gateway4 = joined.gateway4;
     if (joined.gateway6) ep.gateway6 = joined.gateway6;
     if (joined.gatewayService) ep.gatewayService = true;
-    await driver.programExternalConnectivity(n, ep);
+    await publishing('port_publish', n, ep, () => driver.programExternalConnectivity(n, ep));
     undo.push(() => driver.revokeExternalConnectivity(n, ep));
     failpoint('endpoint.create.published');
     ep.state = 'ready';
@@ -216,8 +217,10 @@ export class Endpoints {
       await unpublishEndpoint(this.s, ep)
         .catch((err) => this.s.logger.warn({ err, endpoint: ep.id }, 'unpublishing the endpoint failed'));
     }
-    if (n) await this.leaveDriver(n, ep, sb, opts);
-    await this.forget(n, ep, sb, tx);
+    await timed('endpoint_leave', n?.driver ?? 'none', async () => {
+      if (n) await this.leaveDriver(n, ep, sb, opts);
+      await this.forget(n, ep, sb, tx);
+    });
     this.s.logger.info({ endpoint: ep.id, network: n?.name }, 'endpoint removed');
     if (n && needsGatewayBridge(n, ep) && sb && !opts.closing) await this.gateway.detachIfUnneeded(sb);
   }
@@ -237,12 +240,17 @@ export class Endpoints {
         this.s.logger.warn({ err, endpoint: ep.id }, `${what} failed; continuing (forced)`);
       }
     };
-    await step('revoke', () => driver.revokeExternalConnectivity(n, ep));
+    await step('revoke', () => publishing('port_unpublish', n, ep, () => driver.revokeExternalConnectivity(n, ep)));
     failpoint('endpoint.remove.revoked');
     if (sb) await step('leave', () => driver.leave(n, ep, { ...sbInfo(sb), ...(opts.closing ? { closing: true } : {}) }));
     await step('delete endpoint', () => driver.deleteEndpoint(n, ep));
     failpoint('endpoint.remove.deleted');
   }
+}
+
+/** Publishing and unpublishing are timed for the endpoints that publish ports. */
+function publishing(op: Operation, n: NetworkRecord, ep: EndpointRecord, fn: () => Promise<void>): Promise<void> {
+  return ep.portBindings?.length ? timed(op, n.driver, fn) : fn();
 }
 
 async function allocateAddress(

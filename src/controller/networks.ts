@@ -14,6 +14,7 @@ import { cidrContains } from '../util/ip.js';
 import { newId } from '../util/ids.js';
 import { failpoint } from '../util/failpoint.js';
 import { Undo } from '../util/undo.js';
+import { timed } from '../metrics/registry.js';
 import type { IpamConfigRequest, NetworkCreateRequest, NetworkRecord } from './model.js';
 import { publishNetworkEvent } from './network-events.js';
 import { NET, NETNAME, type ControllerState } from './state.js';
@@ -66,7 +67,7 @@ export class Networks {
       assertNameFree(this.s, rec.name);
       const undo = new Undo(this.s.logger);
       try {
-        await this.build(rec, v, undo);
+        await timed('network_create', v.driverName, () => this.build(rec, v, undo));
         this.s.logger.info({ network: rec.name, id: rec.id, driver: v.driverName }, 'network created');
         publishNetworkEvent(this.s, rec, 'create');
         return rec;
@@ -151,7 +152,7 @@ export class Networks {
       await this.s.storeOf(n).put(NET + n.id, n);
       failpoint('network.delete.marked');
       try {
-        await this.destroy(n);
+        await timed('network_delete', n.driver, () => this.destroy(n));
       } catch (err) {
         // The driver refused or is gone (a plugin): the network stays, as it was.
         n.state = 'ready';

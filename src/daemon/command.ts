@@ -20,6 +20,7 @@ interface DaemonFlags extends ClusterFlags {
   pluginsDir: string;
   pluginSpecDir: string[];
   pluginTimeout: string;
+  metricsAddr?: string;
 }
 
 const repeatable = (v: string, acc: string[]) => [...acc, v];
@@ -37,6 +38,7 @@ export function registerDaemonCommand(program: Command): void {
     .option('--dns <ip>', 'upstream resolver for the embedded DNS (repeatable; default: host resolv.conf)', repeatable, [] as string[])
     .option('--host-gateway-ip <ip>', 'address "host-gateway" stands for in --add-host (default: the default bridge\'s gateway)')
     .option('--firewall-check-interval <seconds>', 're-create flushed firewall rules after at most this long (0: never)', '10')
+    .option('--metrics-addr <host:port>', 'also serve GET /metrics (Prometheus) on this TCP address, e.g. 127.0.0.1:9323')
     .option('--cluster-store <url>', 'join a cluster for overlay networks: etcd://HOST:PORT (comma-separated for several)')
     .option('--advertise-addr <ip>', 'this host\'s underlay address (VXLAN endpoint), with --cluster-store')
     .option('--cluster-ttl <seconds>', 'lease TTL: a dead host\'s endpoints vanish elsewhere after this long', '15')
@@ -48,39 +50,19 @@ export function registerDaemonCommand(program: Command): void {
     .option('--plugin-timeout <seconds>', 'how long one call to a plugin may take', '30')
     .action(async (opts: DaemonFlags) => {
       const cluster = clusterOptions(opts);
-      const checkSeconds = Number(opts.firewallCheckInterval);
-      if (!Number.isFinite(checkSeconds) || checkSeconds < 0) {
-        process.stderr.write(`weft daemon: --firewall-check-interval must be a number of seconds >= 0\n`);
-        process.exit(1);
-      }
-      if (opts.firewallBackend !== 'iptables' && opts.firewallBackend !== 'nftables') {
-        process.stderr.write(`weft daemon: unknown firewall backend "${opts.firewallBackend}" (iptables or nftables)\n`);
-        process.exit(1);
-      }
-      if (opts.hostGatewayIp !== undefined && !isIP(opts.hostGatewayIp)) {
-        process.stderr.write(`weft daemon: --host-gateway-ip must be an IP address\n`);
-        process.exit(1);
-      }
-      if (!LOG_LEVELS.includes(opts.logLevel) || !(LOG_FORMATS as string[]).includes(opts.logFormat)) {
-        process.stderr.write(`weft daemon: --log-level is one of ${LOG_LEVELS.join(', ')}; --log-format json or text\n`);
-        process.exit(1);
-      }
-      const pluginTimeout = Number(opts.pluginTimeout);
-      if (!Number.isFinite(pluginTimeout) || pluginTimeout <= 0) {
-        process.stderr.write('weft daemon: --plugin-timeout must be a number of seconds > 0\n');
-        process.exit(1);
-      }
+      const { checkSeconds, pluginTimeout, backend } = checkFlags(opts);
       installLastResort();
       const daemon = await startDaemon({
         root: opts.root,
         runDir: opts.runDir,
-        firewallBackend: opts.firewallBackend,
+        firewallBackend: backend,
         defaultBridge: opts.defaultBridge,
         logLevel: opts.logLevel,
         logFormat: opts.logFormat as LogFormat,
         firewallCheckSeconds: checkSeconds,
         ...(opts.dns.length ? { dnsUpstreams: opts.dns } : {}),
         ...(opts.hostGatewayIp ? { hostGatewayIp: opts.hostGatewayIp } : {}),
+        ...(opts.metricsAddr ? { metricsAddr: opts.metricsAddr } : {}),
         ...(cluster ? { cluster } : {}),
         plugins: {
           socketsDir: opts.pluginsDir,
@@ -100,6 +82,37 @@ export function registerDaemonCommand(program: Command): void {
       // The CLI exits when its action resolves; the daemon ends only through shutdown().
       await new Promise<never>(() => undefined);
     });
+}
+
+/** The flags that are not cluster flags, checked: a bad one ends the command with a message. */
+function checkFlags(opts: DaemonFlags): { checkSeconds: number; pluginTimeout: number; backend: 'iptables' | 'nftables' } {
+  const checkSeconds = Number(opts.firewallCheckInterval);
+  if (!Number.isFinite(checkSeconds) || checkSeconds < 0) {
+    process.stderr.write(`weft daemon: --firewall-check-interval must be a number of seconds >= 0\n`);
+    process.exit(1);
+  }
+  if (opts.firewallBackend !== 'iptables' && opts.firewallBackend !== 'nftables') {
+    process.stderr.write(`weft daemon: unknown firewall backend "${opts.firewallBackend}" (iptables or nftables)\n`);
+    process.exit(1);
+  }
+  if (opts.hostGatewayIp !== undefined && !isIP(opts.hostGatewayIp)) {
+    process.stderr.write(`weft daemon: --host-gateway-ip must be an IP address\n`);
+    process.exit(1);
+  }
+  if (!LOG_LEVELS.includes(opts.logLevel) || !(LOG_FORMATS as string[]).includes(opts.logFormat)) {
+    process.stderr.write(`weft daemon: --log-level is one of ${LOG_LEVELS.join(', ')}; --log-format json or text\n`);
+    process.exit(1);
+  }
+  const pluginTimeout = Number(opts.pluginTimeout);
+  if (!Number.isFinite(pluginTimeout) || pluginTimeout <= 0) {
+    process.stderr.write('weft daemon: --plugin-timeout must be a number of seconds > 0\n');
+    process.exit(1);
+  }
+  if (opts.metricsAddr !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:\[\]]+):\d{1,5}$/.test(opts.metricsAddr)) {
+    process.stderr.write(`weft daemon: --metrics-addr must be host:port (e.g. 127.0.0.1:9323)\n`);
+    process.exit(1);
+  }
+  return { checkSeconds, pluginTimeout, backend: opts.firewallBackend };
 }
 
 /** --cluster-store and friends, checked; undefined without --cluster-store. */

@@ -4,7 +4,6 @@
  * networks exist, and serves the socket.
  */
 import fs from 'node:fs';
-import type http from 'node:http';
 import path from 'node:path';
 import { BridgeDriver } from '../../drivers/bridge/bridge.js';
 import { OPT_BRIDGE_NAME, OPT_DEFAULT_BRIDGE, OPT_ICC, OPT_MASQUERADE } from '../contracts/network-options.js';
@@ -29,11 +28,13 @@ import { ProcessRuntime } from '../runtime/runtime.js';
 import { LmdbStore } from '../store/lmdb.js';
 import { BuiltinImages } from '../api/images.js';
 import { apiRouter } from '../api/routes.js';
-import { createApiServer, listenUnix } from '../api/server.js';
+import { closeServer, createApiServer, listenUnix } from '../api/server.js';
 import { ExecRegistry } from '../engine/exec.js';
 import { ContainerEvents } from '../engine/container-events.js';
 import { EVENT_RING_SIZE, EventBus } from '../util/event-bus.js';
 import { createLogger, type LogFormat } from './logger.js';
+import { timedFirewall } from '../metrics/firewall.js';
+import { scrapeSource, startMetrics } from './metrics.js';
 
 export interface DaemonOptions {
   root: string;
@@ -50,6 +51,8 @@ export interface DaemonOptions {
   hostGatewayIp?: string;
   /** Seconds between checks that weft's firewall rules are still there; 0 disables. */
   firewallCheckSeconds?: number;
+  /** Also serve GET /metrics on this TCP address ("host:port"); absent: the API socket only. */
+  metricsAddr?: string;
   /** Join a cluster (etcd) for global-scope (overlay) networks; absent: single host. */
   cluster?: ClusterConfig & { overlayMtu?: number };
   /** Where remote (plugin) drivers are found, and how long a call to one may take; default dockerd's dirs, 30 s. */
@@ -75,7 +78,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const host = Rtnl.open();
   const netnsDir = path.join(o.runDir, 'netns');
   const cluster = o.cluster ? await joinCluster(o.cluster, store, host, netnsDir, logger) : undefined;
-  const firewall = createFirewall(o.firewallBackend, { logger });
+  const firewall = timedFirewall(createFirewall(o.firewallBackend, { logger }));
   await firewall.init();
   const hostPorts = new HostPortService({ binder: new PortProxy(logger), logger });
   const controller = new Controller({
@@ -108,6 +111,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     info: { root: o.root, firewall: firewall.name },
     reloadFirewall: firewallWatch.reload,
   });
+  const metrics = await startMetrics(scrapeSource(controller, containers, firewall), o.metricsAddr);
   const server = createApiServer(router, logger);
   const socketPath = path.join(o.runDir, 'weft.sock');
   await listenUnix(server, socketPath);
@@ -121,6 +125,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     async close(opts = {}) {
       firewallWatch.stop();
       await closeServer(server);
+      await metrics.close();
       if (opts.stopContainers) {
         const running = containers.list().filter((c) => c.status === 'running');
         await Promise.all(running.map((c) => containers.stop(c.id, 5).catch(() => undefined)));
@@ -189,11 +194,4 @@ function claimPidFile(file: string): void {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   fs.writeFileSync(file, String(process.pid));
-}
-
-function closeServer(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

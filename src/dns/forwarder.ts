@@ -13,6 +13,8 @@ import { joinHostPort } from '../util/ip.js';
 import { FrameReader, frame } from './framing.js';
 import { RCODE_REFUSED, RCODE_SERVFAIL, isResponseTo, rcodeOf, withId, type Query, type Transport } from './message.js';
 import { parseUpstream, type Upstream } from './upstreams.js';
+import { dnsForwardSeconds, dnsUpstreamFailures } from '../metrics/registry.js';
+import { rcodeName } from './metrics.js';
 
 /** Forwarded queries outstanding at once, server-wide; beyond that: SERVFAIL. */
 const MAX_FORWARDS = 1024;
@@ -51,9 +53,13 @@ export class Forwarder {
         const upId = randomInt(0, 0x10000);
         const out = withId(msg, upId);
         let resp: Buffer;
+        const timer = dnsForwardSeconds.startTimer();
         try {
           resp = transport === 'udp' ? await this.exchangeUdp(u, out, upId) : await this.exchangeTcp(u, out, upId);
+          timer({ outcome: 'answer' });
         } catch (err) {
+          timer({ outcome: 'failure' });
+          dnsUpstreamFailures.inc({ reason: (err as Error).message === 'timeout' ? 'timeout' : 'error' });
           const upstream = joinHostPort(u.host, u.port);
           this.o.logger.debug({ err: (err as Error).message, upstream, name: q.name }, 'dns: upstream failed');
           continue;
@@ -62,6 +68,7 @@ export class Forwarder {
         // Like Docker: SERVFAIL/REFUSED from one upstream -> try the next one.
         const rcode = rcodeOf(r.resp);
         if (rcode === RCODE_SERVFAIL || rcode === RCODE_REFUSED) {
+          dnsUpstreamFailures.inc({ reason: rcodeName(rcode) });
           fallback ??= r;
           continue;
         }

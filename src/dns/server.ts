@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { comparableIp } from './addresses.js';
 import { joinHostPort } from '../util/ip.js';
 import { Forwarder } from './forwarder.js';
+import { observeQuery } from './metrics.js';
 import { ListenerSockets, type Listener } from './listener.js';
 import { RCODE_SERVFAIL, encodeResponse, parseQuery, type Transport } from './message.js';
 import { decide, type Decision, type Lookup } from './resolver.js';
@@ -50,7 +51,8 @@ export class DnsServer {
     this.lookup = o.lookup;
     this.ttl = Math.max(0, Math.min(0x7fffffff, Math.floor(o.ttl ?? 0)));
     this.shuffle = o.shuffle ?? true;
-    this.sockets = new ListenerSockets(o.logger, (l, msg, source, transport) => this.handle(l, msg, source, transport));
+    this.sockets = new ListenerSockets(o.logger, (l, msg, source, transport) =>
+      observeQuery(transport, this.handle(l, msg, source, transport)));
     this.forwarder = new Forwarder({
       logger: o.logger, upstreams: o.upstreams, timeoutMs: o.forwardTimeoutMs ?? 2000, ownAddresses: () => this.listeners.values(),
     });

@@ -16,7 +16,8 @@ import {
   parseSave, planAddNetwork, portRules, WEFT_DNAT, planAddPorts, planInit, planRemoveNetwork, planRemovePorts, planSyncPorts, planTeardown,
   RestoreBatch, WEFT_RAW_PREROUTING, type SaveDump,
 } from './iptables-rules.js';
-import type { FirewallBackend, FirewallNetwork, PortMapping } from '../contracts/firewall.js';
+import type { FirewallBackend, FirewallNetwork, PortCounter, PortMapping } from '../contracts/firewall.js';
+import { countLines, parseCountSave, planCountBase, planCountPorts, planSyncCounts } from './iptables-count.js';
 
 const TOOLS: Record<Family, { save: string; restore: string }> = {
   4: { save: 'iptables-save', restore: 'iptables-restore' },
@@ -36,7 +37,12 @@ export class IptablesBackend implements FirewallBackend {
   init(): Promise<void> {
     return this.serial.run(async () => {
       this.model.clear();
-      for (const f of [4, 6] as const) await this.apply(f, (b) => planInit(b, f));
+      for (const f of [4, 6] as const) {
+        await this.apply(f, (b) => {
+          planInit(b, f);
+          planCountBase(b);
+        });
+      }
     });
   }
 
@@ -61,7 +67,10 @@ export class IptablesBackend implements FirewallBackend {
     return this.serial.run(async () => {
       for (const [f, rs] of byFamily(rules)) {
         if (await this.fastPorts(f, rs, 'add')) continue;
-        await this.apply(f, (b) => planAddPorts(b, rs, f));
+        await this.apply(f, (b) => {
+          planAddPorts(b, rs, f);
+          planCountPorts(b, rs, 'add');
+        });
       }
     });
   }
@@ -71,7 +80,10 @@ export class IptablesBackend implements FirewallBackend {
     return this.serial.run(async () => {
       for (const [f, rs] of byFamily(rules)) {
         if (await this.fastPorts(f, rs, 'remove')) continue;
-        await this.apply(f, (b) => planRemovePorts(b, rs));
+        await this.apply(f, (b) => {
+          planRemovePorts(b, rs);
+          planCountPorts(b, rs, 'remove');
+        });
       }
     });
   }
@@ -80,7 +92,13 @@ export class IptablesBackend implements FirewallBackend {
     const rules = expandMappings(mappings);
     return this.serial.run(async () => {
       this.model.clear();
-      for (const f of [4, 6] as const) await this.apply(f, (b, dump) => planSyncPorts(b, rules.filter((r) => r.family === f), f, dump));
+      for (const f of [4, 6] as const) {
+        const rs = rules.filter((r) => r.family === f);
+        await this.apply(f, (b, dump) => {
+          planSyncPorts(b, rs, f, dump);
+          planSyncCounts(b, rs);
+        });
+      }
     });
   }
 
@@ -95,6 +113,7 @@ export class IptablesBackend implements FirewallBackend {
     const del: string[] = [];
     const add: string[] = [];
     const drop: string[] = [];
+    const counted: PortRule[] = [];
     for (const r of rules) {
       const { chain, jump, dnat } = portRules(r);
       let set = next.get(chain);
@@ -108,10 +127,12 @@ export class IptablesBackend implements FirewallBackend {
         }
         set.add(dnat);
         add.push(`-A ${chain} ${dnat}`);
+        counted.push(r);
       } else {
         if (!set?.has(dnat)) continue;
         set.delete(dnat);
         del.push(`-D ${chain} ${dnat}`);
+        counted.push(r);
         if (!set.size) {
           next.delete(chain);
           del.push(`-D ${WEFT_DNAT} ${jump}`);
@@ -120,7 +141,7 @@ export class IptablesBackend implements FirewallBackend {
       }
     }
     if (!decl.length && !del.length && !add.length) return true;
-    const input = ['*nat', ...decl, ...del, ...add, ...drop, 'COMMIT', ''].join('\n');
+    const input = ['*mangle', ...countLines(counted, op), 'COMMIT', '*nat', ...decl, ...del, ...add, ...drop, 'COMMIT', ''].join('\n');
     try {
       await this.exec([TOOLS[family].restore, '--noflush'], input);
     } catch (err) {
@@ -167,6 +188,15 @@ export class IptablesBackend implements FirewallBackend {
       } catch {
         return false;
       }
+    });
+  }
+
+  /** Every published host port's counting rule, read with one iptables-save per family. */
+  portCounters(): Promise<PortCounter[]> {
+    return this.serial.run(async () => {
+      const out: PortCounter[] = [];
+      for (const f of [4, 6] as const) out.push(...parseCountSave(await this.exec([TOOLS[f].save, '-c', '-t', 'mangle']).catch(() => '')));
+      return out;
     });
   }
 

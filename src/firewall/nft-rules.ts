@@ -16,6 +16,8 @@
  *   ports                   dnat through @port-dnat4/6 (host ip . proto . port) and
  *                           @port-dnat4/6-any (proto . port)
  *   postrouting             ip saddr vmap @net-masq4 ; ip6 saddr vmap @net-masq6
+ *   count (filter hook)     DNATed packets matched against @port-count4/6, whose elements
+ *                           carry counters (per published port, client-to-container)
  *   nat-<id>                oifname != "br" masquerade; oifname "br" ct status dnat
  *                           masquerade (hairpin)
  *
@@ -44,6 +46,9 @@ const SETS: [string, string][] = [
   ['map port-dnat6-any', 'type inet_proto . inet_service : ipv6_addr . inet_service;'],
   ['set port-accept4', 'type ipv4_addr . inet_proto . inet_service;'],
   ['set port-accept6', 'type ipv6_addr . inet_proto . inet_service;'],
+  // The same keys with a kernel counter per element, matched in `count` (read on scrape).
+  ['set port-count4', 'type ipv4_addr . inet_proto . inet_service; counter;'],
+  ['set port-count6', 'type ipv6_addr . inet_proto . inet_service; counter;'],
 ];
 
 const BASE_CHAINS: [string, string, string[]][] = [
@@ -69,6 +74,11 @@ const BASE_CHAINS: [string, string, string[]][] = [
   ['postrouting', 'type nat hook postrouting priority srcnat; policy accept;', [
     'ip saddr vmap @net-masq4',
     'ip6 saddr vmap @net-masq6',
+  ]],
+  // Every packet towards a published port, forwarded or from the host itself, after its DNAT.
+  ['count', 'type filter hook postrouting priority filter; policy accept;', [
+    'ct status dnat ip daddr . meta l4proto . th dport @port-count4',
+    'ct status dnat ip6 daddr . meta l4proto . th dport @port-count6',
   ]],
   ['ports', '', [
     'dnat ip to ip daddr . meta l4proto . th dport map @port-dnat4',
@@ -200,6 +210,7 @@ export function portElements(rules: PortRule[]): Map<string, Map<string, string 
     if (r.hostIp) put(`port-dnat${f}`, `${r.hostIp} . ${r.proto} . ${r.hostPort}`, target);
     else put(`port-dnat${f}-any`, `${r.proto} . ${r.hostPort}`, target);
     put(`port-accept${f}`, `${r.containerIp} . ${r.proto} . ${r.containerPort}`);
+    put(`port-count${f}`, `${r.containerIp} . ${r.proto} . ${r.containerPort}`);
   }
   return by;
 }

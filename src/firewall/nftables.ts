@@ -10,7 +10,8 @@
 import { expandMappings, type FirewallOptions } from './common.js';
 import { Serial } from '../util/lock.js';
 import { NftRunner } from './libnftables.js';
-import type { FirewallBackend, FirewallNetwork, PortMapping } from '../contracts/firewall.js';
+import type { FirewallBackend, FirewallNetwork, PortCounter, PortMapping } from '../contracts/firewall.js';
+import { listCounterCommands, parseCounters } from './nft-counters.js';
 import {
   addNetworkScript, addPortsScript, initScript, removeNetworkScript, removePortsScript, syncPortsScript, TABLE, teardownScript,
 } from './nft-rules.js';
@@ -76,6 +77,15 @@ export class NftablesBackend implements FirewallBackend {
       } catch {
         return false;
       }
+    });
+  }
+
+  /** The counting sets' elements; none while the table is missing (a flushed ruleset). */
+  portCounters(): Promise<PortCounter[]> {
+    return this.serial.run(async () => {
+      const out: PortCounter[] = [];
+      for (const cmd of listCounterCommands) out.push(...parseCounters(await this.nft.run(cmd).catch(() => '')));
+      return out;
     });
   }
 

@@ -16,6 +16,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { BindFailure, HostSocket, SocketBinder } from '../contracts/host-ports.js';
+import { proxyBytes, proxyConnections } from '../metrics/registry.js';
 
 interface Listener {
   target: HostSocket;
@@ -78,12 +79,16 @@ function bindError(t: HostSocket, err: NodeJS.ErrnoException): BindFailure {
 function listenTcp(t: HostSocket, logger: Logger): Promise<Listener> {
   const server = net.createServer({ pauseOnConnect: false }, (client) => {
     const upstream = net.connect({ host: t.containerIp, port: t.containerPort });
+    proxyConnections.inc({ proto: 'tcp' });
     const end = () => {
       client.destroy();
       upstream.destroy();
     };
     client.on('error', end);
     upstream.on('error', end);
+    // Counted once per connection, when each side is done: no work per chunk.
+    client.once('close', () => proxyBytes.inc({ proto: 'tcp', direction: 'in' }, client.bytesRead));
+    upstream.once('close', () => proxyBytes.inc({ proto: 'tcp', direction: 'out' }, upstream.bytesRead));
     client.pipe(upstream);
     upstream.pipe(client);
   });
@@ -112,7 +117,11 @@ function listenUdp(t: HostSocket, logger: Logger): Promise<Listener> {
     let s = sessions.get(key);
     if (!s) {
       const up = dgram.createSocket(upType);
-      up.on('message', (reply) => sock.send(reply, rinfo.port, rinfo.address));
+      up.on('message', (reply) => {
+        proxyBytes.inc({ proto: 'udp', direction: 'out' }, reply.length);
+        sock.send(reply, rinfo.port, rinfo.address);
+      });
+      proxyConnections.inc({ proto: 'udp' });
       up.on('error', () => undefined);
       s = { up, timer: setTimeout(() => undefined, 0) };
       sessions.set(key, s);
@@ -124,6 +133,7 @@ function listenUdp(t: HostSocket, logger: Logger): Promise<Listener> {
       sessions.delete(key);
     }, UDP_IDLE_MS);
     s.timer.unref();
+    proxyBytes.inc({ proto: 'udp', direction: 'in' }, msg.length);
     s.up.send(msg, t.containerPort, t.containerIp);
   });
   return new Promise((resolve, reject) => {

@@ -17,6 +17,7 @@ import { Etcd3, type IKeyValue, type Lease, type Namespace, type Watcher } from 
 import type { Record, Transaction, TxnOp, WatchableStore, WatchEvent } from '../contracts/store.js';
 import { TxnConflict } from '../util/errors.js';
 import { BufferedTxn, resolveOps } from './txn.js';
+import { timed } from '../metrics/registry.js';
 
 /** How often a unit is re-resolved when other writers keep changing its keys. */
 const TXN_ATTEMPTS = 10;
@@ -123,7 +124,7 @@ export class EtcdStore implements WatchableStore {
   }
 
   begin(): Transaction {
-    return new BufferedTxn(this, (ops) => this.applyTxn(ops));
+    return new BufferedTxn(this, (ops) => timed('store_commit', 'etcd', () => this.applyTxn(ops)));
   }
 
   private async applyTxn(ops: TxnOp[]): Promise<void> {

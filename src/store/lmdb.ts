@@ -25,6 +25,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Record, Store, Transaction, TxnOp } from '../contracts/store.js';
 import { TxnConflict } from '../util/errors.js';
 import { BufferedTxn, resolveOps } from './txn.js';
+import { timed } from '../metrics/registry.js';
 
 interface Stored { revision: number; value: unknown }
 
@@ -108,7 +109,7 @@ export class LmdbStore implements Store {
 
   /** One LMDB write transaction for the whole list; resolves with the revision it wrote at. */
   private apply(ops: TxnOp[]): Promise<number> {
-    return this.env.transaction(() => {
+    return timed('store_commit', 'lmdb', () => this.env.transaction(() => {
       const writes = resolveOps(ops, (k) => this.read(k), true); // throws before any write
       const revision = ((this.meta.get(REVISION) as number | undefined) ?? 0) + 1;
       for (const [key, w] of writes) {
@@ -117,7 +118,7 @@ export class LmdbStore implements Store {
       }
       this.meta.put(REVISION, revision);
       return revision;
-    });
+    }));
   }
 
   /** The one-file-per-key store of earlier versions: every record, with its revision, in one commit. */

@@ -194,7 +194,8 @@ describe.each(['nftables', 'iptables'] as const)('published ports (%s backend)',
     expect(probe(d.host.path, 'tcp', '127.0.0.1', 8080)).toBe('tcp:80:web');
     // Someone flushes the host's ruleset: the DNAT rules are gone (the relay socket
     // still answers on the host's addresses, but not as the kernel's DNAT would).
-    const flush = backend === 'nftables' ? 'nft flush ruleset' : 'iptables -F; iptables -t nat -F; ip6tables -F; ip6tables -t nat -F';
+    const flush = backend === 'nftables' ? 'nft flush ruleset'
+      : 'for t in filter nat mangle; do iptables -t $t -F; ip6tables -t $t -F; done';
     d.host.sh(flush);
     expect(ruleset()).not.toContain('8080');
     const reload = d.cli(['firewall', 'reload']);

@@ -106,21 +106,27 @@ add element inet weft net-masq6 { fd00:1::/64 : jump nat-aaaaaaaaaaaa }
       { proto: 'tcp', hostIp: '::', hostPort: 8080, containerPort: 80, containerIp: 'fd00:1::2', bridge: 'br-a' },
     ]);
     const els = portElements(rules);
-    expect([...els.keys()]).toEqual(['port-dnat4-any', 'port-accept4', 'port-dnat4', 'port-dnat6-any', 'port-accept6']);
+    expect([...els.keys()]).toEqual([
+      'port-dnat4-any', 'port-accept4', 'port-count4', 'port-dnat4', 'port-dnat6-any', 'port-accept6', 'port-count6',
+    ]);
     expect(addPortsScript(rules)).toBe(`add element inet weft port-dnat4-any { tcp . 8080 : 10.1.0.2 . 80 }
 add element inet weft port-accept4 { 10.1.0.2 . tcp . 80, 10.1.0.2 . udp . 6000, 10.1.0.2 . udp . 6001 }
+add element inet weft port-count4 { 10.1.0.2 . tcp . 80, 10.1.0.2 . udp . 6000, 10.1.0.2 . udp . 6001 }
 add element inet weft port-dnat4 { 192.0.2.10 . udp . 5000 : 10.1.0.2 . 6000, 192.0.2.10 . udp . 5001 : 10.1.0.2 . 6001 }
 add element inet weft port-dnat6-any { tcp . 8080 : fd00:1::2 . 80 }
 add element inet weft port-accept6 { fd00:1::2 . tcp . 80 }
+add element inet weft port-count6 { fd00:1::2 . tcp . 80 }
 `);
     const rm = lines(removePortsScript(rules));
-    expect(rm.slice(0, 5)).toEqual(lines(addPortsScript(rules)));
-    expect(rm.slice(5)).toEqual([
+    expect(rm.slice(0, 7)).toEqual(lines(addPortsScript(rules)));
+    expect(rm.slice(7)).toEqual([
       'delete element inet weft port-dnat4-any { tcp . 8080 }',
       'delete element inet weft port-accept4 { 10.1.0.2 . tcp . 80, 10.1.0.2 . udp . 6000, 10.1.0.2 . udp . 6001 }',
+      'delete element inet weft port-count4 { 10.1.0.2 . tcp . 80, 10.1.0.2 . udp . 6000, 10.1.0.2 . udp . 6001 }',
       'delete element inet weft port-dnat4 { 192.0.2.10 . udp . 5000, 192.0.2.10 . udp . 5001 }',
       'delete element inet weft port-dnat6-any { tcp . 8080 }',
       'delete element inet weft port-accept6 { fd00:1::2 . tcp . 80 }',
+      'delete element inet weft port-count6 { fd00:1::2 . tcp . 80 }',
     ]);
   });
 
@@ -133,10 +139,13 @@ add element inet weft port-accept6 { fd00:1::2 . tcp . 80 }
       'flush map inet weft port-dnat6-any',
       'flush set inet weft port-accept4',
       'flush set inet weft port-accept6',
+      'flush set inet weft port-count4',
+      'flush set inet weft port-count6',
       'add element inet weft port-dnat4-any { tcp . 8080 : 10.1.0.2 . 80 }',
       'add element inet weft port-accept4 { 10.1.0.2 . tcp . 80 }',
+      'add element inet weft port-count4 { 10.1.0.2 . tcp . 80 }',
     ]);
-    expect(lines(syncPortsScript([]))).toHaveLength(6);
+    expect(lines(syncPortsScript([]))).toHaveLength(8);
   });
 
   it('refuses interface names that could break the rule text', () => {

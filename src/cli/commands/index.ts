@@ -19,6 +19,7 @@ import { registerNetworkPrune } from './network-prune.js';
 import { registerPort } from './port.js';
 import { registerPs } from './ps.js';
 import { registerRunAndCreate } from './run.js';
+import { registerTop } from './top.js';
 import { registerVersion } from './version.js';
 import { registerWait } from './wait.js';
 
@@ -48,4 +49,5 @@ export function registerSystemCommands(program: Command, ctx: Ctx): void {
   registerFirewall(program, ctx);
   registerVersion(program, ctx);
   registerEvents(program, ctx);
+  registerTop(program, ctx);
 }

@@ -1,0 +1,120 @@
+/**
+ * What /metrics reads on each scrape, from the controller's records, the engine's
+ * containers and the firewall's kernel counters; and the optional TCP listener
+ * (`--metrics-addr`) serving the same text as the API socket.
+ */
+import http from 'node:http';
+import { closeServer } from '../api/server.js';
+import type { FirewallBackend, PortCounter } from '../contracts/firewall.js';
+import type { Controller } from '../controller/controller.js';
+import type { EndpointRecord, NetworkRecord } from '../controller/model.js';
+import type { ContainerService } from '../engine/containers.js';
+import type { PoolSample, PortSample, ScrapeSource } from '../metrics/scrape.js';
+import { renderMetrics, setScrapeSource } from '../metrics/scrape.js';
+import { cidrContains, splitCidr } from '../util/ip.js';
+
+export function scrapeSource(ctl: Controller, containers: ContainerService, firewall: FirewallBackend): ScrapeSource {
+  return {
+    networks: () => ctl.listNetworks().map((n) => ({
+      network: n.name, driver: n.driver, endpoints: ctl.endpointsOf(n.id).length,
+      ...(n.scope === 'global' ? { overlayPeers: ctl.remoteEndpointsOf(n.id).length } : {}),
+    })),
+    pools: () => ctl.listNetworks().flatMap((n) => poolsOf(n, ctl.endpointsOf(n.id))),
+    runningContainers: () => containers.list().filter((c) => c.status === 'running').length,
+    ports: async () => {
+      const counters = indexCounters(await firewall.portCounters());
+      return ctl.listNetworks().flatMap((n) => ctl.endpointsOf(n.id).flatMap((ep) => portsOf(n, ep, counters)));
+    },
+  };
+}
+
+/** Each IPv4 and IPv6 pool: addresses taken and addresses an endpoint could still get. */
+function poolsOf(n: NetworkRecord, eps: EndpointRecord[]): PoolSample[] {
+  return [...n.ipv4, ...n.ipv6].map((pool) => {
+    const v6 = pool.subnet.includes(':');
+    const taken = eps.filter((e) => {
+      const ip = v6 ? e.ipv6 : e.ipv4;
+      return ip !== undefined && cidrContains(pool.subnet, splitCidr(ip).ip);
+    }).length;
+    const reserved = (pool.gateway ? 1 : 0) + Object.keys(pool.auxAddresses).length;
+    const range = splitCidr(pool.ipRange ?? pool.subnet).prefix;
+    // IPv4: the network and broadcast addresses are never given; IPv6: the subnet-router anycast.
+    const usable = 2 ** ((v6 ? 128 : 32) - range) - (v6 ? 1 : 2);
+    return { network: n.name, subnet: pool.subnet, inUse: taken + reserved, free: Math.max(0, usable - taken - reserved) };
+  });
+}
+
+/** One sample per published host port of an endpoint (ranges expanded), with its counters. */
+function portsOf(n: NetworkRecord, ep: EndpointRecord, counters: Map<string, PortCounter[]>): PortSample[] {
+  const out: PortSample[] = [];
+  for (const b of ep.portBindings) {
+    const ips = [b.hostIp.includes(':') ? ep.ipv6 : ep.ipv4, ...(!b.hostIp && ep.ipv6 && ep.ipv4 ? [ep.ipv6] : [])];
+    const span = (b.containerPortEnd ?? b.containerPort) - b.containerPort;
+    for (let hostPort = b.hostPort; hostPort <= (b.hostPortEnd ?? b.hostPort); hostPort++) {
+      const containerPort = b.containerPort + (span > 0 ? hostPort - b.hostPort : 0);
+      for (const cidr of ips) {
+        if (!cidr) continue;
+        const ip = splitCidr(cidr).ip;
+        const keyed = counters.get(`${b.proto} ${ip} ${containerPort}`) ?? [];
+        const c = keyed.filter((k) => k.hostPort === undefined || k.hostPort === hostPort);
+        out.push({
+          network: n.name, container: ep.name, proto: b.proto, hostIp: b.hostIp || (ip.includes(':') ? '::' : '0.0.0.0'),
+          hostPort, containerPort, packets: sum(c, 'packets'), bytes: sum(c, 'bytes'),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Counters by what both backends key them on: protocol, container address and port. */
+function indexCounters(cs: PortCounter[]): Map<string, PortCounter[]> {
+  const m = new Map<string, PortCounter[]>();
+  for (const c of cs) {
+    const k = `${c.proto} ${c.containerIp} ${c.containerPort}`;
+    m.set(k, [...(m.get(k) ?? []), c]);
+  }
+  return m;
+}
+
+function sum(cs: PortCounter[], k: 'packets' | 'bytes'): number {
+  return cs.reduce((a, c) => a + c[k], 0);
+}
+
+/** Bind the source for scrapes and, with `addr`, listen on TCP; close() undoes both. */
+export async function startMetrics(source: ScrapeSource, addr?: string): Promise<{ close(): Promise<void> }> {
+  setScrapeSource(source);
+  const server = addr ? await listenMetrics(addr) : undefined;
+  return {
+    async close() {
+      setScrapeSource(undefined);
+      if (server) await closeServer(server);
+    },
+  };
+}
+
+/** `--metrics-addr host:port`: GET /metrics on TCP (any other path is a 404). */
+async function listenMetrics(addr: string): Promise<http.Server> {
+  const i = addr.lastIndexOf(':');
+  const host = addr.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = Number(addr.slice(i + 1));
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('404 page not found\n');
+      return;
+    }
+    renderMetrics().then(({ contentType, text }) => {
+      res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+    }, (err: unknown) => {
+      res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end(`${String(err)}\n`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => resolve());
+  });
+  return server;
+}

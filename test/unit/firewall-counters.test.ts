@@ -1,0 +1,73 @@
+/** Reading per-port kernel counters: nft set elements and iptables counting rules. */
+import { describe, expect, it } from 'vitest';
+import { expandMappings } from '../../src/firewall/common.js';
+import { countRule, parseCountSave, planSyncCounts, planCountPorts } from '../../src/firewall/iptables-count.js';
+import { parseSave, RestoreBatch } from '../../src/firewall/iptables-rules.js';
+import { parseCounters } from '../../src/firewall/nft-counters.js';
+
+const rules = expandMappings([
+  { proto: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80, containerIp: '10.1.0.2', bridge: 'br-a' },
+  { proto: 'udp', hostIp: '192.0.2.1', hostPort: 5353, containerPort: 53, containerIp: '10.1.0.2', bridge: 'br-a' },
+]);
+
+describe('nftables port counters', () => {
+  it('reads every element of both counting sets as nft lists them', () => {
+    const text = `table inet weft {
+	set port-count4 {
+		type ipv4_addr . inet_proto . inet_service
+		counter
+		elements = { 10.1.0.2 . tcp . 80 counter packets 12 bytes 1634,
+			     10.1.0.3 . udp . 53 counter packets 0 bytes 0 }
+	}
+}
+table inet weft {
+	set port-count6 {
+		type ipv6_addr . inet_proto . inet_service
+		counter
+		elements = { fd00:1::2 . sctp . 3868 counter packets 1 bytes 60 }
+	}
+}
+`;
+    expect(parseCounters(text)).toEqual([
+      { containerIp: '10.1.0.2', proto: 'tcp', containerPort: 80, packets: 12, bytes: 1634 },
+      { containerIp: '10.1.0.3', proto: 'udp', containerPort: 53, packets: 0, bytes: 0 },
+      { containerIp: 'fd00:1::2', proto: 'sctp', containerPort: 3868, packets: 1, bytes: 60 },
+    ]);
+    expect(parseCounters('')).toEqual([]);
+  });
+});
+
+describe('iptables port counters', () => {
+  it('writes one counting rule per host port, in iptables-save form', () => {
+    expect(rules.map(countRule)).toEqual([
+      '-d 10.1.0.2/32 -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT --ctorigdstport 8080',
+      '-d 10.1.0.2/32 -p udp -m udp --dport 53 -m conntrack --ctstate DNAT --ctorigdst 192.0.2.1 --ctorigdstport 5353',
+    ]);
+  });
+
+  it('reads the rule counters back from iptables-save -c', () => {
+    const text = ['*mangle', ':WEFT-COUNT - [0:0]', '[5:300] -A POSTROUTING -j WEFT-COUNT',
+      ...rules.map((r, i) => `[${i + 3}:${(i + 1) * 1000}] -A WEFT-COUNT ${countRule(r)}`), 'COMMIT'].join('\n');
+    expect(parseCountSave(text)).toEqual([
+      { packets: 3, bytes: 1000, containerIp: '10.1.0.2', proto: 'tcp', containerPort: 80, hostPort: 8080 },
+      { packets: 4, bytes: 2000, containerIp: '10.1.0.2', proto: 'udp', containerPort: 53, hostIp: '192.0.2.1', hostPort: 5353 },
+    ]);
+  });
+
+  it('plans the chain, its jump and the rules; removal and sync leave exactly the wanted ones', () => {
+    const add = new RestoreBatch(new Map());
+    planCountPorts(add, rules, 'add');
+    expect(add.render().split('\n')).toEqual([
+      '*mangle', ':WEFT-COUNT - [0:0]', '-I POSTROUTING 1 -j WEFT-COUNT',
+      `-A WEFT-COUNT ${countRule(rules[0]!)}`, `-A WEFT-COUNT ${countRule(rules[1]!)}`, 'COMMIT', '',
+    ]);
+    const dump = parseSave(['*mangle', ':WEFT-COUNT - [0:0]', '-A POSTROUTING -j WEFT-COUNT',
+      ...rules.map((r) => `-A WEFT-COUNT ${countRule(r)}`), 'COMMIT'].join('\n'));
+    const rm = new RestoreBatch(dump);
+    planCountPorts(rm, [rules[0]!], 'remove');
+    expect(rm.render().split('\n')).toEqual(['*mangle', `-D WEFT-COUNT ${countRule(rules[0]!)}`, 'COMMIT', '']);
+    const sync = new RestoreBatch(dump);
+    planSyncCounts(sync, [rules[1]!]);
+    expect(sync.render()).toBe(rm.render());
+  });
+});

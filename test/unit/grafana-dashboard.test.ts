@@ -1,0 +1,22 @@
+/** The dashboard in contrib/grafana queries only metrics the daemon registers. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { registry } from '../../src/metrics/registry.js';
+import '../../src/metrics/scrape.js';
+import { REPO } from '../helpers/daemon.js';
+
+describe('Grafana dashboard', () => {
+  it('names registered metrics in every panel query', async () => {
+    const dash = JSON.parse(fs.readFileSync(path.join(REPO, 'contrib/grafana/weft.json'), 'utf8'));
+    const registered = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
+    const queried = new Set<string>();
+    for (const p of dash.panels) {
+      expect(p.targets.length, p.title).toBeGreaterThan(0);
+      for (const t of p.targets) for (const m of String(t.expr).matchAll(/weft_[a-z0-9_]+/g)) queried.add(m[0]);
+    }
+    const base = (n: string) => n.replace(/_(bucket|count|sum)$/, '');
+    expect([...queried].filter((n) => !registered.has(n) && !registered.has(base(n)))).toEqual([]);
+    expect(queried.size).toBeGreaterThan(15);
+  });
+});
