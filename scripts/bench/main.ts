@@ -8,7 +8,8 @@
  *   sudo npm run bench -- [--n 100] [--systems weft,cni,netavark,docker]
  *                         [--backend nftables|iptables|both] [--json bench-results.json]
  *                         [--sections attach,network,e2e,ports,dns,overlay,metrics] [--skip-install]
- *                         [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 1]
+ *                         [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 1] [--profile]
+ *   sudo npm run bench -- --compare a.json b.json
  *
  * Figures (each where the system can do it):
  *   attach     one container with one published TCP port on a user bridge network,
@@ -26,17 +27,18 @@
  * Files: harness (clock, percentiles, result rows), lab (namespaces, temp dirs, cleanup),
  * engine (the Engine API figures of weft and docker), one file per system (weft, docker,
  * cni, netavark; runner for the exec'd ones), one per weft-only section (ports, dns,
- * overlay, profile), report (tables, ratios, JSON).
+ * overlay, profile), report (tables, ratios, JSON), compare (two JSON results side by side).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { CNI, benchCni } from './cni.js';
+import { compareTable } from './compare.js';
 import { benchDns } from './dns.js';
 import { benchDocker } from './docker.js';
 import { log, skip } from './harness.js';
 import { checkInterrupted, cleanUpOnSignals, cleanup, teardowns } from './lab.js';
 import { NETAVARK, benchNetavark } from './netavark.js';
-import { BACKENDS, IPERF_RUNS, IPERF_SECONDS, N, OVERLAY_RUNS, SECTIONS, SKIP_INSTALL, SYSTEMS } from './options.js';
+import { BACKENDS, COMPARE, IPERF_RUNS, IPERF_SECONDS, N, OVERLAY_RUNS, SECTIONS, SKIP_INSTALL, SYSTEMS } from './options.js';
 import { benchMetrics } from './metrics.js';
 import { benchOverlay } from './overlay.js';
 import { benchPorts } from './ports.js';
@@ -116,6 +118,10 @@ async function weftSections(extra: Extra): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (COMPARE) {
+    console.log(compareTable(COMPARE[0]!, COMPARE[1]!));
+    return;
+  }
   if (process.getuid?.() !== 0) throw new Error('run as root (it creates network namespaces)');
   install();
   log(`weft bench: N=${N}, systems ${SYSTEMS.join(',')}, weft firewall ${BACKENDS.join(',')}, sections ${SECTIONS.join(',')}`);

@@ -6,7 +6,8 @@
 export const USAGE = `usage: sudo npm run bench -- [--n 100] [--systems weft,cni,netavark,docker]
        [--backend nftables|iptables|both] [--json bench-results.json]
        [--sections attach,network,e2e,ports,dns,overlay,metrics] [--e2e-runs 10] [--skip-install] [--profile]
-       [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 1]`;
+       [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 1]
+       sudo npm run bench -- --compare a.json b.json   (two results side by side; runs nothing)`;
 
 export type Backend = 'nftables' | 'iptables';
 
@@ -33,6 +34,10 @@ export const IPERF_RUNS = Number(opt('iperf-runs', '1'));
 export const NET_RUNS = 20;
 export const SKIP_INSTALL = process.argv.includes('--skip-install');
 export const PROFILE = process.argv.includes('--profile');
+/** --compare A B: the two result files to put side by side instead of running. */
+export const COMPARE = ((i) => (i > 0 ? [process.argv[i + 1], process.argv[i + 2]] : undefined))(process.argv.indexOf('--compare'));
+
+if (COMPARE && (!COMPARE[0] || !COMPARE[1])) throw new Error('--compare: two result files, a.json b.json');
 
 for (const b of BACKENDS) if (b !== 'nftables' && b !== 'iptables') throw new Error(`--backend: nftables, iptables or both, not ${b}`);
 if (!Number.isInteger(N) || N < 1) throw new Error('--n: a positive integer');

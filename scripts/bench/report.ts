@@ -30,6 +30,15 @@ function table(): string {
   return [columns(head, body), '', legend, ...notes].join('\n');
 }
 
+/** With more than 50 samples: the p50 of each tenth of the operations, in order (drift as N grows). */
+function trends(): string {
+  const rows = results.rows.filter((r) => r.trend);
+  if (!rows.length) return '';
+  const body = rows.map((r) => [r.system, r.key, ...r.trend!.map((x) => f2(x))]);
+  return [columns(['trend', 'figure', ...Array.from({ length: 10 }, (_, i) => `${i + 1}/10`)], body), '',
+    'p50 of each tenth of the operations, in order (ms).'].join('\n');
+}
+
 /** weft figure -> the peer figure it is compared with. */
 const COMPARE: [Key, Key, string][] = [
   ['attach', 'attach', 'attach (weft: create+start)'],
@@ -96,6 +105,8 @@ export function report(extra: Extra, started: number): void {
   const took = ((Date.now() - started) / 1000).toFixed(0);
   console.log(`\nweft bench, N=${N}, ${new Date().toISOString()}, ${os.cpus().length} CPUs, kernel ${os.release()}, ${took} s\n`);
   if (rows.length || skipped.length) console.log(`${table()}\n`);
+  const t = trends();
+  if (t) console.log(`${t}\n`);
   const r = ratios();
   if (r) console.log(`${r}\n`);
   for (const [sys, b] of Object.entries(breakdown)) {

@@ -20,6 +20,7 @@ import { Controller } from '../controller/controller.js';
 import { createFirewall } from '../firewall/index.js';
 import type { FirewallBackend } from '../contracts/firewall.js';
 import { Rtnl } from '../kernel/rtnl.js';
+import { NetnsPool } from '../kernel/netns-pool.js';
 import { KernelSandboxOs } from '../kernel/sandbox-os.js';
 import { ServiceDiscovery } from '../engine/discovery.js';
 import { HostPortService } from '../hostports/service.js';
@@ -77,6 +78,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const store = await LmdbStore.open(o.root);
   const host = Rtnl.open();
   const netnsDir = path.join(o.runDir, 'netns');
+  const netnsPool = new NetnsPool(path.join(o.runDir, 'netns-pool'));
   const cluster = o.cluster ? await joinCluster(o.cluster, store, host, netnsDir, logger) : undefined;
   const firewall = timedFirewall(createFirewall(o.firewallBackend, { logger }));
   await firewall.init();
@@ -86,7 +88,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     drivers: [new BridgeDriver({ host, firewall, hostPorts }), new HostDriver(), new NullDriver(), ...(cluster ? [cluster.overlay] : [])],
     ipams: [...createIpamRegistry(store).values()],
     netnsDir,
-    os: new KernelSandboxOs(host),
+    os: new KernelSandboxOs(host, netnsPool),
     logger, events: events.bus,
     ...(cluster ? { cluster: cluster.node, peers: cluster.peers, globalIpams: cluster.globalIpams } : {}),
     plugins: remoteDrivers(pluginOptions(o), store, host, logger),
@@ -136,6 +138,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       await cluster?.peers.close();
       await cluster?.node.close({ leave: !!opts.stopContainers });
       await dns.close();
+      netnsPool.close();
       host.close();
       await store.close();
       fs.rmSync(socketPath, { force: true });

@@ -78,6 +78,9 @@ function linkInfo(kind: string, data?: Buffer): Buffer {
   return flat(ifla.formatInfo(data ? { kind, data } : { kind }));
 }
 
+/** The ifinfomsg of a new link: administratively up when asked, else as the kernel makes it. */
+const upFlags = (up: boolean | undefined): rt.Link => (up ? { flags: { up: true }, change: { up: true } } : {});
+
 export class Rtnl {
   /**
    * One request at a time on the socket: the kernel refuses a second dump while one is
@@ -164,10 +167,11 @@ export class Rtnl {
   }
 
   /**
-   * A veth pair whose peer is born inside another namespace (peerNsPath), so it never
-   * appears in this one and needs no move.
+   * A veth pair whose peer is born inside another namespace (peerNsPath), so it never needs a move. This end's
+   * `up` and `master` are part of the one request; the peer cannot be made up that way (ENOTCONN).
    */
-  async createVeth(name: string, peer: { name: string; nsPath?: string } & LinkOptions, opts: LinkOptions = {}): Promise<void> {
+  async createVeth(name: string, peer: { name: string; nsPath?: string } & LinkOptions,
+    opts: LinkOptions & { up?: boolean; master?: number } = {}): Promise<void> {
     const nsFd = peer.nsPath ? fs.openSync(peer.nsPath, 'r') : undefined;
     try {
       const peerAttrs = flat(ifla.formatLinkAttrs({
@@ -179,10 +183,11 @@ export class Rtnl {
       const peerMsg = Buffer.concat([rt.formatLink({}), peerAttrs]);
       const data = flat((s) => s.push(VETH_INFO_PEER, peerMsg));
       await this.call(`create veth ${name}`, () =>
-        this.sock.newLink({}, {
+        this.sock.newLink(upFlags(opts.up), {
           ifname: name,
           ...(opts.mtu ? { mtu: opts.mtu } : {}),
           ...(opts.mac ? { address: macToBuffer(opts.mac) } : {}),
+          ...(opts.master !== undefined ? { master: opts.master } : {}),
           linkinfo: linkInfo('veth', data),
         }, { flags: F_CREATE | F_EXCL }));
     } finally {

@@ -1,6 +1,7 @@
 /** The controller's sandbox kernel work: namespaces, their loopback and default routes. */
 import type { SandboxGateways, SandboxOs } from '../contracts/sandbox-os.js';
 import { createNetns, deleteNetns, isNetnsMount, pinNetns } from './netns.js';
+import type { NetnsPool } from './netns-pool.js';
 import { Rtnl } from './rtnl.js';
 
 /** The kernel's main routing table. */
@@ -9,8 +10,8 @@ const AF_INET = 2;
 const AF_INET6 = 10;
 
 export class KernelSandboxOs implements SandboxOs {
-  /** host: rtnetlink handle of the daemon's (host) namespace. */
-  constructor(private readonly host: Rtnl) {}
+  /** host: rtnetlink handle of the daemon's (host) namespace; pool: namespaces made ahead of need. */
+  constructor(private readonly host: Rtnl, private readonly pool?: NetnsPool) {}
 
   async hostRoutes(): Promise<string[]> {
     const out: string[] = [];
@@ -26,6 +27,7 @@ export class KernelSandboxOs implements SandboxOs {
 
   async createNamespace(nsPath: string): Promise<void> {
     deleteNetns(nsPath); // a stale mount or file of an earlier life
+    if (this.pool?.takeInto(nsPath)) return;
     createNetns(nsPath);
     await this.inside(nsPath, async (h) => h.setLink((await h.requireLink('lo')).index, { up: true }));
   }

@@ -1,8 +1,8 @@
 /**
  * The one way a container gets its interface on a bridge: a veth pair made with its inner
- * end already in the sandbox, the host end enslaved to the bridge, the inner end addressed
- * and up. Shared by the bridge and overlay drivers (only which bridge, and in which
- * namespace it lives, differ). On failure the host end is deleted, which takes the pair.
+ * end already in the sandbox, the host end up and enslaved to the bridge by the create
+ * request itself, the inner end addressed and up. Shared by the bridge and overlay drivers
+ * (only which bridge, and in which namespace it lives, differ). On failure the host end is deleted, which takes the pair.
  */
 import { Rtnl } from './rtnl.js';
 import { writeSysctl } from './sysctl.js';
@@ -26,11 +26,11 @@ export interface VethPlug {
 }
 
 export async function plugVeth(host: Rtnl, p: VethPlug): Promise<void> {
-  await host.createVeth(p.hostIf, { name: p.ifName, nsPath: p.nsPath, mtu: p.mtu, mac: p.mac }, { mtu: p.mtu });
+  // The host end is born up and enslaved, in the one create request.
+  await host.createVeth(p.hostIf, { name: p.ifName, nsPath: p.nsPath, mtu: p.mtu, mac: p.mac },
+    { mtu: p.mtu, master: p.bridgeIndex, up: true });
   try {
-    const veth = await host.requireLink(p.hostIf);
-    await host.setLink(veth.index, { master: p.bridgeIndex, up: true });
-    if (p.hairpin) await host.setHairpin(veth.index, true);
+    if (p.hairpin) await host.setHairpin((await host.requireLink(p.hostIf)).index, true);
     const inner = Rtnl.open(p.nsPath);
     try {
       const link = await inner.requireLink(p.ifName);
