@@ -37,21 +37,16 @@ export class IptablesBackend implements FirewallBackend {
   init(): Promise<void> {
     return this.serial.run(async () => {
       this.model.clear();
-      for (const f of [4, 6] as const) {
-        await this.apply(f, (b) => {
-          planInit(b, f);
-          planCountBase(b);
-        });
-      }
+      for (const f of [4, 6] as const) await this.apply(f, withCounting((b) => planInit(b, f)));
     });
   }
 
   addNetwork(net: FirewallNetwork): Promise<void> {
     return this.serial.run(async () => {
-      await this.apply(4, (b) => planAddNetwork(b, net, 4));
+      await this.apply(4, withCounting((b) => planAddNetwork(b, net, 4)));
       // IPv6 forwarding only exists for networks with IPv6 subnets; a network re-added
       // without them loses its old IPv6 rules.
-      if (net.subnets6.length) await this.apply(6, (b) => planAddNetwork(b, net, 6));
+      if (net.subnets6.length) await this.apply(6, withCounting((b) => planAddNetwork(b, net, 6)));
       else await this.apply(6, (b) => planRemoveNetwork(b, net));
     });
   }
@@ -230,6 +225,14 @@ export class IptablesBackend implements FirewallBackend {
   private exec(argv: string[], input?: string): Promise<string> {
     return runCommand(argv, { input, netnsPath: this.opts.netnsPath });
   }
+}
+
+/** A plan that also ensures the counting chain and its jump, as planInit does for the base: a flushed ruleset is repaired whole. */
+function withCounting(plan: (b: RestoreBatch) => void): (b: RestoreBatch) => void {
+  return (b) => {
+    plan(b);
+    planCountBase(b);
+  };
 }
 
 function byFamily(rules: PortRule[]): [Family, PortRule[]][] {

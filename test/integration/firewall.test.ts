@@ -104,7 +104,7 @@ describe.each(backends)('firewall backend: %s', (_label, kind, make) => {
       expect(rules()).not.toBe(full);
       await fw.init();
       expect(rules()).toBe(full);
-      ns.sh('for t in iptables ip6tables; do for tb in raw filter nat; do $t -t $tb -F && $t -t $tb -X; done; done');
+      ns.sh('for t in iptables ip6tables; do for tb in raw mangle filter nat; do $t -t $tb -F && $t -t $tb -X; done; done');
     } else {
       ns.sh('nft flush chain inet weft forward && nft flush chain inet weft postrouting');
       expect(rules()).not.toBe(full);
@@ -226,7 +226,8 @@ describe.each(backends)('firewall backend: %s', (_label, kind, make) => {
   it('teardown removes everything weft made and leaves foreign rules alone', async () => {
     if (kind === 'iptables') {
       ns.sh('for t in iptables ip6tables; do $t -A FORWARD -p tcp --dport 7 -j DROP && $t -t nat -A POSTROUTING -p udp --dport 7 -j ACCEPT'
-        + ' && $t -t raw -A PREROUTING -p udp --dport 7 -j ACCEPT && $t -N KEEP-ME; done');
+        + ' && $t -t raw -A PREROUTING -p udp --dport 7 -j ACCEPT && $t -t mangle -A POSTROUTING -p udp --dport 7 -j ACCEPT'
+        + ' && $t -N KEEP-ME; done');
     } else {
       ns.sh("nft 'add table ip other; add chain ip other c { type filter hook forward priority 10; }; add rule ip other c tcp dport 7 drop'");
     }
