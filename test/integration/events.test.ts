@@ -119,6 +119,17 @@ describe.skipIf(!HAVE_DOCKER)('events', () => {
     expect((await d.api('GET', `/events?filters=${encodeURIComponent('{"colour":["red"]}')}`)).body.message).toBe("invalid filter 'colour'");
   });
 
+  it('with a future until the stream carries live events and ends at that time', async () => {
+    const until = Date.now() + 1500;
+    const pending = d.api('GET', `/events?until=${stamp(until)}&filters=${encodeURIComponent('{"network":["we-future"]}')}`);
+    await new Promise((r) => setTimeout(r, 200));
+    ok(['network', 'create', 'we-future']);
+    ok(['network', 'rm', 'we-future']);
+    const r = await pending;
+    expect(Date.now()).toBeGreaterThanOrEqual(until - 50);
+    expect(r.text.trim().split('\n').map((l) => JSON.parse(l).Action)).toEqual(['create', 'destroy']);
+  });
+
   it('container events carry the legacy status/id/from fields; weft events prints what docker events prints', () => {
     const since = stamp();
     const cid = ok(['create', '--name', 'we-legacy', '--label', 'tier=web', 'busybox', 'true']);
@@ -186,6 +197,37 @@ describe.skipIf(!HAVE_DOCKER)('events', () => {
     expect(of('we-req-1')).toEqual(expect.arrayContaining(['network created', 'request']));
     expect(of(freshId)).toEqual(expect.arrayContaining(['network removed', 'request']));
     expect(lines.filter((l) => /network (created|removed)/.test(l.msg)).every((l) => l.reqId)).toBe(true);
+  });
+
+  it('a container\'s exit is logged under no request, not under the one that started it', async () => {
+    const logged = d.log.length;
+    const created = await d.api('POST', '/containers/create?name=we-exit', { Image: 'busybox', Cmd: ['sleep', '0.3'] });
+    expect(created.status, created.text).toBe(201);
+    const started = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ socketPath: d.socket, method: 'POST', path: '/containers/we-exit/start', headers: { 'X-Request-Id': 'we-start-1' } },
+        (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(started).toBe(204);
+    const exited = await waitFor(() => d.log.slice(logged).split('\n').find((l) => l.includes('"container exited"')), 'the exit line');
+    expect(JSON.parse(exited).reqId).toBeUndefined();
+    expect(d.log.slice(logged)).toMatch(/"reqId":"we-start-1"[^\n]*"container started"|"container started"[^\n]*"reqId":"we-start-1"/);
+  });
+
+  it('--log-format text writes one readable line per record, with the request id', async () => {
+    const t = new TestDaemon('nftables', undefined, ['--log-level', 'debug', '--log-format', 'text']);
+    try {
+      await t.start();
+      const r = await t.api('POST', '/networks/create', { Name: 'we-text' });
+      expect(r.status).toBe(201);
+      const id = r.headers['x-request-id'] as string;
+      await waitFor(() => t.log.includes(`request reqId=${id}`), 'the request line');
+      expect(t.log).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z INFO  network created reqId=${id} network=we-text id=[0-9a-f]{64} driver=bridge$`, 'm'));
+      expect(t.log).not.toMatch(/^\{/m);
+    } finally {
+      await t.destroy();
+    }
   });
 
   it.skipIf(!HAVE_DOCKER_PY)('docker-py client.events(decode=True) with since/until', () => {
