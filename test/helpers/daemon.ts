@@ -56,7 +56,8 @@ export class TestDaemon {
     this.child = child;
     child.stdout!.on('data', (d) => { this.log += d; });
     child.stderr!.on('data', (d) => { this.log += d; });
-    const deadline = Date.now() + 20_000;
+    // Generous: a restart after a crash reconciles everything first, and a loaded machine is slow; the hook timeout is 60 s.
+    const deadline = Date.now() + 45_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`daemon exited ${child.exitCode}:\n${this.log}`);
       if (fs.existsSync(this.socket) && await this.client.ping()) return;
