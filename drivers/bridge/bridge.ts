@@ -123,9 +123,10 @@ export class BridgeDriver implements NetworkDriver {
    */
   async programExternalConnectivity(net: NetworkInfo, ep: EndpointInfo): Promise<void> {
     const mappings = this.mappings(net, ep);
-    if (!mappings.length) return;
+    const proxied = proxyOnlyMappings(net, ep);
+    if (!mappings.length && !proxied.length) return;
     const { hostPorts, firewall } = this.deps;
-    await hostPorts?.bind(ep.id, mappings, containerAddresses(ep));
+    await hostPorts?.bind(ep.id, [...mappings, ...proxied], containerAddresses(ep));
     failpoint('bridge.ports.bound');
     try {
       await firewall.addPortMappings(ep.id, mappings);
@@ -137,7 +138,7 @@ export class BridgeDriver implements NetworkDriver {
 
   async revokeExternalConnectivity(net: NetworkInfo, ep: EndpointInfo): Promise<void> {
     const mappings = this.mappings(net, ep);
-    if (!mappings.length) return;
+    if (!mappings.length && !proxyOnlyMappings(net, ep).length) return;
     await this.deps.firewall.removePortMappings(ep.id, mappings);
     failpoint('bridge.ports.unmapped');
     await this.deps.hostPorts?.unbind(ep.id);
@@ -195,6 +196,17 @@ export class BridgeDriver implements NetworkDriver {
       await this.deps.firewall.forwardingEnabled?.(family);
     }
   }
+}
+
+/**
+ * An IPv6 host address published from an endpoint without IPv6 has no DNAT (no IPv6 to go
+ * to); like dockerd's proxy, the host socket alone relays it to the IPv4 address.
+ */
+function proxyOnlyMappings(net: NetworkInfo, ep: EndpointInfo): PortMapping[] {
+  if (net.internal || ep.ipv6 || !ep.ipv4) return [];
+  const bridge = parseBridgeOptions(net).bridgeName;
+  const ipv4 = splitCidr(ep.ipv4).ip;
+  return ep.portBindings.filter((b) => b.hostIp.includes(':') && b.proto !== 'sctp').map((b) => ({ ...b, containerIp: ipv4, bridge }));
 }
 
 function containerAddresses(ep: EndpointInfo): EndpointAddresses {

@@ -20,6 +20,7 @@ import { EtcFiles, etcFilePaths } from './etc-files.js';
 import { type LegacyLink, checkLinksAtCreate, dropLink, endpointLinks, legacyLinks, linkEnv } from './links.js';
 import { HealthChecks } from './health.js';
 import { claimName, findContainer } from './names.js';
+import { publishingNetworkIndex, publishRequest } from './publishing-network.js';
 import { joinableOwner, sharedNetnsRef } from './shared-netns.js';
 import {
   CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord } from './records.js';
@@ -149,9 +150,8 @@ export class ContainerService extends EventEmitter {
     failpoint('container.start.sandbox');
     try {
       for (const [i, n] of c.networks.entries()) {
-        const userDefined = ServiceDiscovery.provides(ctl.findNetwork(n.name));
-        const opts = { ...n.config, name: c.name, links: endpointLinks(c, i, userDefined) };
-        if (i === 0) await this.connectPublishing(c, sb.id, n.name, opts);
+        const opts = { ...n.config, name: c.name, links: endpointLinks(c, i, ServiceDiscovery.provides(ctl.findNetwork(n.name))) };
+        if (i === publishingNetworkIndex(c, ctl)) await this.connectPublishing(c, sb.id, n.name, opts);
         else await ctl.connect(sb.id, n.name, { ...opts, portBindings: [] });
       }
       failpoint('container.start.connected');
@@ -188,7 +188,7 @@ export class ContainerService extends EventEmitter {
   private async connectPublishing(
     c: ContainerRecord, sandboxId: string, network: string, opts: Omit<ConnectRequest, 'portBindings'>,
   ): Promise<void> {
-    const req = { owner: c.id, name: c.name, bindings: c.portBindings, publishAll: c.publishAll ? c.exposedPorts : [] };
+    const req = publishRequest(c, network, this.o.controller);
     await this.o.hostPorts.publish(req, (bindings) => this.o.controller.connect(sandboxId, network, { ...opts, portBindings: bindings }));
   }
 

@@ -190,10 +190,10 @@ describe.skipIf(!HAVE_DOCKER)('the docker CLI against weft', () => {
     r = docker(['logs', 'web']);
     expect(r).toEqual({ code: 0, out: 'started\n', err: 'warming up\n' });
     expect(docker(['logs', '--tail', '1', id.slice(0, 12)]).out).toBe('started\n');
-    expect(docker(['port', 'web']).out).toBe('80/tcp -> 0.0.0.0:8080\n');
-    expect(docker(['port', 'web', '80/tcp']).out).toBe('0.0.0.0:8080\n');
+    expect(docker(['port', 'web']).out).toBe('80/tcp -> 0.0.0.0:8080\n80/tcp -> [::]:8080\n');
+    expect(docker(['port', 'web', '80/tcp']).out).toBe('0.0.0.0:8080\n[::]:8080\n');
     r = docker(['ps', '--filter', 'name=web', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.Status}} {{.Ports}} {{.Networks}}']);
-    expect(r.out).toMatch(new RegExp(`^${id.slice(0, 12)} web busybox "sh -c echo started;…" Up [^\\n]+ 0\\.0\\.0\\.0:8080->80/tcp blue\\n$`));
+    expect(r.out).toMatch(new RegExp(`^${id.slice(0, 12)} web busybox "sh -c echo started;…" Up [^\\n]+ 0\\.0\\.0\\.0:8080->80/tcp, \\[::\\]:8080->80/tcp blue\\n$`));
     const info = JSON.parse(docker(['inspect', 'web']).out)[0];
     expect(info.Id).toBe(id);
     expect(info.Name).toBe('/web');

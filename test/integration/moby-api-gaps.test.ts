@@ -114,4 +114,15 @@ describe.skipIf(!HAVE_DOCKER)('dockerd refusals and acceptances (docker CLI)', (
     expect((await post('application/json; charset=utf-8', '{"Name":"wp-x"}')).status).toBe(201);
     expect(ok(['network', 'ls', '--filter', 'name=wp-x', '--format', '{{.Name}}'])).toBe('wp-x');
   });
+
+  it('a kill right after a daemon restart returns once the adopted container has exited', async () => {
+    for (const name of ['wp-adopted', 'wp-adopted2']) ok(['run', '-d', '--name', name, 'busybox', 'sleep', '100000']);
+    // kill -9 of the daemon: the containers keep running and the new daemon adopts them.
+    await d.crash();
+    await d.start();
+    ok(['kill', 'wp-adopted']);
+    expect(ok(['inspect', '-f', '{{.State.Running}} {{.State.Status}} {{.State.ExitCode}}', 'wp-adopted'])).toBe('false exited 137');
+    ok(['kill', '-s', 'KILL', 'wp-adopted2']);
+    expect(ok(['inspect', '-f', '{{.State.Running}} {{.State.Status}}', 'wp-adopted2'])).toBe('false exited');
+  });
 });

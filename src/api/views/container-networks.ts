@@ -18,7 +18,8 @@ export function portsJson(ctl: Controller, c: ContainerRecord): PortMapWire {
     const n = (b.containerPortEnd ?? b.containerPort) - b.containerPort;
     for (let i = 0; i <= n; i++) {
       const key = `${b.containerPort + i}/${b.proto}`;
-      const hostIps = b.hostIp ? [b.hostIp] : ['0.0.0.0', ...(eps.some((e) => e.ipv6) ? ['::'] : [])];
+      // [::] is served on an IPv4-only network too (the proxy relays it), except SCTP (DNAT only).
+      const hostIps = b.hostIp ? [b.hostIp] : ['0.0.0.0', ...(b.proto !== 'sctp' || eps.some((e) => e.ipv6) ? ['::'] : [])];
       out[key] = [...(out[key] ?? []), ...hostIps.map((ip) => ({ HostIp: ip, HostPort: String(b.hostPort + i) }))];
     }
   }

@@ -1,0 +1,21 @@
+/**
+ * Which of a container's networks carries its published ports at start, and with which
+ * host addresses: as dockerd, the first network that can (an internal network publishes
+ * nothing; the first when none can), and a binding without a host IP takes the network's
+ * com.docker.network.bridge.host_binding_ipv4 when it has one.
+ */
+import { OPT_HOST_BINDING_IPV4 } from '../contracts/network-options.js';
+import type { PublishRequest } from '../contracts/host-ports.js';
+import type { Controller } from '../controller/controller.js';
+import type { ContainerRecord } from './records.js';
+
+export function publishingNetworkIndex(c: ContainerRecord, ctl: Pick<Controller, 'findNetwork'>): number {
+  return Math.max(0, c.networks.findIndex((n) => !ctl.findNetwork(n.name).internal));
+}
+
+/** What the HostPorts service publishes for c on `network`. */
+export function publishRequest(c: ContainerRecord, network: string, ctl: Pick<Controller, 'findNetwork'>): PublishRequest {
+  const dflt = ctl.findNetwork(network).options[OPT_HOST_BINDING_IPV4];
+  const bindings = dflt ? c.portBindings.map((b) => (b.hostIp ? b : { ...b, hostIp: dflt })) : c.portBindings;
+  return { owner: c.id, name: c.name, bindings, publishAll: c.publishAll ? c.exposedPorts : [] };
+}
