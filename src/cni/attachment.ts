@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import { BridgeDriver } from '../../drivers/bridge/bridge.js';
 import type { EndpointInfo, IpamData, NetworkInfo } from '../contracts/driver.js';
 import type { PortBinding } from '../contracts/firewall.js';
@@ -85,6 +84,11 @@ function macFor(rec: AttachmentRecord, wanted?: string): string {
   return ['02', '42', ...tail.map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
 
+function ipLink(dev: string, ...change: string[]): void {
+  const r = spawnSync('ip', ['link', 'set', 'dev', dev, ...change], { encoding: 'utf8' });
+  if (r.status !== 0) throw new CniError(CODE.failed, `ip link set ${dev} ${change.join(' ')} failed`, r.stderr || String(r.error ?? ''));
+}
+
 export class Attacher {
   private readonly host = Rtnl.open();
   private readonly firewall = new NftablesBackend();
@@ -95,11 +99,12 @@ export class Attacher {
     const net = networkInfo(conf, rec.ips);
     const ep = endpoint(rec, macFor(rec, conf.mac));
     await this.driver.createNetwork(net);
-    if (conf.promiscMode) spawnSync('ip', ['link', 'set', conf.bridge, 'promisc', 'on']);
+    if (conf.promiscMode) ipLink(conf.bridge, 'promisc', 'on');
     await this.driver.createEndpoint(net, ep);
     const gw = await this.driver.join(net, ep, { id: rec.containerId, nsPath: rec.netns });
     const hostIf = ep.driverState.hostIf;
-    if (conf.hairpinMode) fs.writeFileSync(`/sys/class/net/${hostIf}/brport/hairpin_mode`, '1');
+    // Through netlink (ip), not sysfs: /sys shows the namespace it was mounted in, not necessarily ours.
+    if (conf.hairpinMode) ipLink(hostIf, 'type', 'bridge_slave', 'hairpin', 'on');
     const routes = await this.addRoutes(conf, rec, [gw.gateway4, gw.gateway6]);
     await this.driver.programExternalConnectivity(net, ep);
     const br = await this.host.link(conf.bridge);
