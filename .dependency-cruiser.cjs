@@ -4,6 +4,7 @@
  *   2. machinery: src/kernel, store, firewall, runtime, proxy, dns, hostports, cluster, plugins, metrics
  *   3. drivers/<name>, ipam/<name> (contracts, util and kernel only)
  *   4. src/controller   5. src/engine   6. src/api   7. src/daemon (only the daemon names concrete drivers)
+ *   src/cni: the CNI plugins' composition root, beside the daemon (machinery, drivers, IPAM; no controller)
  * src/cli sees only src/util and src/api/types.ts; scripts/ and test/ may import anything.
  * Type-only imports count: swc parses the TypeScript source as written, before erasure.
  */
@@ -38,6 +39,8 @@ module.exports = {
       'the HTTP API imports only the layers below it'),
     layer('daemon', '^src/daemon/', [BOTTOM, MACHINERY, '^drivers/', '^ipam/', '^src/(controller|engine|api|daemon)/'],
       'the composition root imports every product layer except the CLI'),
+    layer('cni', '^src/cni/', [BOTTOM, MACHINERY, '^drivers/', '^ipam/', '^src/cni/'],
+      'the CNI plugins compose machinery, drivers and IPAM themselves, without the controller or the daemon'),
     layer('cli', '^src/cli/', ['^src/util/', '^src/api/types\\.ts$', '^src/cli/'],
       'the CLI is a client: it imports util and the API types only'),
     {

@@ -5,7 +5,7 @@
  * the end, also on failure or Ctrl-C; nothing is created in the machine's own network
  * namespace (daemons and plugins are started with `nsenter --net=/run/netns/<ns>`).
  *
- *   sudo npm run bench -- [--n 100] [--systems weft,cni,netavark,docker]
+ *   sudo npm run bench -- [--n 100] [--systems weft,cni,weft-cni,netavark,docker]
  *                         [--backend nftables|iptables|both] [--json bench-results.json]
  *                         [--sections attach,network,e2e,ports,dns,overlay,metrics] [--skip-install]
  *                         [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 1] [--profile]
@@ -33,6 +33,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { CNI, benchCni } from './cni.js';
 import { compareTable } from './compare.js';
+import { benchWeftCni } from './weft-cni.js';
 import { benchDns } from './dns.js';
 import { benchDocker } from './docker.js';
 import { log, skip } from './harness.js';
@@ -79,6 +80,7 @@ async function peers(): Promise<void> {
   }
   if (SECTIONS.includes('attach')) {
     if (SYSTEMS.includes('cni')) await benchCni().finally(checkInterrupted);
+    if (SYSTEMS.includes('weft-cni')) await benchWeftCni().finally(checkInterrupted);
     if (SYSTEMS.includes('netavark')) await benchNetavark().finally(checkInterrupted);
   }
   if (SYSTEMS.includes('docker')) {

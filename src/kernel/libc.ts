@@ -1,5 +1,5 @@
 /**
- * The few libc calls Node lacks, through koffi: namespace switching and mounts.
+ * The few libc calls Node lacks, through koffi: namespace switching, mounts and file locks.
  * All are synchronous, so a setns / work / setns-back sequence never yields to the event
  * loop and no other code ever runs in the wrong namespace.
  */
@@ -12,6 +12,7 @@ const mountFn = libc.func(
   'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)',
 );
 const umount2Fn = libc.func('int umount2(const char *target, int flags)');
+const flockFn = libc.func('int flock(int fd, int operation)');
 const strerrorFn = libc.func('const char *strerror(int errnum)');
 
 export const CLONE_NEWNET = 0x40000000;
@@ -43,4 +44,11 @@ export function bindMount(source: string, target: string): void {
 /** Lazy unmount; returns the errno instead of throwing so callers can ignore EINVAL/ENOENT. */
 export function umount(target: string): number {
   return (umount2Fn(target, MNT_DETACH) as number) === 0 ? 0 : koffi.errno();
+}
+
+export const LOCK_EX = 2;
+
+/** Block until the advisory lock is held; the kernel drops it when the process dies. */
+export function flock(fd: number, operation: number): void {
+  check('flock', flockFn(fd, operation) as number, String(fd));
 }

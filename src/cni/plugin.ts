@@ -1,0 +1,128 @@
+/**
+ * weft-cni's verbs. Every verb holds the state directory's lock from start to end. ADD
+ * records the attachment before it touches anything (a crash then leaves a record that
+ * DEL and GC find), takes addresses, builds the attachment and marks the record complete;
+ * on failure it undoes what it built. DEL undoes whatever exists and succeeds when nothing
+ * does. GC undoes every attachment of the network the runtime no longer lists.
+ */
+import { failpoint } from '../util/failpoint.js';
+import { type NetConf, parseNetConf } from './config.js';
+import { CniError, CODE } from './errors.js';
+import type { Handler, Invocation } from './invocation.js';
+import { DEFAULT_DIR, ipamClient } from './ipam-client.js';
+import { Attacher, type AttachmentRecord, endpointId } from './attachment.js';
+import { appendResult, emptyResult, formatResult, parseResult } from './result.js';
+import { StateDir } from './state-dir.js';
+import { validAttachments } from './valid-attachments.js';
+
+const recordKey = (net: string, containerId: string, ifname: string) => `cni/attach/${net}/${containerId}/${ifname}`;
+
+interface Ctx { conf: NetConf; inv: Invocation; state: StateDir; dir: string; attacher: Attacher }
+
+/** Open the state and kernel handles for one verb and close them after. */
+function verb(fn: (c: Ctx) => Promise<unknown>): Handler {
+  return async (inv, doc) => {
+    const conf = parseNetConf(doc, inv.args);
+    const dir = conf.dataDir ?? DEFAULT_DIR;
+    const state = StateDir.open(dir);
+    const attacher = new Attacher();
+    try {
+      return await fn({ conf, inv, state, dir, attacher });
+    } finally {
+      attacher.close();
+      state.close();
+    }
+  };
+}
+
+function ipam(c: Ctx) {
+  return ipamClient(c.conf, c.inv, { dir: c.dir, store: c.state.store });
+}
+
+const add = verb(async (c) => {
+  const { conf, inv, state } = c;
+  const key = recordKey(conf.name, inv.containerId, inv.ifname);
+  const existing = await state.store.get<AttachmentRecord>(key);
+  if (existing?.value.complete) {
+    throw new CniError(CODE.failed, `container ${inv.containerId} already has ${inv.ifname} on network ${conf.name}; DEL it first`);
+  }
+  if (existing) await undo(c, existing.value);
+  const prev = conf.prevResult !== undefined ? parseResult(conf.prevResult) : emptyResult();
+  const rec: AttachmentRecord = {
+    containerId: inv.containerId, ifname: inv.ifname, netns: inv.netns, bridge: conf.bridge,
+    endpointId: endpointId(conf.name, inv.containerId, inv.ifname), ips: [], portMappings: conf.portMappings, complete: false,
+  };
+  await state.store.put(key, rec);
+  failpoint('cni.add.recorded');
+  try {
+    const got = await ipam(c).add({ containerId: inv.containerId, ifname: inv.ifname });
+    rec.ips = got.ips.map((ip) => ({ address: ip.address, ...(ip.gateway ? { gateway: ip.gateway } : {}) }));
+    if (!rec.ips.length) throw new CniError(CODE.failed, `IPAM plugin ${conf.ipam?.type} returned no addresses`);
+    await state.store.put(key, rec);
+    const kernel = await c.attacher.plug(conf, rec);
+    failpoint('cni.add.plugged');
+    const ips = got.ips.map((ip) => ({ ...ip, interface: 2 }));
+    const routes = [...kernel.routes, ...got.routes.filter((r) => !kernel.routes.some((k) => k.dst === r.dst))];
+    const mine = { interfaces: kernel.interfaces, ips, routes, dns: conf.dns ?? got.dns };
+    const result = formatResult(appendResult(prev, mine), conf.cniVersion);
+    await state.store.put(key, { ...rec, complete: true, result });
+    return result;
+  } catch (err) {
+    await undo(c, rec).catch(() => undefined);
+    throw err;
+  }
+});
+
+/** Remove one attachment: kernel pieces, addresses, record. */
+async function undo(c: Ctx, rec: AttachmentRecord): Promise<void> {
+  await c.attacher.unplug(rec);
+  await ipam(c).del({ containerId: rec.containerId, ifname: rec.ifname });
+  await c.state.store.delete(recordKey(c.conf.name, rec.containerId, rec.ifname));
+}
+
+const del = verb(async (c) => {
+  const { conf, inv } = c;
+  const found = await c.state.store.get<AttachmentRecord>(recordKey(conf.name, inv.containerId, inv.ifname));
+  const prevIps = conf.prevResult !== undefined ? parseResult(conf.prevResult).ips : [];
+  // Without a record (never added, or already deleted) the names and the runtime's view still say what to remove.
+  const rec: AttachmentRecord = found?.value ?? {
+    containerId: inv.containerId, ifname: inv.ifname, netns: inv.netns, bridge: conf.bridge,
+    endpointId: endpointId(conf.name, inv.containerId, inv.ifname), ips: prevIps, portMappings: conf.portMappings, complete: false,
+  };
+  await undo(c, rec);
+  return undefined;
+});
+
+const check = verb(async (c) => {
+  const { conf, inv } = c;
+  const found = await c.state.store.get<AttachmentRecord>(recordKey(conf.name, inv.containerId, inv.ifname));
+  if (!found?.value.complete) {
+    throw new CniError(CODE.unknownContainer, `no attachment of ${inv.containerId}/${inv.ifname} on network ${conf.name}`);
+  }
+  const rec = found.value;
+  if (conf.prevResult !== undefined) {
+    const listed = new Set(parseResult(conf.prevResult).ips.map((ip) => ip.address));
+    const missing = rec.ips.filter((ip) => !listed.has(ip.address));
+    if (missing.length) throw new CniError(CODE.checkFailed, `prevResult lacks ${missing.map((m) => m.address).join(', ')}`);
+  }
+  await c.attacher.check(rec);
+  await ipam(c).check({ containerId: inv.containerId, ifname: inv.ifname }, rec.ips.map((ip) => ip.address));
+  return undefined;
+});
+
+const gc = verb(async (c) => {
+  const valid = validAttachments(c.conf.raw);
+  const prefix = `cni/attach/${c.conf.name}/`;
+  for (const r of await c.state.store.list<AttachmentRecord>(prefix)) {
+    if (!valid.has(`${r.value.containerId}/${r.value.ifname}`)) await undo(c, r.value);
+  }
+  await ipam(c).gc(valid);
+  return undefined;
+});
+
+const status = verb(async (c) => {
+  await ipam(c).status();
+  return undefined;
+});
+
+export const handlers = { ADD: add, DEL: del, CHECK: check, GC: gc, STATUS: status };

@@ -1,0 +1,48 @@
+/**
+ * A plugin's state directory: a lock file held with flock(2) for the whole operation, so
+ * concurrent invocations (a runtime starting many containers at once) run one after the
+ * other, and a store file. The kernel drops the lock when the process dies, so a plugin
+ * killed mid-way never blocks the next one; what it left is whole (FileStore) and found by
+ * DEL or GC.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { flock, LOCK_EX } from '../kernel/libc.js';
+import { CniError, CODE } from './errors.js';
+import { FileStore } from './file-store.js';
+
+export class StateDir {
+  private constructor(private readonly lockFd: number, readonly store: FileStore) {}
+
+  /** Create the directory if needed and wait for its lock. */
+  static open(dir: string): StateDir {
+    let fd: number;
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      fd = fs.openSync(path.join(dir, 'lock'), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    } catch (err) {
+      throw new CniError(CODE.io, `cannot open state directory ${dir}`, (err as Error).message);
+    }
+    try {
+      flock(fd, LOCK_EX);
+      return new StateDir(fd, new FileStore(path.join(dir, 'state.json')));
+    } catch (err) {
+      fs.closeSync(fd);
+      throw new CniError(CODE.io, `cannot lock state directory ${dir}`, (err as Error).message);
+    }
+  }
+
+  close(): void {
+    fs.closeSync(this.lockFd);
+  }
+}
+
+/** Run fn holding the directory's lock. */
+export async function withState<T>(dir: string, fn: (s: StateDir) => Promise<T>): Promise<T> {
+  const s = StateDir.open(dir);
+  try {
+    return await fn(s);
+  } finally {
+    s.close();
+  }
+}
