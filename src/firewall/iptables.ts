@@ -17,6 +17,8 @@ import {
   RestoreBatch, WEFT_RAW_PREROUTING, type SaveDump,
 } from './iptables-rules.js';
 import type { FirewallBackend, FirewallNetwork, PortMapping } from '../contracts/firewall.js';
+import { splitRouted } from './gateway-modes.js';
+import { planRoutedChain, planRoutedPorts, planSyncRouted } from './iptables-routed.js';
 
 const TOOLS: Record<Family, { save: string; restore: string }> = {
   4: { save: 'iptables-save', restore: 'iptables-restore' },
@@ -42,10 +44,14 @@ export class IptablesBackend implements FirewallBackend {
 
   addNetwork(net: FirewallNetwork): Promise<void> {
     return this.serial.run(async () => {
-      await this.apply(4, (b) => planAddNetwork(b, net, 4));
+      const add = (f: Family) => (b: RestoreBatch) => {
+        planRoutedChain(b, net, f);
+        planAddNetwork(b, net, f);
+      };
+      await this.apply(4, add(4));
       // IPv6 forwarding only exists for networks with IPv6 subnets; a network re-added
       // without them loses its old IPv6 rules.
-      if (net.subnets6.length) await this.apply(6, (b) => planAddNetwork(b, net, 6));
+      if (net.subnets6.length) await this.apply(6, add(6));
       else await this.apply(6, (b) => planRemoveNetwork(b, net));
     });
   }
@@ -57,8 +63,9 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   addPortMappings(_endpointId: string, mappings: PortMapping[]): Promise<void> {
-    const rules = expandMappings(mappings);
+    const { nat: rules, routed } = splitRouted(expandMappings(mappings));
     return this.serial.run(async () => {
+      for (const [f, rs] of byFamily(routed)) await this.apply(f, (b) => planRoutedPorts(b, rs, 'add'));
       for (const [f, rs] of byFamily(rules)) {
         if (await this.fastPorts(f, rs, 'add')) continue;
         await this.apply(f, (b) => planAddPorts(b, rs, f));
@@ -67,8 +74,9 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   removePortMappings(_endpointId: string, mappings: PortMapping[]): Promise<void> {
-    const rules = expandMappings(mappings);
+    const { nat: rules, routed } = splitRouted(expandMappings(mappings));
     return this.serial.run(async () => {
+      for (const [f, rs] of byFamily(routed)) await this.apply(f, (b) => planRoutedPorts(b, rs, 'remove'));
       for (const [f, rs] of byFamily(rules)) {
         if (await this.fastPorts(f, rs, 'remove')) continue;
         await this.apply(f, (b) => planRemovePorts(b, rs));
@@ -77,10 +85,15 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   syncPortMappings(mappings: PortMapping[]): Promise<void> {
-    const rules = expandMappings(mappings);
+    const { nat: rules, routed } = splitRouted(expandMappings(mappings));
     return this.serial.run(async () => {
       this.model.clear();
-      for (const f of [4, 6] as const) await this.apply(f, (b, dump) => planSyncPorts(b, rules.filter((r) => r.family === f), f, dump));
+      for (const f of [4, 6] as const) {
+        await this.apply(f, (b, dump) => {
+          planSyncPorts(b, rules.filter((r) => r.family === f), f, dump);
+          planSyncRouted(b, routed.filter((r) => r.family === f));
+        });
+      }
     });
   }
 
