@@ -187,9 +187,11 @@ export class BridgeDriver implements NetworkDriver {
     const routed = (f: 4 | 6) => (gatewayModes[f] === 'routed' ? { routed: true } : {});
     const out: PortMapping[] = [];
     for (const b of ep.portBindings) {
-      const v6Host = b.hostIp.includes(':');
+      // An IPv6-only endpoint publishes an unspecified host IP on IPv6 only.
+      const v6Host = b.hostIp.includes(':') || (!b.hostIp && !ep.ipv4);
       const containerIp = v6Host ? ep.ipv6 : ep.ipv4;
-      if (containerIp) out.push({ ...b, containerIp: splitCidr(containerIp).ip, bridge, ...routed(v6Host ? 6 : 4) });
+      const hostIp = v6Host && !b.hostIp ? '::' : b.hostIp;
+      if (containerIp) out.push({ ...b, hostIp, containerIp: splitCidr(containerIp).ip, bridge, ...routed(v6Host ? 6 : 4) });
       // An unspecified host IP publishes on both families when the endpoint has both.
       if (!b.hostIp && ep.ipv6 && ep.ipv4) out.push({ ...b, hostIp: '::', containerIp: splitCidr(ep.ipv6).ip, bridge, ...routed(6) });
     }

@@ -112,7 +112,7 @@ export class Networks {
         if (v.driver.capability.needsIpam) {
           const avoid = await this.s.o.os.hostRoutes();
           const skip = v.driver.skipsGateway?.(rec) ?? { v4: false, v6: false };
-          for (const c of v.v4.length ? v.v4 : [{}]) rec.ipv4.push(await allocatePool(v.ipam, c, false, avoid, tx, skip.v4));
+          for (const c of v.v4.length || v.noIpv4 ? v.v4 : [{}]) rec.ipv4.push(await allocatePool(v.ipam, c, false, avoid, tx, skip.v4));
           const v6 = rec.enableIPv6 ? (v.v6.length ? v.v6 : [{}]) : [];
           for (const c of v6) rec.ipv6.push(await allocatePool(v.ipam, c, true, avoid, tx, skip.v6));
           failpoint('network.create.pools');
