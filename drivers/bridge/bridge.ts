@@ -38,6 +38,12 @@ export class BridgeDriver implements NetworkDriver {
     parseBridgeOptions(net);
   }
 
+  /** An isolated family has no gateway address, on the host or in IPAM. */
+  skipsGateway(net: NetworkInfo): { v4: boolean; v6: boolean } {
+    const { gatewayModes } = parseBridgeOptions(net);
+    return { v4: gatewayModes[4] === 'isolated', v6: gatewayModes[6] === 'isolated' };
+  }
+
   firewallSpec(net: NetworkInfo): FirewallNetwork {
     const o = parseBridgeOptions(net);
     return {
@@ -48,6 +54,7 @@ export class BridgeDriver implements NetworkDriver {
       internal: net.internal,
       icc: o.icc,
       masquerade: o.masquerade && !net.internal,
+      gatewayModes: o.gatewayModes,
     };
   }
 
@@ -63,7 +70,8 @@ export class BridgeDriver implements NetworkDriver {
     try {
       const br = await host.requireLink(o.bridgeName);
       if (net.enableIPv6) writeSysctl(`net/ipv6/conf/${o.bridgeName}/disable_ipv6`, '0', this.deps.hostNsPath);
-      for (const pool of [...net.ipv4, ...net.ipv6]) {
+      const isolated = this.skipsGateway(net);
+      for (const pool of [...(isolated.v4 ? [] : net.ipv4), ...(isolated.v6 ? [] : net.ipv6)]) {
         if (pool.gateway) await host.addAddress(br.index, pool.gateway);
       }
       await host.setLink(br.index, { up: true });
@@ -126,7 +134,8 @@ export class BridgeDriver implements NetworkDriver {
     const proxied = proxyOnlyMappings(net, ep);
     if (!mappings.length && !proxied.length) return;
     const { hostPorts, firewall } = this.deps;
-    await hostPorts?.bind(ep.id, [...mappings, ...proxied], containerAddresses(ep));
+    // A routed port maps no host port: nothing to reserve or relay.
+    await hostPorts?.bind(ep.id, [...mappings.filter((m) => !m.routed), ...proxied], containerAddresses(ep));
     failpoint('bridge.ports.bound');
     try {
       await firewall.addPortMappings(ep.id, mappings);
@@ -175,14 +184,17 @@ export class BridgeDriver implements NetworkDriver {
 
   private mappings(net: NetworkInfo, ep: EndpointInfo): PortMapping[] {
     if (net.internal) return []; // like Docker: nothing is published from an internal network
-    const bridge = parseBridgeOptions(net).bridgeName;
+    const { bridgeName: bridge, gatewayModes } = parseBridgeOptions(net);
+    const routed = (f: 4 | 6) => (gatewayModes[f] === 'routed' ? { routed: true } : {});
     const out: PortMapping[] = [];
     for (const b of ep.portBindings) {
-      const v6Host = b.hostIp.includes(':');
+      // An IPv6-only endpoint publishes an unspecified host IP on IPv6 only.
+      const v6Host = b.hostIp.includes(':') || (!b.hostIp && !ep.ipv4);
       const containerIp = v6Host ? ep.ipv6 : ep.ipv4;
-      if (containerIp) out.push({ ...b, containerIp: splitCidr(containerIp).ip, bridge });
+      const hostIp = v6Host && !b.hostIp ? '::' : b.hostIp;
+      if (containerIp) out.push({ ...b, hostIp, containerIp: splitCidr(containerIp).ip, bridge, ...routed(v6Host ? 6 : 4) });
       // An unspecified host IP publishes on both families when the endpoint has both.
-      if (!b.hostIp && ep.ipv6 && ep.ipv4) out.push({ ...b, hostIp: '::', containerIp: splitCidr(ep.ipv6).ip, bridge });
+      if (!b.hostIp && ep.ipv6 && ep.ipv4) out.push({ ...b, hostIp: '::', containerIp: splitCidr(ep.ipv6).ip, bridge, ...routed(6) });
     }
     return out;
   }

@@ -8,8 +8,10 @@ import type { NetworkInfo } from '../../src/contracts/driver.js';
 import {
   OPT_BRIDGE_NAME, OPT_DEFAULT_BRIDGE, OPT_HOST_BINDING_IPV4, OPT_ICC, OPT_MASQUERADE, OPT_MTU,
 } from '../../src/contracts/network-options.js';
+import type { GatewayMode } from '../../src/contracts/firewall.js';
+import { GATEWAY_MODE_KEYS, parseGatewayModes } from './gateway-mode.js';
 
-const KNOWN = new Set([OPT_BRIDGE_NAME, OPT_ICC, OPT_MASQUERADE, OPT_MTU, OPT_HOST_BINDING_IPV4, OPT_DEFAULT_BRIDGE,
+const KNOWN = new Set([OPT_BRIDGE_NAME, OPT_ICC, OPT_MASQUERADE, OPT_MTU, OPT_HOST_BINDING_IPV4, OPT_DEFAULT_BRIDGE, ...GATEWAY_MODE_KEYS,
   'com.docker.network.bridge.inhibit_ipv4', 'com.docker.network.container_iface_prefix']);
 
 export interface BridgeOptions {
@@ -18,6 +20,7 @@ export interface BridgeOptions {
   masquerade: boolean;
   mtu?: number;
   hostBindingIpv4?: string;
+  gatewayModes: { 4: GatewayMode; 6: GatewayMode };
 }
 
 const IPV6_MIN_MTU = 1280;
@@ -59,5 +62,6 @@ export function parseBridgeOptions(net: NetworkInfo): BridgeOptions {
     masquerade: bool(net, OPT_MASQUERADE, true),
     mtu,
     hostBindingIpv4: net.options[OPT_HOST_BINDING_IPV4] || undefined,
+    gatewayModes: parseGatewayModes(net),
   };
 }

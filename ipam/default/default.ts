@@ -21,6 +21,7 @@ import { bigIntToIp, ipToBigInt, subnetsOverlap } from '../../src/util/ip.js';
 import { Serial } from '../../src/util/lock.js';
 import { lenientSubnet, parseSubnet, type Subnet, usable } from './addresses.js';
 import { defaultV4Pools, defaultV6Pools } from './pools.js';
+import { isSizeOnly, pickSized } from './sized.js';
 
 interface SpaceIndex {
   /** Canonical CIDRs of every pool reserved in the space. */
@@ -73,7 +74,9 @@ export class DefaultIpam implements IpamDriver {
   }
 
   requestPool(req: PoolRequest, tx?: Transaction): Promise<PoolResponse> {
-    return this.change(tx, !req.pool, (t) => this.doRequestPool(req, t));
+    const asked = req.pool ? lenientSubnet(req.pool) : undefined;
+    const picked = !req.pool || (asked !== undefined && isSizeOnly(asked));
+    return this.change(tx, picked, (t) => this.doRequestPool(req, t));
   }
 
   releasePool(poolId: string, tx?: Transaction): Promise<void> {
@@ -147,7 +150,10 @@ export class DefaultIpam implements IpamDriver {
     const idx = await t.get<SpaceIndex>(this.indexKey());
     const taken = [...(idx?.value.pools ?? []), ...this.pendingPools].map((c) => parseSubnet(c));
     let subnet: Subnet;
-    if (wanted) {
+    if (wanted && isSizeOnly(wanted)) {
+      if (range) throw new InvalidArgument('ip-range requires a subnet, not only a prefix length');
+      subnet = this.pickDefault(req.v6, taken, req.avoid ?? [], wanted.prefix);
+    } else if (wanted) {
       if (taken.some((t) => subnetsOverlap(t, wanted))) throw new Conflict(OVERLAP);
       subnet = wanted;
     } else {
@@ -165,9 +171,12 @@ export class DefaultIpam implements IpamDriver {
     return { poolId: this.poolId(subnet.cidr), pool: subnet.cidr };
   }
 
-  private pickDefault(v6: boolean, taken: Subnet[], avoid: string[]): Subnet {
+  /** The first free default pool, or with `prefix` the first free subnet of that size inside them. */
+  private pickDefault(v6: boolean, taken: Subnet[], avoid: string[], prefix?: number): Subnet {
     const avoided = avoid.map(lenientSubnet).filter((s): s is Subnet => s !== undefined);
-    for (const c of v6 ? this.v6Pools : this.v4Pools) {
+    const sized = prefix === undefined ? undefined : pickSized(v6 ? this.v6Pools : this.v4Pools, v6, prefix, [...taken, ...avoided]);
+    if (sized) return sized;
+    for (const c of prefix === undefined ? (v6 ? this.v6Pools : this.v4Pools) : []) {
       const s = parseSubnet(c);
       if (taken.some((t) => subnetsOverlap(t, s)) || avoided.some((a) => subnetsOverlap(a, s))) continue;
       return s;

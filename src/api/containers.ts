@@ -11,6 +11,7 @@ import type { Ctx, Route } from './router.js';
 import { decodeContainerCreate, parseContainerCreate } from './schemas/container-create.js';
 import type { ContainerCreateResponse, ContainerPruneResponse } from './types.js';
 import { containerInspectJson } from './views/container-inspect.js';
+import { atLeast } from './api-version.js';
 import { containerSummaryJson } from './views/container-summary.js';
 
 /** Docker's default stop timeout, in seconds, unless the container was created with Config.StopTimeout. */
@@ -69,8 +70,8 @@ export function containerRoutes(d: ApiDeps): Route[] {
   return [
     { method: 'POST', path: '/containers/create', handler: (ctx) => create(d, ctx) },
     { method: 'GET', path: '/containers/json', handler: (ctx) => list(d, ctx) },
-    { method: 'GET', path: '/containers/:id/json', handler: ({ res, params }) =>
-      sendJson(res, 200, containerInspectJson(d.ctl, d.containers, d.containers.find(params.id))) },
+    { method: 'GET', path: '/containers/:id/json', handler: ({ req, res, params }) =>
+      sendJson(res, 200, containerInspectJson(d.ctl, d.containers, d.containers.find(params.id), !atLeast(req, '1.52'))) },
     { method: 'POST', path: '/containers/:id/start', handler: (ctx) => start(d, ctx) },
     { method: 'POST', path: '/containers/:id/stop', handler: (ctx) => stop(d, ctx) },
     { method: 'POST', path: '/containers/:id/restart', handler: async ({ res, params, query }) => {

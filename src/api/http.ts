@@ -7,8 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgument, messageOf, statusOf } from '../util/errors.js';
 import { checkJsonContentType, goJsonError } from './json-body.js';
 
-export const API_VERSION = '1.50';
-export const MIN_API_VERSION = '1.24';
+import { API_VERSION } from './api-version.js';
+
+export { API_VERSION, MIN_API_VERSION } from './api-version.js';
 export const SERVER_VERSION = '0.1.0';
 
 export function baseHeaders(): { [k: string]: string } {
@@ -21,7 +22,7 @@ export function baseHeaders(): { [k: string]: string } {
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = `${JSON.stringify(body)}\n`;
+  const text = `${stringifyJson(body)}\n`;
   res.writeHead(status, { ...baseHeaders(), 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }
@@ -100,4 +101,11 @@ export function qint(query: URLSearchParams, name: string, dflt: number): number
     throw new InvalidArgument(`strconv.Atoi: parsing ${JSON.stringify(v)}: ${digits ? 'value out of range' : 'invalid syntax'}`);
   }
   return Number(v);
+}
+
+/** JSON with bigint values written as exact integers (dockerd's uint64 counters). */
+function stringifyJson(body: unknown): string {
+  const marks: string[] = [];
+  const text = JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? `\u0000u64:${marks.push(v.toString()) - 1}\u0000` : v));
+  return marks.length ? text.replace(/"\\u0000u64:(\d+)\\u0000"/g, (_m, i) => marks[Number(i)]) : text;
 }

@@ -14,6 +14,7 @@ import { checkEndpointAddresses } from './schemas/endpoint-settings.js';
 import { decodeNetworkCreate } from './schemas/network-create.js';
 import type { NetworkCreateResponse, NetworkPruneResponse } from './types.js';
 import { networkJson } from './views/network.js';
+import { atLeast } from './api-version.js';
 
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
 const LIST_FILTERS = ['driver', 'id', 'name', 'label', 'scope', 'type', 'dangling'];
@@ -105,8 +106,11 @@ export function networkRoutes(d: ApiDeps): Route[] {
       const found = selectNetworks(d.ctl, parseFilters(query.get('filters'), LIST_FILTERS));
       sendJson(res, 200, found.map((n) => networkJson(d.ctl, n, false)));
     } },
-    { method: 'GET', path: '/networks/:id', handler: ({ res, params }) =>
-      sendJson(res, 200, networkJson(d.ctl, d.ctl.findNetwork(params.id), true)) },
+    { method: 'GET', path: '/networks/:id', handler: async ({ req, res, params }) => {
+      const n = d.ctl.findNetwork(params.id);
+      const status = atLeast(req, '1.52') ? { Status: { IPAM: { Subnets: await d.ctl.ipamStatus(n) } } } : {};
+      sendJson(res, 200, { ...networkJson(d.ctl, n, true), ...status });
+    } },
     { method: 'POST', path: '/networks/create', handler: async ({ req, res }) => {
       const n = await d.ctl.createNetwork(decodeNetworkCreate(await readJson(req)));
       sendJson(res, 201, { Id: n.id, Warning: '' } satisfies NetworkCreateResponse);

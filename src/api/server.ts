@@ -11,15 +11,10 @@ import type pino from 'pino';
 import { InvalidArgument, NotFound } from '../util/errors.js';
 import { requestIdFrom, withRequest } from '../util/request-context.js';
 import { API_VERSION, MIN_API_VERSION, sendError, sendJson } from './http.js';
+import { cmpVersion } from './api-version.js';
 import type { Router } from './router.js';
 import { plainHijack } from './plain-hijack.js';
 import { failUpgrade } from './streams.js';
-
-function cmpVersion(a: string, b: string): number {
-  const [am, an] = a.split('.').map(Number);
-  const [bm, bn] = b.split('.').map(Number);
-  return am - bm || an - bn;
-}
 
 /** "/v1.44/networks?x" → "/networks?x"; throws 400 for unsupported versions. */
 export function stripVersion(url: string): string {

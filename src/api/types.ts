@@ -103,13 +103,14 @@ export interface ContainerInspect {
     SandboxID: string;
     SandboxKey: string;
     Ports: PortMapWire;
-    Gateway: string;
-    IPAddress: string;
-    IPPrefixLen: number;
-    MacAddress: string;
-    GlobalIPv6Address: string;
-    GlobalIPv6PrefixLen: number;
-    IPv6Gateway: string;
+    /** The first endpoint's fields, deprecated since 1.21 and dropped at 1.52. */
+    Gateway?: string;
+    IPAddress?: string;
+    IPPrefixLen?: number;
+    MacAddress?: string;
+    GlobalIPv6Address?: string;
+    GlobalIPv6PrefixLen?: number;
+    IPv6Gateway?: string;
     Networks: { [network: string]: EndpointSettingsWire };
   };
   Mounts: unknown[];

@@ -105,6 +105,8 @@ export interface NetworkDriver {
   readonly capability: DriverCapability;
   /** Validate options before anything is allocated; throw InvalidArgument. */
   validateNetwork(net: NetworkInfo): void;
+  /** Families whose pools get no gateway address (libnetwork's GetSkipGwAlloc). */
+  skipsGateway?(net: NetworkInfo): { v4: boolean; v6: boolean };
   createNetwork(net: NetworkInfo): Promise<void>;
   deleteNetwork(net: NetworkInfo): Promise<void>;
   /** Fill driverState (names) for an endpoint; no kernel work yet. */

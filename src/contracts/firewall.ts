@@ -18,7 +18,17 @@ export interface FirewallNetwork {
   icc: boolean;
   /** Masquerade traffic from the subnets that leaves through another interface. */
   masquerade: boolean;
+  /** Docker's gateway mode per address family; absent means nat. */
+  gatewayModes?: { 4?: GatewayMode; 6?: GatewayMode };
 }
+
+/**
+ * nat: masquerade, reachable from outside through published host ports only;
+ * nat-unprotected: masquerade, every container port reachable by address;
+ * routed: no NAT, reachable by address on published container ports (and ICMP) only;
+ * isolated: no gateway address on the host (internal networks only).
+ */
+export type GatewayMode = 'nat' | 'nat-unprotected' | 'routed' | 'isolated';
 
 /** One published port (or a range, when hostPortEnd > hostPort). */
 export interface PortBinding {
@@ -35,6 +45,8 @@ export interface PortBinding {
 export interface PortMapping extends PortBinding {
   containerIp: string;
   bridge: string;
+  /** The network's family is routed: the container port is opened, no host port is mapped. */
+  routed?: boolean;
 }
 
 /** Kernel counters of one published container port: packets and bytes from clients to it. */

@@ -11,3 +11,5 @@ export const OPT_HOST_BINDING_IPV4 = 'com.docker.network.bridge.host_binding_ipv
 export const OPT_DEFAULT_BRIDGE = 'com.docker.network.bridge.default_bridge';
 /** Endpoint driver option: the interface's name inside the container (instead of ethN). */
 export const OPT_ENDPOINT_IFNAME = 'com.docker.network.endpoint.ifname';
+export const OPT_GATEWAY_MODE_IPV4 = 'com.docker.network.bridge.gateway_mode_ipv4';
+export const OPT_GATEWAY_MODE_IPV6 = 'com.docker.network.bridge.gateway_mode_ipv6';

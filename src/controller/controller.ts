@@ -16,6 +16,7 @@ import type { ConnectRequest, EndpointRecord, NetworkCreateRequest, NetworkRecor
 import { Networks } from './networks.js';
 import { reconcile, restoreNetworks } from './reconcile.js';
 import { Sandboxes } from './sandboxes.js';
+import { subnetStatuses, type SubnetStatus } from './ipam-status.js';
 import { ControllerState, type ControllerOptions } from './state.js';
 
 export type { ControllerOptions } from './state.js';
@@ -55,6 +56,11 @@ export class Controller {
 
   driverOf(n: NetworkRecord): NetworkDriver {
     return this.s.driverOf(n);
+  }
+
+  /** Address use per subnet (API 1.52 Status.IPAM.Subnets). */
+  ipamStatus(n: NetworkRecord): Promise<Record<string, SubnetStatus>> {
+    return subnetStatuses(this.s, n);
   }
 
   endpointsOf(networkId: string): EndpointRecord[] {

@@ -55,6 +55,8 @@ export interface NetworkCreateRequest {
   driver?: string;
   internal?: boolean;
   attachable?: boolean;
+  /** false: no IPv4 pool (IPv6-only); absent or true: IPv4 as always. */
+  enableIPv4?: boolean;
   enableIPv6?: boolean;
   options?: { [key: string]: string };
   labels?: { [key: string]: string };

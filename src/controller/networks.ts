@@ -115,8 +115,10 @@ export class Networks {
         }
         if (v.driver.capability.needsIpam) {
           const avoid = await this.s.o.os.hostRoutes();
-          for (const c of v.v4.length ? v.v4 : [{}]) rec.ipv4.push(await allocatePool(v.ipam, c, false, avoid, tx));
-          if (rec.enableIPv6) for (const c of v.v6.length ? v.v6 : [{}]) rec.ipv6.push(await allocatePool(v.ipam, c, true, avoid, tx));
+          const skip = v.driver.skipsGateway?.(rec) ?? { v4: false, v6: false };
+          for (const c of v.v4.length || v.noIpv4 ? v.v4 : [{}]) rec.ipv4.push(await allocatePool(v.ipam, c, false, avoid, tx, skip.v4));
+          const v6 = rec.enableIPv6 ? (v.v6.length ? v.v6 : [{}]) : [];
+          for (const c of v6) rec.ipv6.push(await allocatePool(v.ipam, c, true, avoid, tx, skip.v6));
           failpoint('network.create.pools');
         }
         tx.put(NET + rec.id, rec);
@@ -202,7 +204,9 @@ export class Networks {
   }
 }
 
-async function allocatePool(ipam: IpamDriver, c: IpamConfigRequest, v6: boolean, avoid: string[], tx: Transaction): Promise<IpamData> {
+async function allocatePool(
+  ipam: IpamDriver, c: IpamConfigRequest, v6: boolean, avoid: string[], tx: Transaction, noGateway: boolean,
+): Promise<IpamData> {
   const { poolId, pool } = await ipam.requestPool({ pool: c.subnet, subPool: c.ipRange, v6, avoid }, tx);
   const data: IpamData = { poolId, subnet: pool, auxAddresses: {} };
   if (c.ipRange) data.ipRange = c.ipRange;
@@ -215,6 +219,7 @@ async function allocatePool(ipam: IpamDriver, c: IpamConfigRequest, v6: boolean,
     await ipam.requestAddress(poolId, ip, {}, tx);
     data.auxAddresses[name] = ip;
   }
+  if (noGateway) return data;
   const gw = await ipam.requestAddress(poolId, c.gateway, { gateway: true }, tx);
   if (gw) data.gateway = gw;
   return data;

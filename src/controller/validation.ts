@@ -20,6 +20,8 @@ export interface ValidNetworkRequest {
   v4: IpamConfigRequest[];
   v6: IpamConfigRequest[];
   userSubnets: boolean;
+  /** EnableIPv4: false — the network gets no IPv4 pool (an IPv6-only network). */
+  noIpv4: boolean;
 }
 
 /** dockerd refuses these names whatever the driver, with a trailing blank in its message. */
@@ -50,9 +52,11 @@ export function validateNetworkRequest(s: ControllerState, req: NetworkCreateReq
   const configs = (req.ipam?.config ?? []).map(validateIpamConfig);
   const v4 = configs.filter((c) => !c.subnet || !c.subnet.includes(':'));
   const v6 = configs.filter((c) => c.subnet?.includes(':'));
+  const noIpv4 = req.enableIPv4 === false;
+  if (noIpv4 && v4.some((c) => c.subnet)) throw new InvalidArgument('IPv4 subnets cannot be given for a network with IPv4 disabled');
   assertNameFree(s, req.name);
   assertBridgeNameFree(s, driverName, req);
-  return { driverName, driver, global, ipamName, ipam, v4, v6, userSubnets: configs.some((c) => !!c.subnet) };
+  return { driverName, driver, global, ipamName, ipam, v4: noIpv4 ? [] : v4, v6, userSubnets: configs.some((c) => !!c.subnet), noIpv4 };
 }
 
 export function assertNameFree(s: ControllerState, name: string): void {

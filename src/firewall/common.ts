@@ -50,6 +50,8 @@ export interface PortRule {
   containerIp: string;
   containerPort: number;
   bridge: string;
+  /** Only the container port is opened (gateway mode routed): no DNAT. */
+  routed?: boolean;
 }
 
 export function expandMapping(m: PortMapping): PortRule[] {
@@ -69,6 +71,7 @@ export function expandMapping(m: PortMapping): PortRule[] {
     out.push({
       family, proto: m.proto, hostIp, hostPort: m.hostPort + i,
       containerIp: canonicalIp(m.containerIp), containerPort: m.containerPort + (span > 1 ? i : 0), bridge: m.bridge,
+      ...(m.routed ? { routed: true } : {}),
     });
   }
   return out;

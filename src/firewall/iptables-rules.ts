@@ -29,6 +29,7 @@
  */
 import { checkIfName, isLoopback, LOOPBACK, shortId, subnetsOf, type Family, type PortRule } from './common.js';
 import type { FirewallNetwork } from '../contracts/firewall.js';
+import { iptablesToExtras, masqueradesFamily } from './gateway-modes.js';
 
 export const WEFT_FORWARD = 'WEFT-FORWARD';
 export const WEFT_ISOLATION = 'WEFT-ISOLATION';
@@ -83,7 +84,7 @@ export function networkRules(net: FirewallNetwork, family: Family): NetworkRules
     : [`-o ${br} -j ${net.icc ? 'ACCEPT' : 'DROP'}`, '-m conntrack --ctstate DNAT -j ACCEPT', `-j ${WEFT_ISOLATION}`, '-j ACCEPT'];
   const to = net.internal
     ? ['-j DROP']
-    : [`-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`, `-j ${WEFT_PORTS}`, '-j DROP'];
+    : [`-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`, `-j ${WEFT_PORTS}`, ...iptablesToExtras(net, family), '-j DROP'];
   const subnets = subnetsOf(family === 4 ? net.subnets4 : net.subnets6);
   const nat = net.internal
     ? undefined
@@ -94,7 +95,7 @@ export function networkRules(net: FirewallNetwork, family: Family): NetworkRules
     dispatch: [`-i ${br} -j ${fromChain(net.id)}`, `-o ${br} -j ${toChain(net.id)}`],
     isolation: `-o ${br} -j DROP`,
     nat,
-    postrouting: nat ? subnets.map((s) => `-s ${s} -j ${natChain(net.id)}`) : [],
+    postrouting: nat && masqueradesFamily(net, family) ? subnets.map((s) => `-s ${s} -j ${natChain(net.id)}`) : [],
   };
 }
 

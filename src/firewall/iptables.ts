@@ -18,6 +18,8 @@ import {
 } from './iptables-rules.js';
 import type { FirewallBackend, FirewallNetwork, PortCounter, PortMapping } from '../contracts/firewall.js';
 import { countLines, parseCountSave, planCountBase, planCountPorts, planSyncCounts } from './iptables-count.js';
+import { splitRouted } from './gateway-modes.js';
+import { planRoutedChain, planRoutedPorts, planSyncRouted } from './iptables-routed.js';
 
 const TOOLS: Record<Family, { save: string; restore: string }> = {
   4: { save: 'iptables-save', restore: 'iptables-restore' },
@@ -43,10 +45,14 @@ export class IptablesBackend implements FirewallBackend {
 
   addNetwork(net: FirewallNetwork): Promise<void> {
     return this.serial.run(async () => {
-      await this.apply(4, withCounting((b) => planAddNetwork(b, net, 4)));
+      const add = (f: Family) => (b: RestoreBatch) => {
+        planRoutedChain(b, net, f);
+        planAddNetwork(b, net, f);
+      };
+      await this.apply(4, withCounting(add(4)));
       // IPv6 forwarding only exists for networks with IPv6 subnets; a network re-added
       // without them loses its old IPv6 rules.
-      if (net.subnets6.length) await this.apply(6, withCounting((b) => planAddNetwork(b, net, 6)));
+      if (net.subnets6.length) await this.apply(6, withCounting(add(6)));
       else await this.apply(6, (b) => planRemoveNetwork(b, net));
     });
   }
@@ -58,8 +64,9 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   addPortMappings(_endpointId: string, mappings: PortMapping[]): Promise<void> {
-    const rules = expandMappings(mappings);
+    const { nat: rules, routed } = splitRouted(expandMappings(mappings));
     return this.serial.run(async () => {
+      for (const [f, rs] of byFamily(routed)) await this.apply(f, (b) => planRoutedPorts(b, rs, 'add'));
       for (const [f, rs] of byFamily(rules)) {
         if (await this.fastPorts(f, rs, 'add')) continue;
         await this.apply(f, (b) => {
@@ -71,8 +78,9 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   removePortMappings(_endpointId: string, mappings: PortMapping[]): Promise<void> {
-    const rules = expandMappings(mappings);
+    const { nat: rules, routed } = splitRouted(expandMappings(mappings));
     return this.serial.run(async () => {
+      for (const [f, rs] of byFamily(routed)) await this.apply(f, (b) => planRoutedPorts(b, rs, 'remove'));
       for (const [f, rs] of byFamily(rules)) {
         if (await this.fastPorts(f, rs, 'remove')) continue;
         await this.apply(f, (b) => {
@@ -84,7 +92,7 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   syncPortMappings(mappings: PortMapping[]): Promise<void> {
-    const rules = expandMappings(mappings);
+    const { nat: rules, routed } = splitRouted(expandMappings(mappings));
     return this.serial.run(async () => {
       this.model.clear();
       for (const f of [4, 6] as const) {
@@ -92,6 +100,7 @@ export class IptablesBackend implements FirewallBackend {
         await this.apply(f, (b, dump) => {
           planSyncPorts(b, rs, f, dump);
           planSyncCounts(b, rs);
+          planSyncRouted(b, routed.filter((r) => r.family === f));
         });
       }
     });

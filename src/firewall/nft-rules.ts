@@ -27,6 +27,7 @@
  */
 import { checkIfName, shortId, subnetsOf, type PortRule } from './common.js';
 import type { FirewallNetwork } from '../contracts/firewall.js';
+import { masqueradesFamily, nftToExtras } from './gateway-modes.js';
 
 export const TABLE = 'inet weft';
 
@@ -116,6 +117,7 @@ export function networkChains(net: FirewallNetwork): { from: string[]; to: strin
       'ct state established,related accept',
       'ct status dnat ip daddr . meta l4proto . th dport @port-accept4 accept',
       'ct status dnat ip6 daddr . meta l4proto . th dport @port-accept6 accept',
+      ...nftToExtras(net),
       'drop',
     ],
     nat: [...(net.masquerade ? [`oifname != ${br} masquerade`] : []), `oifname ${br} ct status dnat masquerade`],
@@ -177,17 +179,18 @@ function removeNat(net: FirewallNetwork): string[] {
   const nat = natChain(net.id);
   return [
     `add chain ${TABLE} ${nat}`,
-    ...masqElements(net, 'add'),
-    ...masqElements(net, 'delete'),
+    ...masqElements(net, 'add', true),
+    ...masqElements(net, 'delete', true),
     `flush chain ${TABLE} ${nat}`,
     `delete chain ${TABLE} ${nat}`,
   ];
 }
 
-function masqElements(net: FirewallNetwork, op: 'add' | 'delete'): string[] {
+/** Elements of the masqueraded families, or of both (`every`, for a removal that must find all). */
+function masqElements(net: FirewallNetwork, op: 'add' | 'delete', every = false): string[] {
   const out: string[] = [];
-  for (const [map, subnets] of [['net-masq4', net.subnets4], ['net-masq6', net.subnets6]] as const) {
-    const s = subnetsOf(subnets);
+  for (const [map, subnets, f] of [['net-masq4', net.subnets4, 4], ['net-masq6', net.subnets6, 6]] as const) {
+    const s = every || masqueradesFamily(net, f) ? subnetsOf(subnets) : [];
     if (!s.length) continue;
     const elems = op === 'add' ? s.map((x) => `${x} : jump ${natChain(net.id)}`) : s;
     out.push(`${op} element ${TABLE} ${map} { ${elems.join(', ')} }`);
@@ -207,8 +210,9 @@ export function portElements(rules: PortRule[]): Map<string, Map<string, string 
     checkIfName(r.bridge);
     const f = r.family;
     const target = `${r.containerIp} . ${r.containerPort}`;
-    if (r.hostIp) put(`port-dnat${f}`, `${r.hostIp} . ${r.proto} . ${r.hostPort}`, target);
-    else put(`port-dnat${f}-any`, `${r.proto} . ${r.hostPort}`, target);
+    // A routed port is only opened by address (port-accept): nothing is translated.
+    if (!r.routed && r.hostIp) put(`port-dnat${f}`, `${r.hostIp} . ${r.proto} . ${r.hostPort}`, target);
+    else if (!r.routed) put(`port-dnat${f}-any`, `${r.proto} . ${r.hostPort}`, target);
     put(`port-accept${f}`, `${r.containerIp} . ${r.proto} . ${r.containerPort}`);
     put(`port-count${f}`, `${r.containerIp} . ${r.proto} . ${r.containerPort}`);
   }

@@ -77,7 +77,7 @@ describe.skipIf(!HAVE_DOCKER)('the docker CLI against weft', () => {
   it('negotiates the API version and shows the server version', () => {
     const r = docker(['version', '--format', '{{.Server.APIVersion}} {{.Server.Os}}/{{.Server.Arch}}']);
     expect(r.code, r.err).toBe(0);
-    expect(r.out.trim()).toMatch(/^1\.50 linux\/\w+$/);
+    expect(r.out.trim()).toMatch(/^1\.52 linux\/\w+$/);
     // An older client (pinned API 1.41: /v1.41 paths, CheckDuplicate in network create).
     const old = docker(['network', 'create', 'old-api'], '', { DOCKER_API_VERSION: '1.41' });
     expect(old.code, old.err).toBe(0);
@@ -422,7 +422,7 @@ describe.skipIf(!HAVE_DOCKER)('the docker CLI against weft', () => {
       const r = await d.api(method, p, undefined, body || undefined);
       expect(r.status, `${p} ${body}`).toBe(400);
       expect(r.headers['content-type']).toBe('application/json');
-      expect(r.headers['api-version']).toBe('1.50');
+      expect(r.headers['api-version']).toBe('1.52');
       expect(r.body.message, `${p} ${body}`).toMatch(msg);
     }
     expect(await networkNames()).toEqual(nets);

@@ -11,7 +11,8 @@ describe('API plumbing', () => {
     expect(stripVersion('/v1.41/containers/json')).toBe('/containers/json');
     expect(stripVersion('/_ping')).toBe('/_ping');
     expect(() => stripVersion('/v1.12/networks')).toThrow(/too old/);
-    expect(() => stripVersion('/v1.51/networks')).toThrow(/too new/);
+    expect(stripVersion('/v1.52/networks')).toBe('/networks');
+    expect(() => stripVersion('/v1.53/networks')).toThrow(/too new/);
   });
 
   it('parses both filter encodings and rejects unknown keys', () => {

@@ -67,6 +67,10 @@ function configErrs(cfg: IpamConfigInput, enableIPv6: boolean): string[] {
   if (cfg.subnet === undefined || cfg.subnet === '') return []; // a pool the IPAM driver picks
   const subnet = parsePrefix(cfg.subnet);
   if (!subnet) return [`invalid subnet ${cfg.subnet}: invalid CIDR block notation`];
+  // The unspecified address with a prefix length asks the default pools for a subnet of that size.
+  if (subnet.addr.every((b) => b === 0) && subnet.bits > 0) {
+    return cfg.ipRange || cfg.gateway ? [`invalid subnet ${cfg.subnet}: an ip-range or gateway needs a real subnet`] : [];
+  }
   const special = specialSubnetUse(fmtPrefix(masked(subnet)));
   // dockerd checks no more of an IPv6 config while IPv6 is off (it is kept, never used); a
   // subnet no network may have is refused even then.

@@ -8,7 +8,7 @@ import { type IpamConfigInput, validateIpam } from './ipam.js';
 const networkCreate = z.object({
   Name: refuse(str('Name'), (v) => (v ? undefined : 'network name must not be empty')),
   IPAM: objOf('IPAM', { Config: arr('IPAM.Config'), Driver: str('IPAM.Driver'), Options: strMap('IPAM.Options') }),
-  EnableIPv4: refuse(bool('EnableIPv4'), (v) => (v === false ? 'IPv4-disabled networks are not supported by weft' : undefined)),
+  EnableIPv4: bool('EnableIPv4'),
   Scope: refuse(str('Scope'), (v) => (v && v !== 'local' && v !== 'global' ? `invalid scope "${v}"` : undefined)),
   Ingress: refuse(bool('Ingress'), (v) => (v ? 'ingress networks are not supported by weft' : undefined)),
   ConfigOnly: refuse(bool('ConfigOnly'), (v) => (v ? 'config-only networks are not supported by weft' : undefined)),
@@ -44,6 +44,7 @@ export function decodeNetworkCreate(body: unknown): NetworkCreateRequest {
     internal: b.Internal,
     attachable: b.Attachable,
     enableIPv6: b.EnableIPv6,
+    ...(b.EnableIPv4 === false ? { enableIPv4: false } : {}),
     options: b.Options,
     labels: b.Labels,
     ipam: {
@@ -52,6 +53,7 @@ export function decodeNetworkCreate(body: unknown): NetworkCreateRequest {
       config: (b.IPAM?.Config ?? []).map(decodeIpamConfig),
     },
   };
+  if (req.enableIPv4 === false && !req.enableIPv6) throw new InvalidArgument('IPv4 or IPv6 must be enabled');
   validateIpam(req.ipam?.config ?? [], !!req.enableIPv6);
   return req;
 }

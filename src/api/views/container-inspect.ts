@@ -46,14 +46,14 @@ export function configJson(c: ContainerRecord): ContainerInspect['Config'] {
   };
 }
 
-function networkSettingsJson(ctl: Controller, c: ContainerRecord): ContainerInspect['NetworkSettings'] {
+function networkSettingsJson(ctl: Controller, c: ContainerRecord, legacy: boolean): ContainerInspect['NetworkSettings'] {
   const primary = ctl.sandboxEndpoints(c.id)[0];
   const sb = ctl.getSandbox(c.id);
   const a = addressJson(primary);
+  const settings = { SandboxID: sb ? c.id : '', SandboxKey: sb?.nsPath ?? '', Ports: portsJson(ctl, c), Networks: networksJson(ctl, c) };
+  if (!legacy) return settings;
   return {
-    SandboxID: sb ? c.id : '',
-    SandboxKey: sb?.nsPath ?? '',
-    Ports: portsJson(ctl, c),
+    ...settings,
     Gateway: a.Gateway,
     IPAddress: a.IPAddress,
     IPPrefixLen: a.IPPrefixLen,
@@ -61,11 +61,11 @@ function networkSettingsJson(ctl: Controller, c: ContainerRecord): ContainerInsp
     GlobalIPv6Address: a.GlobalIPv6Address,
     GlobalIPv6PrefixLen: a.GlobalIPv6PrefixLen,
     IPv6Gateway: a.IPv6Gateway,
-    Networks: networksJson(ctl, c),
   };
 }
 
-export function containerInspectJson(ctl: Controller, svc: ContainerService, c: ContainerRecord): ContainerInspect {
+/** legacy: the top-level address fields of API < 1.52. */
+export function containerInspectJson(ctl: Controller, svc: ContainerService, c: ContainerRecord, legacy = true): ContainerInspect {
   const dir = svc.etcDirOf(c);
   return {
     Id: c.id,
@@ -84,7 +84,7 @@ export function containerInspectJson(ctl: Controller, svc: ContainerService, c: 
     Platform: 'linux',
     HostConfig: hostConfigJson(c),
     Config: configJson(c),
-    NetworkSettings: networkSettingsJson(ctl, c),
+    NetworkSettings: networkSettingsJson(ctl, c, legacy),
     Mounts: [],
   };
 }
