@@ -34,7 +34,6 @@ import { failpoint } from '../util/failpoint.js';
 export type { ContainerCreateRequest, ContainerRecord, ContainerStatus, EndpointConfig } from './records.js';
 export type { ContainerServiceOptions } from './service-options.js';
 
-
 export class ContainerService extends EventEmitter {
   private readonly containers = new Map<string, ContainerRecord>();
   private readonly etc: EtcFiles;
@@ -241,6 +240,7 @@ export class ContainerService extends EventEmitter {
       }
       const exited = this.waitExit(c.id);
       await this.o.runtime.kill(this.spec(c), 'SIGKILL');
+      this.o.events?.killed(c, 'SIGKILL');
       await exited;
     }
     await this.destroy(c);

@@ -67,10 +67,6 @@ export class EventBus {
       && (untilNano === undefined || ev.timeNano <= untilNano));
   }
 
-  get subscribers(): number {
-    return this.listeners.size;
-  }
-
   private stamp(type: EventType, action: string, actor: EventActor): EventMessage {
     const micro = Math.max(Date.now() * 1000, this.lastMicro + 1);
     this.lastMicro = micro;

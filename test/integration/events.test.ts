@@ -51,13 +51,17 @@ describe.skipIf(!HAVE_DOCKER)('events', () => {
   };
 
   it('docker events --filter type=network shows create, connect, disconnect and destroy, live', async () => {
-    const ev = background(['--filter', 'type=network', '--since', stamp()]);
+    const since = stamp();
+    const ev = background(['--filter', 'type=network', '--since', since]);
     const netId = ok(['network', 'create', 'we-live']);
     const cid = ok(['run', '-d', '--name', 'we-live-c', '--network', 'we-live', 'busybox', 'sleep', '1000']);
     ok(['network', 'disconnect', 'we-live', 'we-live-c']);
     ok(['network', 'connect', 'we-live', 'we-live-c']);
     ok(['rm', '-f', 'we-live-c']);
     ok(['network', 'rm', 'we-live']);
+    const containerEvents = ok(['events', '--since', since, '--until', stamp(), '--filter', 'container=we-live-c']);
+    expect(containerEvents.split('\n').map((l) => l.split(' ')[2])).toEqual(['create', 'start', 'kill', 'die', 'destroy']);
+    expect(containerEvents).toMatch(/ container kill [0-9a-f]{64} \(image=busybox, name=we-live-c, signal=9\)\n/);
     const attrs = (withContainer: boolean) => `\\((?:${withContainer ? `container=${cid}, ` : ''})name=we-live, type=bridge\\)`;
     const line = (action: string, withContainer: boolean) =>
       new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:]+\\.\\d{9}(Z|[+-]\\d\\d:\\d\\d) network ${action} ${netId} ${attrs(withContainer)}$`, 'm');
