@@ -24,7 +24,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ExecOptions, ProcessSpec, ProcessState, Runtime } from '../contracts/runtime.js';
-import { outsideRequest } from '../util/request-context.js';
 import { groupsPrefix } from './groups.js';
 import { initPrefix } from './init.js';
 import { prepareRoot } from './rootfs.js';
@@ -131,7 +130,7 @@ export class ProcessRuntime implements Runtime {
         resolve();
       });
     });
-    void exited.then(() => outsideRequest(() => this.reportExit(spec, w))); // an exit is no API call's, not even the start's
+    void exited.then(() => this.reportExit(spec, w));
 
     let pid: number;
     try {

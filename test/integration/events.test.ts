@@ -203,22 +203,6 @@ describe.skipIf(!HAVE_DOCKER)('events', () => {
     expect(lines.filter((l) => /network (created|removed)/.test(l.msg)).every((l) => l.reqId)).toBe(true);
   });
 
-  it('a container\'s exit is logged under no request, not under the one that started it', async () => {
-    const logged = d.log.length;
-    const created = await d.api('POST', '/containers/create?name=we-exit', { Image: 'busybox', Cmd: ['sleep', '0.3'] });
-    expect(created.status, created.text).toBe(201);
-    const started = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ socketPath: d.socket, method: 'POST', path: '/containers/we-exit/start', headers: { 'X-Request-Id': 'we-start-1' } },
-        (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
-      req.on('error', reject);
-      req.end();
-    });
-    expect(started).toBe(204);
-    const exited = await waitFor(() => d.log.slice(logged).split('\n').find((l) => l.includes('"container exited"')), 'the exit line');
-    expect(JSON.parse(exited).reqId).toBeUndefined();
-    expect(d.log.slice(logged)).toMatch(/"reqId":"we-start-1"[^\n]*"container started"|"container started"[^\n]*"reqId":"we-start-1"/);
-  });
-
   it('--log-format text writes one readable line per record, with the request id', async () => {
     const t = new TestDaemon('nftables', undefined, ['--log-level', 'debug', '--log-format', 'text']);
     try {
