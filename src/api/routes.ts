@@ -16,7 +16,7 @@ export function apiRoutes(d: ApiDeps): Route[] {
     ...containerRoutes(d),
     ...containerStreamRoutes(d),
     ...execRoutes(d),
-    ...imageRoutes(),
+    ...imageRoutes(d),
     ...swarmRoutes(),
   ];
 }

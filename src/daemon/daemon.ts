@@ -26,7 +26,8 @@ import { HostPortService } from '../hostports/service.js';
 import { PortProxy } from '../proxy/proxy.js';
 import { ProcessRuntime } from '../runtime/runtime.js';
 import { LmdbStore } from '../store/lmdb.js';
-import { BuiltinImages } from '../api/images.js';
+import { Images } from '../api/image-resolver.js';
+import { ImageStore } from '../images/store.js';
 import { apiRouter } from '../api/routes.js';
 import { createApiServer, listenUnix } from '../api/server.js';
 import { ExecRegistry } from '../engine/exec.js';
@@ -86,6 +87,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     store, controller, runtime, containersDir, logger, dns, hostPorts, ...(o.hostGatewayIp ? { hostGatewayIp: o.hostGatewayIp } : {}),
   });
 
+  const imageStore = new ImageStore(path.join(o.root, 'images', 'store'));
+  imageStore.open();
   const alive = await containers.restore();
   await controller.reconcile((id) => alive.get(id));
   await containers.restoreNetworking();
@@ -99,7 +102,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     ctl: controller,
     containers,
     execs: new ExecRegistry(containers),
-    images: new BuiltinImages(path.join(o.root, 'images')),
+    images: new Images(imageStore, path.join(o.root, 'images')),
     info: { root: o.root, firewall: firewall.name },
     reloadFirewall: firewallWatch.reload,
   });

@@ -1,5 +1,5 @@
 /**
- * The few libc calls Node lacks, through koffi: namespace switching and mounts.
+ * The few libc calls Node lacks, through koffi: namespace switching, mounts, device nodes and xattrs.
  * All are synchronous, so a setns / work / setns-back sequence never yields to the event
  * loop and no other code ever runs in the wrong namespace.
  */
@@ -12,6 +12,8 @@ const mountFn = libc.func(
   'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)',
 );
 const umount2Fn = libc.func('int umount2(const char *target, int flags)');
+const mknodFn = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)');
+const lsetxattrFn = libc.func('int lsetxattr(const char *path, const char *name, const char *value, size_t size, int flags)');
 const strerrorFn = libc.func('const char *strerror(int errnum)');
 
 export const CLONE_NEWNET = 0x40000000;
@@ -43,4 +45,14 @@ export function bindMount(source: string, target: string): void {
 /** Lazy unmount; returns the errno instead of throwing so callers can ignore EINVAL/ENOENT. */
 export function umount(target: string): number {
   return (umount2Fn(target, MNT_DETACH) as number) === 0 ? 0 : koffi.errno();
+}
+
+/** A device node (mode includes the S_IF* type bits); dev is makedev(major, minor). */
+export function mknod(file: string, mode: number, dev: number): void {
+  check('mknod', mknodFn(file, mode, dev) as number, file);
+}
+
+/** Sets an extended attribute on the path itself, not on what a symlink points to. */
+export function lsetxattr(file: string, name: string, value: string): void {
+  check('lsetxattr', lsetxattrFn(file, name, value, Buffer.byteLength(value), 0) as number, `${file} ${name}`);
 }
