@@ -14,10 +14,11 @@ import { imageInspectJson, imageSummaryJson } from './views/image.js';
 const usersOf = (d: ApiDeps) => (id: string): ImageUser[] =>
   d.containers.list().filter((c) => c.imageId === id).map((c) => ({ id: c.id, running: c.status === 'running' }));
 
-/** `reference` filters are globs on name or name:tag, as dockerd matches them. */
-function referenceMatch(patterns: string[], tags: string[]): boolean {
+/** The tags a `reference` filter keeps: globs on name or name:tag, as dockerd matches them (and then shows only those tags). */
+function matchingTags(patterns: string[] | undefined, tags: string[]): string[] {
+  if (!patterns) return tags;
   const re = (glob: string) => new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
-  return patterns.some((p) => tags.some((t) => re(p).test(p.includes(':') ? t : splitReference(t).name)));
+  return tags.filter((t) => patterns.some((p) => re(p).test(p.includes(':') ? t : splitReference(t).name)));
 }
 
 function list(d: ApiDeps, { res, query }: Ctx): void {
@@ -25,10 +26,11 @@ function list(d: ApiDeps, { res, query }: Ctx): void {
   const dangling = f.get('dangling')?.[0];
   if (dangling !== undefined && !/^(true|false|1|0)$/.test(dangling)) throw new InvalidArgument(`invalid filter 'dangling=${dangling}'`);
   const users = usersOf(d);
-  const images = [...d.images.store.list(), BUSYBOX].filter((img) =>
-    (dangling === undefined || qbool(dangling) === !img.tags.length) &&
-    (!f.has('reference') || referenceMatch(f.get('reference') ?? [], img.tags)) &&
-    (f.get('label') ?? []).every((l) => labelMatch(img, l)));
+  const images = [...d.images.store.list(), BUSYBOX]
+    .filter((img) => dangling === undefined || qbool(dangling) === !img.tags.length)
+    .filter((img) => (f.get('label') ?? []).every((l) => labelMatch(img, l)))
+    .map((img) => ({ ...img, tags: matchingTags(f.get('reference'), img.tags) }))
+    .filter((img) => !f.has('reference') || img.tags.length);
   sendJson(res, 200, images.map((img) => imageSummaryJson(img, users(img.id).length)));
 }
 

@@ -155,6 +155,21 @@ describe.skipIf(!HAVE_DOCKER)('images: load, import, save', () => {
     expect(fs.readdirSync(path.join(d.root, 'images', 'store', 'tmp'))).toEqual([]);
   });
 
+  it('weft\'s own CLI saves, loads, lists, tags, inspects and removes images', () => {
+    const out = path.join(work, 'weft-saved.tar');
+    const cli = (args: string[]) => {
+      const r = d.cli(args);
+      expect(r.code, `weft ${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r.stdout.trim();
+    };
+    cli(['save', '-o', out, 'wi-app']);
+    expect(cli(['load', '-i', out])).toBe('Loaded image: wi-app:latest');
+    cli(['image', 'tag', 'wi-app', 'wi-cli/app:2']);
+    expect(cli(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}', 'wi-cli/app'])).toBe(`wi-cli/app:2 ${app.id.slice(7, 19)}`);
+    expect(cli(['image', 'inspect', '-f', '{{.Id}}', 'wi-cli/app:2'])).toBe(app.id);
+    expect(cli(['image', 'rm', 'wi-cli/app:2'])).toBe('Untagged: wi-cli/app:2');
+  });
+
   it('prune removes dangling images and keeps used and tagged ones', () => {
     ok(['tag', 'wi-imp:1', 'wi-dangle:1']);
     ok(['rmi', 'wi-imp:1']);
@@ -163,5 +178,34 @@ describe.skipIf(!HAVE_DOCKER)('images: load, import, save', () => {
     expect(r).toMatch(/deleted: sha256:[0-9a-f]{64}/);
     expect(ok(['images', '--format', '{{.Repository}}', '--filter', 'dangling=true'])).toBe('');
     expect(ok(['images', '--format', '{{.Repository}}:{{.Tag}}', 'wi-dangle'])).toBe('wi-dangle:1');
+  });
+});
+
+describe.skipIf(!HAVE_DOCKER)('images: a load cut short by a crash', () => {
+  let d: TestDaemon;
+  let work: string;
+  afterAll(async () => {
+    await d?.destroy();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('leaves nothing visible after the restart: no image, no tag, no layer, no temporary files', async () => {
+    d = new TestDaemon('nftables', makeNs('wi'));
+    d.env = { WEFT_FAILPOINTS: 'images.layer.unpacked@2' };
+    await d.start();
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'wi-crash-'));
+    const base = tarDir(busyboxRoot(path.join(work, 'base')), path.join(work, 'base.tar'));
+    const top = tarDir(withFiles(path.join(work, 'top'), { 'etc/.wh.passwd': '' }), path.join(work, 'top.tar'));
+    const img = dockerArchive(work, [base, top], HTTPD, ['wi-crash:1'], path.join(work, 'crash.tar'));
+    const docker = new DockerCli(d);
+    expect(docker.run(['load', '-i', img.file]).code).not.toBe(0);
+    d.env = {};
+    await d.start();
+    const store = path.join(d.root, 'images', 'store');
+    expect(fs.readdirSync(path.join(store, 'tmp'))).toEqual([]);
+    expect(fs.readdirSync(path.join(store, 'layers'))).toEqual([]);
+    expect(docker.run(['image', 'inspect', 'wi-crash:1']).code).toBe(1);
+    expect(docker.run(['load', '-i', img.file]).out.trim()).toBe('Loaded image: wi-crash:1');
+    docker.cleanup();
   });
 });
