@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDaemon } from '../helpers/daemon.js';
+import { compose } from '../helpers/compose.js';
 import { DockerCli, HAVE_DOCKER } from '../helpers/docker-cli.js';
 import { type BuiltImage, busyboxRoot, dockerArchive, ociLayout, sha256, tarDir, withFiles } from '../helpers/images.js';
 import { makeNs } from '../helpers/lab.js';
@@ -168,6 +169,25 @@ describe.skipIf(!HAVE_DOCKER)('images: load, import, save', () => {
     expect(cli(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}', 'wi-cli/app'])).toBe(`wi-cli/app:2 ${app.id.slice(7, 19)}`);
     expect(cli(['image', 'inspect', '-f', '{{.Id}}', 'wi-cli/app:2'])).toBe(app.id);
     expect(cli(['image', 'rm', 'wi-cli/app:2'])).toBe('Untagged: wi-cli/app:2');
+  });
+
+  it('a compose project of two loaded images on its network: one fetches from the other by name', async () => {
+    const dir = fs.mkdtempSync(path.join(work, 'compose-'));
+    fs.writeFileSync(path.join(dir, 'docker-compose.yml'), [
+      'version: "2.4"', 'services:', '  web:', '    image: wi-app', '  client:', '    image: wi-oci:2',
+      '    command: ["sleep", "1000"]', '',
+    ].join('\n'));
+    const up = await compose(d, dir, ['up', '-d'], { project: 'wiproj' });
+    expect(up.code, up.stderr).toBe(0);
+    let body = '';
+    for (let i = 0; i < 30 && !body; i++) {
+      body = docker.run(['exec', 'wiproj_client_1', 'wget', '-qO-', 'http://web/index.html']).out;
+      if (!body) spawnSync('sleep', ['0.2']);
+    }
+    expect(body).toBe('hello from wi-app\n');
+    expect(ok(['inspect', '-f', '{{.Config.Image}} {{.Image}}', 'wiproj_web_1'])).toBe(`wi-app ${app.id}`);
+    const down = await compose(d, dir, ['down'], { project: 'wiproj' });
+    expect(down.code, down.stderr).toBe(0);
   });
 
   it('prune removes dangling images and keeps used and tagged ones', () => {
