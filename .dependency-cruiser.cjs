@@ -1,7 +1,7 @@
 /**
  * The layer rule: each layer imports only from the layers below it (README, "Architecture").
  *   1. src/contracts, src/util
- *   2. machinery: src/kernel, store, firewall, runtime, proxy, dns, hostports, cluster, plugins, metrics
+ *   2. machinery: src/kernel, store, firewall, runtime, proxy, dns, hostports, cluster, plugins, metrics, images
  *   3. drivers/<name>, ipam/<name> (contracts, util and kernel only)
  *   4. src/controller   5. src/engine   6. src/api   7. src/daemon (only the daemon names concrete drivers)
  *   src/cni: the CNI plugins' composition root, beside the daemon (machinery, drivers, IPAM; no controller)
@@ -9,7 +9,7 @@
  * Type-only imports count: swc parses the TypeScript source as written, before erasure.
  */
 const BOTTOM = '^src/(contracts|util)/';
-const MACHINERY = '^src/(kernel|store|firewall|runtime|proxy|dns|hostports|cluster|plugins|metrics)/';
+const MACHINERY = '^src/(kernel|store|firewall|runtime|proxy|dns|hostports|cluster|plugins|metrics|images)/';
 const PRODUCT = '^(src|drivers|ipam|scripts|test)/';
 
 /** A layer may import only the paths in `allowed` (and npm packages or node builtins). */

@@ -5,6 +5,7 @@ import { normaliseSignal } from '../engine/exec.js';
 import { pruneContainers, PRUNE_FILTERS } from '../engine/prune.js';
 import { Conflict, NotFound } from '../util/errors.js';
 import type { ApiDeps } from './deps.js';
+import { withImageDefaults } from './image-defaults.js';
 import { parseFilters, qbool, qint, readJson, sendEmpty, sendJson } from './http.js';
 import { startError } from './port-errors.js';
 import type { Ctx, Route } from './router.js';
@@ -23,10 +24,11 @@ const timeoutOf = (query: URLSearchParams, c: ContainerRecord) => {
 
 async function create(d: ApiDeps, { req, res, query }: Ctx): Promise<void> {
   const parsed = parseContainerCreate(await readJson(req));
-  const rootfs = await d.images.resolve(parsed.Image);
-  const { entrypoint, ...b } = decodeContainerCreate(parsed);
-  const cmd = !b.cmd.length && !entrypoint.length ? d.images.defaultCmd?.(b.image) ?? [] : b.cmd;
-  const c = await d.containers.create({ ...b, name: query.get('name') || undefined, rootfs, cmd: [...entrypoint, ...cmd] });
+  const image = await d.images.resolve(parsed.Image);
+  const { entrypoint, cmd, ...b } = withImageDefaults(decodeContainerCreate(parsed), image.config);
+  const c = await d.containers.create({
+    ...b, name: query.get('name') || undefined, rootfs: image.rootfs, imageId: image.id, cmd: [...entrypoint, ...cmd],
+  });
   sendJson(res, 201, { Id: c.id, Warnings: [] } satisfies ContainerCreateResponse);
 }
 

@@ -3,13 +3,13 @@ import type { Controller } from '../controller/controller.js';
 import type { ContainerService } from '../engine/containers.js';
 import type { ContainerEvents } from '../engine/container-events.js';
 import type { ExecRegistry } from '../engine/exec.js';
-import type { ImageResolver } from './images.js';
+import type { Images } from './image-resolver.js';
 
 export interface ApiDeps {
   ctl: Controller;
   containers: ContainerService;
   execs: ExecRegistry;
-  images: ImageResolver;
+  images: Images;
   /** For /info. */
   info: { root: string; firewall: string };
   /** GET /events streams its bus; the API publishes the container steps it does itself (attach). */

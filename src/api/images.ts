@@ -1,91 +1,81 @@
-/**
- * weft has no registry client: `busybox` is built in (made from Debian's busybox-static),
- * and any absolute directory path works as an image (`--rootfs`). Pulls are refused with
- * a clear 404, so `docker run unknown` fails fast instead of hanging.
- */
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { NotFound } from '../util/errors.js';
-import { ensureBusyboxRootfs } from '../runtime/image.js';
-import { baseHeaders, sendJson } from './http.js';
+/** /images: list, inspect, tag, remove and prune (load, save, import and pull: image-transfer.ts). */
+import type { ImageUser } from '../images/remove.js';
+import { pruneImages, removeImage } from '../images/remove.js';
+import { normaliseReference, splitReference } from '../images/reference.js';
+import type { StoredImage } from '../images/store.js';
+import { Conflict, InvalidArgument } from '../util/errors.js';
+import type { ApiDeps } from './deps.js';
+import { BUSYBOX, isBuiltin } from './image-resolver.js';
+import { imageTransferRoutes } from './image-transfer.js';
+import { parseFilters, qbool, sendEmpty, sendJson } from './http.js';
 import type { Ctx, Route } from './router.js';
+import { imageInspectJson, imageSummaryJson } from './views/image.js';
 
-export interface ImageResolver {
-  /** Root filesystem for an image reference, or NotFound. */
-  resolve(image: string): Promise<string>;
-  /** The image's default command (its CMD), used when the request has none. */
-  defaultCmd?(image: string): string[];
+const usersOf = (d: ApiDeps) => (id: string): ImageUser[] =>
+  d.containers.list().filter((c) => c.imageId === id).map((c) => ({ id: c.id, running: c.status === 'running' }));
+
+/** The tags a `reference` filter keeps: globs on name or name:tag, as dockerd matches them (and then shows only those tags). */
+function matchingTags(patterns: string[] | undefined, tags: string[]): string[] {
+  if (!patterns) return tags;
+  const re = (glob: string) => new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
+  return tags.filter((t) => patterns.some((p) => re(p).test(p.includes(':') ? t : splitReference(t).name)));
 }
 
-/** A stable image id for the built-in busybox (the CLI shows 12 hex digits of it). */
-const BUSYBOX_ID = `sha256:${crypto.createHash('sha256').update('weft builtin busybox').digest('hex')}`;
+function list(d: ApiDeps, { res, query }: Ctx): void {
+  const f = parseFilters(query.get('filters'), ['reference', 'dangling', 'label']);
+  const dangling = f.get('dangling')?.[0];
+  if (dangling !== undefined && !/^(true|false|1|0)$/.test(dangling)) throw new InvalidArgument(`invalid filter 'dangling=${dangling}'`);
+  const users = usersOf(d);
+  const images = [...d.images.store.list(), BUSYBOX]
+    .filter((img) => dangling === undefined || qbool(dangling) === !img.tags.length)
+    .filter((img) => (f.get('label') ?? []).every((l) => labelMatch(img, l)))
+    .map((img) => ({ ...img, tags: matchingTags(f.get('reference'), img.tags) }))
+    .filter((img) => !f.has('reference') || img.tags.length);
+  sendJson(res, 200, images.map((img) => imageSummaryJson(img, users(img.id).length)));
+}
 
-const BUSYBOX = /^(?:(?:docker\.io\/)?(?:library\/)?)busybox(?::latest)?$/;
+function labelMatch(img: StoredImage, filter: string): boolean {
+  const [k, v] = filter.split(/=(.*)/s);
+  const labels = img.config.config?.Labels ?? {};
+  return k in labels && (v === undefined || labels[k] === v);
+}
 
-export class BuiltinImages implements ImageResolver {
-  constructor(private readonly imagesDir: string) {}
+async function tag(d: ApiDeps, { res, params, query }: Ctx): Promise<void> {
+  const img = d.images.find(params.name);
+  if (img === BUSYBOX) throw new InvalidArgument('busybox is built into weft and cannot be tagged');
+  const repo = query.get('repo') ?? '';
+  const t = query.get('tag') ?? '';
+  const ref = normaliseReference(t ? `${repo}:${t}` : repo);
+  await d.images.store.serial.run(async () => d.images.store.tags.set(ref, img.id));
+  sendEmpty(res, 201);
+}
 
-  async resolve(image: string): Promise<string> {
-    if (BUSYBOX.test(image)) return ensureBusyboxRootfs(path.join(this.imagesDir, 'busybox'));
-    if (path.isAbsolute(image)) {
-      if (fs.statSync(image, { throwIfNoEntry: false })?.isDirectory()) return image;
-      throw new NotFound(`No such image: ${image} (rootfs directory does not exist)`);
-    }
-    throw new NotFound(`No such image: ${withTag(image)}`);
+async function remove(d: ApiDeps, { res, params, query }: Ctx): Promise<void> {
+  if (!d.images.store.find(params.name) && isBuiltin(params.name)) {
+    throw new Conflict('conflict: unable to delete busybox (cannot be forced) - it is built into weft');
   }
-
-  /** busybox's CMD is `sh`, as on Docker Hub. */
-  defaultCmd(image: string): string[] {
-    return BUSYBOX.test(image) ? ['sh'] : [];
-  }
+  sendJson(res, 200, await removeImage(d.images.store, params.name, qbool(query.get('force')), usersOf(d)));
 }
 
-/** dockerd names a missing image with its tag: `No such image: alpine:latest`. */
-function withTag(image: string): string {
-  return /[:@][^/]*$/.test(image) ? image : `${image}:latest`;
+async function prune(d: ApiDeps, { res, query }: Ctx): Promise<void> {
+  const f = parseFilters(query.get('filters'), ['dangling']);
+  const dangling = f.get('dangling')?.[0];
+  const { deleted, reclaimed } = await pruneImages(d.images.store, dangling !== undefined && !qbool(dangling), usersOf(d));
+  sendJson(res, 200, { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
 }
 
-/** POST /images/create: only the built-in busybox "pulls". */
-function pull({ res, query }: Ctx): void {
-  const name = query.get('fromImage') ?? '';
-  const tag = query.get('tag') ?? '';
-  const ref = tag ? `${name}${tag.startsWith('sha256:') ? '@' : ':'}${tag}` : name;
-  if (BUSYBOX.test(ref)) {
-    // Built in, so always "up to date": `docker pull busybox` succeeds, and so does the
-    // pull docker run attempts after any 404 from create (it then retries the create
-    // and prints that one's error).
-    const lines = [
-      { status: 'Pulling from library/busybox', id: 'latest' },
-      { status: `Digest: ${BUSYBOX_ID}` },
-      { status: 'Status: Image is up to date for busybox:latest (built into weft)' },
-    ];
-    const text = lines.map((l) => `${JSON.stringify(l)}\r\n`).join('');
-    res.writeHead(200, { ...baseHeaders(), 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-    res.end(text);
-    return;
-  }
-  const shown = ref.replace(/^docker\.io\/(library\/)?/, '');
-  sendJson(res, 404, {
-    message: `pull access denied for ${shown}: weft does not pull images; ` +
-      'use the built-in image "busybox" or a root filesystem directory (weft run --rootfs DIR)',
-  });
-}
-
-export function imageRoutes(): Route[] {
+export function imageRoutes(d: ApiDeps): Route[] {
   return [
-    { method: 'POST', path: '/images/create', handler: pull },
+    ...imageTransferRoutes(d),
     // weft has no volumes: an empty list, so scripts that look for theirs see none.
     { method: 'GET', path: '/volumes', handler: ({ res }) => sendJson(res, 200, { Volumes: [], Warnings: null }) },
-    { method: 'GET', path: '/images/json', handler: ({ res }) =>
-      sendJson(res, 200, [{ Id: BUSYBOX_ID, RepoTags: ['busybox:latest'], Created: 0, Size: 0, Labels: {}, Containers: -1 }]) },
-    { method: 'GET', path: '/images/:name/json', handler: ({ res, params }) => {
-      if (!BUSYBOX.test(params.name)) throw new NotFound(`No such image: ${withTag(params.name)}`);
-      sendJson(res, 200, {
-        Id: BUSYBOX_ID, RepoTags: ['busybox:latest'], Os: 'linux', Architecture: 'amd64',
-        // docker-compose reads the image's volumes from ContainerConfig when it re-creates a container.
-        Config: { Cmd: ['sh'], Env: [], Volumes: null }, ContainerConfig: { Cmd: ['sh'], Env: [], Volumes: null },
-      });
+    { method: 'GET', path: '/images/json', handler: (ctx) => list(d, ctx) },
+    { method: 'POST', path: '/images/prune', handler: (ctx) => prune(d, ctx) },
+    { method: 'GET', path: '/images/:name*/json', handler: ({ res, params }) => {
+      const img = d.images.find(params.name);
+      sendJson(res, 200, imageInspectJson(img, d.images.lowerDirs(img)));
     } },
+    { method: 'POST', path: '/images/:name*/tag', handler: (ctx) => tag(d, ctx) },
+    { method: 'DELETE', path: '/images/:name*', handler: (ctx) => remove(d, ctx) },
   ];
 }

@@ -1,5 +1,5 @@
 /**
- * Method + path-pattern routing; `:name` segments become params. A route with `upgrade`
+ * Method + path-pattern routing; `:name` segments (`:name*`: one or more) become params. A route with `upgrade`
  * serves hijacked connections (HTTP Upgrade: the client and the daemon then speak a raw
  * stream on the socket); it only matches upgrade requests, and other routes only plain ones.
  */
@@ -46,7 +46,11 @@ export class Router {
   constructor(routes: Route[]) {
     this.routes = routes.map((route) => {
       const keys: string[] = [];
-      const pattern = route.path.replace(/:(\w+)/g, (_m, k: string) => { keys.push(k); return '([^/]+)'; });
+      // `:name*` takes slashes too: an image name such as "org/app".
+      const pattern = route.path.replace(/:(\w+)(\*?)/g, (_m, k: string, all: string) => {
+        keys.push(k);
+        return all ? '(.+)' : '([^/]+)';
+      });
       return { route, re: new RegExp(`^${pattern}/?$`), keys };
     });
   }

@@ -19,7 +19,7 @@ export function apiRoutes(d: ApiDeps): Route[] {
     ...containerStreamRoutes(d),
     ...execRoutes(d),
     ...eventRoutes(d.events.bus),
-    ...imageRoutes(),
+    ...imageRoutes(d),
     ...swarmRoutes(),
     ...metricsRoutes(),
   ];

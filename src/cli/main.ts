@@ -14,6 +14,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_HOST } from './client.js';
+import { registerImageCommands } from './commands/images.js';
 import { registerContainerCommands, registerNetworkCommands, registerSystemCommands } from './commands/index.js';
 import { normalizeBoolFlags } from './commands/network-create.js';
 import { cliVersion } from './commands/version.js';
@@ -154,6 +155,7 @@ export async function main(argv: string[], ioOverrides: Partial<CliIO> = {}): Pr
   registerContainerCommands(program, ctx);
   registerNetworkCommands(program, ctx);
   registerSystemCommands(program, ctx);
+  registerImageCommands(program, ctx);
   const container = program.command('container').description('Manage containers').enablePositionalOptions();
   registerContainerCommands(container, ctx, true);
   await registerDaemon(program, argv);

@@ -10,7 +10,7 @@ export interface ProcessSpec {
   /** Full container id (64 hex). */
   id: string;
   name: string;
-  /** Root filesystem directory, used read-only as the lower layer. */
+  /** Root filesystem directory, or an image's layer directories (top first) joined by ':': overlay's read-only lowerdir. */
   rootfs: string;
   cmd: string[];
   /** "KEY=value" entries. */

@@ -27,7 +27,8 @@ import { HostPortService } from '../hostports/service.js';
 import { PortProxy } from '../proxy/proxy.js';
 import { ProcessRuntime } from '../runtime/runtime.js';
 import { LmdbStore } from '../store/lmdb.js';
-import { BuiltinImages } from '../api/images.js';
+import { Images } from '../api/image-resolver.js';
+import { ImageStore } from '../images/store.js';
 import { apiRouter } from '../api/routes.js';
 import { closeServer, createApiServer, listenUnix } from '../api/server.js';
 import { ExecRegistry } from '../engine/exec.js';
@@ -102,6 +103,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     ...(o.hostGatewayIp ? { hostGatewayIp: o.hostGatewayIp } : {}),
   });
 
+  const imageStore = openImageStore(o.root);
   await restoreState(controller, containers, cluster, o.defaultBridge ?? 'weft0');
   const firewallWatch = watchFirewall(firewall, controller, logger, o.firewallCheckSeconds ?? 10);
 
@@ -109,7 +111,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     ctl: controller,
     containers,
     execs: new ExecRegistry(containers, events), events,
-    images: new BuiltinImages(path.join(o.root, 'images')),
+    images: new Images(imageStore, path.join(o.root, 'images')),
     info: { root: o.root, firewall: firewall.name },
     reloadFirewall: firewallWatch.reload,
   });
@@ -146,6 +148,13 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       logger.flush();
     },
   };
+}
+
+/** The image store under the state root, with what an interrupted load or removal left cleaned up. */
+function openImageStore(root: string): ImageStore {
+  const store = new ImageStore(path.join(root, 'images', 'store'));
+  store.open();
+  return store;
 }
 
 /** What a previous run left: containers adopted or failed, then networks reconciled against them, then strays swept. */

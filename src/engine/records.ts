@@ -56,6 +56,8 @@ export interface ContainerRecord {
   id: string;
   name: string;
   image: string;
+  /** The stored image's id (sha256:...); absent for a rootfs directory and the built-in busybox. */
+  imageId?: string;
   rootfs: string;
   cmd: string[];
   env: string[];
@@ -95,8 +97,9 @@ export interface ContainerRecord {
 export interface ContainerCreateRequest {
   name?: string;
   image: string;
-  /** Resolved root filesystem directory for the image. */
+  /** Resolved root filesystem for the image: a directory, or overlay lower directories joined by ':'. */
   rootfs: string;
+  imageId?: string;
   cmd: string[];
   env?: string[];
   workdir?: string;
@@ -131,6 +134,7 @@ export function newContainerRecord(
     id,
     name,
     image: req.image,
+    ...(req.imageId ? { imageId: req.imageId } : {}),
     rootfs: req.rootfs,
     cmd: req.cmd,
     env: req.env ?? [],

@@ -1,5 +1,5 @@
 /**
- * The few libc calls Node lacks, through koffi: namespace switching, mounts and file locks.
+ * The few libc calls Node lacks, through koffi: namespace switching, mounts, file locks, device nodes and xattrs.
  * All are synchronous, so a setns / work / setns-back sequence never yields to the event
  * loop and no other code ever runs in the wrong namespace.
  */
@@ -13,6 +13,8 @@ const mountFn = libc.func(
 );
 const umount2Fn = libc.func('int umount2(const char *target, int flags)');
 const flockFn = libc.func('int flock(int fd, int operation)');
+const mknodFn = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)');
+const lsetxattrFn = libc.func('int lsetxattr(const char *path, const char *name, const char *value, size_t size, int flags)');
 const strerrorFn = libc.func('const char *strerror(int errnum)');
 
 export const CLONE_NEWNET = 0x40000000;
@@ -51,4 +53,14 @@ export const LOCK_EX = 2;
 /** Block until the advisory lock is held; the kernel drops it when the process dies. */
 export function flock(fd: number, operation: number): void {
   check('flock', flockFn(fd, operation) as number, String(fd));
+}
+
+/** A device node (mode includes the S_IF* type bits); dev is makedev(major, minor). */
+export function mknod(file: string, mode: number, dev: number): void {
+  check('mknod', mknodFn(file, mode, dev) as number, file);
+}
+
+/** Sets an extended attribute on the path itself, not on what a symlink points to. */
+export function lsetxattr(file: string, name: string, value: string): void {
+  check('lsetxattr', lsetxattrFn(file, name, value, Buffer.byteLength(value), 0) as number, `${file} ${name}`);
 }

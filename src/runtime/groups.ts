@@ -1,6 +1,6 @@
 /** HostConfig.GroupAdd as setpriv sets it: names resolved in the image's /etc/group, not the host's. */
 import fs from 'node:fs';
-import path from 'node:path';
+import { inRoot } from './layers.js';
 import type { ProcessSpec } from '../contracts/runtime.js';
 
 /** The argv prefix that gives what follows the container's supplementary groups; none without GroupAdd. */
@@ -13,7 +13,7 @@ function groupId(rootfs: string, group: string): number {
   if (/^\d+$/.test(group)) return Number(group);
   let text = '';
   try {
-    text = fs.readFileSync(path.join(rootfs, 'etc', 'group'), 'utf8');
+    text = fs.readFileSync(inRoot(rootfs, 'etc/group') ?? '', 'utf8');
   } catch {
     // no group file: every name is unknown
   }

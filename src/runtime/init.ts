@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProcessSpec } from '../contracts/runtime.js';
+import { inRoot } from './layers.js';
 
 /** Static builds only: the container's root has none of the host's libraries. */
 const CANDIDATES = ['/usr/libexec/docker/docker-init', '/usr/bin/tini-static'];
@@ -19,7 +20,7 @@ export function initBinary(): string {
 export function initPath(rootfs: string): string {
   let sbin = '/sbin';
   try {
-    sbin = path.posix.resolve('/', fs.readlinkSync(path.join(rootfs, 'sbin')));
+    sbin = path.posix.resolve('/', fs.readlinkSync(inRoot(rootfs, 'sbin') ?? ''));
   } catch {
     // a directory, or none: /sbin itself
   }

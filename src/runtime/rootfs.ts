@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ProcessSpec } from '../contracts/runtime.js';
 import { initBinary, initPath } from './init.js';
+import { inRoot } from './layers.js';
 
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 const DEV_LINKS: [string, string][] = [
@@ -24,7 +25,7 @@ export function prepareRoot(spec: ProcessSpec, workdir: string): void {
   const upper = path.join(spec.dir, 'upper');
   for (const d of ['work', 'merged', 'dev/pts', 'dev/shm', 'upper/etc']) fs.mkdirSync(path.join(spec.dir, d), { recursive: true });
   for (const d of ['proc', 'sys', 'dev', 'tmp', workdir.slice(1)]) {
-    if (!d || fs.existsSync(path.join(spec.rootfs, d))) continue;
+    if (!d || inRoot(spec.rootfs, d)) continue;
     fs.mkdirSync(path.join(upper, d), { recursive: true, mode: d === 'tmp' ? 0o1777 : 0o755 });
   }
   for (const f of ['hosts', 'resolv.conf', 'hostname']) {
@@ -66,7 +67,7 @@ export function prepareRoot(spec: ProcessSpec, workdir: string): void {
 function extraMounts(spec: ProcessSpec, upper: string): [string, string, string, string][] {
   const mounts: [string, string, string, string][] = [];
   const mountPoint = (target: string, file: boolean) => {
-    if (fs.existsSync(path.join(spec.rootfs, target))) return;
+    if (inRoot(spec.rootfs, target)) return;
     fs.mkdirSync(path.join(upper, file ? path.dirname(target) : target), { recursive: true });
     if (file) fs.writeFileSync(path.join(upper, target), '');
   };

@@ -263,7 +263,9 @@ describe.skipIf(!HAVE_DOCKER)('the docker CLI against weft', () => {
     expect(r.err).toContain('docker: Error response from daemon: No such image: nosuchimage:latest');
     r = docker(['pull', 'alpine']);
     expect(r.code).toBe(1);
-    expect(r.err).toBe('Error response from daemon: pull access denied for alpine:latest: weft does not pull images; use the built-in image "busybox" or a root filesystem directory (weft run --rootfs DIR)\n');
+    expect(r.err).toBe('Error response from daemon: pull access denied for alpine:latest: weft does not pull images; ' +
+      'load one (docker load -i FILE), import a root filesystem tarball (docker import), use the built-in image "busybox" ' +
+      'or a root filesystem directory (weft run --rootfs DIR)\n');
     // busybox is built in: a pull of it is always up to date.
     r = docker(['pull', 'busybox']);
     expect(r.code, r.err).toBe(0);

@@ -60,7 +60,7 @@ const containerCreate = z.object({
  * A create body checked and decoded: the engine's request, with every field present, less
  * what the API fills in (name, rootfs), plus the entrypoint the command is joined to.
  */
-export type ContainerCreateBody = Required<Omit<ContainerCreateRequest, 'name' | 'rootfs' | 'healthcheck'>>
+export type ContainerCreateBody = Required<Omit<ContainerCreateRequest, 'name' | 'rootfs' | 'imageId' | 'healthcheck'>>
   & Pick<ContainerCreateRequest, 'healthcheck'> & { entrypoint: string[] };
 
 const createEndpoint = endpointSettings('EndpointSettings');

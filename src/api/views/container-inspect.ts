@@ -73,7 +73,7 @@ export function containerInspectJson(ctl: Controller, svc: ContainerService, c: 
     Path: c.cmd[0],
     Args: c.cmd.slice(1),
     State: stateJson(c),
-    Image: c.image,
+    Image: c.imageId ?? c.image,
     ResolvConfPath: path.join(dir, 'resolv.conf'),
     HostnamePath: path.join(dir, 'hostname'),
     HostsPath: path.join(dir, 'hosts'),

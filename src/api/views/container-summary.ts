@@ -35,7 +35,7 @@ export function containerSummaryJson(ctl: Controller, c: ContainerRecord): Conta
     Id: c.id,
     Names: [`/${c.name}`],
     Image: c.image,
-    ImageID: '',
+    ImageID: c.imageId ?? '',
     Command: c.cmd.join(' '),
     Created: Math.floor(Date.parse(c.created) / 1000),
     Ports: portsSummary(ctl, c),

@@ -1,0 +1,35 @@
+/** The image config (OCI image-spec's, as dockerd writes it): what a container of the image starts from. */
+
+export interface ImageHealthcheck {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
+/** The `config` member: the container defaults. */
+export interface ImageRunConfig {
+  User?: string;
+  Env?: string[] | null;
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | null;
+  WorkingDir?: string;
+  ExposedPorts?: { [port: string]: object } | null;
+  Labels?: { [k: string]: string } | null;
+  Healthcheck?: ImageHealthcheck;
+  Volumes?: { [path: string]: object } | null;
+  StopSignal?: string;
+}
+
+export interface ImageConfig {
+  architecture?: string;
+  os?: string;
+  created?: string;
+  author?: string;
+  comment?: string;
+  config?: ImageRunConfig;
+  rootfs: { type: string; diff_ids: string[] };
+  history?: { created?: string; created_by?: string; comment?: string; empty_layer?: boolean }[];
+}
