@@ -3,6 +3,7 @@
  * that creates one.
  */
 import type { PortBinding } from '../contracts/firewall.js';
+import type { HealthcheckConfig } from '../contracts/healthcheck.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited' | 'removing';
 
@@ -35,15 +36,8 @@ export interface ResolutionConfig {
   dnsOptions: string[];
 }
 
-/** Config.Healthcheck as the client sent it (durations in nanoseconds). */
-export interface HealthcheckConfig {
-  Test?: string[];
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-  Retries?: number;
-}
+/** Config.Healthcheck as the client sent it. */
+export type { HealthcheckConfig };
 
 /** State.Health: the daemon's probes of a running container. */
 export interface HealthState {

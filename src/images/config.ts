@@ -1,13 +1,5 @@
 /** The image config (OCI image-spec's, as dockerd writes it): what a container of the image starts from. */
-
-export interface ImageHealthcheck {
-  Test?: string[];
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-  Retries?: number;
-}
+import type { HealthcheckConfig } from '../contracts/healthcheck.js';
 
 /** The `config` member: the container defaults. */
 export interface ImageRunConfig {
@@ -18,7 +10,7 @@ export interface ImageRunConfig {
   WorkingDir?: string;
   ExposedPorts?: { [port: string]: object } | null;
   Labels?: { [k: string]: string } | null;
-  Healthcheck?: ImageHealthcheck;
+  Healthcheck?: HealthcheckConfig;
   Volumes?: { [path: string]: object } | null;
   StopSignal?: string;
 }
