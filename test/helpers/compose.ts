@@ -13,12 +13,15 @@ export interface ComposeOptions {
   timeoutMs?: number;
   /** COMPOSE_PROJECT_NAME; compose derives it from the directory name when absent. */
   project?: string;
-  /** Extra environment for compose. */
+  /**
+   * Extra environment for compose. COMPOSE_INTERACTIVE_NO_CLI is 1 unless given: `run` then attaches
+   * through docker-py (dockerpty) instead of the docker CLI.
+   */
   env?: NodeJS.ProcessEnv;
 }
 
 export function compose(daemon: TestDaemon, projectDir: string, args: string[], opts: ComposeOptions = {}): Promise<ComposeResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, DOCKER_HOST: `unix://${daemon.socket}`, COMPOSE_INTERACTIVE_NO_CLI: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, COMPOSE_INTERACTIVE_NO_CLI: '1', ...opts.env, DOCKER_HOST: `unix://${daemon.socket}` };
   if (opts.project) env.COMPOSE_PROJECT_NAME = opts.project;
   return new Promise((resolve, reject) => {
     const child = spawn('docker-compose', ['--ansi', 'never', ...args], { cwd: projectDir, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -127,8 +127,10 @@ export class TestDaemon {
         if (pid > 1) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       }
     }
-    const nsdir = path.join(this.runDir, 'netns');
-    for (const f of fs.existsSync(nsdir) ? fs.readdirSync(nsdir) : []) spawnSync('umount', ['-l', path.join(nsdir, f)]);
+    // Sandboxes, and the daemon's pool of namespaces made ahead of need (left mounted by a crash).
+    for (const nsdir of [path.join(this.runDir, 'netns'), path.join(this.runDir, 'netns-pool')]) {
+      for (const f of fs.existsSync(nsdir) ? fs.readdirSync(nsdir) : []) spawnSync('umount', ['-l', path.join(nsdir, f)]);
+    }
     this.host.destroy();
     fs.rmSync(path.dirname(this.root), { recursive: true, force: true });
   }
