@@ -5,23 +5,19 @@
  * Driven through the docker CLI 28.2 with DOCKER_API_VERSION=1.52 where it applies.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDaemon } from '../helpers/daemon.js';
-import { DockerCli } from '../helpers/docker-cli.js';
+import type { TestDaemon } from '../helpers/daemon.js';
+import { destroyDaemon, startedDaemonWithCli } from '../helpers/suite.js';
+import type { DockerCli } from '../helpers/docker-cli.js';
 
 describe('API 1.52', () => {
   let d: TestDaemon;
   let cli: DockerCli;
 
   beforeAll(async () => {
-    d = new TestDaemon('nftables');
-    await d.start();
-    cli = new DockerCli(d);
+    ({ d, cli } = await startedDaemonWithCli('nftables'));
   });
 
-  afterAll(async () => {
-    cli?.cleanup();
-    await d?.destroy();
-  });
+  afterAll(() => destroyDaemon(d, cli));
 
   it('negotiates up to 1.52 and refuses 1.53 in dockerd words', async () => {
     const ping = await d.api('GET', '/_ping');

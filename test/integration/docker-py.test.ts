@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, TestDaemon } from '../helpers/daemon.js';
+import { REPO, type TestDaemon } from '../helpers/daemon.js';
+import { destroyDaemon, startedDaemon } from '../helpers/suite.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.join(REPO, 'test/clients/docker_py.py');
@@ -17,13 +18,10 @@ describe.skipIf(!HAVE_DOCKER_PY)('docker-py against weft', () => {
   let d: TestDaemon;
 
   beforeAll(async () => {
-    d = new TestDaemon('nftables');
-    await d.start();
+    d = await startedDaemon('nftables');
   });
 
-  afterAll(async () => {
-    await d?.destroy();
-  });
+  afterAll(() => destroyDaemon(d));
 
   function check(name: string): void {
     const r = spawnSync('nsenter', [`--net=${d.host.path}`, PYTHON, SCRIPT, name], {

@@ -4,8 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execIn } from '../helpers/containers.js';
-import { TestDaemon, waitFor } from '../helpers/daemon.js';
-import { DockerCli, HAVE_DOCKER } from '../helpers/docker-cli.js';
+import { type TestDaemon, waitFor } from '../helpers/daemon.js';
+import { destroyDaemon, startedDaemonWithCli } from '../helpers/suite.js';
+import { type DockerCli, HAVE_DOCKER } from '../helpers/docker-cli.js';
 
 const MS = 1e6;
 
@@ -14,15 +15,10 @@ describe('healthchecks', () => {
   let docker: DockerCli;
 
   beforeAll(async () => {
-    d = new TestDaemon('nftables');
-    await d.start();
-    docker = new DockerCli(d);
+    ({ d, cli: docker } = await startedDaemonWithCli('nftables'));
   });
 
-  afterAll(async () => {
-    await d?.destroy();
-    docker?.cleanup();
-  });
+  afterAll(() => destroyDaemon(d, docker));
 
   async function run(name: string, healthcheck: object, cmd = ['sleep', '1000']): Promise<void> {
     const c = await d.api('POST', `/v1.41/containers/create?name=${name}`, { Image: 'busybox', Cmd: cmd, Healthcheck: healthcheck });

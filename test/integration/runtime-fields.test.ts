@@ -7,19 +7,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demux, execIn } from '../helpers/containers.js';
-import { TestDaemon } from '../helpers/daemon.js';
+import type { TestDaemon } from '../helpers/daemon.js';
+import { destroyDaemon, startedDaemon } from '../helpers/suite.js';
 
 describe('runtime fields', () => {
   let d: TestDaemon;
 
   beforeAll(async () => {
-    d = new TestDaemon('nftables');
-    await d.start();
+    d = await startedDaemon('nftables');
   });
 
-  afterAll(async () => {
-    await d?.destroy();
-  });
+  afterAll(() => destroyDaemon(d));
 
   async function create(cmd: string[], hostConfig: Record<string, unknown>, extra: Record<string, unknown> = {}) {
     return d.api('POST', '/v1.41/containers/create', { Image: 'busybox', Cmd: cmd, HostConfig: hostConfig, ...extra });

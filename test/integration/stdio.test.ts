@@ -8,8 +8,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demux, execIn } from '../helpers/containers.js';
-import { TestDaemon } from '../helpers/daemon.js';
-import { DockerCli, HAVE_DOCKER } from '../helpers/docker-cli.js';
+import type { TestDaemon } from '../helpers/daemon.js';
+import { destroyDaemon, startedDaemonWithCli } from '../helpers/suite.js';
+import { type DockerCli, HAVE_DOCKER } from '../helpers/docker-cli.js';
 
 const PY = '/usr/bin/python3';
 const HAVE_PY = fs.existsSync(PY) && spawnSync(PY, ['-c', 'import docker']).status === 0;
@@ -19,15 +20,10 @@ describe('stdin, terminals, kill and exec', () => {
   let docker: DockerCli;
 
   beforeAll(async () => {
-    d = new TestDaemon('nftables');
-    await d.start();
-    docker = new DockerCli(d);
+    ({ d, cli: docker } = await startedDaemonWithCli('nftables'));
   });
 
-  afterAll(async () => {
-    await d?.destroy();
-    docker?.cleanup();
-  });
+  afterAll(() => destroyDaemon(d, docker));
 
   /** A docker-py script with `api` (APIClient on the daemon) defined; its stdout. */
   function py(code: string): { code: number; out: string; err: string } {

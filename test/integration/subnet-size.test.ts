@@ -1,22 +1,18 @@
 /** `docker network create --subnet 0.0.0.0/24` / `::/64`: a subnet of that size from the default pools. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDaemon } from '../helpers/daemon.js';
-import { DockerCli } from '../helpers/docker-cli.js';
+import type { TestDaemon } from '../helpers/daemon.js';
+import { destroyDaemon, startedDaemonWithCli } from '../helpers/suite.js';
+import type { DockerCli } from '../helpers/docker-cli.js';
 
 describe('subnets asked for by size', () => {
   let d: TestDaemon;
   let cli: DockerCli;
 
   beforeAll(async () => {
-    d = new TestDaemon('nftables');
-    await d.start();
-    cli = new DockerCli(d);
+    ({ d, cli } = await startedDaemonWithCli('nftables'));
   });
 
-  afterAll(async () => {
-    cli?.cleanup();
-    await d?.destroy();
-  });
+  afterAll(() => destroyDaemon(d, cli));
 
   it('gives a /24 and a /64 from the default pools, and containers get addresses in them', () => {
     const r = cli.run(['network', 'create', '--subnet', '0.0.0.0/24', '--ipv6', '--subnet', '::/64', 'wg-sized']);
