@@ -4,11 +4,12 @@
  * `type`. Parsed and checked once, before anything is touched.
  */
 import net from 'node:net';
-import { canonicalCidr, cidrContains, splitCidr } from '../util/ip.js';
+import { canonicalCidr, cidrContains, ipToBigInt, splitCidr } from '../util/ip.js';
 import { CniError, CODE } from './errors.js';
 import { checkVersion, type CniVersion } from './versions.js';
 
-export interface IpamRange { subnet: string; gateway?: string }
+/** A host-local range: dynamic addresses come from [rangeStart, rangeEnd] when given. */
+export interface IpamRange { subnet: string; gateway?: string; rangeStart?: string; rangeEnd?: string }
 export interface Route { dst: string; gw?: string }
 export interface Dns { nameservers?: string[]; domain?: string; search?: string[]; options?: string[] }
 export interface PortMap { hostPort: number; containerPort: number; protocol: 'tcp' | 'udp' | 'sctp'; hostIP: string }
@@ -98,13 +99,17 @@ export function decodeConfig(stdin: string): Obj {
 function parseRange(v: unknown, what: string): IpamRange {
   const o = obj(v, what);
   const subnetText = str(o, 'subnet', what) ?? invalid(`${what}.subnet is required`);
-  if (o.rangeStart !== undefined || o.rangeEnd !== undefined) {
-    throw new CniError(CODE.unsupportedField, `${what}: rangeStart/rangeEnd are not supported; use a subnet per range`);
-  }
   const subnet = cidr(subnetText, `${what}.subnet`);
-  const gateway = str(o, 'gateway', what);
-  if (gateway && !cidrContains(subnet, ip(gateway, `${what}.gateway`))) invalid(`${what}.gateway ${gateway} is not in ${subnet}`);
-  return { subnet, ...(gateway ? { gateway } : {}) };
+  const inSubnet = (key: 'gateway' | 'rangeStart' | 'rangeEnd') => {
+    const v = str(o, key, what);
+    if (v && !cidrContains(subnet, ip(v, `${what}.${key}`))) invalid(`${what}.${key} ${v} is not in network ${subnet}`);
+    return v ? { [key]: v } : {};
+  };
+  const range: IpamRange = { subnet, ...inSubnet('gateway'), ...inSubnet('rangeStart'), ...inSubnet('rangeEnd') };
+  if (range.rangeStart && range.rangeEnd && ipToBigInt(range.rangeStart) > ipToBigInt(range.rangeEnd)) {
+    invalid(`${what}: rangeStart ${range.rangeStart} is after rangeEnd ${range.rangeEnd}`);
+  }
+  return range;
 }
 
 function parseRanges(o: Obj, runtimeRanges: unknown): IpamRange[][] {

@@ -8,7 +8,7 @@
 import { DefaultIpam } from '../../ipam/default/default.js';
 import type { Store, Transaction } from '../contracts/store.js';
 import { Conflict, InvalidArgument } from '../util/errors.js';
-import { cidrContains, ipVersion, nthAddress } from '../util/ip.js';
+import { bigIntToIp, cidrContains, ipToBigInt, ipVersion, lastAddress, nthAddress } from '../util/ip.js';
 import type { IpamConf, IpamRange } from './config.js';
 import { CniError, CODE } from './errors.js';
 import { emptyResult, type Result } from './result.js';
@@ -33,7 +33,7 @@ export class CniIpam {
     const have = await this.store.get<Owned>(this.ownerKey(a));
     if (have) return { ...emptyResult(), ips: have.value.ips.map(({ poolId: _, ...ip }) => ip), routes: conf.routes };
     for (const want of requested) {
-      if (!conf.ranges.some((set) => set.some((r) => cidrContains(r.subnet, want)))) {
+      if (!conf.ranges.some((set) => set.some((r) => inRange(r, want)))) {
         throw new CniError(CODE.invalidConfig, `requested address ${want} is in none of the configured ranges`);
       }
     }
@@ -41,7 +41,7 @@ export class CniIpam {
     try {
       const ips: Owned['ips'] = [];
       for (const set of conf.ranges) {
-        const want = requested.find((ip) => set.some((r) => cidrContains(r.subnet, ip)));
+        const want = requested.find((ip) => set.some((r) => inRange(r, ip)));
         ips.push(await this.fromSet(set, want, tx));
       }
       tx.put<Owned>(this.ownerKey(a), { ips });
@@ -83,12 +83,13 @@ export class CniIpam {
   }
 
   private async fromSet(set: IpamRange[], want: string | undefined, tx: Transaction): Promise<Owned['ips'][number]> {
-    const ranges = want ? set.filter((r) => cidrContains(r.subnet, want)) : set;
+    const ranges = want ? set.filter((r) => inRange(r, want)) : set;
     let last: unknown;
     for (const r of ranges) {
       const pool = await this.pool(r, tx);
       try {
-        const address = await this.ipam.requestAddress(pool.poolId, want, {}, tx);
+        const spanned = !want && (r.rangeStart || r.rangeEnd);
+        const address = spanned ? await this.inSpan(r, pool, tx) : await this.ipam.requestAddress(pool.poolId, want, {}, tx);
         return { address, gateway: pool.gateway, poolId: pool.poolId };
       } catch (err) {
         if (!(err instanceof Conflict) || want) throw err;
@@ -96,6 +97,32 @@ export class CniIpam {
       }
     }
     throw last;
+  }
+
+  /**
+   * The next free address of [rangeStart, rangeEnd] after the range's last pick, wrapping,
+   * as host-local hands them out; the subnet's first and last usable addresses bound it.
+   */
+  private async inSpan(r: IpamRange, pool: PoolRecord, tx: Transaction): Promise<string> {
+    const v6 = ipVersion(r.subnet) === 6;
+    const lo = ipToBigInt(r.rangeStart ?? nthAddress(r.subnet, 1));
+    const hi = ipToBigInt(r.rangeEnd ?? lastAddress(r.subnet));
+    const span = `${r.rangeStart ?? ''}-${r.rangeEnd ?? ''}`;
+    const cursorKey = `cni/cursor/${this.network}/${r.subnet}/${span}`;
+    const last = (await tx.get<string>(cursorKey))?.value;
+    const from = last !== undefined && ipToBigInt(last) >= lo && ipToBigInt(last) < hi ? ipToBigInt(last) + 1n : lo;
+    for (let n = from, probes = 0n; probes <= hi - lo; probes++, n = n === hi ? lo : n + 1n) {
+      const ip = bigIntToIp(n, v6);
+      try {
+        const address = await this.ipam.requestAddress(pool.poolId, ip, {}, tx);
+        tx.put<string>(cursorKey, ip);
+        return address;
+      } catch (err) {
+        // Taken, or not usable in the subnet (its network or broadcast address).
+        if (!(err instanceof Conflict) && !(err instanceof InvalidArgument)) throw err;
+      }
+    }
+    throw new Conflict(`no available addresses in range ${r.rangeStart ?? r.subnet}-${r.rangeEnd ?? r.subnet}`);
   }
 
   /** The range's pool, made on first use with its gateway (given, or the first address) reserved. */
@@ -114,6 +141,13 @@ export class CniIpam {
   private ownerKey(a: Attachment): string {
     return `cni/owner/${this.network}/${attachmentKey(a)}`;
   }
+}
+
+/** In the range's subnet and, where it has them, between its rangeStart and rangeEnd (host-local's rule). */
+function inRange(r: IpamRange, ip: string): boolean {
+  if (!cidrContains(r.subnet, ip)) return false;
+  const n = ipToBigInt(ip);
+  return (!r.rangeStart || n >= ipToBigInt(r.rangeStart)) && (!r.rangeEnd || n <= ipToBigInt(r.rangeEnd));
 }
 
 function translate(err: unknown): unknown {

@@ -85,6 +85,27 @@ describe('weft-cni: the CNI spec harness', () => {
     });
   }
 
+  it('takes addresses from rangeStart..rangeEnd, as host-local does', () => {
+    const ranged = conf({ name: 'wcrange', bridge: 'wc9', ipam: { type: 'weft-ipam', ranges: [[{ subnet: '10.78.0.0/24', rangeStart: '10.78.0.50', rangeEnd: '10.78.0.51' }]] } });
+    const got: string[] = [];
+    const spacesOf = new Map<string, LabNs>();
+    for (const id of ['r1', 'r2']) {
+      const ns = container();
+      spacesOf.set(id, ns);
+      const add = cni.run('weft-cni', at('ADD', id, ns), ranged);
+      expect(add.code, add.stdout + add.stderr).toBe(0);
+      const address = String((add.out as { ips: { address: string }[] }).ips[0].address);
+      expect(ns.sh('ip -o -4 addr show eth0')).toContain(address);
+      got.push(address);
+    }
+    expect(got).toEqual(['10.78.0.50/24', '10.78.0.51/24']);
+    const full = cni.run('weft-cni', at('ADD', 'r3', container()), ranged);
+    expect(full.code).toBe(1);
+    expect(full.out).toMatchObject({ code: 101, msg: expect.stringContaining('no available addresses') });
+    for (const id of ['r1', 'r2', 'r3']) expect(cni.run('weft-cni', at('DEL', id, spacesOf.get(id)), ranged).code).toBe(0);
+    expect(hostLinks().filter((l) => l.startsWith('veth'))).toEqual([]);
+  });
+
   it('answers error paths with the spec\'s codes and changes nothing', () => {
     const ns = container();
     const before = hostLinks();
@@ -101,7 +122,7 @@ describe('weft-cni: the CNI spec harness', () => {
     expect(code(at('ADD', 'e1', ns), conf({}, '0.2.0'))).toBe(1);
     expect(code(at('ADD', 'e1', ns), { ...conf(), name: undefined })).toBe(7);
     expect(code(at('ADD', 'e1', ns), conf({ mtu: 'big' }))).toBe(7);
-    expect(code(at('ADD', 'e1', ns), conf({ ipam: { type: 'weft-ipam', ranges: [[{ subnet: '10.78.0.0/24', rangeStart: '10.78.0.9' }]] } }))).toBe(2);
+    expect(code(at('ADD', 'e1', ns), conf({ ipam: { type: 'weft-ipam', ranges: [[{ subnet: '10.78.0.0/24', rangeStart: '10.79.0.9' }]] } }))).toBe(7);
     expect(code(at('ADD', 'e1', ns), conf({ ipam: { type: 'wc-no-such-ipam', subnet: SUBNET } }))).toBe(50);
     expect(code({ command: 'GC' }, conf({}, '1.0.0'))).toBe(1);
     expect(code({ command: 'STATUS' }, conf({}, '0.4.0'), 'weft-ipam')).toBe(1);

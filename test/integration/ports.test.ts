@@ -200,11 +200,14 @@ describe.each(['nftables', 'iptables'] as const)('published ports (%s backend)',
     expect(ruleset()).not.toContain('8080');
     const reload = d.cli(['firewall', 'reload']);
     expect(reload.code, reload.stderr).toBe(0);
-    expect(ruleset()).toContain('8080');
+    const reloaded = ruleset();
+    expect(reloaded).toContain('8080');
     expect(probe(outside.path, 'tcp', HOST, 8080)).toBe('tcp:80:web');
-    // And without being asked: the periodic check notices a flush (default every 10 s).
+    // And without being asked: the periodic check notices a flush (default every 10 s) and
+    // re-creates every network's rules, one network after another: wait for all of them,
+    // so the next test's "before" is not taken halfway through.
     d.host.sh(flush);
-    await waitFor(() => ruleset().includes('8080'), 'rules re-created by the daemon', 20_000);
+    await waitFor(() => ruleset() === reloaded, 'rules re-created by the daemon', 20_000);
     expect(probe(outside.path, 'tcp', HOST, 8080)).toBe('tcp:80:web');
   }, 60_000);
 

@@ -55,7 +55,9 @@ describe('CNI network configuration', () => {
     expect(codeOf(() => parseNetConf({ ...base, ipam: { subnet: '10.0.0.0/8' } }))).toBe(7);
     expect(codeOf(() => parseNetConf({ ...base, ipam: { type: 'x', subnet: '10.0.0.0/33' } }))).toBe(7);
     expect(codeOf(() => parseNetConf({ ...base, ipam: { type: 'x', subnet: '10.0.0.0/24', gateway: '10.9.0.1' } }))).toBe(7);
-    expect(codeOf(() => parseNetConf({ ...base, ipam: { type: 'x', subnet: '10.0.0.0/24', rangeEnd: '10.0.0.9' } }))).toBe(2);
+    expect(codeOf(() => parseNetConf({ ...base, ipam: { type: 'x', subnet: '10.0.0.0/24', rangeEnd: '10.1.0.9' } }))).toBe(7);
+    expect(codeOf(() => parseNetConf({ ...base, ipam: { type: 'x', subnet: '10.0.0.0/24', rangeStart: '10.0.0.9', rangeEnd: '10.0.0.3' } })))
+      .toBe(7);
     expect(codeOf(() => parseNetConf({ ...base, runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 80 }] } }))).toBe(7);
     expect(codeOf(() => parseNetConf({ ...base, runtimeConfig: { mac: 'zz' } }))).toBe(7);
     expect(codeOf(() => checkVerb('GC', '1.0.0'))).toBe(1);

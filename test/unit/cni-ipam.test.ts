@@ -48,6 +48,19 @@ describe('CniIpam on a state directory', () => {
     expect(again.ips[0].address).toBe('10.5.0.2/30');
   });
 
+  it('hands out rangeStart..rangeEnd in turn, wrapping, and says when the range is full', async () => {
+    const span: IpamConf = { type: 'weft-ipam', ranges: [[{ subnet: '10.7.0.0/24', rangeStart: '10.7.0.10', rangeEnd: '10.7.0.12' }]], routes: [] };
+    const got = async (id: string) => (await ipam((i) => i.add(span, at(id), []))).ips[0].address;
+    expect([await got('a'), await got('b'), await got('c')]).toEqual(['10.7.0.10/24', '10.7.0.11/24', '10.7.0.12/24']);
+    await expect(ipam((i) => i.add(span, at('d'), []))).rejects.toMatchObject({ code: 101 });
+    await ipam((i) => i.del(at('a')));
+    expect(await got('d')).toBe('10.7.0.10/24');
+    // As host-local: a requested address must be inside the span, not only the subnet.
+    await ipam((i) => i.del(at('c')));
+    expect((await ipam((i) => i.add(span, at('e'), ['10.7.0.12']))).ips[0].address).toBe('10.7.0.12/24');
+    await expect(ipam((i) => i.add(span, at('f'), ['10.7.0.99']))).rejects.toMatchObject({ code: 7 });
+  });
+
   it('writes state by rename: no temporary file is left', async () => {
     await ipam((i) => i.add(conf, at('a'), []));
     expect(fs.readdirSync(dir).sort()).toEqual(['lock', 'state.json']);
