@@ -28,6 +28,7 @@ export function exited(p: ChildProcess, ms: number): Promise<boolean> {
 export class OverlayLab {
   private readonly procs = new Set<ChildProcess>();
   private readonly containers: { d: TestDaemon; id: string }[] = [];
+  private readonly undo: (() => void)[] = [];
   private readonly starting = TestCluster.start({ hosts: 2 });
   private cluster?: TestCluster;
   private destroying?: Promise<void>;
@@ -58,6 +59,11 @@ export class OverlayLab {
     return c.Id;
   }
 
+  /** Something to undo at teardown (after our processes are ended, before the lab goes), latest first. */
+  onTeardown(fn: () => void): void {
+    this.undo.push(fn);
+  }
+
   async remove(d: TestDaemon, id: string): Promise<void> {
     await must(d, 'DELETE', `/containers/${id}?force=1`);
     this.containers.splice(this.containers.findIndex((c) => c.id === id), 1);
@@ -67,6 +73,9 @@ export class OverlayLab {
   teardown(): Promise<void> {
     this.destroying ??= (async () => {
       await this.killAll();
+      for (const fn of this.undo.splice(0).reverse()) {
+        try { fn(); } catch { /* best effort: the lab's namespaces go below anyway */ }
+      }
       const c = this.cluster ?? await this.starting.catch(() => undefined); // a failed start removed its own lab
       for (const { d, id } of this.containers.splice(0)) {
         let timer: NodeJS.Timeout | undefined;
