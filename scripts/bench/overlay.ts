@@ -31,6 +31,7 @@ import { waitFor, type TestDaemon } from '../../test/helpers/daemon.js';
 import { pct, sleep } from './harness.js';
 import { ENC_IP_B, encryptedUp, NOT_SUPPORTED } from './overlay-enc.js';
 import { handVxlan, handWireguard } from './overlay-hand.js';
+import { ratioRow } from './overlay-rows.js';
 import { exited, must, mtuOf, OverlayLab, routeDev, sandboxKey, V } from './overlay-lab.js';
 import { columns, f2 } from './table.js';
 
@@ -191,12 +192,8 @@ async function throughput(r: Ready, o: OverlayOptions): Promise<OverlayRow[]> {
   });
   if ('unsupported' in enc) rows.push({ key: 'throughput-encrypted', what: 'TCP throughput, weft encrypted overlay', unit: 'Gbit/s',
     note: enc.unsupported });
-  const ratio = (key: string, what: string, a: string, b: string, note?: string) => {
-    const x = med(a);
-    const y = med(b);
-    if (x === undefined || !y) rows.push({ key, what, unit: 'ratio', note: NOT_SUPPORTED });
-    else rows.push({ key, what, unit: 'ratio', value: x / y, ...(note ? { note } : {}) });
-  };
+  const ratio = (key: string, what: string, a: string, b: string, note?: string) =>
+    rows.push(ratioRow(key, what, med(a), med(b), { missing: NOT_SUPPORTED, ...(note ? { note } : {}) }));
   ratio('overlay-ratio-underlay', 'weft overlay / underlay throughput', 'overlay', 'underlay');
   ratio('overlay-ratio-vxlan', 'weft overlay / hand VXLAN throughput', 'overlay', 'hand-vxlan');
   ratio('encrypted-ratio-wireguard', 'weft encrypted / hand WireGuard + VXLAN throughput', 'encrypted', 'hand-wireguard',
