@@ -32,7 +32,8 @@ const WG_OVERHEAD = 80;
 const HAND_VNI = 77;
 const HAND_VXLAN_PORT = 4790;
 const WG_VXLAN_PORT = 4791;
-const WG_PORT = 51_820;
+/** Not WireGuard's usual 51820: weft's own WireGuard device listens there in the same host namespaces. */
+const WG_PORT = 51_821;
 
 const macOf = (ns: LabNs, dev: string) => ns.sh(`cat /sys/class/net/${dev}/address`).trim();
 
