@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { TestCluster } from '../../test/helpers/cluster.js';
-import type { TestDaemon } from '../../test/helpers/daemon.js';
+import { waitFor, type TestDaemon } from '../../test/helpers/daemon.js';
 
 export const V = '/v1.50';
 
@@ -96,6 +96,21 @@ export class OverlayLab {
       }
     }
   }
+}
+
+/**
+ * Once network net exists on B too, a container on A and one on B (names and static IPs given),
+ * A able to ping B; their network namespaces.
+ */
+export async function pairOn(lab: OverlayLab, cluster: TestCluster, net: string, names: [string, string], ips: [string, string]):
+  Promise<{ keyA: string; keyB: string }> {
+  const [A, B] = cluster.hosts;
+  await waitFor(async () => (await B.api('GET', `${V}/networks/${net}`)).status === 200, `${net} on B`);
+  const keyA = await sandboxKey(A, await lab.run(A, net, names[0], ips[0]));
+  const keyB = await sandboxKey(B, await lab.run(B, net, names[1], ips[1]));
+  const reach = () => spawnSync('nsenter', [`--net=${keyA}`, 'ping', '-c1', '-W1', ips[1]]).status === 0;
+  await waitFor(reach, `${names[0]} to reach ${names[1]}`, 30_000);
+  return { keyA, keyB };
 }
 
 export async function sandboxKey(d: TestDaemon, id: string): Promise<string> {

@@ -32,7 +32,7 @@ import { pct, sleep } from './harness.js';
 import { ENC_IP_B, encryptedUp, NOT_SUPPORTED } from './overlay-enc.js';
 import { handVxlan, handWireguard } from './overlay-hand.js';
 import { ratioRow } from './overlay-rows.js';
-import { exited, must, mtuOf, OverlayLab, routeDev, sandboxKey, V } from './overlay-lab.js';
+import { exited, must, mtuOf, OverlayLab, pairOn, routeDev } from './overlay-lab.js';
 import { columns, f2 } from './table.js';
 
 export interface OverlayRow {
@@ -121,15 +121,10 @@ async function overlayUp(lab: OverlayLab, cluster: TestCluster, log: (s: string)
   const [A, B] = cluster.hosts;
   const ulMtu = mtuOf(A.host.path, 'eth0');
   await must(A, 'POST', '/networks/create', { Name: NET, Driver: 'overlay', IPAM: { Config: [{ Subnet: SUBNET }] } });
-  await waitFor(async () => (await B.api('GET', `${V}/networks/${NET}`)).status === 200, `${NET} on B`);
+  const { keyA, keyB } = await pairOn(lab, cluster, NET, ['ovA', 'ovB'], [IP_A, IP_B]);
   const vni = Number((await must(A, 'GET', `/networks/${NET}`)).Options['com.docker.network.driver.overlay.vxlanid_list']);
-  const ctrA = await lab.run(A, NET, 'ovA', IP_A);
-  const ctrB = await lab.run(B, NET, 'ovB', IP_B);
-  const keyA = await sandboxKey(A, ctrA);
-  const keyB = await sandboxKey(B, ctrB);
   const ovDev = routeDev(keyA, IP_B);
   const ovMtu = mtuOf(keyA, ovDev);
-  await waitFor(() => spawnSync('nsenter', [`--net=${keyA}`, 'ping', '-c1', '-W1', IP_B]).status === 0, 'ovA to reach ovB', 20_000);
   log(`  overlay ${NET} (VNI ${vni}, ${SUBNET}); underlay MTU ${ulMtu}, overlay ${ovDev} MTU ${ovMtu}`);
   return { lab, cluster, A, B, keyA, keyB, vni, ovDev, ulMtu, ovMtu, log };
 }
