@@ -27,6 +27,7 @@ import { createNetns, deleteNetns, isNetnsMount } from '../../src/kernel/netns.j
 import { Rtnl } from '../../src/kernel/rtnl.js';
 import { plugVeth } from '../../src/kernel/veth.js';
 import { KeyedSerial } from '../../src/util/lock.js';
+import { tuneOverlayNamespace } from './datapath.js';
 import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../../src/contracts/driver.js';
 
 export const OPT_VNI = 'com.docker.network.driver.overlay.vxlanid_list';
@@ -228,6 +229,7 @@ export class OverlayDriver implements NetworkDriver {
     const vxName = `vx-${vni}`;
     try {
       if (fresh) await h.setLink((await h.requireLink('lo')).index, { up: true });
+      tuneOverlayNamespace(nsPath);
       let br = await h.link(BRIDGE);
       if (!br) {
         await h.createBridge(BRIDGE, { mtu });

@@ -21,8 +21,9 @@
  *   ports      (weft) firewall publish/unpublish at 1, 100, 1,000 published containers;
  *   dns        (weft) embedded DNS query latency;
  *   metrics    (weft, only when asked) one /metrics scrape at 100, 300 and 1,000 endpoints;
- *   overlay    (weft) on a 2-host lab: iperf3 TCP throughput over the underlay and over an
- *              overlay network, and cross-host convergence of a new container.
+ *   overlay    (weft) on a 2-host lab: iperf3 TCP throughput over the underlay, hand-made
+ *              VXLAN and WireGuard baselines, a weft overlay and an encrypted one, their
+ *              ratios, and cross-host convergence of a new container.
  *
  * Files: harness (clock, percentiles, result rows), lab (namespaces, temp dirs, cleanup),
  * engine (the Engine API figures of weft and docker), one file per system (weft, docker,

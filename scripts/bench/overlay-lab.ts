@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { TestCluster } from '../../test/helpers/cluster.js';
-import type { TestDaemon } from '../../test/helpers/daemon.js';
+import { waitFor, type TestDaemon } from '../../test/helpers/daemon.js';
 
 export const V = '/v1.50';
 
@@ -28,6 +28,7 @@ export function exited(p: ChildProcess, ms: number): Promise<boolean> {
 export class OverlayLab {
   private readonly procs = new Set<ChildProcess>();
   private readonly containers: { d: TestDaemon; id: string }[] = [];
+  private readonly undo: (() => void)[] = [];
   private readonly starting = TestCluster.start({ hosts: 2 });
   private cluster?: TestCluster;
   private destroying?: Promise<void>;
@@ -58,6 +59,11 @@ export class OverlayLab {
     return c.Id;
   }
 
+  /** Something to undo at teardown (after our processes are ended, before the lab goes), latest first. */
+  onTeardown(fn: () => void): void {
+    this.undo.push(fn);
+  }
+
   async remove(d: TestDaemon, id: string): Promise<void> {
     await must(d, 'DELETE', `/containers/${id}?force=1`);
     this.containers.splice(this.containers.findIndex((c) => c.id === id), 1);
@@ -67,6 +73,9 @@ export class OverlayLab {
   teardown(): Promise<void> {
     this.destroying ??= (async () => {
       await this.killAll();
+      for (const fn of this.undo.splice(0).reverse()) {
+        try { fn(); } catch { /* best effort: the lab's namespaces go below anyway */ }
+      }
       const c = this.cluster ?? await this.starting.catch(() => undefined); // a failed start removed its own lab
       for (const { d, id } of this.containers.splice(0)) {
         let timer: NodeJS.Timeout | undefined;
@@ -87,6 +96,21 @@ export class OverlayLab {
       }
     }
   }
+}
+
+/**
+ * Once network net exists on B too, a container on A and one on B (names and static IPs given),
+ * A able to ping B; their network namespaces.
+ */
+export async function pairOn(lab: OverlayLab, cluster: TestCluster, net: string, names: [string, string], ips: [string, string]):
+  Promise<{ keyA: string; keyB: string }> {
+  const [A, B] = cluster.hosts;
+  await waitFor(async () => (await B.api('GET', `${V}/networks/${net}`)).status === 200, `${net} on B`);
+  const keyA = await sandboxKey(A, await lab.run(A, net, names[0], ips[0]));
+  const keyB = await sandboxKey(B, await lab.run(B, net, names[1], ips[1]));
+  const reach = () => spawnSync('nsenter', [`--net=${keyA}`, 'ping', '-c1', '-W1', ips[1]]).status === 0;
+  await waitFor(reach, `${names[0]} to reach ${names[1]}`, 30_000);
+  return { keyA, keyB };
 }
 
 export async function sandboxKey(d: TestDaemon, id: string): Promise<string> {

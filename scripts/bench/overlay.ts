@@ -3,9 +3,14 @@
  * on an underlay switch, one etcd, one weft daemon per host; namespaces weft-t-*, temp
  * dirs weft-cluster-* / weft-test-*), all removed at the end, also on failure:
  *
- *   throughput   iperf3 TCP, host A -> host B over the plain underlay (their underlay
- *                addresses) and container on A -> container on B over a weft overlay
- *                network (VXLAN), same duration; Gbit/s at the receiver and their ratio.
+ *   throughput   iperf3 TCP, rounds over five paths in turn (--iperf-runs rounds, median per
+ *                path, Gbit/s at the receiver): host A -> host B over the plain underlay; over a
+ *                hand-made VXLAN between the two host namespaces; container on A -> container
+ *                on B over a weft overlay network; over a hand-made WireGuard tunnel with VXLAN
+ *                over it (overlay-hand.ts); container -> container over a weft network created
+ *                with the `encrypted` option (overlay-enc.ts: no figure when the daemon refuses
+ *                the option or its traffic shows in clear). Ratios keyed overlay-ratio-vxlan
+ *                and encrypted-ratio-wireguard (and overlay-ratio-underlay).
  *                The containers are busybox, so the host's iperf3 runs in their netns.
  *   convergence  R times: a new container on B (static overlay IP, created untimed), then
  *                from the start request sent to B's daemon until a container on A gets an
@@ -24,10 +29,15 @@ import fs from 'node:fs';
 import type { TestCluster } from '../../test/helpers/cluster.js';
 import { waitFor, type TestDaemon } from '../../test/helpers/daemon.js';
 import { pct, sleep } from './harness.js';
-import { exited, must, mtuOf, OverlayLab, routeDev, sandboxKey, V } from './overlay-lab.js';
+import { ENC_IP_B, encryptedUp, NOT_SUPPORTED } from './overlay-enc.js';
+import { handVxlan, handWireguard } from './overlay-hand.js';
+import { ratioRow } from './overlay-rows.js';
+import { exited, must, mtuOf, OverlayLab, pairOn, routeDev } from './overlay-lab.js';
 import { columns, f2 } from './table.js';
 
 export interface OverlayRow {
+  /** Stable name of the figure in the JSON (e.g. overlay-ratio-vxlan). */
+  key?: string;
   what: string;
   unit: 'Gbit/s' | 'ms' | 'ratio' | 'bytes';
   /** Single figure (throughput, ratio, MTU); for throughput the median of the runs. */
@@ -111,15 +121,10 @@ async function overlayUp(lab: OverlayLab, cluster: TestCluster, log: (s: string)
   const [A, B] = cluster.hosts;
   const ulMtu = mtuOf(A.host.path, 'eth0');
   await must(A, 'POST', '/networks/create', { Name: NET, Driver: 'overlay', IPAM: { Config: [{ Subnet: SUBNET }] } });
-  await waitFor(async () => (await B.api('GET', `${V}/networks/${NET}`)).status === 200, `${NET} on B`);
+  const { keyA, keyB } = await pairOn(lab, cluster, NET, ['ovA', 'ovB'], [IP_A, IP_B]);
   const vni = Number((await must(A, 'GET', `/networks/${NET}`)).Options['com.docker.network.driver.overlay.vxlanid_list']);
-  const ctrA = await lab.run(A, NET, 'ovA', IP_A);
-  const ctrB = await lab.run(B, NET, 'ovB', IP_B);
-  const keyA = await sandboxKey(A, ctrA);
-  const keyB = await sandboxKey(B, ctrB);
   const ovDev = routeDev(keyA, IP_B);
   const ovMtu = mtuOf(keyA, ovDev);
-  await waitFor(() => spawnSync('nsenter', [`--net=${keyA}`, 'ping', '-c1', '-W1', IP_B]).status === 0, 'ovA to reach ovB', 20_000);
   log(`  overlay ${NET} (VNI ${vni}, ${SUBNET}); underlay MTU ${ulMtu}, overlay ${ovDev} MTU ${ovMtu}`);
   return { lab, cluster, A, B, keyA, keyB, vni, ovDev, ulMtu, ovMtu, log };
 }
@@ -147,22 +152,47 @@ async function iperf(r: Ready, seconds: number, what: string, serverNs: string, 
   return res;
 }
 
+/** One measured path: where its iperf3 server and client run. */
+interface TpPath { key: string; what: string; serverNs: string; clientNs: string; serverIp: string; note: string }
+
 async function throughput(r: Ready, o: OverlayOptions): Promise<OverlayRow[]> {
-  const ul: Iperf[] = [];
-  const ov: Iperf[] = [];
+  const vx = handVxlan(r.lab, r.cluster, r.ulMtu);
+  const wg = await handWireguard(r.lab, r.cluster, r.ulMtu);
+  const enc = await encryptedUp(r.lab, r.cluster, r.log);
+  const hostA = r.A.host.path;
+  const hostB = r.B.host.path;
+  const paths: TpPath[] = [
+    { key: 'underlay', what: 'underlay: host A -> host B', serverNs: hostB, clientNs: hostA, serverIp: r.cluster.addr(1),
+      note: `${r.cluster.addr(0)} -> ${r.cluster.addr(1)}, MTU ${r.ulMtu}` },
+    { key: 'hand-vxlan', what: 'hand VXLAN: host A -> host B', serverNs: hostB, clientNs: hostA, serverIp: vx.serverIp, note: vx.note },
+    { key: 'overlay', what: 'weft overlay: container A -> container B', serverNs: r.keyB, clientNs: r.keyA, serverIp: IP_B,
+      note: `${IP_A} -> ${IP_B} over VXLAN (VNI ${r.vni}), MTU ${r.ovMtu}` },
+    { key: 'hand-wireguard', what: 'hand WireGuard + VXLAN: host A -> host B', serverNs: hostB, clientNs: hostA, serverIp: wg.serverIp,
+      note: wg.note },
+    ...('unsupported' in enc ? [] : [{ key: 'encrypted', what: 'weft encrypted overlay: container A -> container B',
+      serverNs: enc.keyB, clientNs: enc.keyA, serverIp: ENC_IP_B, note: enc.note }]),
+  ];
+  // Rounds over every path in turn, so a load change on the machine touches all of them alike.
+  const got = new Map<string, Iperf[]>(paths.map((p) => [p.key, []]));
   for (let i = 0; i < o.iperfRuns; i++) {
-    ul.push(await iperf(r, o.iperfSeconds, 'underlay, host A -> host B', r.B.host.path, r.A.host.path, r.cluster.addr(1)));
-    ov.push(await iperf(r, o.iperfSeconds, 'overlay, container A -> container B', r.keyB, r.keyA, IP_B));
+    for (const p of paths) got.get(p.key)!.push(await iperf(r, o.iperfSeconds, p.what, p.serverNs, p.clientNs, p.serverIp));
   }
-  const med = (xs: Iperf[]) => pct(xs.map((x) => x.gbps), 50);
-  const rows: OverlayRow[] = [];
-  const tp = (what: string, xs: Iperf[], note: string) => rows.push({ what, unit: 'Gbit/s', value: med(xs), samples: xs.length,
-    raw: xs.map((x) => Math.round(x.gbps * 1000) / 1000), note: `${note}; retransmits ${xs.map((x) => x.retr).join(', ')}` });
-  const iperfNote = `iperf3 -t ${o.iperfSeconds}, receiver side`;
-  tp('TCP throughput, underlay: host A -> host B', ul, `${iperfNote}, ${r.cluster.addr(0)} -> ${r.cluster.addr(1)}, MTU ${r.ulMtu}`);
-  tp('TCP throughput, overlay: container A -> container B', ov,
-    `${iperfNote}, ${IP_A} -> ${IP_B} over VXLAN (VNI ${r.vni}), MTU ${r.ovMtu}`);
-  rows.push({ what: 'overlay / underlay throughput', unit: 'ratio', value: med(ov) / med(ul) });
+  const med = (key: string) => (got.has(key) ? pct(got.get(key)!.map((x) => x.gbps), 50) : undefined);
+  const iperfNote = `iperf3 -t ${o.iperfSeconds}, receiver side, median of ${o.iperfRuns}`;
+  const rows: OverlayRow[] = paths.map((p) => {
+    const xs = got.get(p.key)!;
+    return { key: `throughput-${p.key}`, what: `TCP throughput, ${p.what}`, unit: 'Gbit/s', value: med(p.key), samples: xs.length,
+      raw: xs.map((x) => Math.round(x.gbps * 1000) / 1000),
+      note: `${iperfNote}; ${p.note}; retransmits ${xs.map((x) => x.retr).join(', ')}` };
+  });
+  if ('unsupported' in enc) rows.push({ key: 'throughput-encrypted', what: 'TCP throughput, weft encrypted overlay', unit: 'Gbit/s',
+    note: enc.unsupported });
+  const ratio = (key: string, what: string, a: string, b: string, note?: string) =>
+    rows.push(ratioRow(key, what, med(a), med(b), { missing: NOT_SUPPORTED, ...(note ? { note } : {}) }));
+  ratio('overlay-ratio-underlay', 'weft overlay / underlay throughput', 'overlay', 'underlay');
+  ratio('overlay-ratio-vxlan', 'weft overlay / hand VXLAN throughput', 'overlay', 'hand-vxlan');
+  ratio('encrypted-ratio-wireguard', 'weft encrypted / hand WireGuard + VXLAN throughput', 'encrypted', 'hand-wireguard',
+    'same WireGuard implementation on both sides, VXLAN over it on both');
   return rows;
 }
 
@@ -281,6 +311,7 @@ export function overlayTable(rows: OverlayRow[]): string {
   const body = rows.map((r) => {
     if (r.unit === 'ms') return [r.what, `${f2(r.p50)} ms`, `${f2(r.p90)} ms`, `${f2(r.min)}–${f2(r.max)} ms`, String(r.samples)];
     if (r.unit === 'bytes') return [r.what, (r.raw ?? []).join(' / '), '', '', ''];
+    if (r.value === undefined) return [r.what, '—', '', '', ''];
     if (r.unit === 'ratio') return [r.what, f2(r.value), '', '', ''];
     const range = (r.samples ?? 0) > 1 ? `${f2(Math.min(...r.raw!))}–${f2(Math.max(...r.raw!))}` : '';
     return [r.what, `${f2(r.value)} Gbit/s`, '', range, String(r.samples)];

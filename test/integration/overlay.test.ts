@@ -92,6 +92,14 @@ describe('overlay networks across three hosts', () => {
     expect(neighIn(0, vni)).toContain(`${ips.webB} lladdr ${macB}`);
   });
 
+  it('the overlay namespace\'s datapath: MTU underlay - 50 on br0 and the VXLAN device, bridge netfilter hooks off', () => {
+    for (const dev of ['br0', `vx-${vni}`]) expect(c.inOverlayNs(0, vni, `ip -o link show ${dev}`).out).toContain('mtu 1450');
+    // With br_netfilter loaded (it is on this machine) every new namespace starts with the hooks on.
+    const hooks = c.inOverlayNs(0, vni, 'cat /proc/sys/net/bridge/bridge-nf-call-iptables /proc/sys/net/bridge/bridge-nf-call-ip6tables '
+      + '/proc/sys/net/bridge/bridge-nf-call-arptables');
+    if (fs.existsSync('/proc/sys/net/bridge')) expect(hooks.out.split(/\s+/).filter(Boolean)).toEqual(['0', '0', '0']);
+  });
+
   it('names and aliases resolve across hosts through the embedded DNS, and stop resolving when the container goes', async () => {
     expect(await resolve(A, ids.client, 'webB')).toEqual([ips.webB]);
     expect(await resolve(A, ids.client, 'web-c')).toEqual([ips.webC]);
