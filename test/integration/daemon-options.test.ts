@@ -68,6 +68,7 @@ describe.each(['nftables', 'iptables'] as const)('daemon options (%s backend)', 
     const ip = await containerIp(d, 'wfdo-c1', 'bridge');
     expect(Number(ip.split('.')[3])).toBeGreaterThanOrEqual(128);
     expect(inNs(d, 'wfdo-c1', 'ip -o link show eth0').out).toContain('mtu 1400');
+    expect(d.host.sh('ip -o link show master weft0')).toMatch(/^\d+: veth\S+ .*mtu 1400 /);
     // Traffic at the MTU: a 1372-byte ping (1400 with headers) unfragmented reaches the gateway, 1373 does not leave.
     expect(inNs(d, 'wfdo-c1', 'ping -c1 -W2 -M do -s 1372 10.123.5.1').code).toBe(0);
     expect(inNs(d, 'wfdo-c1', 'ping -c1 -W2 -M do -s 1373 10.123.5.1').code).not.toBe(0);
@@ -141,6 +142,16 @@ describe.each(['nftables', 'iptables'] as const)('daemon options (%s backend)', 
     const subnet = docker(['network', 'inspect', 'bridge', '--format', '{{(index .IPAM.Config 0).Subnet}}']);
     expect(subnet).toMatch(/^10\.124\.0\.\d+\/26$/);
     expect(d.host.sh('ip -o -4 addr show weft0')).not.toContain('10.126.0.1');
+  });
+
+  it('a changed flag leaves the default bridge as it is while a container (adopted after a crash) uses it', async () => {
+    docker(['run', '-d', '--name', 'wfdo-c3', 'busybox', 'sleep', '100000']);
+    await d.crash();
+    d.extraArgs.splice(d.extraArgs.indexOf('--mtu'), 2, '--mtu', '1450');
+    await d.start();
+    expect(d.host.sh('ip -o link show weft0')).toContain('mtu 1400');
+    expect(d.log).toContain('has endpoints: kept as it is');
+    expect(probe(await sandbox('wfdo-c3'), 'tcp', NEIGHBOUR, 7000)).toBe(HOST);
   });
 
   it('bad flags: a clear message, exit status 1, no daemon', () => {
