@@ -55,6 +55,7 @@ export class BridgeDriver implements NetworkDriver {
       icc: o.icc,
       masquerade: o.masquerade && !net.internal,
       gatewayModes: o.gatewayModes,
+      ...(o.hostIpv4 ? { hostIpv4: o.hostIpv4 } : {}),
     };
   }
 

@@ -10,6 +10,7 @@ import {
 } from '../../src/contracts/network-options.js';
 import type { GatewayMode } from '../../src/contracts/firewall.js';
 import { GATEWAY_MODE_KEYS, parseGatewayModes } from './gateway-mode.js';
+import { parseHostIpv4 } from './host-ipv4.js';
 
 const KNOWN = new Set([OPT_BRIDGE_NAME, OPT_ICC, OPT_MASQUERADE, OPT_MTU, OPT_HOST_BINDING_IPV4, OPT_DEFAULT_BRIDGE, ...GATEWAY_MODE_KEYS,
   'com.docker.network.bridge.inhibit_ipv4', 'com.docker.network.container_iface_prefix']);
@@ -20,6 +21,8 @@ export interface BridgeOptions {
   masquerade: boolean;
   mtu?: number;
   hostBindingIpv4?: string;
+  /** SNAT source of outgoing IPv4 (com.docker.network.host_ipv4). */
+  hostIpv4?: string;
   gatewayModes: { 4: GatewayMode; 6: GatewayMode };
 }
 
@@ -63,5 +66,6 @@ export function parseBridgeOptions(net: NetworkInfo): BridgeOptions {
     mtu,
     hostBindingIpv4: net.options[OPT_HOST_BINDING_IPV4] || undefined,
     gatewayModes: parseGatewayModes(net),
+    ...parseHostIpv4(net),
   };
 }

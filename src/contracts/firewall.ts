@@ -18,6 +18,8 @@ export interface FirewallNetwork {
   icc: boolean;
   /** Masquerade traffic from the subnets that leaves through another interface. */
   masquerade: boolean;
+  /** Outgoing IPv4 leaves with this source address (SNAT) rather than masqueraded; com.docker.network.host_ipv4. */
+  hostIpv4?: string;
   /** Docker's gateway mode per address family; absent means nat. */
   gatewayModes?: { 4?: GatewayMode; 6?: GatewayMode };
 }

@@ -71,10 +71,11 @@ export class Controller {
     return this.networks.create(req, opts);
   }
 
-  async deleteNetwork(ref: string): Promise<void> {
+  /** `predefined`: the daemon itself re-creates a predefined network (the default bridge after its flags changed). */
+  async deleteNetwork(ref: string, opts: { predefined?: boolean } = {}): Promise<void> {
     const n = this.networks.find(ref);
     await this.s.resolve(n.driver, n.ipamDriver);
-    return this.networks.delete(ref);
+    return this.networks.delete(ref, opts);
   }
 
   // ---------------------------------------------------------------- sandboxes

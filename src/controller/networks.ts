@@ -136,9 +136,9 @@ export class Networks {
     }
   }
 
-  async delete(ref: string): Promise<void> {
+  async delete(ref: string, opts: { predefined?: boolean } = {}): Promise<void> {
     const n = this.find(ref);
-    if (n.predefined) throw new Forbidden(`${n.name} is a pre-defined network and cannot be removed`);
+    if (n.predefined && !opts.predefined) throw new Forbidden(`${n.name} is a pre-defined network and cannot be removed`);
     await this.s.locks.run(NET + n.name, async () => {
       this.assertNoLocalEndpoints(n);
       const cluster = this.s.o.cluster;

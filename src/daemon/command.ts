@@ -4,10 +4,11 @@ import type { Command } from 'commander';
 import { startDaemon } from './daemon.js';
 import { installLastResort } from './last-resort.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from './logger.js';
+import { addressPools, type BridgeFlags, defaultBridgeConfig } from './bridge-flags.js';
 
 interface ClusterFlags { clusterStore?: string; advertiseAddr?: string; clusterTtl: string; clusterPrefix: string; overlayMtu?: string }
 
-interface DaemonFlags extends ClusterFlags {
+interface DaemonFlags extends ClusterFlags, BridgeFlags {
   root: string;
   runDir: string;
   firewallBackend: string;
@@ -48,9 +49,17 @@ export function registerDaemonCommand(program: Command): void {
     .option('--plugin-spec-dir <dir>', 'plugin spec files (<name>.spec, <name>.json), repeatable '
       + '(default: /etc/docker/plugins, /usr/lib/docker/plugins)', repeatable, [] as string[])
     .option('--plugin-timeout <seconds>', 'how long one call to a plugin may take', '30')
+    .option('--bip <cidr>', 'default bridge\'s address and prefix, e.g. 192.168.5.1/24')
+    .option('--fixed-cidr <cidr>', 'default bridge\'s range for dynamic addresses (inside --bip\'s subnet)')
+    .option('--mtu <n>', 'MTU of the default bridge and its containers\' interfaces')
+    .option('--ip <addr>', 'default host address of ports published on the default bridge')
+    .option('--default-address-pool <base=CIDR,size=N>', 'pool of auto-picked subnets (repeatable; replaces the built-in ones)',
+      repeatable, [] as string[])
+    .option('--podman-address-pools', 'auto-picked subnets are /24s from 10.89.0.0/16 on, as Podman\'s defaults')
     .action(async (opts: DaemonFlags) => {
       const cluster = clusterOptions(opts);
       const { checkSeconds, pluginTimeout, backend } = checkFlags(opts);
+      const bridge = bridgeOptions(opts);
       installLastResort();
       const daemon = await startDaemon({
         root: opts.root,
@@ -64,6 +73,7 @@ export function registerDaemonCommand(program: Command): void {
         ...(opts.hostGatewayIp ? { hostGatewayIp: opts.hostGatewayIp } : {}),
         ...(opts.metricsAddr ? { metricsAddr: opts.metricsAddr } : {}),
         ...(cluster ? { cluster } : {}),
+        ...bridge,
         plugins: {
           socketsDir: opts.pluginsDir,
           timeoutMs: pluginTimeout * 1000,
@@ -113,6 +123,17 @@ function checkFlags(opts: DaemonFlags): { checkSeconds: number; pluginTimeout: n
     process.exit(1);
   }
   return { checkSeconds, pluginTimeout, backend: opts.firewallBackend };
+}
+
+/** The default bridge's flags and the address pools, checked: a bad one ends the command with dockerd's message. */
+function bridgeOptions(opts: BridgeFlags) {
+  try {
+    const pools = addressPools(opts);
+    return { defaultBridgeConfig: defaultBridgeConfig(opts), ...(pools ? { addressPools: pools } : {}) };
+  } catch (err) {
+    process.stderr.write(`weft daemon: ${(err as Error).message}\n`);
+    return process.exit(1);
+  }
 }
 
 /** --cluster-store and friends, checked; undefined without --cluster-store. */

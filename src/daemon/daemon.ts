@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BridgeDriver } from '../../drivers/bridge/bridge.js';
-import { OPT_BRIDGE_NAME, OPT_DEFAULT_BRIDGE, OPT_ICC, OPT_MASQUERADE } from '../contracts/network-options.js';
 import { HostDriver } from '../../drivers/host/host.js';
 import { NullDriver } from '../../drivers/null/null.js';
 import { createIpamRegistry } from './ipam.js';
@@ -37,6 +36,8 @@ import { EVENT_RING_SIZE, EventBus } from '../util/event-bus.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { timedFirewall } from '../metrics/firewall.js';
 import { scrapeSource, startMetrics } from './metrics.js';
+import type { DefaultBridgeConfig } from './bridge-flags.js';
+import { ensureDefaultBridge } from './default-bridge.js';
 
 export interface DaemonOptions {
   root: string;
@@ -59,6 +60,10 @@ export interface DaemonOptions {
   cluster?: ClusterConfig & { overlayMtu?: number };
   /** Where remote (plugin) drivers are found, and how long a call to one may take; default dockerd's dirs, 30 s. */
   plugins?: Partial<PluginOptions['dirs']> & { timeoutMs?: number };
+  /** The default bridge's subnet, range, MTU and default host address (--bip, --fixed-cidr, --mtu, --ip). */
+  defaultBridgeConfig?: DefaultBridgeConfig;
+  /** Subnets auto-picked networks get, per family (--default-address-pool); absent: the built-in pools. */
+  addressPools?: { v4: string[]; v6: string[] };
 }
 
 export interface Daemon {
@@ -87,7 +92,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const controller = new Controller({
     store,
     drivers: [new BridgeDriver({ host, firewall, hostPorts }), new HostDriver(), new NullDriver(), ...(cluster ? [cluster.overlay] : [])],
-    ipams: [...createIpamRegistry(store).values()],
+    ipams: [...createIpamRegistry(store, o.addressPools).values()],
     netnsDir,
     os: new KernelSandboxOs(host, netnsPool),
     logger, events: events.bus,
@@ -104,7 +109,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   });
 
   const imageStore = openImageStore(o.root);
-  await restoreState(controller, containers, cluster, o.defaultBridge ?? 'weft0');
+  await restoreState(controller, containers, cluster, () => ensureDefaultBridge(controller, o, logger));
   const firewallWatch = watchFirewall(firewall, controller, logger, o.firewallCheckSeconds ?? 10);
 
   const router = apiRouter({
@@ -159,13 +164,14 @@ function openImageStore(root: string): ImageStore {
 
 /** What a previous run left: containers adopted or failed, then networks reconciled against them, then strays swept. */
 async function restoreState(
-  controller: Controller, containers: ContainerService, cluster: ClusterParts | undefined, defaultBridge: string,
+  controller: Controller, containers: ContainerService, cluster: ClusterParts | undefined, defaultBridge: () => Promise<void>,
 ) {
   const alive = await containers.restore();
   await controller.reconcile((id) => alive.get(id));
   await containers.restoreNetworking();
   await cluster?.overlay.sweep(controller.listNetworks());
-  await ensurePredefined(controller, defaultBridge);
+  await defaultBridge();
+  await ensurePredefined(controller);
   await containers.sweepAutoRemove();
   await containers.resumeDiscovery();
 }
@@ -176,16 +182,9 @@ function pluginOptions(o: DaemonOptions): PluginOptions {
   return { dirs, timeoutMs: p.timeoutMs ?? 30_000 };
 }
 
-/** The three networks every Docker host has: bridge, host and none. */
-async function ensurePredefined(ctl: Controller, bridgeName: string): Promise<void> {
+/** The two networks every Docker host has besides bridge: host and none. */
+async function ensurePredefined(ctl: Controller): Promise<void> {
   const have = new Set(ctl.listNetworks().map((n) => n.name));
-  if (!have.has('bridge')) {
-    await ctl.createNetwork({
-      name: 'bridge',
-      driver: 'bridge',
-      options: { [OPT_BRIDGE_NAME]: bridgeName, [OPT_DEFAULT_BRIDGE]: 'true', [OPT_ICC]: 'true', [OPT_MASQUERADE]: 'true' },
-    }, { predefined: true });
-  }
   if (!have.has('host')) await ctl.createNetwork({ name: 'host', driver: 'host', ipam: { driver: 'null' } }, { predefined: true });
   if (!have.has('none')) await ctl.createNetwork({ name: 'none', driver: 'null', ipam: { driver: 'null' } }, { predefined: true });
 }

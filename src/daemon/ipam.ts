@@ -4,8 +4,10 @@ import type { IpamDriver } from '../contracts/ipam.js';
 import { DefaultIpam } from '../../ipam/default/default.js';
 import { NullIpam } from '../../ipam/null/null.js';
 
-export function createIpamRegistry(store: Store): Map<string, IpamDriver> {
-  const drivers: IpamDriver[] = [new DefaultIpam(store), new NullIpam()];
+/** `pools`: the subnets auto-picked networks get (--default-address-pool); a family left empty keeps the built-in ones. */
+export function createIpamRegistry(store: Store, pools?: { v4: string[]; v6: string[] }): Map<string, IpamDriver> {
+  const own = { ...(pools?.v4.length ? { v4Pools: pools.v4 } : {}), ...(pools?.v6.length ? { v6Pools: pools.v6 } : {}) };
+  const drivers: IpamDriver[] = [new DefaultIpam(store, own), new NullIpam()];
   return new Map(drivers.map((d) => [d.name, d]));
 }
 

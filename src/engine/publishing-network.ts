@@ -6,6 +6,7 @@
  */
 import { OPT_HOST_BINDING_IPV4 } from '../contracts/network-options.js';
 import type { PublishRequest } from '../contracts/host-ports.js';
+import { withPublishAll } from '../hostports/allocator.js';
 import type { Controller } from '../controller/controller.js';
 import type { ContainerRecord } from './records.js';
 
@@ -16,6 +17,9 @@ export function publishingNetworkIndex(c: ContainerRecord, ctl: Pick<Controller,
 /** What the HostPorts service publishes for c on `network`. */
 export function publishRequest(c: ContainerRecord, network: string, ctl: Pick<Controller, 'findNetwork'>): PublishRequest {
   const dflt = ctl.findNetwork(network).options[OPT_HOST_BINDING_IPV4];
-  const bindings = dflt ? c.portBindings.map((b) => (b.hostIp ? b : { ...b, hostIp: dflt })) : c.portBindings;
-  return { owner: c.id, name: c.name, bindings, publishAll: c.publishAll ? c.exposedPorts : [] };
+  const publishAll = c.publishAll ? c.exposedPorts : [];
+  if (!dflt) return { owner: c.id, name: c.name, bindings: c.portBindings, publishAll };
+  // -P too: each exposed port without a binding gets a random host port on the default address.
+  const bindings = withPublishAll(c.portBindings, publishAll).map((b) => (b.hostIp ? b : { ...b, hostIp: dflt }));
+  return { owner: c.id, name: c.name, bindings, publishAll: [] };
 }

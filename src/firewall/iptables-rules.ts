@@ -30,6 +30,7 @@
 import { checkIfName, isLoopback, LOOPBACK, shortId, subnetsOf, type Family, type PortRule } from './common.js';
 import type { FirewallNetwork } from '../contracts/firewall.js';
 import { iptablesToExtras, masqueradesFamily } from './gateway-modes.js';
+import { iptablesOutbound } from './host-snat.js';
 
 export const WEFT_FORWARD = 'WEFT-FORWARD';
 export const WEFT_ISOLATION = 'WEFT-ISOLATION';
@@ -88,7 +89,7 @@ export function networkRules(net: FirewallNetwork, family: Family): NetworkRules
   const subnets = subnetsOf(family === 4 ? net.subnets4 : net.subnets6);
   const nat = net.internal
     ? undefined
-    : [...(net.masquerade ? [`! -o ${br} -j MASQUERADE`] : []), `-o ${br} -m conntrack --ctstate DNAT -j MASQUERADE`];
+    : [...(net.masquerade ? [iptablesOutbound(net, family, br)] : []), `-o ${br} -m conntrack --ctstate DNAT -j MASQUERADE`];
   return {
     from,
     to,

@@ -28,6 +28,7 @@
 import { checkIfName, shortId, subnetsOf, type PortRule } from './common.js';
 import type { FirewallNetwork } from '../contracts/firewall.js';
 import { masqueradesFamily, nftToExtras } from './gateway-modes.js';
+import { nftOutbound } from './host-snat.js';
 
 export const TABLE = 'inet weft';
 
@@ -120,7 +121,7 @@ export function networkChains(net: FirewallNetwork): { from: string[]; to: strin
       ...nftToExtras(net),
       'drop',
     ],
-    nat: [...(net.masquerade ? [`oifname != ${br} masquerade`] : []), `oifname ${br} ct status dnat masquerade`],
+    nat: [...(net.masquerade ? nftOutbound(net, br) : []), `oifname ${br} ct status dnat masquerade`],
   };
 }
 

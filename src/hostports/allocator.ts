@@ -1,8 +1,8 @@
 /**
  * Host port bookkeeping for published ports: explicit ports must be free (per protocol
  * and host IP, where an unspecified IP clashes with every IP), random ports (hostPort 0,
- * and -P) come from the ephemeral range Docker uses, taken in turn. In memory; rebuilt
- * from the endpoints' assigned bindings at restart. Knows nothing of sockets: see service.ts.
+ * and -P) come from the ephemeral range Docker uses, taken in turn, past the kernel's reserved
+ * ports. In memory; rebuilt from the endpoints' assigned bindings at restart. Knows nothing of sockets: see service.ts.
  */
 import { Conflict, InvalidArgument, PortAlreadyAllocated, PortRangeAllocated } from '../util/errors.js';
 import type { PortBinding, Protocol } from '../contracts/firewall.js';
@@ -21,15 +21,12 @@ export class PortAllocator {
   private held: Held[] = [];
   private next = EPHEMERAL_FIRST;
 
+  /** `reserved`: ports random picks skip (the kernel's ip_local_reserved_ports), read at each pick. */
+  constructor(private readonly reserved: () => ReadonlySet<number> = () => new Set()) {}
+
   /** Resolve random ports and reserve every host port, or throw and reserve nothing. */
   assign(owner: string, bindings: PortBinding[], publishAll: string[] = []): PortBinding[] {
-    const want = [...bindings];
-    for (const spec of publishAll) {
-      const [port, proto = 'tcp'] = spec.split('/');
-      if (!want.some((b) => b.containerPort === Number(port) && b.proto === proto)) {
-        want.push({ proto: proto as Protocol, hostIp: '', hostPort: 0, containerPort: Number(port) });
-      }
-    }
+    const want = withPublishAll(bindings, publishAll);
     const taken: Held[] = [];
     try {
       return want.map((b) => {
@@ -97,16 +94,29 @@ export class PortAllocator {
 
   private pickFree(proto: Protocol, hostIp: string, span: number): number {
     const size = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
+    const reserved = this.reserved();
     for (let tries = 0; tries < size; tries++) {
       const start = this.next;
       this.next = start + span > EPHEMERAL_LAST ? EPHEMERAL_FIRST : start + span;
       if (start + span - 1 > EPHEMERAL_LAST) continue;
       let free = true;
-      for (let i = 0; i < span && free; i++) free = !this.clash(proto, hostIp, start + i);
+      for (let i = 0; i < span && free; i++) free = !reserved.has(start + i) && !this.clash(proto, hostIp, start + i);
       if (free) return start;
     }
     throw new Conflict('no free host port in the ephemeral range');
   }
+}
+
+/** -P: each exposed port ("80/tcp") no binding publishes gets one to a random host port on every address. */
+export function withPublishAll(bindings: PortBinding[], publishAll: string[]): PortBinding[] {
+  const want = [...bindings];
+  for (const spec of publishAll) {
+    const [port, proto = 'tcp'] = spec.split('/');
+    if (!want.some((b) => b.containerPort === Number(port) && b.proto === proto)) {
+      want.push({ proto: proto as Protocol, hostIp: '', hostPort: 0, containerPort: Number(port) });
+    }
+  }
+  return want;
 }
 
 function validate(b: PortBinding): void {

@@ -11,6 +11,7 @@ import type {
 } from '../contracts/host-ports.js';
 import { InvalidArgument, PortAlreadyAllocated } from '../util/errors.js';
 import { PortAllocator } from './allocator.js';
+import { readReservedPorts } from './reserved.js';
 
 /** How many times a start picks random host ports when host processes hold the ones picked (dockerd: 10). */
 export const RANDOM_PORT_ATTEMPTS = 10;
@@ -21,7 +22,7 @@ export interface HostPortServiceOptions {
 }
 
 export class HostPortService implements HostPorts {
-  private readonly allocator = new PortAllocator();
+  private readonly allocator = new PortAllocator(readReservedPorts);
 
   constructor(private readonly o: HostPortServiceOptions) {}
 

@@ -17,6 +17,8 @@ function checkPortRange(v: string, allowEmpty: boolean): void {
 export function parsePortKey(key: string): { port: number; end?: number; proto: Protocol } {
   const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/.exec(key);
   if (!m) throw new InvalidArgument(`invalid port specification: "${key}"`);
+  // Docker 29 refuses container port 0 (it would DNAT to nothing), naming it with its protocol.
+  if (Number(m[1]) === 0) throw new InvalidArgument(`invalid port specification: "0/${m[3] ?? 'tcp'}"`);
   checkPortRange(m[2] ? `${m[1]}-${m[2]}` : m[1], false);
   return { port: Number(m[1]), ...(m[2] ? { end: Number(m[2]) } : {}), proto: (m[3] ?? 'tcp') as Protocol };
 }
