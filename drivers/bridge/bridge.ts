@@ -26,6 +26,8 @@ export interface BridgeDriverDeps {
   hostNsPath?: string;
   /** Binds published TCP/UDP host ports (reservation + loopback relay); absent in unit tests. */
   hostPorts?: HostPortBinder;
+  /** Every host interface reaches published container ports by address (daemon --allow-direct-routing). */
+  allowDirectRouting?: boolean;
 }
 
 export class BridgeDriver implements NetworkDriver {
@@ -55,6 +57,8 @@ export class BridgeDriver implements NetworkDriver {
       icc: o.icc,
       masquerade: o.masquerade && !net.internal,
       gatewayModes: o.gatewayModes,
+      ...(o.trustedInterfaces.length ? { trustedInterfaces: o.trustedInterfaces } : {}),
+      ...(this.deps.allowDirectRouting ? { allowDirectRouting: true } : {}),
     };
   }
 
@@ -184,8 +188,10 @@ export class BridgeDriver implements NetworkDriver {
 
   private mappings(net: NetworkInfo, ep: EndpointInfo): PortMapping[] {
     if (net.internal) return []; // like Docker: nothing is published from an internal network
-    const { bridgeName: bridge, gatewayModes } = parseBridgeOptions(net);
-    const routed = (f: 4 | 6) => (gatewayModes[f] === 'routed' ? { routed: true } : {});
+    const o = parseBridgeOptions(net);
+    const bridge = o.bridgeName;
+    const direct = this.deps.allowDirectRouting || o.trustedInterfaces.length > 0;
+    const routed = (f: 4 | 6) => (o.gatewayModes[f] === 'routed' ? { routed: true } : direct ? { direct: true } : {});
     const out: PortMapping[] = [];
     for (const b of ep.portBindings) {
       // An IPv6-only endpoint publishes an unspecified host IP on IPv6 only.

@@ -10,9 +10,10 @@ import {
 } from '../../src/contracts/network-options.js';
 import type { GatewayMode } from '../../src/contracts/firewall.js';
 import { GATEWAY_MODE_KEYS, parseGatewayModes } from './gateway-mode.js';
+import { OPT_TRUSTED_HOST_INTERFACES, parseTrustedInterfaces } from './trusted-interfaces.js';
 
 const KNOWN = new Set([OPT_BRIDGE_NAME, OPT_ICC, OPT_MASQUERADE, OPT_MTU, OPT_HOST_BINDING_IPV4, OPT_DEFAULT_BRIDGE, ...GATEWAY_MODE_KEYS,
-  'com.docker.network.bridge.inhibit_ipv4', 'com.docker.network.container_iface_prefix']);
+  'com.docker.network.bridge.inhibit_ipv4', 'com.docker.network.container_iface_prefix', OPT_TRUSTED_HOST_INTERFACES]);
 
 export interface BridgeOptions {
   bridgeName: string;
@@ -21,6 +22,7 @@ export interface BridgeOptions {
   mtu?: number;
   hostBindingIpv4?: string;
   gatewayModes: { 4: GatewayMode; 6: GatewayMode };
+  trustedInterfaces: string[];
 }
 
 const IPV6_MIN_MTU = 1280;
@@ -63,5 +65,6 @@ export function parseBridgeOptions(net: NetworkInfo): BridgeOptions {
     mtu,
     hostBindingIpv4: net.options[OPT_HOST_BINDING_IPV4] || undefined,
     gatewayModes: parseGatewayModes(net),
+    trustedInterfaces: parseTrustedInterfaces(net),
   };
 }

@@ -21,6 +21,7 @@ interface DaemonFlags extends ClusterFlags {
   pluginSpecDir: string[];
   pluginTimeout: string;
   metricsAddr?: string;
+  allowDirectRouting?: boolean;
 }
 
 const repeatable = (v: string, acc: string[]) => [...acc, v];
@@ -37,6 +38,7 @@ export function registerDaemonCommand(program: Command): void {
     .option('--log-format <format>', 'json (one JSON object a line) or text (one readable line each)', 'json')
     .option('--dns <ip>', 'upstream resolver for the embedded DNS (repeatable; default: host resolv.conf)', repeatable, [] as string[])
     .option('--host-gateway-ip <ip>', 'address "host-gateway" stands for in --add-host (default: the default bridge\'s gateway)')
+    .option('--allow-direct-routing', 'published container ports answer by container address on every host interface')
     .option('--firewall-check-interval <seconds>', 're-create flushed firewall rules after at most this long (0: never)', '10')
     .option('--metrics-addr <host:port>', 'also serve GET /metrics (Prometheus) on this TCP address, e.g. 127.0.0.1:9323')
     .option('--cluster-store <url>', 'join a cluster for overlay networks: etcd://HOST:PORT (comma-separated for several)')
@@ -63,6 +65,7 @@ export function registerDaemonCommand(program: Command): void {
         ...(opts.dns.length ? { dnsUpstreams: opts.dns } : {}),
         ...(opts.hostGatewayIp ? { hostGatewayIp: opts.hostGatewayIp } : {}),
         ...(opts.metricsAddr ? { metricsAddr: opts.metricsAddr } : {}),
+        ...(opts.allowDirectRouting ? { allowDirectRouting: true } : {}),
         ...(cluster ? { cluster } : {}),
         plugins: {
           socketsDir: opts.pluginsDir,

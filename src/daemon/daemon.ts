@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { BridgeDriver } from '../../drivers/bridge/bridge.js';
+import { BridgeDriver, type BridgeDriverDeps } from '../../drivers/bridge/bridge.js';
 import { OPT_BRIDGE_NAME, OPT_DEFAULT_BRIDGE, OPT_ICC, OPT_MASQUERADE } from '../contracts/network-options.js';
 import { HostDriver } from '../../drivers/host/host.js';
 import { NullDriver } from '../../drivers/null/null.js';
@@ -19,6 +19,7 @@ import type { ClusterConfig } from '../cluster/node.js';
 import { Controller } from '../controller/controller.js';
 import { createFirewall } from '../firewall/index.js';
 import type { FirewallBackend } from '../contracts/firewall.js';
+import type { NetworkDriver } from '../contracts/driver.js';
 import { Rtnl } from '../kernel/rtnl.js';
 import { NetnsPool } from '../kernel/netns-pool.js';
 import { KernelSandboxOs } from '../kernel/sandbox-os.js';
@@ -51,6 +52,8 @@ export interface DaemonOptions {
   dnsUpstreams?: string[];
   /** What ExtraHosts' "host-gateway" stands for; absent: the default bridge's gateway. */
   hostGatewayIp?: string;
+  /** Published container ports answer by address on every host interface (dockerd --allow-direct-routing). */
+  allowDirectRouting?: boolean;
   /** Seconds between checks that weft's firewall rules are still there; 0 disables. */
   firewallCheckSeconds?: number;
   /** Also serve GET /metrics on this TCP address ("host:port"); absent: the API socket only. */
@@ -86,7 +89,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const hostPorts = new HostPortService({ binder: new PortProxy(logger), logger });
   const controller = new Controller({
     store,
-    drivers: [new BridgeDriver({ host, firewall, hostPorts }), new HostDriver(), new NullDriver(), ...(cluster ? [cluster.overlay] : [])],
+    drivers: builtinDrivers({ host, firewall, hostPorts, allowDirectRouting: o.allowDirectRouting }, cluster?.overlay),
     ipams: [...createIpamRegistry(store).values()],
     netnsDir,
     os: new KernelSandboxOs(host, netnsPool),
@@ -148,6 +151,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       logger.flush();
     },
   };
+}
+
+/** bridge, host, null, and the cluster's overlay driver when the daemon joined a cluster. */
+function builtinDrivers(bridge: BridgeDriverDeps, overlay: NetworkDriver | undefined): NetworkDriver[] {
+  return [new BridgeDriver(bridge), new HostDriver(), new NullDriver(), ...(overlay ? [overlay] : [])];
 }
 
 /** The image store under the state root, with what an interrupted load or removal left cleaned up. */

@@ -52,6 +52,8 @@ export interface PortRule {
   bridge: string;
   /** Only the container port is opened (gateway mode routed): no DNAT. */
   routed?: boolean;
+  /** Also opened by container address, beside the DNAT (trusted interfaces, direct routing). */
+  direct?: boolean;
 }
 
 export function expandMapping(m: PortMapping): PortRule[] {
@@ -72,6 +74,7 @@ export function expandMapping(m: PortMapping): PortRule[] {
       family, proto: m.proto, hostIp, hostPort: m.hostPort + i,
       containerIp: canonicalIp(m.containerIp), containerPort: m.containerPort + (span > 1 ? i : 0), bridge: m.bridge,
       ...(m.routed ? { routed: true } : {}),
+      ...(m.direct ? { direct: true } : {}),
     });
   }
   return out;
