@@ -28,6 +28,8 @@ export interface BridgeDriverDeps {
   hostPorts?: HostPortBinder;
   /** Every host interface reaches published container ports by address (daemon --allow-direct-routing). */
   allowDirectRouting?: boolean;
+  /** Loopback clients are DNATed to containers (userland proxy off): the bridge routes 127.0.0.0/8 sources. */
+  loopbackDnat?: boolean;
 }
 
 export class BridgeDriver implements NetworkDriver {
@@ -74,6 +76,7 @@ export class BridgeDriver implements NetworkDriver {
     try {
       const br = await host.requireLink(o.bridgeName);
       if (net.enableIPv6) writeSysctl(`net/ipv6/conf/${o.bridgeName}/disable_ipv6`, '0', this.deps.hostNsPath);
+      if (this.deps.loopbackDnat) writeSysctl(`net/ipv4/conf/${o.bridgeName}/route_localnet`, '1', this.deps.hostNsPath);
       const isolated = this.skipsGateway(net);
       for (const pool of [...(isolated.v4 ? [] : net.ipv4), ...(isolated.v6 ? [] : net.ipv6)]) {
         if (pool.gateway) await host.addAddress(br.index, pool.gateway);

@@ -14,6 +14,8 @@ export interface FirewallOptions {
   /** Act inside this network namespace (e.g. /run/netns/x) instead of the process's own. */
   netnsPath?: string;
   logger?: Logger;
+  /** Published ports serve 127.0.0.0/8 clients by DNAT (dockerd --userland-proxy=false). */
+  loopbackDnat?: boolean;
 }
 
 export type Family = 4 | 6;
