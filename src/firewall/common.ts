@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { PortMapping, Protocol } from '../contracts/firewall.js';
-import { canonicalCidr, canonicalIp, cidrContains, ipVersion } from '../util/ip.js';
+import { canonicalCidr, canonicalIp, ipVersion } from '../util/ip.js';
 
 export { canonicalCidr, canonicalIp } from '../util/ip.js';
 
@@ -24,11 +24,6 @@ export const familyOf: (ipOrCidr: string) => Family = ipVersion;
 
 /** The loopback range of each family: only ever valid as a destination when it came in on lo. */
 export const LOOPBACK: Record<Family, string> = { 4: '127.0.0.0/8', 6: '::1/128' };
-
-export function isLoopback(ip: string): boolean {
-  const f = familyOf(ip);
-  return cidrContains(LOOPBACK[f], ip);
-}
 
 /** Empty, "0.0.0.0" and "::" mean "every address of the host". */
 export function isAnyHost(ip: string): boolean {

@@ -245,13 +245,13 @@ function withCounting(plan: (b: RestoreBatch) => void): (b: RestoreBatch) => voi
   };
 }
 
-/** withCounting, plus the IPv4 loopback DNAT when the userland proxy is off. */
+/** withCounting, plus the IPv4 loopback DNAT exactly when the userland proxy is off. */
 function withBase(loopbackDnat: boolean | undefined, family: Family, plan: (b: RestoreBatch) => void): (b: RestoreBatch) => void {
   const counted = withCounting(plan);
-  if (!loopbackDnat || family !== 4) return counted;
+  if (family !== 4) return counted;
   return (b) => {
     counted(b);
-    planLoopbackDnat(b, { dnat: WEFT_DNAT, postrouting: WEFT_POSTROUTING });
+    planLoopbackDnat(b, { dnat: WEFT_DNAT, postrouting: WEFT_POSTROUTING }, loopbackDnat === true);
   };
 }
 

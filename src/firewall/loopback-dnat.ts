@@ -21,8 +21,14 @@ export function nftLoopbackDnatScript(): string {
   ].join('\n');
 }
 
-/** The same for iptables (IPv4 batches only). */
-export function planLoopbackDnat(b: RestoreBatch, chains: { dnat: string; postrouting: string }): void {
-  b.ensure('nat', 'OUTPUT', `-d ${LOOPBACK[4]} -m addrtype --dst-type LOCAL -j ${chains.dnat}`);
+/** The same for iptables (IPv4 batches only); removed when off, as a daemon started with the proxy again needs. */
+export function planLoopbackDnat(b: RestoreBatch, chains: { dnat: string; postrouting: string }, on: boolean): void {
+  const jump = `-d ${LOOPBACK[4]} -m addrtype --dst-type LOCAL -j ${chains.dnat}`;
+  if (!on) {
+    b.remove('nat', 'OUTPUT', jump);
+    b.remove('nat', chains.postrouting, LOOPBACK_SOURCES_MASQUERADE);
+    return;
+  }
+  b.ensure('nat', 'OUTPUT', jump);
   b.ensure('nat', chains.postrouting, LOOPBACK_SOURCES_MASQUERADE, true);
 }

@@ -3,7 +3,7 @@
  * that routes the container subnets and 127.0.0.0/8 via the daemon's namespace:
  *   - a port published on a loopback address answers the host only;
  *   - container addresses are closed to the neighbour, published or not;
- *   - `com.docker.network.bridge.trusted_host_interfaces` opens a network's published
+ *   - `com.docker.network.bridge.trusted_host_interfaces` (set with the docker CLI) opens a network's published
  *     container ports by address to the interfaces it names;
  *   - the daemon's `--allow-direct-routing` opens them to every interface.
  * Unpublished container ports stay closed in every case; the host keeps its direct access.
@@ -12,6 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerIp, createNet, runContainer } from '../helpers/containers.js';
 import { TestDaemon } from '../helpers/daemon.js';
+import { DockerCli } from '../helpers/docker-cli.js';
 import { addNeighbour, type Neighbour } from '../helpers/neighbour.js';
 import { kill, probe, startServer } from '../helpers/probe.js';
 
@@ -48,17 +49,23 @@ async function serve(l: Lab, name: string, network: string, ports: Record<string
 
 describe.each(['nftables', 'iptables'] as const)('direct routing protection (%s backend)', (backend) => {
   let l: Lab;
+  let cli: DockerCli | undefined;
   const ips: Record<string, string> = {};
 
   beforeAll(async () => {
     l = await lab(backend, ['10.81.0.0/24', '10.82.0.0/24']);
-    await createNet(l.d, { Name: 'wfdr-trusted', Options: { [TRUSTED_KEY]: 'wfdrx:wfdrnb' }, IPAM: { Config: [{ Subnet: '10.81.0.0/24' }] } });
+    cli = new DockerCli(l.d);
+    const net = cli.run(['network', 'create', '--subnet', '10.81.0.0/24', '-o', `${TRUSTED_KEY}=wfdrx:wfdrnb`, 'wfdr-trusted']);
+    expect(net.code, net.err).toBe(0);
     await createNet(l.d, { Name: 'wfdr-plain', IPAM: { Config: [{ Subnet: '10.82.0.0/24' }] } });
     ips.trusted = await serve(l, 'wfdr-t', 'wfdr-trusted', { '80/tcp': [{ HostPort: '8090' }] });
     ips.plain = await serve(l, 'wfdr-p', 'wfdr-plain', { '80/tcp': [{ HostIp: LOOPBACK, HostPort: '8091' }] });
   });
 
-  afterAll(() => destroyLab(l));
+  afterAll(() => {
+    cli?.cleanup();
+    return destroyLab(l);
+  });
 
   it('keeps loopback-published ports and container addresses closed to the neighbour', () => {
     const nbr = l.nbr.ns.path;
