@@ -26,6 +26,10 @@ export interface BridgeDriverDeps {
   hostNsPath?: string;
   /** Binds published TCP/UDP host ports (reservation + loopback relay); absent in unit tests. */
   hostPorts?: HostPortBinder;
+  /** Every host interface reaches published container ports by address (daemon --allow-direct-routing). */
+  allowDirectRouting?: boolean;
+  /** Loopback clients are DNATed to containers (userland proxy off): the bridge routes 127.0.0.0/8 sources. */
+  loopbackDnat?: boolean;
 }
 
 export class BridgeDriver implements NetworkDriver {
@@ -56,6 +60,8 @@ export class BridgeDriver implements NetworkDriver {
       masquerade: o.masquerade && !net.internal,
       gatewayModes: o.gatewayModes,
       ...(o.hostIpv4 ? { hostIpv4: o.hostIpv4 } : {}),
+      ...(o.trustedInterfaces.length ? { trustedInterfaces: o.trustedInterfaces } : {}),
+      ...(this.deps.allowDirectRouting ? { allowDirectRouting: true } : {}),
     };
   }
 
@@ -71,6 +77,7 @@ export class BridgeDriver implements NetworkDriver {
     try {
       const br = await host.requireLink(o.bridgeName);
       if (net.enableIPv6) writeSysctl(`net/ipv6/conf/${o.bridgeName}/disable_ipv6`, '0', this.deps.hostNsPath);
+      if (this.deps.loopbackDnat) writeSysctl(`net/ipv4/conf/${o.bridgeName}/route_localnet`, '1', this.deps.hostNsPath);
       const isolated = this.skipsGateway(net);
       for (const pool of [...(isolated.v4 ? [] : net.ipv4), ...(isolated.v6 ? [] : net.ipv6)]) {
         if (pool.gateway) await host.addAddress(br.index, pool.gateway);
@@ -185,8 +192,10 @@ export class BridgeDriver implements NetworkDriver {
 
   private mappings(net: NetworkInfo, ep: EndpointInfo): PortMapping[] {
     if (net.internal) return []; // like Docker: nothing is published from an internal network
-    const { bridgeName: bridge, gatewayModes } = parseBridgeOptions(net);
-    const routed = (f: 4 | 6) => (gatewayModes[f] === 'routed' ? { routed: true } : {});
+    const o = parseBridgeOptions(net);
+    const bridge = o.bridgeName;
+    const direct = this.deps.allowDirectRouting || o.trustedInterfaces.length > 0;
+    const routed = (f: 4 | 6) => (o.gatewayModes[f] === 'routed' ? { routed: true } : direct ? { direct: true } : {});
     const out: PortMapping[] = [];
     for (const b of ep.portBindings) {
       // An IPv6-only endpoint publishes an unspecified host IP on IPv6 only.

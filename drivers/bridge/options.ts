@@ -11,9 +11,10 @@ import {
 import type { GatewayMode } from '../../src/contracts/firewall.js';
 import { GATEWAY_MODE_KEYS, parseGatewayModes } from './gateway-mode.js';
 import { parseHostIpv4 } from './host-ipv4.js';
+import { OPT_TRUSTED_HOST_INTERFACES, parseTrustedInterfaces } from './trusted-interfaces.js';
 
 const KNOWN = new Set([OPT_BRIDGE_NAME, OPT_ICC, OPT_MASQUERADE, OPT_MTU, OPT_HOST_BINDING_IPV4, OPT_DEFAULT_BRIDGE, ...GATEWAY_MODE_KEYS,
-  'com.docker.network.bridge.inhibit_ipv4', 'com.docker.network.container_iface_prefix']);
+  'com.docker.network.bridge.inhibit_ipv4', 'com.docker.network.container_iface_prefix', OPT_TRUSTED_HOST_INTERFACES]);
 
 export interface BridgeOptions {
   bridgeName: string;
@@ -24,6 +25,7 @@ export interface BridgeOptions {
   /** SNAT source of outgoing IPv4 (com.docker.network.host_ipv4). */
   hostIpv4?: string;
   gatewayModes: { 4: GatewayMode; 6: GatewayMode };
+  trustedInterfaces: string[];
 }
 
 const IPV6_MIN_MTU = 1280;
@@ -67,5 +69,6 @@ export function parseBridgeOptions(net: NetworkInfo): BridgeOptions {
     hostBindingIpv4: net.options[OPT_HOST_BINDING_IPV4] || undefined,
     gatewayModes: parseGatewayModes(net),
     ...parseHostIpv4(net),
+    trustedInterfaces: parseTrustedInterfaces(net),
   };
 }

@@ -22,6 +22,10 @@ export interface FirewallNetwork {
   hostIpv4?: string;
   /** Docker's gateway mode per address family; absent means nat. */
   gatewayModes?: { 4?: GatewayMode; 6?: GatewayMode };
+  /** Host interfaces that, like the bridge, reach published container ports by address (trusted_host_interfaces). */
+  trustedInterfaces?: string[];
+  /** Every host interface reaches published container ports by address (daemon --allow-direct-routing). */
+  allowDirectRouting?: boolean;
 }
 
 /**
@@ -49,6 +53,8 @@ export interface PortMapping extends PortBinding {
   bridge: string;
   /** The network's family is routed: the container port is opened, no host port is mapped. */
   routed?: boolean;
+  /** The network opens published container ports by address too (trusted interfaces, direct routing). */
+  direct?: boolean;
 }
 
 /** Kernel counters of one published container port: packets and bytes from clients to it. */

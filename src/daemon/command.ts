@@ -22,6 +22,8 @@ interface DaemonFlags extends ClusterFlags, BridgeFlags {
   pluginSpecDir: string[];
   pluginTimeout: string;
   metricsAddr?: string;
+  allowDirectRouting?: boolean;
+  userlandProxy: string;
 }
 
 const repeatable = (v: string, acc: string[]) => [...acc, v];
@@ -38,6 +40,8 @@ export function registerDaemonCommand(program: Command): void {
     .option('--log-format <format>', 'json (one JSON object a line) or text (one readable line each)', 'json')
     .option('--dns <ip>', 'upstream resolver for the embedded DNS (repeatable; default: host resolv.conf)', repeatable, [] as string[])
     .option('--host-gateway-ip <ip>', 'address "host-gateway" stands for in --add-host (default: the default bridge\'s gateway)')
+    .option('--allow-direct-routing', 'published container ports answer by container address on every host interface')
+    .option('--userland-proxy <bool>', 'relay loopback clients of published ports (false: DNAT only, as dockerd)', 'true')
     .option('--firewall-check-interval <seconds>', 're-create flushed firewall rules after at most this long (0: never)', '10')
     .option('--metrics-addr <host:port>', 'also serve GET /metrics (Prometheus) on this TCP address, e.g. 127.0.0.1:9323')
     .option('--cluster-store <url>', 'join a cluster for overlay networks: etcd://HOST:PORT (comma-separated for several)')
@@ -72,6 +76,8 @@ export function registerDaemonCommand(program: Command): void {
         ...(opts.dns.length ? { dnsUpstreams: opts.dns } : {}),
         ...(opts.hostGatewayIp ? { hostGatewayIp: opts.hostGatewayIp } : {}),
         ...(opts.metricsAddr ? { metricsAddr: opts.metricsAddr } : {}),
+        ...(opts.allowDirectRouting ? { allowDirectRouting: true } : {}),
+        userlandProxy: parseBool('--userland-proxy', opts.userlandProxy),
         ...(cluster ? { cluster } : {}),
         ...bridge,
         plugins: {
@@ -95,6 +101,14 @@ export function registerDaemonCommand(program: Command): void {
 }
 
 /** The flags that are not cluster flags, checked: a bad one ends the command with a message. */
+/** A boolean flag value as dockerd takes it (Go's strconv.ParseBool). */
+function parseBool(flag: string, v: string): boolean {
+  if (/^(1|t|true)$/i.test(v)) return true;
+  if (/^(0|f|false)$/i.test(v)) return false;
+  process.stderr.write(`weft daemon: invalid value "${v}" for ${flag}: not a boolean\n`);
+  process.exit(1);
+}
+
 function checkFlags(opts: DaemonFlags): { checkSeconds: number; pluginTimeout: number; backend: 'iptables' | 'nftables' } {
   const checkSeconds = Number(opts.firewallCheckInterval);
   if (!Number.isFinite(checkSeconds) || checkSeconds < 0) {

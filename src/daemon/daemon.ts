@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { BridgeDriver } from '../../drivers/bridge/bridge.js';
+import { BridgeDriver, type BridgeDriverDeps } from '../../drivers/bridge/bridge.js';
 import { HostDriver } from '../../drivers/host/host.js';
 import { NullDriver } from '../../drivers/null/null.js';
 import { createIpamRegistry } from './ipam.js';
@@ -18,12 +18,14 @@ import type { ClusterConfig } from '../cluster/node.js';
 import { Controller } from '../controller/controller.js';
 import { createFirewall } from '../firewall/index.js';
 import type { FirewallBackend } from '../contracts/firewall.js';
+import type { NetworkDriver } from '../contracts/driver.js';
 import { Rtnl } from '../kernel/rtnl.js';
 import { NetnsPool } from '../kernel/netns-pool.js';
 import { KernelSandboxOs } from '../kernel/sandbox-os.js';
 import { ServiceDiscovery } from '../engine/discovery.js';
 import { HostPortService } from '../hostports/service.js';
 import { PortProxy } from '../proxy/proxy.js';
+import { NoProxyBinder } from '../hostports/no-proxy.js';
 import { ProcessRuntime } from '../runtime/runtime.js';
 import { LmdbStore } from '../store/lmdb.js';
 import { Images } from '../api/image-resolver.js';
@@ -52,6 +54,10 @@ export interface DaemonOptions {
   dnsUpstreams?: string[];
   /** What ExtraHosts' "host-gateway" stands for; absent: the default bridge's gateway. */
   hostGatewayIp?: string;
+  /** Published container ports answer by address on every host interface (dockerd --allow-direct-routing). */
+  allowDirectRouting?: boolean;
+  /** false: published ports by DNAT alone, loopback included, no relay sockets (dockerd --userland-proxy=false). */
+  userlandProxy?: boolean;
   /** Seconds between checks that weft's firewall rules are still there; 0 disables. */
   firewallCheckSeconds?: number;
   /** Also serve GET /metrics on this TCP address ("host:port"); absent: the API socket only. */
@@ -86,12 +92,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const netnsDir = path.join(o.runDir, 'netns');
   const netnsPool = new NetnsPool(path.join(o.runDir, 'netns-pool'));
   const cluster = o.cluster ? await joinCluster(o.cluster, store, host, netnsDir, logger) : undefined;
-  const firewall = timedFirewall(createFirewall(o.firewallBackend, { logger }));
+  const firewall = timedFirewall(createFirewall(o.firewallBackend, { logger, loopbackDnat: o.userlandProxy === false }));
   await firewall.init();
-  const hostPorts = new HostPortService({ binder: new PortProxy(logger), logger });
+  const hostPorts = new HostPortService({ binder: o.userlandProxy === false ? new NoProxyBinder() : new PortProxy(logger), logger });
   const controller = new Controller({
     store,
-    drivers: [new BridgeDriver({ host, firewall, hostPorts }), new HostDriver(), new NullDriver(), ...(cluster ? [cluster.overlay] : [])],
+    drivers: builtinDrivers(o, { host, firewall, hostPorts }, cluster?.overlay),
     ipams: [...createIpamRegistry(store, o.addressPools).values()],
     netnsDir,
     os: new KernelSandboxOs(host, netnsPool),
@@ -153,6 +159,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       logger.flush();
     },
   };
+}
+
+/** bridge (with the daemon's direct routing and proxy choices), host, null, and the cluster's overlay driver if any. */
+function builtinDrivers(o: DaemonOptions, bridge: BridgeDriverDeps, overlay: NetworkDriver | undefined): NetworkDriver[] {
+  const flags = { allowDirectRouting: o.allowDirectRouting, loopbackDnat: o.userlandProxy === false };
+  return [new BridgeDriver({ ...bridge, ...flags }), new HostDriver(), new NullDriver(), ...(overlay ? [overlay] : [])];
 }
 
 /** The image store under the state root, with what an interrupted load or removal left cleaned up. */

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { PortMapping, Protocol } from '../contracts/firewall.js';
-import { canonicalCidr, canonicalIp, cidrContains, ipVersion } from '../util/ip.js';
+import { canonicalCidr, canonicalIp, ipVersion } from '../util/ip.js';
 
 export { canonicalCidr, canonicalIp } from '../util/ip.js';
 
@@ -14,6 +14,8 @@ export interface FirewallOptions {
   /** Act inside this network namespace (e.g. /run/netns/x) instead of the process's own. */
   netnsPath?: string;
   logger?: Logger;
+  /** Published ports serve 127.0.0.0/8 clients by DNAT (dockerd --userland-proxy=false). */
+  loopbackDnat?: boolean;
 }
 
 export type Family = 4 | 6;
@@ -22,11 +24,6 @@ export const familyOf: (ipOrCidr: string) => Family = ipVersion;
 
 /** The loopback range of each family: only ever valid as a destination when it came in on lo. */
 export const LOOPBACK: Record<Family, string> = { 4: '127.0.0.0/8', 6: '::1/128' };
-
-export function isLoopback(ip: string): boolean {
-  const f = familyOf(ip);
-  return cidrContains(LOOPBACK[f], ip);
-}
 
 /** Empty, "0.0.0.0" and "::" mean "every address of the host". */
 export function isAnyHost(ip: string): boolean {
@@ -52,6 +49,8 @@ export interface PortRule {
   bridge: string;
   /** Only the container port is opened (gateway mode routed): no DNAT. */
   routed?: boolean;
+  /** Also opened by container address, beside the DNAT (trusted interfaces, direct routing). */
+  direct?: boolean;
 }
 
 export function expandMapping(m: PortMapping): PortRule[] {
@@ -72,6 +71,7 @@ export function expandMapping(m: PortMapping): PortRule[] {
       family, proto: m.proto, hostIp, hostPort: m.hostPort + i,
       containerIp: canonicalIp(m.containerIp), containerPort: m.containerPort + (span > 1 ? i : 0), bridge: m.bridge,
       ...(m.routed ? { routed: true } : {}),
+      ...(m.direct ? { direct: true } : {}),
     });
   }
   return out;

@@ -2,10 +2,12 @@
  * What Docker's gateway modes change in a network's rules, for both backends. The base
  * rules (nat mode) admit traffic into a bridge only through a published port's DNAT; per
  * family, nat-unprotected admits everything and routed admits the published container
- * ports and ICMP by address, without NAT. Routed ports are filter rules only.
+ * ports and ICMP by address, without NAT. Routed ports are filter rules only. A nat family
+ * may open published ports by address as well (direct-access.ts).
  */
 import type { FirewallNetwork, GatewayMode } from '../contracts/firewall.js';
 import type { Family, PortRule } from './common.js';
+import { iptablesDirectAccess, nftDirectAccess } from './direct-access.js';
 
 /** The filter chain (iptables) holding routed networks' published container ports. */
 export const WEFT_ROUTED = 'WEFT-ROUTED';
@@ -33,7 +35,7 @@ export function nftToExtras(net: FirewallNetwork): string[] {
       out.push(`${fam[f].addr} daddr . meta l4proto . th dport @port-accept${f} accept`, `${fam[f].icmp} accept`);
     }
   }
-  return out;
+  return [...out, ...nftDirectAccess(net)];
 }
 
 /** iptables rules of the into-bridge chain of one family that go before its final drop. */
@@ -41,7 +43,7 @@ export function iptablesToExtras(net: FirewallNetwork, family: Family): string[]
   const mode = gatewayMode(net, family);
   if (mode === 'nat-unprotected') return ['-j ACCEPT'];
   if (mode === 'routed') return [`-j ${WEFT_ROUTED}`, `-p ${family === 4 ? 'icmp' : 'ipv6-icmp'} -j ACCEPT`];
-  return [];
+  return iptablesDirectAccess(net, family, WEFT_ROUTED);
 }
 
 /** The WEFT-ROUTED rule of one routed port, as iptables-save prints it. */
@@ -50,7 +52,7 @@ export function routedAccept(r: PortRule): string {
   return `-d ${r.containerIp}/${bits} -p ${r.proto} -m ${r.proto} --dport ${r.containerPort} -j ACCEPT`;
 }
 
-/** Split rules into those that need NAT and routed ones. */
+/** Split rules into those that need NAT and those opened by address (routed, or direct as well as NATed). */
 export function splitRouted(rules: PortRule[]): { nat: PortRule[]; routed: PortRule[] } {
-  return { nat: rules.filter((r) => !r.routed), routed: rules.filter((r) => r.routed) };
+  return { nat: rules.filter((r) => !r.routed), routed: rules.filter((r) => r.routed || r.direct) };
 }

@@ -1,16 +1,18 @@
 /**
- * The iptables plans of routed networks' published ports: one accept rule per container
- * port in WEFT-ROUTED (jumped to from a routed family's into-bridge chain), no DNAT.
+ * The iptables plans of published ports opened by container address: one accept rule per
+ * container port in WEFT-ROUTED, jumped to from a routed family's into-bridge chain (no DNAT)
+ * or from a network's direct-access rules (beside the DNAT).
  */
 import type { PortRule } from './common.js';
 import type { FirewallNetwork } from '../contracts/firewall.js';
 import type { Family } from './common.js';
 import { gatewayMode, routedAccept, WEFT_ROUTED } from './gateway-modes.js';
 import type { RestoreBatch } from './iptables-rules.js';
+import { opensDirectly } from './direct-access.js';
 
 /** The chain exists only once a routed network jumps to it (the base layout stays Docker's). */
 export function planRoutedChain(b: RestoreBatch, net: FirewallNetwork, family: Family): void {
-  if (gatewayMode(net, family) === 'routed') b.ensureChain('filter', WEFT_ROUTED);
+  if (gatewayMode(net, family) === 'routed' || opensDirectly(net, family)) b.ensureChain('filter', WEFT_ROUTED);
 }
 
 export function planRoutedPorts(b: RestoreBatch, rules: PortRule[], op: 'add' | 'remove'): void {

@@ -17,8 +17,8 @@
  *                       127.0.0.0/8 or ::1 to the host never reaches a port published there)
  *   nat PREROUTING/OUTPUT (dst-type LOCAL) -j WEFT-DNAT
  *   WEFT-DNAT           -p P --dport <64-port block> -j WEFT-DNAT-<P><block>
- *   WEFT-DNAT-<P><block> one DNAT per host port of that block (`-i lo` when the host IP
- *                       is a loopback address)
+ *   WEFT-DNAT-<P><block> one DNAT per host port of that block (loopback host IPs need no
+ *                       `-i lo`: the raw drop stops them first unless they came in on lo)
  *     Deleting a rule by its text makes iptables walk the chain, so a flat WEFT-DNAT
  *     costs O(published ports) per removal; blocks of 64 ports bound that walk, and a
  *     block chain exists only while it holds a port.
@@ -27,7 +27,7 @@
  *   WEFT-NAT-<id>       ! -o <br> MASQUERADE; -o <br> --ctstate DNAT MASQUERADE (hairpin)
  * The text is exactly what iptables-save prints, so presence checks are string compares.
  */
-import { checkIfName, isLoopback, LOOPBACK, shortId, subnetsOf, type Family, type PortRule } from './common.js';
+import { checkIfName, LOOPBACK, shortId, subnetsOf, type Family, type PortRule } from './common.js';
 import type { FirewallNetwork } from '../contracts/firewall.js';
 import { iptablesToExtras, masqueradesFamily } from './gateway-modes.js';
 import { iptablesOutbound } from './host-snat.js';
@@ -117,8 +117,8 @@ export function portRules(r: PortRule): { chain: string; jump: string; dnat: str
   const bits = r.family === 4 ? 32 : 128;
   const to = r.family === 4 ? r.containerIp : `[${r.containerIp}]`;
   const match = `-p ${r.proto} -m ${r.proto}`;
-  // A loopback host IP is DNATed only for what came in on lo (the raw drop stops the rest first).
-  const dst = r.hostIp ? `-d ${r.hostIp}/${bits} ${isLoopback(r.hostIp) ? '-i lo ' : ''}` : '';
+  // No interface match: OUTPUT (loopback DNAT, userland proxy off) has no input interface.
+  const dst = r.hostIp ? `-d ${r.hostIp}/${bits} ` : '';
   checkIfName(r.bridge);
   const block = r.hostPort >> BLOCK_BITS;
   const lo = block << BLOCK_BITS;

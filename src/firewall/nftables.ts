@@ -12,6 +12,7 @@ import { Serial } from '../util/lock.js';
 import { NftRunner } from './libnftables.js';
 import type { FirewallBackend, FirewallNetwork, PortCounter, PortMapping } from '../contracts/firewall.js';
 import { listCounterCommands, parseCounters } from './nft-counters.js';
+import { nftLoopbackDnatScript } from './loopback-dnat.js';
 import {
   addNetworkScript, addPortsScript, initScript, removeNetworkScript, removePortsScript, syncPortsScript, TABLE, teardownScript,
 } from './nft-rules.js';
@@ -36,7 +37,7 @@ export class NftablesBackend implements FirewallBackend {
   }
 
   init(): Promise<void> {
-    return this.serial.run(() => this.exec(initScript()));
+    return this.serial.run(() => this.exec(this.initText()));
   }
 
   addNetwork(net: FirewallNetwork): Promise<void> {
@@ -100,9 +101,14 @@ export class NftablesBackend implements FirewallBackend {
       await this.exec(script);
     } catch (err) {
       this.opts.logger?.warn({ err }, 'nft transaction failed; re-initialising the weft table and retrying');
-      await this.exec(initScript());
+      await this.exec(this.initText());
       await this.exec(script);
     }
+  }
+
+  /** The base table, with the loopback DNAT when the userland proxy is off. */
+  private initText(): string {
+    return initScript() + (this.opts.loopbackDnat ? nftLoopbackDnatScript() : '');
   }
 
   /** Run a removal; with no weft table at all there is nothing to remove. */

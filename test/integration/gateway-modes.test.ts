@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerIp } from '../helpers/containers.js';
 import { TestDaemon } from '../helpers/daemon.js';
 import { DockerCli } from '../helpers/docker-cli.js';
-import { makeNs, type LabNs } from '../helpers/lab.js';
+import type { LabNs } from '../helpers/lab.js';
+import { addNeighbour } from '../helpers/neighbour.js';
 import { kill, probe, startServer } from '../helpers/probe.js';
 
 const HOST = '10.254.0.1';
@@ -36,11 +37,7 @@ describe.each(['nftables', 'iptables'] as const)('gateway modes (%s backend)', (
 
   beforeAll(async () => {
     d = new TestDaemon(backend);
-    neighbour = makeNs('wgnbr');
-    d.host.sh(`ip link add wgnbr type veth peer name eth0 netns ${neighbour.name} && ip link set wgnbr up
-      ip addr add ${HOST}/24 dev wgnbr`);
-    neighbour.sh(`ip addr add ${NEIGHBOUR}/24 dev eth0 && ip link set eth0 up
-      ${Object.values(SUBNETS).map((s) => `ip route add ${s} via ${HOST} dev eth0`).join('\n')}`);
+    neighbour = addNeighbour(d, { hostIf: 'wgnbr', link: '10.254.0.0/24', routes: Object.values(SUBNETS) }).ns;
     await d.start();
     cli = new DockerCli(d);
     const peer = spawn('nsenter', [`--net=${neighbour.path}`, process.execPath, '-e', PEER_SERVER], { stdio: ['ignore', 'pipe', 'ignore'] });

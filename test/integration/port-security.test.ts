@@ -9,11 +9,11 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerIp, createNet } from '../helpers/containers.js';
 import { TestDaemon } from '../helpers/daemon.js';
-import { makeNs, type LabNs } from '../helpers/lab.js';
+import type { LabNs } from '../helpers/lab.js';
+import { addNeighbour } from '../helpers/neighbour.js';
 import { kill, probe, startServer } from '../helpers/probe.js';
 
 const HOST = '10.253.0.1';
-const NEIGHBOUR = '10.253.0.2';
 const SUBNET = '10.61.0.0/24';
 const LOOPBACK = '127.0.0.2';
 
@@ -24,15 +24,7 @@ describe.each(['nftables', 'iptables'] as const)('published ports against a neig
 
   beforeAll(async () => {
     d = new TestDaemon(backend);
-    neighbour = makeNs('nbr');
-    d.host.sh(`ip link add wnbr type veth peer name eth0 netns ${neighbour.name} && ip link set wnbr up
-      ip addr add ${HOST}/24 dev wnbr`);
-    // The neighbour keeps only 127.0.0.1 for itself, so its route for 127.0.0.2 leads to the host;
-    // route_localnet lets it send loopback-addressed packets out of eth0.
-    neighbour.sh(`ip addr add ${NEIGHBOUR}/24 dev eth0 && ip link set eth0 up
-      ip addr del 127.0.0.1/8 dev lo && ip addr add 127.0.0.1/32 dev lo
-      sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1
-      ip route add ${LOOPBACK}/32 via ${HOST} dev eth0 && ip route add ${SUBNET} via ${HOST} dev eth0`);
+    neighbour = addNeighbour(d, { hostIf: 'wnbr', link: '10.253.0.0/24', routes: [`${LOOPBACK}/32`, SUBNET] }).ns;
     await d.start();
     await createNet(d, { Name: 'sec', IPAM: { Config: [{ Subnet: SUBNET }] } });
   });

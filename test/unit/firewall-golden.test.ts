@@ -61,6 +61,14 @@ const SCENARIOS: Scenario[] = [
       bridge({ id: 'bbbbbbbbbbbb0123456789', bridge: 'br-b', subnets4: ['172.19.0.0/16'] }),
     ],
   },
+  {
+    // Published container ports open by address from two trusted interfaces, and from every interface.
+    name: 'direct-access',
+    networks: [
+      bridge({ trustedInterfaces: ['eth1', 'wg0'] }),
+      bridge({ id: 'bbbbbbbbbbbb0123456789', bridge: 'br-b', subnets4: ['172.19.0.0/16'], allowDirectRouting: true }),
+    ],
+  },
 ];
 
 function nftText(s: Scenario): string {

@@ -205,11 +205,11 @@ COMMIT
       jump: '-p udp -m udp --dport 0:63 -j WEFT-DNAT-UDP0',
       dnat: '-p udp -m udp --dport 53 -j DNAT --to-destination [fd00:1::2]:5353',
     });
-    // A loopback host IP: DNAT only for what came in on lo.
+    // A loopback host IP: no interface match (the raw drop keeps what did not come in on lo out; OUTPUT has no input interface).
     const lo = expandMapping({ proto: 'tcp', hostIp: '127.0.0.2', hostPort: 5000, containerPort: 80, containerIp: '10.1.0.2', bridge: 'br-a' })[0];
-    expect(portRules(lo).dnat).toBe('-d 127.0.0.2/32 -i lo -p tcp -m tcp --dport 5000 -j DNAT --to-destination 10.1.0.2:80');
+    expect(portRules(lo).dnat).toBe('-d 127.0.0.2/32 -p tcp -m tcp --dport 5000 -j DNAT --to-destination 10.1.0.2:80');
     const lo6 = expandMapping({ proto: 'tcp', hostIp: '::1', hostPort: 5000, containerPort: 80, containerIp: 'fd00:1::2', bridge: 'br-a' })[0];
-    expect(portRules(lo6).dnat).toBe('-d ::1/128 -i lo -p tcp -m tcp --dport 5000 -j DNAT --to-destination [fd00:1::2]:80');
+    expect(portRules(lo6).dnat).toBe('-d ::1/128 -p tcp -m tcp --dport 5000 -j DNAT --to-destination [fd00:1::2]:80');
 
     const add = new RestoreBatch(parseSave(SAVED));
     planAddPorts(add, [v4, v4], 4);
