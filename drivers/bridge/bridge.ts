@@ -9,7 +9,8 @@ import type { FirewallBackend, FirewallNetwork, PortMapping } from '../../src/co
 import { cidrContains, splitCidr } from '../../src/util/ip.js';
 import type { Rtnl } from '../../src/kernel/rtnl.js';
 import { readSysctl, writeSysctl } from '../../src/kernel/sysctl.js';
-import { plugVeth } from '../../src/kernel/veth.js';
+import { plugVeth, retireInnerEnd } from '../../src/kernel/veth.js';
+import type { LinkReaper } from '../../src/kernel/link-reaper.js';
 import type { EndpointAddresses, HostPortBinder } from '../../src/contracts/host-ports.js';
 import type {
   DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, RestoredNetwork, SandboxInfo,
@@ -26,6 +27,8 @@ export interface BridgeDriverDeps {
   hostNsPath?: string;
   /** Binds published TCP/UDP host ports (reservation + loopback relay); absent in unit tests. */
   hostPorts?: HostPortBinder;
+  /** Deletes veths in the background after a leave; without it they are deleted in the request. */
+  reaper?: LinkReaper;
 }
 
 export class BridgeDriver implements NetworkDriver {
@@ -93,7 +96,8 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async deleteEndpoint(_net: NetworkInfo, ep: EndpointInfo): Promise<void> {
-    if (ep.driverState.leftWithNamespace !== 'true') await this.deps.host.deleteLink(ep.driverState.hostIf ?? hostIfName(ep.id));
+    if (ep.driverState.leftWithNamespace === 'true' || ep.driverState.reaped === 'true') return;
+    await this.deps.host.deleteLink(ep.driverState.hostIf ?? hostIfName(ep.id));
   }
 
   async join(net: NetworkInfo, ep: EndpointInfo, sb: SandboxInfo): Promise<JoinResult> {
@@ -121,8 +125,18 @@ export class BridgeDriver implements NetworkDriver {
       ep.driverState.leftWithNamespace = 'true';
       return;
     }
+    const { host, reaper } = this.deps;
+    const hostIf = ep.driverState.hostIf;
+    // The sandbox loses the interface now; the pair is unregistered in the background (the host end
+    // stays on the bridge until then, where reconcile's sweep finds it after a crash).
+    if (reaper && sb.nsPath && await retireInnerEnd(sb.nsPath, ep.ifName, hostIf)) {
+      ep.driverState.reaped = 'true';
+      failpoint('bridge.leave.retired');
+      reaper.delete(hostIf);
+      return;
+    }
     // Deleting the host side removes the pair, wherever the peer lives.
-    await this.deps.host.deleteLink(ep.driverState.hostIf);
+    await host.deleteLink(hostIf);
   }
 
   /**

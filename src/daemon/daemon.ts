@@ -20,6 +20,7 @@ import { Controller } from '../controller/controller.js';
 import { createFirewall } from '../firewall/index.js';
 import type { FirewallBackend } from '../contracts/firewall.js';
 import { Rtnl } from '../kernel/rtnl.js';
+import { LinkReaper } from '../kernel/link-reaper.js';
 import { NetnsPool } from '../kernel/netns-pool.js';
 import { KernelSandboxOs } from '../kernel/sandbox-os.js';
 import { ServiceDiscovery } from '../engine/discovery.js';
@@ -78,15 +79,17 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   const store = await LmdbStore.open(o.root);
   const host = Rtnl.open();
+  const reaper = new LinkReaper(host, (name, err) => logger.warn({ err, link: name }, 'deleting a link failed'));
   const netnsDir = path.join(o.runDir, 'netns');
   const netnsPool = new NetnsPool(path.join(o.runDir, 'netns-pool'));
   const cluster = o.cluster ? await joinCluster(o.cluster, store, host, netnsDir, logger) : undefined;
   const firewall = timedFirewall(createFirewall(o.firewallBackend, { logger }));
   await firewall.init();
   const hostPorts = new HostPortService({ binder: new PortProxy(logger), logger });
+  const bridge = new BridgeDriver({ host, firewall, hostPorts, reaper });
   const controller = new Controller({
     store,
-    drivers: [new BridgeDriver({ host, firewall, hostPorts }), new HostDriver(), new NullDriver(), ...(cluster ? [cluster.overlay] : [])],
+    drivers: [bridge, new HostDriver(), new NullDriver(), ...(cluster ? [cluster.overlay] : [])],
     ipams: [...createIpamRegistry(store).values()],
     netnsDir,
     os: new KernelSandboxOs(host, netnsPool),
@@ -122,10 +125,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   logger.info({ socket: socketPath, root: o.root, firewall: firewall.name }, 'weft daemon listening');
 
   return {
-    socketPath,
-    controller,
-    containers,
-    firewall,
+    socketPath, controller, containers, firewall,
     async close(opts = {}) {
       firewallWatch.stop();
       await closeServer(server);
@@ -141,6 +141,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       await cluster?.node.close({ leave: !!opts.stopContainers });
       await dns.close();
       netnsPool.close();
+      await reaper.close();
       host.close();
       await store.close();
       fs.rmSync(socketPath, { force: true });
