@@ -9,14 +9,15 @@ import type { FirewallBackend, FirewallNetwork, PortMapping } from '../../src/co
 import { cidrContains, splitCidr } from '../../src/util/ip.js';
 import type { Rtnl } from '../../src/kernel/rtnl.js';
 import { readSysctl, writeSysctl } from '../../src/kernel/sysctl.js';
-import { plugVeth } from '../../src/kernel/veth.js';
+import { plugVeth, retireInnerEnd } from '../../src/kernel/veth.js';
+import type { LinkReaper } from '../../src/kernel/link-reaper.js';
 import type { EndpointAddresses, HostPortBinder } from '../../src/contracts/host-ports.js';
 import type {
   DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, RestoredNetwork, SandboxInfo,
 } from '../../src/contracts/driver.js';
 import { parseBridgeOptions } from './options.js';
 import { failpoint } from '../../src/util/failpoint.js';
-import { removeStrayLinks } from './strays.js';
+import { isSweptBridgeName, removeStrayLinks } from './strays.js';
 
 export interface BridgeDriverDeps {
   /** rtnetlink handle in the daemon's (host) namespace. */
@@ -30,6 +31,8 @@ export interface BridgeDriverDeps {
   allowDirectRouting?: boolean;
   /** Loopback clients are DNATed to containers (userland proxy off): the bridge routes 127.0.0.0/8 sources. */
   loopbackDnat?: boolean;
+  /** Deletes veths in the background after a leave; without it they are deleted in the request. */
+  reaper?: LinkReaper;
 }
 
 export class BridgeDriver implements NetworkDriver {
@@ -93,7 +96,17 @@ export class BridgeDriver implements NetworkDriver {
   async deleteNetwork(net: NetworkInfo): Promise<void> {
     const spec = this.firewallSpec(net);
     await this.deps.firewall.removeNetwork(spec);
-    await this.deps.host.deleteLink(spec.bridge);
+    const { host, reaper } = this.deps;
+    // A bridge the sweep would find after a crash is only taken down here (no routes to its
+    // subnets remain) and unregistered in the background; a custom-named one goes now.
+    const br = isSweptBridgeName(spec.bridge) ? await host.link(spec.bridge) : undefined;
+    if (reaper && br) {
+      await host.setLink(br.index, { up: false });
+      failpoint('bridge.network.down');
+      reaper.delete(spec.bridge);
+      return;
+    }
+    await host.deleteLink(spec.bridge);
   }
 
   async createEndpoint(_net: NetworkInfo, ep: EndpointInfo): Promise<void> {
@@ -101,7 +114,8 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async deleteEndpoint(_net: NetworkInfo, ep: EndpointInfo): Promise<void> {
-    if (ep.driverState.leftWithNamespace !== 'true') await this.deps.host.deleteLink(ep.driverState.hostIf ?? hostIfName(ep.id));
+    if (ep.driverState.leftWithNamespace === 'true' || ep.driverState.reaped === 'true') return;
+    await this.deps.host.deleteLink(ep.driverState.hostIf ?? hostIfName(ep.id));
   }
 
   async join(net: NetworkInfo, ep: EndpointInfo, sb: SandboxInfo): Promise<JoinResult> {
@@ -129,8 +143,18 @@ export class BridgeDriver implements NetworkDriver {
       ep.driverState.leftWithNamespace = 'true';
       return;
     }
+    const { host, reaper } = this.deps;
+    const hostIf = ep.driverState.hostIf;
+    // The sandbox loses the interface now; the pair is unregistered in the background (the host end
+    // stays on the bridge until then, where reconcile's sweep finds it after a crash).
+    if (reaper && sb.nsPath && await retireInnerEnd(sb.nsPath, ep.ifName, hostIf)) {
+      ep.driverState.reaped = 'true';
+      failpoint('bridge.leave.retired');
+      reaper.delete(hostIf);
+      return;
+    }
     // Deleting the host side removes the pair, wherever the peer lives.
-    await this.deps.host.deleteLink(ep.driverState.hostIf);
+    await host.deleteLink(hostIf);
   }
 
   /**

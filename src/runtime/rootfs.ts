@@ -28,17 +28,15 @@ export function prepareRoot(spec: ProcessSpec, workdir: string): void {
     if (!d || inRoot(spec.rootfs, d)) continue;
     fs.mkdirSync(path.join(upper, d), { recursive: true, mode: d === 'tmp' ? 0o1777 : 0o755 });
   }
-  for (const f of ['hosts', 'resolv.conf', 'hostname']) {
-    const t = path.join(upper, 'etc', f);
-    if (!fs.existsSync(t)) fs.writeFileSync(t, '');
-  }
-  for (const d of DEVICES) {
-    const t = path.join(spec.dir, 'dev', d);
-    if (!fs.existsSync(t)) fs.writeFileSync(t, '');
-  }
+  // Each file in one call that keeps what a restart already made (no existence check first).
+  for (const f of ['hosts', 'resolv.conf', 'hostname']) touch(path.join(upper, 'etc', f));
+  for (const d of DEVICES) touch(path.join(spec.dir, 'dev', d));
   for (const [name, target] of DEV_LINKS) {
-    const t = path.join(spec.dir, 'dev', name);
-    if (!fs.existsSync(t) && !isLink(t)) fs.symlinkSync(target, t);
+    try {
+      fs.symlinkSync(target, path.join(spec.dir, 'dev', name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
   const m = path.join(spec.dir, 'merged');
   const line = (src: string, target: string, type: string, opts: string) => `${esc(src)} ${esc(target)} ${type} ${opts} 0 0`;
@@ -89,10 +87,7 @@ function esc(p: string): string {
   return p.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
-function isLink(p: string): boolean {
-  try {
-    return fs.lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
-  }
+/** An empty file, or the one already there left as it is. */
+function touch(p: string): void {
+  fs.closeSync(fs.openSync(p, 'a'));
 }

@@ -27,6 +27,7 @@ import type { ExecOptions, ProcessSpec, ProcessState, Runtime } from '../contrac
 import { groupsPrefix } from './groups.js';
 import { initPrefix } from './init.js';
 import { prepareRoot } from './rootfs.js';
+import { removeDirInBackground } from './remove-dir.js';
 import { closeStdin, createStdin, onTerminal, openStdin, resizeTerminal, stdinFifo } from './stdin.js';
 import { isRunning, killPids, readPid, rootedPids, strayPids } from './strays.js';
 
@@ -254,7 +255,7 @@ export class ProcessRuntime implements Runtime {
 
   async remove(spec: ProcessSpec): Promise<void> {
     this.watched.delete(spec.id);
-    fs.rmSync(spec.dir, { recursive: true, force: true });
+    removeDirInBackground(spec.dir, (err) => this.o.logger.warn({ err, container: spec.id }, 'removing the container\'s directory failed'));
   }
 
   /** The shim records init's pid; init is running once it has chrooted. */
