@@ -12,7 +12,7 @@ import { NullDriver } from '../../drivers/null/null.js';
 import { createIpamRegistry } from './ipam.js';
 import { remoteDrivers, type PluginOptions } from './plugins.js';
 import { DEFAULT_DIRS } from '../plugins/discovery.js';
-import { type ClusterParts, joinCluster } from './cluster.js';
+import { type ClusterParts, joinCluster, leaveCluster } from './cluster.js';
 import { watchFirewall } from './firewall-watch.js';
 import { ContainerService } from '../engine/containers.js';
 import type { ClusterConfig } from '../cluster/node.js';
@@ -80,7 +80,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const host = Rtnl.open();
   const netnsDir = path.join(o.runDir, 'netns');
   const netnsPool = new NetnsPool(path.join(o.runDir, 'netns-pool'));
-  const cluster = o.cluster ? await joinCluster(o.cluster, store, host, netnsDir, logger) : undefined;
+  const cluster = o.cluster ? await joinCluster(o.cluster, store, host, { netnsDir, stateDir: o.root }, logger) : undefined;
   const firewall = timedFirewall(createFirewall(o.firewallBackend, { logger }));
   await firewall.init();
   const hostPorts = new HostPortService({ binder: new PortProxy(logger), logger });
@@ -114,6 +114,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     images: new Images(imageStore, path.join(o.root, 'images')),
     info: { root: o.root, firewall: firewall.name },
     reloadFirewall: firewallWatch.reload,
+    ...(cluster?.mesh ? { encryption: cluster.mesh } : {}),
   });
   const metrics = await startMetrics(scrapeSource(controller, containers, firewall), o.metricsAddr);
   const server = createApiServer(router, logger);
@@ -136,9 +137,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       }
       await hostPorts.close();
       await controller.closeCluster();
-      await cluster?.overlay.close();
-      await cluster?.peers.close();
-      await cluster?.node.close({ leave: !!opts.stopContainers });
+      if (cluster) await leaveCluster(cluster, { leave: !!opts.stopContainers });
       await dns.close();
       netnsPool.close();
       host.close();
