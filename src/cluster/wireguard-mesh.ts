@@ -56,13 +56,13 @@ export class WireguardMesh implements OverlayEncryption {
   /** End what a crashed life left (wireguard-go, device), publish this host, follow the others. */
   static async start(o: MeshOptions): Promise<WireguardMesh> {
     const m = new WireguardMesh(o);
-    if (endStrayWireguardGo(m.pidFile)) o.logger.info('ended a wireguard-go left by an earlier daemon');
+    if (await endStrayWireguardGo(m.pidFile)) o.logger.info('ended a wireguard-go left by an earlier daemon');
     await o.host.deleteLink(m.deviceName);
     m.publicKey = publicKeyOf(loadOrCreateKey(m.keyFile));
     await m.publishSelf();
     const store = o.node.store;
     const snap = await store.snapshot<WireguardRecord>(WG_KEY);
-    for (const r of snap.records) if (r.value.host !== o.node.hostId) m.remote.set(r.value.host, r.value);
+    for (const r of snap.records) if (r.value.host !== o.node.hostId) m.remember(r.value);
     m.stopWatch = await store.watch<WireguardRecord>(WG_KEY, (ev) => {
       m.serial.run(() => m.onRecord(ev)).catch((err) => o.logger.error({ err, key: ev.key }, 'programming a WireGuard peer failed'));
     }, snap.revision + 1);
@@ -134,11 +134,19 @@ export class WireguardMesh implements OverlayEncryption {
     await node.publish(WG_KEY + node.hostId, rec);
   }
 
+  private remember(r: WireguardRecord): void {
+    // Tunnel addresses are hashed from host ids: a clash (about 1 in 4 million per pair) is reported, not hidden.
+    if (r.tunnelAddr === this.tunnelAddr) {
+      this.o.logger.error({ host: r.host, tunnel: r.tunnelAddr }, 'another host has this host\'s WireGuard tunnel address');
+    }
+    this.remote.set(r.host, r);
+  }
+
   private async onRecord(ev: WatchEvent<WireguardRecord>): Promise<void> {
     const hostId = ev.key.slice(ev.key.lastIndexOf('/') + 1);
     if (hostId === this.o.node.hostId) return;
     const old = this.remote.get(hostId);
-    if (ev.type === 'put') this.remote.set(hostId, ev.value);
+    if (ev.type === 'put') this.remember(ev.value);
     else this.remote.delete(hostId);
     if (!this.device) return;
     if (old && (ev.type === 'delete' || old.publicKey !== ev.value.publicKey)) await this.device.removePeer(old.publicKey);

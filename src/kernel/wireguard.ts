@@ -81,8 +81,11 @@ export function peerArgs(p: WireguardPeer): string[] {
   return ['peer', p.publicKey, 'endpoint', `${host}:${WG_PORT}`, 'allowed-ips', `${p.tunnelAddr}/32`, 'persistent-keepalive', '25'];
 }
 
-/** End a wireguard-go an earlier life of the daemon left running (its pid in pidFile). */
-export function endStrayWireguardGo(pidFile: string): boolean {
+/**
+ * End a wireguard-go an earlier life of the daemon left running (its pid in pidFile), and wait
+ * until it is gone: its UAPI socket and device go with it.
+ */
+export async function endStrayWireguardGo(pidFile: string): Promise<boolean> {
   let pid: number;
   try {
     pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
@@ -94,6 +97,8 @@ export function endStrayWireguardGo(pidFile: string): boolean {
   const cmdline = fs.existsSync(`/proc/${pid}/cmdline`) ? fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
   if (!Number.isInteger(pid) || pid < 2 || !cmdline.split('\0')[0]?.endsWith('wireguard-go')) return false;
   process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 40 && fs.existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 50));
+  if (fs.existsSync(`/proc/${pid}`)) process.kill(pid, 'SIGKILL');
   return true;
 }
 
