@@ -141,6 +141,18 @@ describe('encrypted overlay networks (WireGuard) across three hosts', () => {
     await waitFor(() => inNs(A, ids.client, `ping -c1 -W1 ${ips.webB}`).code === 0, 'A to reach B after rotation', 15_000);
   }, 60_000);
 
+  it('a daemon stop ends its wireguard-go and device and drops its peer at once; after the start traffic flows again', async () => {
+    const { Device: dev, PublicKey: key } = await mesh(A);
+    const pid = Number(fs.readFileSync(path.join(A.root, 'wireguard', 'wireguard-go.pid'), 'utf8'));
+    await A.stop(); // a clean stop stops the containers and revokes the lease
+    expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
+    expect(A.host.sh('ip link')).not.toContain(dev);
+    await waitFor(async () => !(await peersOf(B)).includes(key), "A's peer to leave B", 3000);
+    await A.start();
+    expect((await A.api('POST', `/v1.50/containers/${ids.client}/start`)).status).toBe(204);
+    await waitFor(() => inNs(A, ids.client, `ping -c1 -W1 ${ips.webB}`).code === 0, 'A to reach B after its restart', 15_000);
+  }, 60_000);
+
   it('removing the encrypted network ends every wireguard-go and device', async () => {
     const pids = c.hosts.map((h) => Number(fs.readFileSync(path.join(h.root, 'wireguard', 'wireguard-go.pid'), 'utf8')));
     for (const [d, id] of [[A, ids.client], [B, ids.webB], [C, ids.webC]] as const) {
