@@ -14,12 +14,14 @@
  * the device answers ARP/ND itself and unicasts every frame to the right host. When a
  * record goes (endpoint removed, or its host's lease expired) the entries go too.
  * The namespace lives from the first local join until the network is deleted (on any host).
+ * An encrypted network (`encrypted` option) runs its VXLAN between WireGuard tunnel
+ * addresses instead (encryption.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { ifla } from 'netlink';
 import type pino from 'pino';
-import type { VniClaims } from '../../src/contracts/cluster.js';
+import { isEncrypted, type OverlayEncryption, type VniClaims } from '../../src/contracts/cluster.js';
 import type { ClusterEndpoint, PeerChange, PeerSource } from '../../src/contracts/peers.js';
 import { Conflict, InvalidArgument } from '../../src/util/errors.js';
 import { ipToBuffer, splitCidr } from '../../src/util/ip.js';
@@ -28,6 +30,7 @@ import { Rtnl } from '../../src/kernel/rtnl.js';
 import { plugVeth } from '../../src/kernel/veth.js';
 import { KeyedSerial } from '../../src/util/lock.js';
 import { tuneOverlayNamespace } from './datapath.js';
+import { encryptionOptions, tunnelMtu, vtepOf } from './encryption.js';
 import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../../src/contracts/driver.js';
 
 export const OPT_VNI = 'com.docker.network.driver.overlay.vxlanid_list';
@@ -51,6 +54,8 @@ export interface OverlayDeps {
   netnsDir: string;
   /** Default MTU of overlay interfaces (underlay MTU - 50 unless configured). */
   mtu: number;
+  /** This host's WireGuard mesh; absent: encrypted networks are refused. */
+  encryption?: OverlayEncryption;
   logger: pino.Logger;
 }
 
@@ -62,6 +67,8 @@ interface Active {
   vxIndex: number;
   brIndex: number;
   mtu: number;
+  /** Holds one use of the WireGuard device. */
+  encrypted: boolean;
 }
 
 export class OverlayDriver implements NetworkDriver {
@@ -105,6 +112,7 @@ export class OverlayDriver implements NetworkDriver {
 
   validateNetwork(net: NetworkInfo): void {
     this.mtuOf(net);
+    encryptionOptions(net, this.deps.encryption);
     const v = net.options[OPT_VNI];
     if (v !== undefined && v !== '') {
       const n = Number(v);
@@ -117,6 +125,7 @@ export class OverlayDriver implements NetworkDriver {
   /** Claim a VNI cluster-wide: the given one, or the lowest free from 4096 up. */
   async allocateNetwork(net: NetworkInfo): Promise<void> {
     const { vnis } = this.deps;
+    Object.assign(net.options, encryptionOptions(net, this.deps.encryption));
     const wanted = net.options[OPT_VNI] ? Number(net.options[OPT_VNI]) : undefined;
     if (wanted !== undefined) {
       if (!(await vnis.claim(wanted, net.id))) throw new Conflict(`VNI ${wanted} is already in use`);
@@ -208,7 +217,7 @@ export class OverlayDriver implements NetworkDriver {
 
   private mtuOf(net: NetworkInfo): number {
     const v = net.options[OPT_MTU];
-    if (v === undefined || v === '') return this.deps.mtu;
+    if (v === undefined || v === '') return isEncrypted(net.options) ? tunnelMtu(this.deps.mtu) : this.deps.mtu;
     const mtu = Number(v);
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
       throw new InvalidArgument(`invalid MTU "${v}": must be an integer between 68 and 65535`);
@@ -227,7 +236,9 @@ export class OverlayDriver implements NetworkDriver {
     if (fresh) createNetns(nsPath);
     const h = have?.h ?? Rtnl.open(nsPath);
     const vxName = `vx-${vni}`;
+    const encrypted = have?.encrypted ?? (isEncrypted(net.options) && this.deps.encryption !== undefined);
     try {
+      if (encrypted && !have) await this.deps.encryption!.acquire(tunnelMtu(this.deps.mtu) + VXLAN_OVERHEAD);
       if (fresh) await h.setLink((await h.requireLink('lo')).index, { up: true });
       tuneOverlayNamespace(nsPath);
       let br = await h.link(BRIDGE);
@@ -242,7 +253,7 @@ export class OverlayDriver implements NetworkDriver {
       await this.deps.host.deleteLink(vxName);
       await this.deps.host.createLink(vxName, 'vxlan', ifla.formatVxlan({
         id: vni,
-        local: ipToBuffer(this.deps.advertiseAddr),
+        local: ipToBuffer(vtepOf(encrypted, this.deps.advertiseAddr, this.deps.encryption)),
         port: u16be(VXLAN_PORT),
         learning: 0,
         proxy: 1,
@@ -252,7 +263,7 @@ export class OverlayDriver implements NetworkDriver {
       await this.deps.host.setLink(moved.index, { nsPath });
       const vx = await h.requireLink(vxName);
       await h.setLink(vx.index, { master: br.index, up: true });
-      const a: Active = { vni, nsPath, h, vxIndex: vx.index, brIndex: br.index, mtu };
+      const a: Active = { vni, nsPath, h, vxIndex: vx.index, brIndex: br.index, mtu, encrypted };
       this.active.set(net.id, a);
       const peers = this.deps.peers.remoteEndpoints(net.id);
       for (const p of peers) await this.program(a, p);
@@ -262,6 +273,7 @@ export class OverlayDriver implements NetworkDriver {
     } catch (err) {
       this.active.delete(net.id);
       if (!have) h.close();
+      if (encrypted && !have) await this.deps.encryption!.release().catch(() => undefined);
       await this.deps.host.deleteLink(vxName).catch(() => undefined);
       if (fresh) deleteNetns(nsPath);
       throw err;
@@ -282,6 +294,7 @@ export class OverlayDriver implements NetworkDriver {
       h?.close();
     }
     this.active.delete(net.id);
+    if (a?.encrypted) await this.deps.encryption!.release();
     deleteNetns(nsPath);
     this.deps.logger.info({ network: net.name, vni }, 'overlay namespace removed');
   }

@@ -14,6 +14,8 @@ export interface ApiDeps {
   info: { root: string; firewall: string };
   /** GET /events streams its bus; the API publishes the container steps it does itself (attach). */
   events: ContainerEvents;
+  /** This host's WireGuard mesh (encrypted overlays): /info, POST /weft/wireguard/rotate-keys. */
+  encryption?: { describe(): object; rotateKeys(): Promise<string> };
   /** POST /weft/firewall/reload: re-creates weft's firewall rules. */
   reloadFirewall(): Promise<void>;
 }

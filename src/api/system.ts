@@ -71,6 +71,8 @@ function info(d: ApiDeps) {
     FirewallBackend: { Driver: d.info.firewall },
     Networks: d.ctl.listNetworks().length,
     Swarm: { LocalNodeState: 'inactive' },
+    // weft's own: encrypted overlays' WireGuard (absent outside a cluster or without WireGuard).
+    ...(d.encryption ? { WeftOverlayEncryption: d.encryption.describe() } : {}),
   };
 }
 
@@ -80,6 +82,13 @@ export function systemRoutes(d: ApiDeps): Route[] {
       await d.reloadFirewall();
       res.writeHead(204);
       res.end();
+    } },
+    { method: 'POST', path: '/weft/wireguard/rotate-keys', handler: async ({ res }) => {
+      if (!d.encryption) {
+        sendJson(res, 400, { message: 'this daemon has no WireGuard mesh: it needs --cluster-store and WireGuard' });
+        return;
+      }
+      sendJson(res, 200, { PublicKey: await d.encryption.rotateKeys() });
     } },
     { method: 'GET', path: '/_ping', handler: ping },
     { method: 'GET', path: '/version', handler: ({ res }) => sendJson(res, 200, version()) },

@@ -14,10 +14,12 @@
  *   ipam/global/…                the default IPAM's global address space (pools, addresses)
  *   node/<hostId>                {id, addr, hostname, since}            — under the lease
  *   endpoint/<networkId>/<epId>  ClusterEndpoint (contracts/peers.ts)   — under the lease
+ *   wg/<hostId>                  WireGuard key, endpoint, tunnel address — under the lease
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type pino from 'pino';
+import { tunnelAddrOf } from '../kernel/wireguard.js';
 import { EtcdStore, type StoreLease } from '../store/etcd.js';
 import type { ClusterMembership } from '../contracts/cluster.js';
 import type { ClusterEndpoint } from '../contracts/peers.js';
@@ -42,6 +44,7 @@ export class ClusterNode implements ClusterMembership {
   private readonly published = new Map<string, unknown>();
   private closed = false;
   private regranting?: Promise<void>;
+  readonly tunnelAddr: string;
 
   private constructor(
     readonly store: EtcdStore,
@@ -52,6 +55,7 @@ export class ClusterNode implements ClusterMembership {
     private readonly logger: pino.Logger,
   ) {
     this.lease = lease;
+    this.tunnelAddr = tunnelAddrOf(hostId);
     this.watchLease();
   }
 
@@ -79,7 +83,7 @@ export class ClusterNode implements ClusterMembership {
 
 
   /** Write a key that lives as long as this host does (re-written after a lease loss). */
-  private async publish(key: string, value: unknown): Promise<void> {
+  async publish(key: string, value: unknown): Promise<void> {
     this.published.set(key, value);
     await this.regranting;
     await this.lease.put(key, value);

@@ -9,6 +9,8 @@ export interface ClusterMembership {
   readonly hostId: string;
   /** This host's underlay address (where other hosts reach its VXLAN tunnel endpoint). */
   readonly advertiseAddr: string;
+  /** This host's WireGuard tunnel address: the VXLAN endpoint it publishes on encrypted networks. */
+  readonly tunnelAddr: string;
   /** The shared store: global networks, their name claims and their IPAM. */
   readonly store: WatchableStore;
   /** Publish an endpoint of this host; it lives as long as this host's lease. */
@@ -26,4 +28,26 @@ export interface VniClaims {
   claimed(): Promise<number[]>;
   /** Release vni if networkId still holds it. */
   release(vni: number, networkId: string): Promise<void>;
+}
+
+/** Docker's network option asking for an encrypted overlay (its presence, whatever its value). */
+export const OPT_ENCRYPTED = 'encrypted';
+
+export function isEncrypted(options: { [k: string]: string }): boolean {
+  return Object.hasOwn(options, OPT_ENCRYPTED);
+}
+
+/**
+ * This host's WireGuard mesh as the overlay driver uses it: VXLAN of an encrypted network runs
+ * between tunnel addresses, so its packets go through the WireGuard device. The device exists
+ * while at least one encrypted network is active here.
+ */
+export interface OverlayEncryption {
+  /** 'kernel' or 'wireguard-go'. */
+  readonly implementation: string;
+  /** This host's address inside the tunnel (its VXLAN endpoint on encrypted networks). */
+  readonly tunnelAddr: string;
+  /** Bring the device up (first user) with this MTU; every acquire is matched by a release. */
+  acquire(mtu: number): Promise<void>;
+  release(): Promise<void>;
 }

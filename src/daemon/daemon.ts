@@ -11,7 +11,7 @@ import { NullDriver } from '../../drivers/null/null.js';
 import { createIpamRegistry } from './ipam.js';
 import { remoteDrivers, type PluginOptions } from './plugins.js';
 import { DEFAULT_DIRS } from '../plugins/discovery.js';
-import { type ClusterParts, joinCluster } from './cluster.js';
+import { type ClusterParts, joinCluster, leaveCluster } from './cluster.js';
 import { watchFirewall } from './firewall-watch.js';
 import { ContainerService } from '../engine/containers.js';
 import type { ClusterConfig } from '../cluster/node.js';
@@ -93,7 +93,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const reaper = new LinkReaper(host, (name, err) => logger.warn({ err, link: name }, 'deleting a link failed'));
   const netnsDir = path.join(o.runDir, 'netns');
   const netnsPool = new NetnsPool(path.join(o.runDir, 'netns-pool'));
-  const cluster = o.cluster ? await joinCluster(o.cluster, store, host, netnsDir, logger) : undefined;
+  const cluster = o.cluster ? await joinCluster(o.cluster, store, host, { netnsDir, stateDir: o.root }, logger) : undefined;
   const firewall = timedFirewall(createFirewall(o.firewallBackend, { logger, loopbackDnat: o.userlandProxy === false }));
   await firewall.init();
   const hostPorts = new HostPortService({ binder: o.userlandProxy === false ? new NoProxyBinder() : new PortProxy(logger), logger });
@@ -127,6 +127,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     images: new Images(imageStore, path.join(o.root, 'images')),
     info: { root: o.root, firewall: firewall.name },
     reloadFirewall: firewallWatch.reload,
+    ...(cluster?.mesh ? { encryption: cluster.mesh } : {}),
   });
   const metrics = await startMetrics(scrapeSource(controller, containers, firewall), o.metricsAddr);
   const server = createApiServer(router, logger);
@@ -146,9 +147,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       }
       await hostPorts.close();
       await controller.closeCluster();
-      await cluster?.overlay.close();
-      await cluster?.peers.close();
-      await cluster?.node.close({ leave: !!opts.stopContainers });
+      if (cluster) await leaveCluster(cluster, { leave: !!opts.stopContainers });
       await dns.close();
       netnsPool.close();
       await reaper.close();

@@ -151,6 +151,7 @@ export class FakeWatchStore implements WatchableStore {
 /** This host in a cluster whose store is a FakeWatchStore. */
 export class FakeMembership implements ClusterMembership {
   readonly store = new FakeWatchStore();
+  readonly tunnelAddr = '100.64.0.1';
   constructor(readonly hostId = 'me', readonly advertiseAddr = '192.0.2.1') {}
   async publishEndpoint(ep: ClusterEndpoint) { await this.store.put(`endpoint/${ep.networkId}/${ep.id}`, ep); }
   async unpublishEndpoint(ep: { networkId: string; id: string }) { await this.store.delete(`endpoint/${ep.networkId}/${ep.id}`); }

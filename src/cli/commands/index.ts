@@ -16,6 +16,7 @@ import { registerNetworkCreate } from './network-create.js';
 import { registerNetworkInspect, registerNetworkRm } from './network-inspect.js';
 import { registerNetworkLs } from './network-ls.js';
 import { registerNetworkPrune } from './network-prune.js';
+import { registerNetworkRotateKeys } from './network-rotate-keys.js';
 import { registerPort } from './port.js';
 import { registerPs } from './ps.js';
 import { registerRunAndCreate } from './run.js';
@@ -42,6 +43,7 @@ export function registerNetworkCommands(program: Command, ctx: Ctx): void {
   registerNetworkRm(network, ctx);
   registerNetworkConnect(network, ctx);
   registerNetworkPrune(network, ctx);
+  registerNetworkRotateKeys(network, ctx);
 }
 
 export function registerSystemCommands(program: Command, ctx: Ctx): void {
