@@ -17,7 +17,7 @@ import type {
 } from '../../src/contracts/driver.js';
 import { parseBridgeOptions } from './options.js';
 import { failpoint } from '../../src/util/failpoint.js';
-import { isSweptBridgeName, removeStrayLinks } from './strays.js';
+import { removeStrayLinks } from './strays.js';
 
 export interface BridgeDriverDeps {
   /** rtnetlink handle in the daemon's (host) namespace. */
@@ -96,17 +96,7 @@ export class BridgeDriver implements NetworkDriver {
   async deleteNetwork(net: NetworkInfo): Promise<void> {
     const spec = this.firewallSpec(net);
     await this.deps.firewall.removeNetwork(spec);
-    const { host, reaper } = this.deps;
-    // A bridge the sweep would find after a crash is only taken down here (no routes to its
-    // subnets remain) and unregistered in the background; a custom-named one goes now.
-    const br = isSweptBridgeName(spec.bridge) ? await host.link(spec.bridge) : undefined;
-    if (reaper && br) {
-      await host.setLink(br.index, { up: false });
-      failpoint('bridge.network.down');
-      reaper.delete(spec.bridge);
-      return;
-    }
-    await host.deleteLink(spec.bridge);
+    await this.deps.host.deleteLink(spec.bridge);
   }
 
   async createEndpoint(_net: NetworkInfo, ep: EndpointInfo): Promise<void> {

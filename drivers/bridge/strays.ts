@@ -9,9 +9,6 @@ import type { FirewallBackend } from '../../src/contracts/firewall.js';
 import type { LinkInfo, Rtnl } from '../../src/kernel/rtnl.js';
 
 const WEFT_BRIDGE = /^br-([0-9a-f]{12})$/;
-
-/** Whether the sweep takes an unowned bridge of this name (a network's default name). */
-export const isSweptBridgeName = (name: string): boolean => WEFT_BRIDGE.test(name);
 const WEFT_VETH = /^veth[0-9a-f]{7}$/;
 
 export interface OwnedLinks {
