@@ -4,6 +4,7 @@
  * next to a Docker host would have). 127.0.0.0/8 in `routes` goes via the host too: the
  * neighbour keeps only 127.0.0.1/32 and may send loopback-addressed packets (route_localnet).
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { TestDaemon } from './daemon.js';
 import { makeNs, type LabNs } from './lab.js';
 
@@ -28,4 +29,16 @@ export function addNeighbour(d: TestDaemon, o: { hostIf: string; link: string; r
     sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1` : ''}
     ${o.routes.map((r) => `ip route add ${r} via ${hostAddr} dev eth0`).join('\n')}`);
   return { ns, hostAddr, addr, hostIf: o.hostIf };
+}
+
+/**
+ * A TCP server on port 7000 inside `nsPath` that answers with the address the connection
+ * came from (IPv4-mapped addresses shown as IPv4), started once it listens.
+ */
+export async function startSourceEcho(nsPath: string): Promise<ChildProcess> {
+  const server = `require('net').createServer((s) => s.end(s.remoteAddress.replace(/^::ffff:/, '')))
+    .listen(7000, '::', () => console.log('ready'));`;
+  const peer = spawn('nsenter', [`--net=${nsPath}`, process.execPath, '-e', server], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve) => peer.stdout!.once('data', () => resolve()));
+  return peer;
 }

@@ -7,7 +7,7 @@
  * source address a neighbour sees; -P on host_binding_ipv4; container port 0 refused, host
  * port 0 random, kernel-reserved ports skipped.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { containerIp, inNs } from '../helpers/containers.js';
 import { CLI, TestDaemon } from '../helpers/daemon.js';
 import { DockerCli } from '../helpers/docker-cli.js';
 import { makeNs, type LabNs } from '../helpers/lab.js';
+import { startSourceEcho } from '../helpers/neighbour.js';
 import { kill, probe, startServer } from '../helpers/probe.js';
 
 const HOST = '10.254.7.1';
@@ -23,8 +24,6 @@ const SNAT_SRC = '10.254.7.5';
 const NEIGHBOUR = '10.254.7.2';
 const FLAGS = ['--bip', '10.123.5.1/24', '--fixed-cidr', '10.123.5.128/25', '--mtu', '1400', '--ip', '127.0.0.1',
   '--default-address-pool', 'base=10.124.0.0/16,size=26'];
-const PEER_SERVER = `require('net').createServer((s) => s.end(s.remoteAddress.replace('::ffff:', '')))
-  .listen(7000, () => console.log('ready'));`;
 
 describe.each(['nftables', 'iptables'] as const)('daemon options (%s backend)', (backend) => {
   let d: TestDaemon;
@@ -46,9 +45,7 @@ describe.each(['nftables', 'iptables'] as const)('daemon options (%s backend)', 
     neighbour.sh(`ip addr add ${NEIGHBOUR}/24 dev eth0 && ip link set eth0 up`);
     await d.start();
     cli = new DockerCli(d);
-    const peer = spawn('nsenter', [`--net=${neighbour.path}`, process.execPath, '-e', PEER_SERVER], { stdio: ['ignore', 'pipe', 'ignore'] });
-    servers.push(peer);
-    await new Promise<void>((resolve) => peer.stdout!.once('data', () => resolve()));
+    servers.push(await startSourceEcho(neighbour.path));
   });
 
   afterAll(async () => {

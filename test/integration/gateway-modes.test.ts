@@ -8,13 +8,13 @@
  *                   outbound keeps the container's address;
  *   isolated        internal, and the host bridge has no address.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerIp } from '../helpers/containers.js';
 import { TestDaemon } from '../helpers/daemon.js';
 import { DockerCli } from '../helpers/docker-cli.js';
 import type { LabNs } from '../helpers/lab.js';
-import { addNeighbour } from '../helpers/neighbour.js';
+import { addNeighbour, startSourceEcho } from '../helpers/neighbour.js';
 import { kill, probe, startServer } from '../helpers/probe.js';
 
 const HOST = '10.254.0.1';
@@ -23,9 +23,6 @@ const SUBNETS = { nat: '10.73.0.0/24', 'nat-unprotected': '10.72.0.0/24', routed
 type Mode = keyof typeof SUBNETS;
 const MODE_KEY = 'com.docker.network.bridge.gateway_mode_ipv4';
 
-/** A TCP server on port 7000 that answers with the address the connection came from. */
-const PEER_SERVER = `require('net').createServer((s) => s.end(s.remoteAddress.replace('::ffff:', '')))
-  .listen(7000, () => console.log('ready'));`;
 
 describe.each(['nftables', 'iptables'] as const)('gateway modes (%s backend)', (backend) => {
   let d: TestDaemon;
@@ -40,9 +37,7 @@ describe.each(['nftables', 'iptables'] as const)('gateway modes (%s backend)', (
     neighbour = addNeighbour(d, { hostIf: 'wgnbr', link: '10.254.0.0/24', routes: Object.values(SUBNETS) }).ns;
     await d.start();
     cli = new DockerCli(d);
-    const peer = spawn('nsenter', [`--net=${neighbour.path}`, process.execPath, '-e', PEER_SERVER], { stdio: ['ignore', 'pipe', 'ignore'] });
-    servers.push(peer);
-    await new Promise<void>((resolve) => peer.stdout!.once('data', () => resolve()));
+    servers.push(await startSourceEcho(neighbour.path));
     for (const [i, mode] of (Object.keys(SUBNETS) as Mode[]).entries()) {
       const net = cli.run(['network', 'create', '--subnet', SUBNETS[mode], '-o', `${MODE_KEY}=${mode}`, `wg-${mode}`]);
       expect(net.code, net.err).toBe(0);

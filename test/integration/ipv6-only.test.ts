@@ -3,19 +3,18 @@
  * backend: the container has only IPv6, its published port answers a neighbour on the
  * host's IPv6 address, and its outbound IPv6 is masqueraded as Docker does by default.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDaemon } from '../helpers/daemon.js';
 import { DockerCli } from '../helpers/docker-cli.js';
 import { makeNs, type LabNs } from '../helpers/lab.js';
+import { startSourceEcho } from '../helpers/neighbour.js';
 import { kill, probe, startServer } from '../helpers/probe.js';
 
 const HOST6 = 'fd00:254::1';
 const NEIGHBOUR6 = 'fd00:254::2';
 const SUBNET6 = 'fd00:91::/64';
 
-/** A TCP server on port 7000 that answers with the address the connection came from. */
-const PEER_SERVER = `require('net').createServer((s) => s.end(s.remoteAddress)).listen(7000, '::', () => console.log('ready'));`;
 
 describe.each(['nftables', 'iptables'] as const)('IPv6-only networks (%s backend)', (backend) => {
   let d: TestDaemon;
@@ -31,9 +30,7 @@ describe.each(['nftables', 'iptables'] as const)('IPv6-only networks (%s backend
     neighbour.sh(`ip addr add ${NEIGHBOUR6}/64 dev eth0 nodad && ip link set eth0 up`);
     await d.start();
     cli = new DockerCli(d);
-    const peer = spawn('nsenter', [`--net=${neighbour.path}`, process.execPath, '-e', PEER_SERVER], { stdio: ['ignore', 'pipe', 'ignore'] });
-    servers.push(peer);
-    await new Promise<void>((resolve) => peer.stdout!.once('data', () => resolve()));
+    servers.push(await startSourceEcho(neighbour.path));
   });
 
   afterAll(async () => {
