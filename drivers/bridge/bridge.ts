@@ -9,8 +9,7 @@ import type { FirewallBackend, FirewallNetwork, PortMapping } from '../../src/co
 import { cidrContains, splitCidr } from '../../src/util/ip.js';
 import type { Rtnl } from '../../src/kernel/rtnl.js';
 import { readSysctl, writeSysctl } from '../../src/kernel/sysctl.js';
-import { plugVeth, retireInnerEnd } from '../../src/kernel/veth.js';
-import type { LinkReaper } from '../../src/kernel/link-reaper.js';
+import { plugVeth } from '../../src/kernel/veth.js';
 import type { EndpointAddresses, HostPortBinder } from '../../src/contracts/host-ports.js';
 import type {
   DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, RestoredNetwork, SandboxInfo,
@@ -31,8 +30,6 @@ export interface BridgeDriverDeps {
   allowDirectRouting?: boolean;
   /** Loopback clients are DNATed to containers (userland proxy off): the bridge routes 127.0.0.0/8 sources. */
   loopbackDnat?: boolean;
-  /** Deletes veths in the background after a leave; without it they are deleted in the request. */
-  reaper?: LinkReaper;
 }
 
 export class BridgeDriver implements NetworkDriver {
@@ -104,8 +101,7 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async deleteEndpoint(_net: NetworkInfo, ep: EndpointInfo): Promise<void> {
-    if (ep.driverState.leftWithNamespace === 'true' || ep.driverState.reaped === 'true') return;
-    await this.deps.host.deleteLink(ep.driverState.hostIf ?? hostIfName(ep.id));
+    if (ep.driverState.leftWithNamespace !== 'true') await this.deps.host.deleteLink(ep.driverState.hostIf ?? hostIfName(ep.id));
   }
 
   async join(net: NetworkInfo, ep: EndpointInfo, sb: SandboxInfo): Promise<JoinResult> {
@@ -133,18 +129,8 @@ export class BridgeDriver implements NetworkDriver {
       ep.driverState.leftWithNamespace = 'true';
       return;
     }
-    const { host, reaper } = this.deps;
-    const hostIf = ep.driverState.hostIf;
-    // The sandbox loses the interface now; the pair is unregistered in the background (the host end
-    // stays on the bridge until then, where reconcile's sweep finds it after a crash).
-    if (reaper && sb.nsPath && await retireInnerEnd(sb.nsPath, ep.ifName, hostIf)) {
-      ep.driverState.reaped = 'true';
-      failpoint('bridge.leave.retired');
-      reaper.delete(hostIf);
-      return;
-    }
     // Deleting the host side removes the pair, wherever the peer lives.
-    await host.deleteLink(hostIf);
+    await this.deps.host.deleteLink(ep.driverState.hostIf);
   }
 
   /**

@@ -20,7 +20,6 @@ import { createFirewall } from '../firewall/index.js';
 import type { FirewallBackend } from '../contracts/firewall.js';
 import type { NetworkDriver } from '../contracts/driver.js';
 import { Rtnl } from '../kernel/rtnl.js';
-import { LinkReaper } from '../kernel/link-reaper.js';
 import { NetnsPool } from '../kernel/netns-pool.js';
 import { KernelSandboxOs } from '../kernel/sandbox-os.js';
 import { ServiceDiscovery } from '../engine/discovery.js';
@@ -90,7 +89,6 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   const store = await LmdbStore.open(o.root);
   const host = Rtnl.open();
-  const reaper = new LinkReaper(host, (name, err) => logger.warn({ err, link: name }, 'deleting a link failed'));
   const netnsDir = path.join(o.runDir, 'netns');
   const netnsPool = new NetnsPool(path.join(o.runDir, 'netns-pool'));
   const cluster = o.cluster ? await joinCluster(o.cluster, store, host, { netnsDir, stateDir: o.root }, logger) : undefined;
@@ -99,7 +97,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const hostPorts = new HostPortService({ binder: o.userlandProxy === false ? new NoProxyBinder() : new PortProxy(logger), logger });
   const controller = new Controller({
     store,
-    drivers: builtinDrivers(o, { host, firewall, hostPorts, reaper }, cluster?.overlay),
+    drivers: builtinDrivers(o, { host, firewall, hostPorts }, cluster?.overlay),
     ipams: [...createIpamRegistry(store, o.addressPools).values()],
     netnsDir,
     os: new KernelSandboxOs(host, netnsPool),
@@ -136,7 +134,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   logger.info({ socket: socketPath, root: o.root, firewall: firewall.name }, 'weft daemon listening');
 
   return {
-    socketPath, controller, containers, firewall,
+    socketPath,
+    controller,
+    containers,
+    firewall,
     async close(opts = {}) {
       firewallWatch.stop();
       await closeServer(server);
@@ -150,7 +151,6 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       if (cluster) await leaveCluster(cluster, { leave: !!opts.stopContainers });
       await dns.close();
       netnsPool.close();
-      await reaper.close();
       host.close();
       await store.close();
       fs.rmSync(socketPath, { force: true });

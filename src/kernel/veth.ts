@@ -49,22 +49,3 @@ export async function plugVeth(host: Rtnl, p: VethPlug): Promise<void> {
     throw err;
   }
 }
-
-/**
- * Take the sandbox end of a pair out of use without unregistering it (the slow part, left to
- * the caller to do in the background): down, so the sandbox has no traffic or routes over
- * it, and renamed to `spareName`, so its name is free for the next interface at once.
- * False when the sandbox has no such interface.
- */
-export async function retireInnerEnd(nsPath: string, ifName: string, spareName: string): Promise<boolean> {
-  const inner = Rtnl.open(nsPath);
-  try {
-    const link = await inner.link(ifName);
-    if (!link) return false;
-    await inner.setLink(link.index, { up: false });
-    await inner.setLink(link.index, { name: spareName });
-    return true;
-  } finally {
-    inner.close();
-  }
-}
