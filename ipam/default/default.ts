@@ -219,10 +219,11 @@ export class DefaultIpam implements IpamDriver {
       const rhi = r && r.last < hi ? r.last : hi;
       const cursor = pool.cursor ? ipToBigInt(pool.cursor) : undefined;
       const start = cursor !== undefined && cursor >= rlo && cursor < rhi ? cursor + 1n : rlo;
-      chosen = scan(held, pool, subnet, rlo, rhi, start);
+      chosen = preferred(opts.prefer, held, subnet, rlo, rhi) ?? scanAvoiding(held, opts.avoid, pool, subnet, rlo, rhi, start);
     }
     const ip = bigIntToIp(chosen, subnet.v6);
-    const dynamic = address === undefined && !opts.gateway;
+    // A preferred address given back leaves the cursor where the serial picks are.
+    const dynamic = address === undefined && !opts.gateway && ip !== opts.prefer;
     t.update<PoolState>(this.poolKey(cidr), (cur) => {
       if (!cur) throw this.missing(cidr);
       if (cur.allocated.includes(ip)) throw new Conflict(`Address already in use: ${ip}`);
@@ -279,6 +280,28 @@ function parse(cidr: string, what: string): Subnet {
   } catch (err) {
     throw new InvalidArgument((err as Error).message.replace(/^invalid subnet/, `invalid ${what}`));
   }
+}
+
+/** `prefer` when it is a free address of this family inside [lo, hi]. */
+function preferred(prefer: string | undefined, held: Set<string>, subnet: Subnet, lo: bigint, hi: bigint): bigint | undefined {
+  if (!prefer || !net.isIP(prefer) || net.isIPv6(prefer) !== subnet.v6) return undefined;
+  const n = ipToBigInt(prefer);
+  return n >= lo && n <= hi && !held.has(bigIntToIp(n, subnet.v6)) ? n : undefined;
+}
+
+/** scan() skipping `avoid` too, unless that leaves no free address. */
+function scanAvoiding(
+  held: Set<string>, avoid: string[] | undefined, pool: PoolState, subnet: Subnet, lo: bigint, hi: bigint, start: bigint,
+): bigint {
+  const skipped = (avoid ?? []).filter((a) => net.isIP(a) && net.isIPv6(a) === subnet.v6).map((a) => bigIntToIp(ipToBigInt(a), subnet.v6));
+  if (skipped.length) {
+    try {
+      return scan(new Set([...held, ...skipped]), pool, subnet, lo, hi, start);
+    } catch (err) {
+      if (!(err instanceof Conflict)) throw err;
+    }
+  }
+  return scan(held, pool, subnet, lo, hi, start);
 }
 
 /** First address in [lo, hi] not in `held`, starting at `start` and wrapping around. */

@@ -35,6 +35,10 @@ export interface PoolResponse {
 export interface AddressRequestOptions {
   /** Marks the request as the network gateway (reserved like any other address). */
   gateway?: boolean;
+  /** A dynamic request's preferred address (plain IP): given when free and inside the sub-pool, else the usual pick. */
+  prefer?: string;
+  /** Addresses (plain IPs) a dynamic pick skips while the pool has any other free one. Drivers may ignore both hints. */
+  avoid?: string[];
   /** Reserve this address even if it lies outside the sub-pool (aux addresses, --ip). */
 }
 

@@ -27,6 +27,7 @@ import type { ConnectRequest, EndpointRecord, NetworkRecord, SandboxRecord } fro
 import type { Networks } from './networks.js';
 import { afterCommit, publishNetworkEvent } from './network-events.js';
 import { EP, SB, poolFor, sbInfo, type ControllerState } from './state.js';
+import { claimed, remember, stickyPlan } from './sticky-ips.js';
 import { validateConnect } from './validation.js';
 
 export interface RemoveOptions {
@@ -138,8 +139,12 @@ export class Endpoints {
   private async allocateAddresses(n: NetworkRecord, ep: EndpointRecord, tx: Transaction | undefined): Promise<void> {
     const ipam = this.s.ipamOf(n);
     if (!ipam) throw new NotFound(`plugin "${n.ipamDriver}" not found`);
-    if (n.ipv4.length) ep.ipv4 = await allocateAddress(ipam, n.ipv4, ep.requestedIpv4, n.name, tx);
-    if (n.enableIPv6 && n.ipv6.length) ep.ipv6 = await allocateAddress(ipam, n.ipv6, ep.requestedIpv6, n.name, tx);
+    const { prefer, avoid } = await stickyPlan(tx, n, ep.name);
+    if (n.ipv4.length) ep.ipv4 = await allocateAddress(ipam, n.ipv4, ep.requestedIpv4, n.name, tx, { prefer: prefer.ipv4, avoid });
+    if (n.enableIPv6 && n.ipv6.length) {
+      ep.ipv6 = await allocateAddress(ipam, n.ipv6, ep.requestedIpv6, n.name, tx, { prefer: prefer.ipv6, avoid });
+    }
+    if (tx) claimed(tx, n, ep);
   }
 
   private async releaseAddresses(n: NetworkRecord, ep: EndpointRecord, tx?: Transaction): Promise<void> {
@@ -155,6 +160,7 @@ export class Endpoints {
   private async forget(n: NetworkRecord | undefined, ep: EndpointRecord, sb: SandboxRecord | undefined, into?: Transaction): Promise<void> {
     const tx = into ?? this.s.store.begin();
     if (n) await this.releaseAddresses(n, ep, this.ipamTx(n, tx));
+    if (n) remember(tx, n, ep);
     tx.delete(EP + ep.id);
     this.s.endpoints.delete(ep.id);
     if (sb && sb.gatewayEndpoint === ep.id) {
@@ -255,6 +261,7 @@ function publishing(op: Operation, n: NetworkRecord, ep: EndpointRecord, fn: () 
 
 async function allocateAddress(
   ipam: IpamDriver, pools: IpamData[], wanted: string | undefined, netName: string, tx: Transaction | undefined,
+  sticky: { prefer?: string; avoid: string[] },
 ): Promise<string> {
   if (wanted) {
     const pool = pools.find((p) => cidrContains(p.subnet, wanted));
@@ -264,7 +271,8 @@ async function allocateAddress(
   let last: unknown;
   for (const p of pools) {
     try {
-      return await ipam.requestAddress(p.poolId, undefined, {}, tx);
+      const prefer = sticky.prefer && cidrContains(p.subnet, sticky.prefer) ? sticky.prefer : undefined;
+      return await ipam.requestAddress(p.poolId, undefined, { prefer, avoid: sticky.avoid }, tx);
     } catch (err) {
       last = err;
     }

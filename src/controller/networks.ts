@@ -18,6 +18,7 @@ import { timed } from '../metrics/registry.js';
 import type { IpamConfigRequest, NetworkCreateRequest, NetworkRecord } from './model.js';
 import { publishNetworkEvent } from './network-events.js';
 import { NET, NETNAME, type ControllerState } from './state.js';
+import { STICKY } from './sticky-ips.js';
 import { activeEndpointsError, assertNameFree, validateNetworkRequest, type ValidNetworkRequest } from './validation.js';
 
 /** How often a create picks its pools again after other hosts took the ones picked. */
@@ -198,6 +199,7 @@ export class Networks {
     const ipam = this.s.ipamOf(n);
     for (const p of [...n.ipv4, ...n.ipv6]) await ipam?.releasePool(p.poolId, tx).catch(() => undefined);
     tx.delete(NET + n.id);
+    tx.delete(STICKY + n.id);
     if (n.scope !== 'local') tx.update<string>(NETNAME + n.name, (claim) => (claim === n.id ? undefined : claim));
     await tx.commit();
     this.s.networks.delete(n.id);

@@ -9,6 +9,7 @@ import { Conflict, Forbidden, InvalidArgument, NotFound } from '../util/errors.j
 import { cidrContains, splitCidr } from '../util/ip.js';
 import type { ConnectRequest, EndpointRecord, IpamConfigRequest, NetworkCreateRequest, NetworkRecord, SandboxRecord } from './model.js';
 import type { ControllerState } from './state.js';
+import { validateStickyOption } from './sticky-ips.js';
 
 /** A network create request that passed validation, with the drivers it names. */
 export interface ValidNetworkRequest {
@@ -49,6 +50,7 @@ export function validateNetworkRequest(s: ControllerState, req: NetworkCreateReq
   if (driver.capability.needsIpam && ipamName === 'null') {
     throw new InvalidArgument(`the ${driverName} driver needs addresses: it cannot be used with IPAM driver "null"`);
   }
+  validateStickyOption(req.options);
   const configs = (req.ipam?.config ?? []).map(validateIpamConfig);
   const v4 = configs.filter((c) => !c.subnet || !c.subnet.includes(':'));
   const v6 = configs.filter((c) => c.subnet?.includes(':'));

@@ -84,6 +84,20 @@ describe('DefaultIpam', () => {
     expect(await ipam.requestAddress(poolId)).toBe('10.7.5.1/16'); // wraps to the only hole
   });
 
+  it('prefer: a free address given back without moving the cursor; avoid: skipped until nothing else is free', async () => {
+    const ipam = new DefaultIpam(store);
+    const { poolId } = await ipam.requestPool({ pool: '10.8.0.0/29', v6: false });
+    await ipam.requestAddress(poolId, undefined, { gateway: true });
+    expect(await ipam.requestAddress(poolId)).toBe('10.8.0.2/29');
+    await ipam.releaseAddress(poolId, '10.8.0.2');
+    expect(await ipam.requestAddress(poolId, undefined, { prefer: '10.8.0.2' })).toBe('10.8.0.2/29');
+    expect(await ipam.requestAddress(poolId)).toBe('10.8.0.3/29'); // the cursor stayed at .2
+    expect(await ipam.requestAddress(poolId, undefined, { prefer: '10.8.0.2' })).toBe('10.8.0.4/29'); // taken: the usual pick
+    expect(await ipam.requestAddress(poolId, undefined, { avoid: ['10.8.0.5', 'fd00::5'] })).toBe('10.8.0.6/29');
+    expect(await ipam.requestAddress(poolId, undefined, { avoid: ['10.8.0.5'] })).toBe('10.8.0.5/29'); // the only free one
+    await expect(ipam.requestAddress(poolId, undefined, { avoid: ['10.8.0.5'] })).rejects.toThrow(/no available addresses/);
+  });
+
   it('exhausts a /30 after its two hosts', async () => {
     const ipam = new DefaultIpam(store);
     const { poolId } = await ipam.requestPool({ pool: '10.9.0.0/30', v6: false });
