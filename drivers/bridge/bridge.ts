@@ -42,6 +42,10 @@ export class BridgeDriver implements NetworkDriver {
     parseBridgeOptions(net);
   }
 
+  hostInterface(net: NetworkInfo): string {
+    return parseBridgeOptions(net).bridgeName;
+  }
+
   /** An isolated family has no gateway address, on the host or in IPAM. */
   skipsGateway(net: NetworkInfo): { v4: boolean; v6: boolean } {
     const { gatewayModes } = parseBridgeOptions(net);

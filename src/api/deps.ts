@@ -1,5 +1,6 @@
 /** What the route handlers work with, handed in by the composition root. */
 import type { Controller } from '../controller/controller.js';
+import type { SubnetConflict } from '../controller/subnet-conflicts.js';
 import type { ContainerService } from '../engine/containers.js';
 import type { ContainerEvents } from '../engine/container-events.js';
 import type { ExecRegistry } from '../engine/exec.js';
@@ -16,6 +17,8 @@ export interface ApiDeps {
   events: ContainerEvents;
   /** This host's WireGuard mesh (encrypted overlays): /info, POST /weft/wireguard/rotate-keys. */
   encryption?: { describe(): object; rotateKeys(): Promise<string> };
+  /** Host routes and addresses overlapping a network's subnet (network inspect's Status.WeftConflicts). */
+  conflicts?: { of(networkId: string): SubnetConflict[] };
   /** POST /weft/firewall/reload: re-creates weft's firewall rules. */
   reloadFirewall(): Promise<void>;
 }

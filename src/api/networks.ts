@@ -100,6 +100,16 @@ async function disconnect(d: ApiDeps, { req, res, params }: Ctx): Promise<void> 
   sendEmpty(res, 200);
 }
 
+/** Status: IPAM from 1.52 on; weft's WeftConflicts at any version, while there are conflicts to tell of. */
+async function networkStatus(d: ApiDeps, n: NetworkRecord, v152: boolean): Promise<{ Status?: object }> {
+  const conflicts = d.conflicts?.of(n.id) ?? [];
+  const status = {
+    ...(v152 ? { IPAM: { Subnets: await d.ctl.ipamStatus(n) } } : {}),
+    ...(conflicts.length ? { WeftConflicts: conflicts } : {}),
+  };
+  return Object.keys(status).length ? { Status: status } : {};
+}
+
 export function networkRoutes(d: ApiDeps): Route[] {
   return [
     { method: 'GET', path: '/networks', handler: ({ res, query }) => {
@@ -108,8 +118,7 @@ export function networkRoutes(d: ApiDeps): Route[] {
     } },
     { method: 'GET', path: '/networks/:id', handler: async ({ req, res, params }) => {
       const n = d.ctl.findNetwork(params.id);
-      const status = atLeast(req, '1.52') ? { Status: { IPAM: { Subnets: await d.ctl.ipamStatus(n) } } } : {};
-      sendJson(res, 200, { ...networkJson(d.ctl, n, true), ...status });
+      sendJson(res, 200, { ...networkJson(d.ctl, n, true), ...await networkStatus(d, n, atLeast(req, '1.52')) });
     } },
     { method: 'POST', path: '/networks/create', handler: async ({ req, res }) => {
       const n = await d.ctl.createNetwork(decodeNetworkCreate(await readJson(req)));

@@ -105,6 +105,8 @@ export interface NetworkDriver {
   readonly capability: DriverCapability;
   /** Validate options before anything is allocated; throw InvalidArgument. */
   validateNetwork(net: NetworkInfo): void;
+  /** The host interface that carries the network's subnet (its bridge): its own routes there are no conflict. */
+  hostInterface?(net: NetworkInfo): string | undefined;
   /** Families whose pools get no gateway address (libnetwork's GetSkipGwAlloc). */
   skipsGateway?(net: NetworkInfo): { v4: boolean; v6: boolean };
   createNetwork(net: NetworkInfo): Promise<void>;

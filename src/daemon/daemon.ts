@@ -22,6 +22,8 @@ import type { NetworkDriver } from '../contracts/driver.js';
 import { Rtnl } from '../kernel/rtnl.js';
 import { NetnsPool } from '../kernel/netns-pool.js';
 import { KernelSandboxOs } from '../kernel/sandbox-os.js';
+import { KernelHostAddressing } from '../kernel/host-addressing.js';
+import { SubnetConflicts } from '../controller/subnet-conflicts.js';
 import { ServiceDiscovery } from '../engine/discovery.js';
 import { HostPortService } from '../hostports/service.js';
 import { PortProxy } from '../proxy/proxy.js';
@@ -117,6 +119,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const imageStore = openImageStore(o.root);
   await restoreState(controller, containers, cluster, () => ensureDefaultBridge(controller, o, logger));
   const firewallWatch = watchFirewall(firewall, controller, logger, o.firewallCheckSeconds ?? 10);
+  const conflicts = await SubnetConflicts.watch(controller, new KernelHostAddressing(host), logger, events.bus);
 
   const router = apiRouter({
     ctl: controller,
@@ -124,7 +127,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     execs: new ExecRegistry(containers, events), events,
     images: new Images(imageStore, path.join(o.root, 'images')),
     info: { root: o.root, firewall: firewall.name },
-    reloadFirewall: firewallWatch.reload,
+    reloadFirewall: firewallWatch.reload, conflicts,
     ...(cluster?.mesh ? { encryption: cluster.mesh } : {}),
   });
   const metrics = await startMetrics(scrapeSource(controller, containers, firewall), o.metricsAddr);
@@ -139,7 +142,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     containers,
     firewall,
     async close(opts = {}) {
-      firewallWatch.stop();
+      for (const watch of [firewallWatch, conflicts]) watch.stop();
       await closeServer(server);
       await metrics.close();
       if (opts.stopContainers) {
