@@ -130,6 +130,11 @@ export function networkRoutes(d: ApiDeps): Route[] {
     } },
     { method: 'POST', path: '/networks/:id/connect', handler: (ctx) => connect(d, ctx) },
     { method: 'POST', path: '/networks/:id/disconnect', handler: (ctx) => disconnect(d, ctx) },
+    { method: 'POST', path: '/weft/networks/:id/renumber', handler: async ({ res, params }) => {
+      const n = d.ctl.findNetwork(params.id);
+      const moved = await d.ctl.renumberNetwork(n.id);
+      sendJson(res, 200, { Id: n.id, Renumbered: moved.map((m) => ({ From: m.from, To: m.to })) });
+    } },
     { method: 'POST', path: '/networks/prune', handler: async ({ res, query }) => {
       const deleted = await pruneNetworks(d.ctl, d.containers, parseFilters(query.get('filters'), PRUNE_FILTERS));
       sendJson(res, 200, { NetworksDeleted: deleted } satisfies NetworkPruneResponse);

@@ -15,6 +15,7 @@ import { Endpoints } from './endpoints.js';
 import type { ConnectRequest, EndpointRecord, NetworkCreateRequest, NetworkRecord, SandboxRecord } from './model.js';
 import { Networks } from './networks.js';
 import { reconcile, restoreNetworks } from './reconcile.js';
+import { renumberNetwork, type Renumbered } from './renumber.js';
 import { Sandboxes } from './sandboxes.js';
 import { subnetStatuses, type SubnetStatus } from './ipam-status.js';
 import { ControllerState, type ControllerOptions } from './state.js';
@@ -76,6 +77,13 @@ export class Controller {
     const n = this.networks.find(ref);
     await this.s.resolve(n.driver, n.ipamDriver);
     return this.networks.delete(ref, opts);
+  }
+
+  /** An unused network with auto-picked subnets moved to the next free pool subnets (renumber.ts). */
+  async renumberNetwork(ref: string): Promise<Renumbered[]> {
+    const n = this.networks.find(ref);
+    await this.s.resolve(n.driver, n.ipamDriver);
+    return renumberNetwork(this.s, n);
   }
 
   // ---------------------------------------------------------------- sandboxes

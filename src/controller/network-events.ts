@@ -7,7 +7,7 @@ import type { Transaction } from '../contracts/store.js';
 import type { NetworkRecord } from './model.js';
 import type { ControllerState } from './state.js';
 
-export type NetworkAction = 'create' | 'destroy' | 'connect' | 'disconnect';
+export type NetworkAction = 'create' | 'destroy' | 'connect' | 'disconnect' | 'renumber';
 
 export function publishNetworkEvent(s: ControllerState, n: NetworkRecord, action: NetworkAction, containerId?: string): void {
   const attrs = { name: n.name, type: n.driver, ...(containerId ? { container: containerId } : {}) };

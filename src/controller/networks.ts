@@ -206,7 +206,8 @@ export class Networks {
   }
 }
 
-async function allocatePool(
+/** A pool for one IPAM config of a network, with its aux addresses and (unless noGateway) its gateway, into tx. */
+export async function allocatePool(
   ipam: IpamDriver, c: IpamConfigRequest, v6: boolean, avoid: string[], tx: Transaction, noGateway: boolean,
 ): Promise<IpamData> {
   const { poolId, pool } = await ipam.requestPool({ pool: c.subnet, subPool: c.ipRange, v6, avoid }, tx);

@@ -2,9 +2,11 @@
  * Subnet conflicts seen live: a route or an address that appears in the daemon's namespace
  * (the lab "host" namespace, never the machine's own) and overlaps a network's subnet is
  * told in the log, as a network event and in `network inspect` (Status.WeftConflicts), and
- * cleared when it goes; the network's own bridge route is no conflict.
+ * cleared when it goes; the network's own bridge route is no conflict. `weft network renumber`
+ * moves an unused network with auto-picked subnets off the conflict, and refuses the others.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inNs } from '../helpers/containers.js';
 import { type TestDaemon, waitFor } from '../helpers/daemon.js';
 import { type DockerCli, HAVE_DOCKER } from '../helpers/docker-cli.js';
 import { destroyDaemon, startedDaemonWithCli } from '../helpers/suite.js';
@@ -77,5 +79,54 @@ describe.skipIf(!HAVE_DOCKER)('subnet conflicts', () => {
     }, 'the events');
     expect(actions).toEqual(['create', 'subnet_conflict', 'destroy']);
     d.host.sh('ip route del 10.98.3.128/25 dev stvpn0');
+  });
+
+  it('weft network renumber moves an unused auto-picked network off the conflict, and refuses the rest', async () => {
+    const id = ok(['network', 'create', 'stc4']);
+    const subnetOf = () => ok(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'stc4']);
+    const before = subnetOf();
+    const inside = before.replace(/\.0\.0\/16$/, '.5.0/24');
+    d.host.sh(`ip route add ${inside} dev stvpn0`);
+    await waitFor(async () => (await conflicts('stc4')).length === 1, 'the conflict');
+    ok(['run', '-d', '--name', 'stc4a', '--network', 'stc4', 'busybox', 'sleep', '1000']);
+    const busy = d.cli(['network', 'renumber', 'stc4']);
+    expect(busy.code).not.toBe(0);
+    expect(busy.stderr).toContain('network stc4 has active endpoints (stc4a): disconnect them before renumbering it');
+    expect((await d.api('POST', '/weft/networks/stc4/renumber')).status).toBe(409);
+    expect(subnetOf()).toBe(before);
+    ok(['rm', '-f', 'stc4a']);
+    const t0 = Date.now();
+    const r = d.cli(['network', 'renumber', 'stc4']);
+    expect(r.code, r.stderr).toBe(0);
+    const after = subnetOf();
+    expect(after).not.toBe(before);
+    expect(r.stdout).toBe(`${before} -> ${after}\n`);
+    await waitFor(async () => (await conflicts('stc4')).length === 0, 'the conflict to clear');
+    const actions = (await networkEvents(t0)).filter((e) => e.Actor.Attributes.name === 'stc4').map((e) => e.Action);
+    expect(actions).toEqual(['renumber', 'subnet_conflict_resolved']);
+    // The kernel follows: the bridge carries the new gateway only, and a container gets an address of the new subnet.
+    const gateway = ok(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'stc4']);
+    const bridge = d.host.sh(`ip -4 -o addr show dev br-${id.slice(0, 12)}`);
+    expect(bridge).toContain(` ${gateway}/16 `);
+    expect(bridge).not.toContain(before.replace(/\.0\/16$/, '.1/'));
+    ok(['run', '-d', '--name', 'stc4b', '--network', 'stc4', 'busybox', 'sleep', '1000']);
+    const ip = ok(['inspect', '-f', '{{(index .NetworkSettings.Networks "stc4").IPAddress}}', 'stc4b']);
+    expect(ip.startsWith(after.replace(/0\.0\/16$/, ''))).toBe(true);
+    expect(inNs(d, 'stc4b', 'ip -4 -o addr show dev eth0').out).toContain(` ${ip}/16 `);
+    ok(['rm', '-f', 'stc4b']);
+    // The new subnets are the stored ones: a restarted daemon builds the bridge on them.
+    await d.stop();
+    await d.start();
+    expect(subnetOf()).toBe(after);
+    expect(d.host.sh(`ip -4 -o addr show dev br-${id.slice(0, 12)}`)).toContain(` ${gateway}/16 `);
+    // Subnets given at create, and predefined networks, stay.
+    const given = await d.api('POST', '/weft/networks/stc1/renumber');
+    expect(given.status).toBe(400);
+    expect(given.body.message).toBe('network stc1 has the subnets it was created with: only auto-picked subnets can be renumbered');
+    const predefined = await d.api('POST', '/weft/networks/bridge/renumber');
+    expect(predefined.status).toBe(403);
+    expect(predefined.body.message).toBe('operation is not permitted on predefined bridge network');
+    expect((await d.api('POST', '/weft/networks/stnope/renumber')).status).toBe(404);
+    d.host.sh(`ip route del ${inside} dev stvpn0`);
   });
 });

@@ -16,6 +16,7 @@ import { registerNetworkCreate } from './network-create.js';
 import { registerNetworkInspect, registerNetworkRm } from './network-inspect.js';
 import { registerNetworkLs } from './network-ls.js';
 import { registerNetworkPrune } from './network-prune.js';
+import { registerNetworkRenumber } from './network-renumber.js';
 import { registerNetworkRotateKeys } from './network-rotate-keys.js';
 import { registerPort } from './port.js';
 import { registerPs } from './ps.js';
@@ -44,6 +45,7 @@ export function registerNetworkCommands(program: Command, ctx: Ctx): void {
   registerNetworkConnect(network, ctx);
   registerNetworkPrune(network, ctx);
   registerNetworkRotateKeys(network, ctx);
+  registerNetworkRenumber(network, ctx);
 }
 
 export function registerSystemCommands(program: Command, ctx: Ctx): void {
