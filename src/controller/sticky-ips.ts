@@ -89,6 +89,8 @@ export function claimed(tx: Transaction, n: NetworkRecord, ep: EndpointRecord): 
 
 /** At most STICKY_MAX entries, the most recent; undefined (the key deleted) when none is left. */
 function newest(rec: StickyRecord): StickyRecord | undefined {
-  const kept = Object.entries(rec.byName).sort(([, a], [, b]) => b.at - a.at).slice(0, STICKY_MAX);
-  return kept.length ? { byName: Object.fromEntries(kept) } : undefined;
+  const all = Object.entries(rec.byName);
+  if (!all.length) return undefined;
+  if (all.length <= STICKY_MAX) return rec;
+  return { byName: Object.fromEntries(all.sort(([, a], [, b]) => b.at - a.at).slice(0, STICKY_MAX)) };
 }

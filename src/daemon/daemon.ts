@@ -119,7 +119,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const imageStore = openImageStore(o.root);
   await restoreState(controller, containers, cluster, () => ensureDefaultBridge(controller, o, logger));
   const firewallWatch = watchFirewall(firewall, controller, logger, o.firewallCheckSeconds ?? 10);
-  const conflicts = await SubnetConflicts.watch(controller, new KernelHostAddressing(host), logger, events.bus);
+  const conflicts = await SubnetConflicts.watch(controller, new KernelHostAddressing(), logger, events.bus);
 
   const router = apiRouter({
     ctl: controller,

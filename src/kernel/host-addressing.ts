@@ -1,15 +1,17 @@
 /**
  * The daemon namespace's routes and addresses, and a watch on them through rtnetlink's
  * multicast groups (RTNLGRP_IPV4_ROUTE, _IPV6_ROUTE, _IPV4_IFADDR, _IPV6_IFADDR): the kernel
- * tells of every change, nothing is polled. A burst of notifications is coalesced into one
- * onChange; a lost notification (ENOBUFS when the socket overflowed) also calls it, since the
- * consumer re-reads everything anyway.
+ * tells of every change, nothing is polled. Notifications of what is never compared (local
+ * table, link-local, multicast, loopback, default routes: what every veth brings) are
+ * dropped as they come; the others of one turn of the event loop make one onChange. A lost
+ * notification (ENOBUFS when the socket overflowed) calls it too: the consumer re-reads all.
+ * Reads go through a handle of their own, so they never queue behind the drivers' requests.
  */
-import { createRtNetlink } from 'netlink';
+import { createRtNetlink, type rt } from 'netlink';
 import type { HostAddressing, HostPrefix } from '../contracts/host-addressing.js';
-import { AF_INET, AF_INET6 } from '../util/ip.js';
+import { AF_INET, AF_INET6, bufferToIp } from '../util/ip.js';
 import { inNetns } from './netns.js';
-import type { Rtnl } from './rtnl.js';
+import { Rtnl } from './rtnl.js';
 
 const LOCAL_TABLE = 255;
 const GROUPS = ['IPV4_ROUTE', 'IPV6_ROUTE', 'IPV4_IFADDR', 'IPV6_IFADDR'] as const;
@@ -19,9 +21,23 @@ function ignored(prefix: string): boolean {
   return prefix.endsWith('/0') || /^(fe80:|ff[0-9a-f]{2}:|127\.|::1\/)/.test(prefix);
 }
 
+/** Whether a notification may change what prefixes() answers. */
+function relevant(m: rt.Message): boolean {
+  if (m.kind === 'route') {
+    const table = m.attrs.table ?? m.data.table;
+    return table !== LOCAL_TABLE && !ignored(`${m.attrs.dst ? bufferToIp(m.attrs.dst) : '::'}/${m.data.dstLen ?? 0}`);
+  }
+  if (m.kind === 'address') return !m.attrs.address || !ignored(`${bufferToIp(m.attrs.address)}/${m.data.prefixlen}`);
+  return false;
+}
+
 export class KernelHostAddressing implements HostAddressing {
-  /** host: rtnetlink handle of the daemon's namespace (the one watched). */
-  constructor(private readonly host: Rtnl) {}
+  private readonly host: Rtnl;
+
+  /** nsPath: the namespace watched; the caller's own when omitted. */
+  constructor(private readonly nsPath?: string) {
+    this.host = Rtnl.open(nsPath);
+  }
 
   async prefixes(): Promise<HostPrefix[]> {
     const names = new Map((await this.host.links()).map((l) => [l.index, l.name]));
@@ -41,8 +57,9 @@ export class KernelHostAddressing implements HostAddressing {
     return out;
   }
 
+  /** The stop also closes the handle prefixes() reads through. */
   watch(onChange: () => void): () => void {
-    const sock = inNetns(this.host.nsPath, () => createRtNetlink());
+    const sock = inNetns(this.nsPath, () => createRtNetlink());
     for (const g of GROUPS) sock.addMembership(g);
     let queued = false;
     const changed = () => {
@@ -50,9 +67,12 @@ export class KernelHostAddressing implements HostAddressing {
       queued = true;
       setImmediate(() => { queued = false; onChange(); });
     };
-    sock.on('message', changed);
+    sock.on('message', (msgs) => { if (msgs.some(relevant)) changed(); });
     sock.on('invalid', changed);
     sock.socket.on('error', changed);
-    return () => sock.socket.close();
+    return () => {
+      sock.socket.close();
+      this.host.close();
+    };
   }
 }
