@@ -5,12 +5,15 @@
  * containers would break their connections and whatever cached their addresses, so it is
  * refused instead (409), like a removal with endpoints.
  *
- * The driver takes the network down and builds it again on the new subnets; the new pools,
- * gateways and record commit in one unit with the old pools' release, after the kernel work,
- * so a failure leaves the network as it was (its kernel part re-made on the old subnets).
+ * The new pools and gateways are reserved in a unit that also releases the old pools and
+ * stores the record; the driver takes the network down, the unit commits, and the driver
+ * builds it again on the new subnets. A crash between the steps leaves no bridge behind and
+ * one record, which the restart's restore builds: on the old subnets before the commit, on
+ * the new ones after it. A driver that fails to take it down leaves it as it was.
  */
 import type { IpamData } from '../contracts/driver.js';
 import { Conflict, Forbidden, InvalidArgument } from '../util/errors.js';
+import { failpoint } from '../util/failpoint.js';
 import type { NetworkRecord } from './model.js';
 import { publishNetworkEvent } from './network-events.js';
 import { allocatePool } from './networks.js';
@@ -46,18 +49,19 @@ export async function renumberNetwork(s: ControllerState, n: NetworkRecord): Pro
       tx.abort();
       throw err;
     }
-    await driver.deleteNetwork(n);
     try {
-      await driver.createNetwork(next);
+      await driver.deleteNetwork(n);
+      failpoint('network.renumber.down');
       await tx.commit();
     } catch (err) {
       tx.abort();
-      await driver.deleteNetwork(next).catch(() => undefined);
-      await driver.createNetwork(n);
+      await driver.createNetwork(n).catch(() => undefined); // whatever the failed step took down
       throw err;
     }
+    failpoint('network.renumber.committed');
     const moved = [...n.ipv4, ...n.ipv6].map((p, i) => ({ from: p.subnet, to: [...next.ipv4, ...next.ipv6][i].subnet }));
     Object.assign(n, { ipv4: next.ipv4, ipv6: next.ipv6 }); // the record others hold
+    await driver.createNetwork(n);
     s.logger.info({ network: n.name, moved }, 'network renumbered');
     publishNetworkEvent(s, n, 'renumber');
     return moved;

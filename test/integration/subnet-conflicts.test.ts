@@ -129,4 +129,34 @@ describe.skipIf(!HAVE_DOCKER)('subnet conflicts', () => {
     expect((await d.api('POST', '/weft/networks/stnope/renumber')).status).toBe(404);
     d.host.sh(`ip route del ${inside} dev stvpn0`);
   });
+
+  it.each([['network.renumber.down', false], ['network.renumber.committed', true]] as const)(
+    'a crash at %s leaves one bridge on the stored subnet after the restart', async (point, moved) => {
+      const name = `stc5${moved ? 'b' : 'a'}`;
+      const id = ok(['network', 'create', name]);
+      const stored = () => ({
+        subnet: ok(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', name]),
+        gateway: ok(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', name]),
+      });
+      const before = stored();
+      await d.stop();
+      d.env = { WEFT_FAILPOINTS: point };
+      await d.start();
+      const child = d.child!;
+      expect(d.cli(['network', 'renumber', name]).code).not.toBe(0);
+      await waitFor(() => child.exitCode !== null || child.signalCode !== null, 'the daemon to die');
+      d.env = {};
+      await d.start();
+      const after = stored();
+      expect(after.subnet !== before.subnet).toBe(moved);
+      const addrs = d.host.sh(`ip -4 -o addr show dev br-${id.slice(0, 12)}`).trim().split('\n');
+      expect(addrs).toHaveLength(1);
+      expect(addrs[0]).toContain(` ${after.gateway}/`);
+      ok(['run', '-d', '--name', `${name}c`, '--network', name, 'busybox', 'sleep', '1000']);
+      const ip = ok(['inspect', '-f', `{{(index .NetworkSettings.Networks "${name}").IPAddress}}`, `${name}c`]);
+      expect(inNs(d, `${name}c`, `ping -c 1 -W 2 ${after.gateway}`).code).toBe(0);
+      expect(inNs(d, `${name}c`, 'ip -4 -o addr show dev eth0').out).toContain(` ${ip}/`);
+      ok(['rm', '-f', `${name}c`]);
+    },
+  );
 });
