@@ -3,6 +3,7 @@ import type { Controller } from '../controller/controller.js';
 import type { ContainerService } from '../engine/containers.js';
 import type { ContainerEvents } from '../engine/container-events.js';
 import type { ExecRegistry } from '../engine/exec.js';
+import type { CniServer } from './cni.js';
 import type { Images } from './image-resolver.js';
 
 export interface ApiDeps {
@@ -16,6 +17,8 @@ export interface ApiDeps {
   events: ContainerEvents;
   /** This host's WireGuard mesh (encrypted overlays): /info, POST /weft/wireguard/rotate-keys. */
   encryption?: { describe(): object; rotateKeys(): Promise<string> };
+  /** POST /weft/cni/:plugin: weft's CNI plugins served in-process. */
+  cni?: CniServer;
   /** POST /weft/firewall/reload: re-creates weft's firewall rules. */
   reloadFirewall(): Promise<void>;
 }

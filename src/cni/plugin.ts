@@ -24,7 +24,7 @@ function verb(fn: (c: Ctx) => Promise<unknown>): Handler {
   return async (inv, doc) => {
     const conf = parseNetConf(doc, inv.args);
     const dir = conf.dataDir ?? DEFAULT_DIR;
-    const state = StateDir.open(dir);
+    const state = await StateDir.open(dir);
     const attacher = new Attacher();
     try {
       return await fn({ conf, inv, state, dir, attacher });

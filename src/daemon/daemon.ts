@@ -31,6 +31,7 @@ import { LmdbStore } from '../store/lmdb.js';
 import { Images } from '../api/image-resolver.js';
 import { ImageStore } from '../images/store.js';
 import { apiRouter } from '../api/routes.js';
+import { CniService } from '../cni/service.js';
 import { closeServer, createApiServer, listenUnix } from '../api/server.js';
 import { ExecRegistry } from '../engine/exec.js';
 import { ContainerEvents } from '../engine/container-events.js';
@@ -125,6 +126,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     images: new Images(imageStore, path.join(o.root, 'images')),
     info: { root: o.root, firewall: firewall.name },
     reloadFirewall: firewallWatch.reload,
+    cni: new CniService(),
     ...(cluster?.mesh ? { encryption: cluster.mesh } : {}),
   });
   const metrics = await startMetrics(scrapeSource(controller, containers, firewall), o.metricsAddr);
