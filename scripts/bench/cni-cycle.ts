@@ -1,6 +1,8 @@
 /**
  * The figures every CNI system gives, from the same sequence of operations on N + 1
- * container namespaces (the last one is the probe): ADD+DEL of the probe 10 times with no
+ * container namespaces (the last one is the probe): one ADD+DEL of the probe, not timed (the
+ * bridge and the firewall's base rules are made once; a daemon warms up), ADD+DEL of the
+ * probe 10 times with no
  * other attachment (the "at 1" cycle), ADD of the N - 1 others (attach), the probe's
  * ADD+DEL 10 times again (the "at N" cycle), then DEL of the N - 1 (detach). Each ADD
  * and DEL has one port mapped. A weft-cni row also carries how many times faster than
@@ -34,6 +36,8 @@ export async function cniFigures(sys: string, ops: CniOps, labels: Labels): Prom
     for (let j = 0; j < CYCLES; j++) xs.push((await ops.add(probe)) + (await ops.del(probe)));
     return xs;
   };
+  await ops.add(probe);
+  await ops.del(probe);
   cycleRow(sys, 'cycle-1', 'ADD+DEL (1 port) at 1 attachment', await cycle());
   const attach: number[] = [];
   for (let i = 0; i < N - 1; i++) attach.push(await ops.add(i));

@@ -119,6 +119,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   await restoreState(controller, containers, cluster, () => ensureDefaultBridge(controller, o, logger));
   const firewallWatch = watchFirewall(firewall, controller, logger, o.firewallCheckSeconds ?? 10);
 
+  const cni = new CniService();
   const router = apiRouter({
     ctl: controller,
     containers,
@@ -126,7 +127,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     images: new Images(imageStore, path.join(o.root, 'images')),
     info: { root: o.root, firewall: firewall.name },
     reloadFirewall: firewallWatch.reload,
-    cni: new CniService(),
+    cni,
     ...(cluster?.mesh ? { encryption: cluster.mesh } : {}),
   });
   const metrics = await startMetrics(scrapeSource(controller, containers, firewall), o.metricsAddr);
@@ -136,10 +137,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   logger.info({ socket: socketPath, root: o.root, firewall: firewall.name }, 'weft daemon listening');
 
   return {
-    socketPath,
-    controller,
-    containers,
-    firewall,
+    socketPath, controller, containers, firewall,
     async close(opts = {}) {
       firewallWatch.stop();
       await closeServer(server);
@@ -149,6 +147,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         await Promise.all(running.map((c) => containers.stop(c.id, 5).catch(() => undefined)));
       }
       await hostPorts.close();
+      cni.close();
       await controller.closeCluster();
       if (cluster) await leaveCluster(cluster, { leave: !!opts.stopContainers });
       await dns.close();
