@@ -4,7 +4,7 @@
  *   2. machinery: src/kernel, store, firewall, runtime, proxy, dns, hostports, cluster, plugins, metrics, images
  *   3. drivers/<name>, ipam/<name> (contracts, util and kernel only)
  *   4. src/controller   5. src/engine   6. src/api   7. src/daemon (only the daemon names concrete drivers)
- *   src/cni: the CNI plugins' composition root, beside the daemon (machinery, drivers, IPAM; no controller)
+ *   src/cni: the CNI plugins' composition root, beside the daemon (machinery, drivers, IPAM; no controller), served by it
  * src/cli sees only src/util and src/api/types.ts; scripts/ and test/ may import anything.
  * Type-only imports count: swc parses the TypeScript source as written, before erasure.
  */
@@ -37,8 +37,8 @@ module.exports = {
       'the container engine imports only the layers below it'),
     layer('api', '^src/api/', [BOTTOM, MACHINERY, '^src/(controller|engine|api)/'],
       'the HTTP API imports only the layers below it'),
-    layer('daemon', '^src/daemon/', [BOTTOM, MACHINERY, '^drivers/', '^ipam/', '^src/(controller|engine|api|daemon)/'],
-      'the composition root imports every product layer except the CLI'),
+    layer('daemon', '^src/daemon/', [BOTTOM, MACHINERY, '^drivers/', '^ipam/', '^src/(controller|engine|api|daemon|cni)/'],
+      'the composition root imports every product layer except the CLI (the CNI plugins, to serve them)'),
     layer('cni', '^src/cni/', [BOTTOM, MACHINERY, '^drivers/', '^ipam/', '^src/cni/'],
       'the CNI plugins compose machinery, drivers and IPAM themselves, without the controller or the daemon'),
     layer('cli', '^src/cli/', ['^src/util/', '^src/api/types\\.ts$', '^src/cli/'],

@@ -6,9 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { log, record, skip } from './harness.js';
+import { cniFigures, containerNamespaces } from './cni-cycle.js';
+import { log, skip } from './harness.js';
 import { cleanupSync, netns, tmp } from './lab.js';
-import { N } from './options.js';
 import { execFloor, Runner } from './runner.js';
 
 export const CNI = '/usr/lib/cni';
@@ -29,28 +29,24 @@ export async function benchCni(): Promise<void> {
     const portmap = (i: number, prev: unknown) => ({ cniVersion: '1.0.0', name: 'bench', type: 'portmap',
       capabilities: { portMappings: true }, snat: true,
       runtimeConfig: { portMappings: [{ hostPort: 20000 + i, containerPort: 80, protocol: 'tcp' }] }, prevResult: prev });
-    log(`  creating ${N} container namespaces (not timed)`);
-    const ctrs = Array.from({ length: N }, (_, i) => netns(`c${i}`));
+    const ctrs = containerNamespaces('c');
     const env = (cmd: string, i: number) => ({ CNI_COMMAND: cmd, CNI_CONTAINERID: `bench${i}`, CNI_NETNS: `/run/netns/${ctrs[i]}`,
       CNI_IFNAME: 'eth0', CNI_PATH: CNI });
-    const attach: number[] = [];
-    const results: unknown[] = [];
-    for (let i = 0; i < N; i++) {
-      const b = await runner.must(`${CNI}/bridge`, [], env('ADD', i), JSON.stringify(bridge));
-      const prev = JSON.parse(b.stdout);
-      const p = await runner.must(`${CNI}/portmap`, [], env('ADD', i), JSON.stringify(portmap(i, prev)));
-      attach.push(b.ms + p.ms);
-      results.push(JSON.parse(p.stdout));
-    }
-    record(sys, 'attach', 'attach: ADD bridge, ADD portmap (1 port)', attach, 'network only; the container netns exists already');
-    const detach: number[] = [];
-    for (let i = 0; i < N; i++) {
-      // DEL in reverse chain order, each with the chain's result as prevResult (CNI 1.0).
-      const p = await runner.must(`${CNI}/portmap`, [], env('DEL', i), JSON.stringify(portmap(i, results[i])));
-      const b = await runner.must(`${CNI}/bridge`, [], env('DEL', i), JSON.stringify({ ...bridge, prevResult: results[i] }));
-      detach.push(p.ms + b.ms);
-    }
-    record(sys, 'detach', 'detach: DEL portmap, DEL bridge', detach, 'network only');
+    const results = new Map<number, unknown>();
+    await cniFigures(sys, {
+      async add(i) {
+        const b = await runner.must(`${CNI}/bridge`, [], env('ADD', i), JSON.stringify(bridge));
+        const p = await runner.must(`${CNI}/portmap`, [], env('ADD', i), JSON.stringify(portmap(i, JSON.parse(b.stdout))));
+        results.set(i, JSON.parse(p.stdout));
+        return b.ms + p.ms;
+      },
+      async del(i) {
+        // DEL in reverse chain order, each with the chain's result as prevResult (CNI 1.0).
+        const p = await runner.must(`${CNI}/portmap`, [], env('DEL', i), JSON.stringify(portmap(i, results.get(i))));
+        const b = await runner.must(`${CNI}/bridge`, [], env('DEL', i), JSON.stringify({ ...bridge, prevResult: results.get(i) }));
+        return p.ms + b.ms;
+      },
+    }, { attach: 'attach: ADD bridge, ADD portmap (1 port)', detach: 'detach: DEL portmap, DEL bridge' });
   } finally {
     runner.close();
     cleanupSync();

@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 
-export type Key = 'attach' | 'attach-net' | 'detach' | 'connect' | 'disconnect' | 'netcreate' | 'netdelete' | 'rss' | 'e2e';
+export type Key = 'attach' | 'attach-net' | 'detach' | 'connect' | 'disconnect' | 'netcreate' | 'netdelete' | 'rss' | 'e2e'
+  | 'cycle-1' | 'cycle-n';
 
 export interface Row {
   system: string;
@@ -22,6 +23,8 @@ export interface Row {
   raw?: number[];
   /** With more than 50 samples: the p50 of each tenth, in order (see tenths()). */
   trend?: number[];
+  /** CNI ADD+DEL cycles (cni-cycle.ts): the bridge+portmap p50 over this system's. */
+  timesFasterThanCni?: number;
 }
 
 /** Everything the peer comparison collects, reported and written as JSON at the end. */

@@ -5,7 +5,7 @@
  * the end, also on failure or Ctrl-C; nothing is created in the machine's own network
  * namespace (daemons and plugins are started with `nsenter --net=/run/netns/<ns>`).
  *
- *   sudo npm run bench -- [--n 100] [--systems weft,cni,weft-cni,netavark,docker]
+ *   sudo npm run bench -- [--n 100] [--systems weft,cni,weft-cni,weft-cni-daemon,netavark,docker]
  *                         [--backend nftables|iptables|both] [--json bench-results.json]
  *                         [--sections attach,network,e2e,ports,dns,overlay,metrics] [--skip-install]
  *                         [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 1] [--profile]
@@ -15,6 +15,8 @@
  *   attach     one container with one published TCP port on a user bridge network,
  *              p50/p90 over N containers, p50 of the first and the last 10;
  *   detach     its removal;
+ *   CNI cycle  (cni, weft-cni exec'd, weft-cni through its daemon) ADD+DEL with one port at 1
+ *              and at N attachments (cni-cycle.ts), with how many times faster than bridge+portmap;
  *   network    network create, network delete;
  *   memory     daemon RSS with N endpoints;
  *   e2e        `run -d -p` until the published port answers from another namespace;
@@ -81,7 +83,8 @@ async function peers(): Promise<void> {
   }
   if (SECTIONS.includes('attach')) {
     if (SYSTEMS.includes('cni')) await benchCni().finally(checkInterrupted);
-    if (SYSTEMS.includes('weft-cni')) await benchWeftCni().finally(checkInterrupted);
+    if (SYSTEMS.includes('weft-cni')) await benchWeftCni('exec').finally(checkInterrupted);
+    if (SYSTEMS.includes('weft-cni-daemon')) await benchWeftCni('daemon').finally(checkInterrupted);
     if (SYSTEMS.includes('netavark')) await benchNetavark().finally(checkInterrupted);
   }
   if (SYSTEMS.includes('docker')) {

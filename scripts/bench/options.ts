@@ -3,7 +3,7 @@
  * the usage and exits on --help).
  */
 
-export const USAGE = `usage: sudo npm run bench -- [--n 100] [--systems weft,cni,weft-cni,netavark,docker]
+export const USAGE = `usage: sudo npm run bench -- [--n 100] [--systems weft,cni,weft-cni,weft-cni-daemon,netavark,docker]
        [--backend nftables|iptables|both] [--json bench-results.json]
        [--sections attach,network,e2e,ports,dns,overlay,metrics] [--e2e-runs 10] [--skip-install] [--profile]
        [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 1]
@@ -22,7 +22,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 }
 
 export const N = Number(opt('n', '100'));
-export const SYSTEMS = opt('systems', 'weft,cni,weft-cni,netavark,docker').split(',');
+export const SYSTEMS = opt('systems', 'weft,cni,weft-cni,weft-cni-daemon,netavark,docker').split(',');
 export const BACKENDS = (opt('backend', 'nftables') === 'both' ? ['nftables', 'iptables'] : [opt('backend', 'nftables')]) as Backend[];
 export const SECTIONS = opt('sections', 'attach,network,e2e,ports,dns,overlay').split(',');
 export const JSON_OUT = opt('json', 'bench-results.json');

@@ -44,6 +44,8 @@ const COMPARE: [Key, Key, string][] = [
   ['attach', 'attach', 'attach (weft: create+start)'],
   ['attach-net', 'attach', 'attach, network part only'],
   ['detach', 'detach', 'detach'],
+  ['cycle-1', 'cycle-1', 'CNI ADD+DEL, 1 attachment'],
+  ['cycle-n', 'cycle-n', `CNI ADD+DEL, ${N} attachments`],
   ['connect', 'connect', 'network connect'],
   ['disconnect', 'disconnect', 'network disconnect'],
   ['netcreate', 'netcreate', 'network create'],

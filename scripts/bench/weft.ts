@@ -2,16 +2,16 @@
  * weft itself: its daemon in a lab host namespace (one run per firewall backend), driven
  * through its Engine API socket; plus where its start goes, from the daemon's own log.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SocketClient } from '../../test/helpers/api.js';
 import { CLI } from '../../test/helpers/daemon.js';
-import { engineFigures, waitSocket, type StartTimes } from './engine.js';
+import { engineFigures, type StartTimes } from './engine.js';
 import { log, pct, record, results, rssMb } from './harness.js';
-import { children, cleanupSync, hostPair, teardowns, tmp, waitGone } from './lab.js';
+import { cleanupSync, hostPair, tmp } from './lab.js';
 import { PROFILE, type Backend } from './options.js';
 import { summarize, type ProfileSummary } from './profile.js';
+import { startWeftDaemon } from './weft-daemon.js';
 
 /** CPU profile summaries of the daemon runs (--profile), by system. */
 export const profiles: Record<string, ProfileSummary> = {};
@@ -21,31 +21,15 @@ export async function benchWeft(backend: Backend): Promise<void> {
   log(`${sys}:`);
   const { outside, host } = hostPair(`w${backend.slice(0, 3)}`);
   const base = tmp('weft');
-  const socket = path.join(base, 'run', 'weft.sock');
-  const logFile = path.join(base, 'daemon.log');
-  const logFd = fs.openSync(logFile, 'a');
   const prof = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(base, 'prof')] : [];
-  const daemon = spawn('nsenter', [`--net=/run/netns/${host}`, process.execPath, ...prof, CLI, 'daemon',
-    '--root', path.join(base, 'root'), '--run-dir', path.join(base, 'run'),
-    '--firewall-backend', backend, '--log-level', 'info', '--firewall-check-interval', '0'], { stdio: ['ignore', logFd, logFd] });
-  fs.closeSync(logFd);
-  children.add(daemon);
-  const stop = async () => {
-    if (daemon.exitCode !== null || daemon.signalCode !== null) return;
-    daemon.kill('SIGTERM');
-    if (!(await waitGone(daemon.pid!, 10_000))) daemon.kill('SIGKILL');
-  };
-  teardowns.add(stop);
+  const daemon = await startWeftDaemon(host, base, backend, prof);
   try {
-    const api = new SocketClient(socket);
-    await waitSocket(api, 'weft daemon', daemon);
-    const cli = (args: string[]) => spawnSync(process.execPath, [CLI, '-H', `unix://${socket}`, ...args], { encoding: 'utf8' });
-    const times = await engineFigures({ sys, api, outside, cli, rss: () => ({ mb: rssMb(daemon.pid!) }),
+    const cli = (args: string[]) => spawnSync(process.execPath, [CLI, '-H', `unix://${daemon.socket}`, ...args], { encoding: 'utf8' });
+    const times = await engineFigures({ sys, api: daemon.api, outside, cli, rss: () => ({ mb: rssMb(daemon.pid) }),
       attachNote: 'includes the sandbox (netns) creation and starting the container process' });
-    if (times.names.length) weftBreakdown(sys, logFile, times);
+    if (times.names.length) weftBreakdown(sys, daemon.logFile, times);
   } finally {
-    await stop();
-    teardowns.delete(stop);
+    await daemon.stop();
     if (PROFILE) keepProfile(sys, backend, path.join(base, 'prof'));
     cleanupSync();
   }

@@ -4,6 +4,7 @@ import type { SubnetConflict } from '../controller/subnet-conflicts.js';
 import type { ContainerService } from '../engine/containers.js';
 import type { ContainerEvents } from '../engine/container-events.js';
 import type { ExecRegistry } from '../engine/exec.js';
+import type { CniServer } from './cni.js';
 import type { Images } from './image-resolver.js';
 
 export interface ApiDeps {
@@ -19,6 +20,8 @@ export interface ApiDeps {
   encryption?: { describe(): object; rotateKeys(): Promise<string> };
   /** Host routes and addresses overlapping a network's subnet (network inspect's Status.WeftConflicts). */
   conflicts?: { of(networkId: string): SubnetConflict[] };
+  /** POST /weft/cni/:plugin: weft's CNI plugins served in-process. */
+  cni?: CniServer;
   /** POST /weft/firewall/reload: re-creates weft's firewall rules. */
   reloadFirewall(): Promise<void>;
 }

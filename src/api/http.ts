@@ -46,6 +46,11 @@ const MAX_BODY = 1 << 20;
 export async function readJson(req: IncomingMessage): Promise<{ [k: string]: unknown }> {
   const length = req.headers['content-length'];
   checkJsonContentType(req.headers['content-type'], length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined);
+  return parseJsonObject(await readText(req));
+}
+
+/** The whole request body as UTF-8 text, up to 1 MiB (400 beyond). */
+export async function readText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
@@ -53,7 +58,7 @@ export async function readJson(req: IncomingMessage): Promise<{ [k: string]: unk
     if (size > MAX_BODY) throw new InvalidArgument('request body too large');
     chunks.push(c as Buffer);
   }
-  return parseJsonObject(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function parseJsonObject(text: string): { [k: string]: unknown } {

@@ -1,4 +1,5 @@
 /** The whole Engine API weft serves: one table, a section per resource. */
+import { cniRoutes } from './cni.js';
 import { containerStreamRoutes } from './container-streams.js';
 import { containerRoutes } from './containers.js';
 import type { ApiDeps } from './deps.js';
@@ -22,6 +23,7 @@ export function apiRoutes(d: ApiDeps): Route[] {
     ...imageRoutes(d),
     ...swarmRoutes(),
     ...metricsRoutes(),
+    ...cniRoutes(d.cni),
   ];
 }
 

@@ -89,10 +89,23 @@ function ipLink(dev: string, ...change: string[]): void {
   if (r.status !== 0) throw new CniError(CODE.failed, `ip link set ${dev} ${change.join(' ')} failed`, r.stderr || String(r.error ?? ''));
 }
 
+/** The host namespace's netlink socket and nftables context the attachments are made with. */
+export interface KernelHandles { host: Rtnl; firewall: NftablesBackend; close(): void }
+
+export function openKernel(): KernelHandles {
+  const host = Rtnl.open();
+  const firewall = new NftablesBackend();
+  return { host, firewall, close: () => { firewall.close(); host.close(); } };
+}
+
 export class Attacher {
-  private readonly host = Rtnl.open();
-  private readonly firewall = new NftablesBackend();
-  private readonly driver = new BridgeDriver({ host: this.host, firewall: this.firewall });
+  private readonly host: Rtnl;
+  private readonly driver: BridgeDriver;
+
+  constructor(kernel: KernelHandles) {
+    this.host = kernel.host;
+    this.driver = new BridgeDriver({ host: kernel.host, firewall: kernel.firewall });
+  }
 
   /** Build the attachment; returns the interfaces and routes for the result. */
   async plug(conf: NetConf, rec: AttachmentRecord): Promise<{ interfaces: Interface[]; routes: Route[] }> {
@@ -141,11 +154,6 @@ export class Attacher {
     } finally {
       inner.close();
     }
-  }
-
-  close(): void {
-    this.firewall.close();
-    this.host.close();
   }
 
   private async addRoutes(conf: NetConf, rec: AttachmentRecord, gateways: (string | undefined)[]): Promise<Route[]> {

@@ -1,7 +1,8 @@
 /**
  * How a runtime calls a CNI plugin: the verb and the attachment in environment variables,
- * the network configuration on stdin, a result or an error object on stdout. `runPlugin`
- * is the whole protocol around a plugin's verb handlers.
+ * the network configuration on stdin, a result or an error object on stdout. `invoke` is
+ * the whole protocol around a plugin's verb handlers, for an exec'd plugin (`runPlugin`)
+ * and for the daemon serving the same invocation (src/cni/service.ts).
  */
 import fs from 'node:fs';
 import { CniError, CODE, errorResult } from './errors.js';
@@ -56,29 +57,36 @@ export function readInvocation(env: NodeJS.ProcessEnv): Invocation {
   return inv;
 }
 
+export type Handlers = { [v in Exclude<Verb, 'VERSION'>]: Handler };
+
+/** What a plugin process would print and exit with. */
+export interface Outcome { code: number; stdout: string }
+
 /** Run one invocation: exit 0 with the handler's output, or 1 with the spec's error object. */
-export async function runPlugin(handlers: { [v in Exclude<Verb, 'VERSION'>]: Handler }, stdin: string): Promise<number> {
+export async function invoke(handlers: Handlers, env: NodeJS.ProcessEnv, stdin: string): Promise<Outcome> {
   let version = SUPPORTED[SUPPORTED.length - 1] as string;
   try {
-    const inv = readInvocation(process.env);
+    const inv = readInvocation(env);
     const doc = decodeConfig(stdin);
     if (typeof doc.cniVersion === 'string') version = doc.cniVersion;
-    if (inv.command === 'VERSION') {
-      print(versionResult(version));
-      return 0;
-    }
+    if (inv.command === 'VERSION') return { code: 0, stdout: line(versionResult(version)) };
     checkVerb(inv.command, checkVersion(doc.cniVersion));
     const out = await handlers[inv.command](inv, doc);
-    if (out !== undefined) print(out);
-    return 0;
+    return { code: 0, stdout: out === undefined ? '' : line(out) };
   } catch (err) {
-    print(errorResult(err, version));
-    return 1;
+    return { code: 1, stdout: line(errorResult(err, version)) };
   }
 }
 
-function print(v: unknown): void {
-  fs.writeSync(1, `${JSON.stringify(v)}\n`);
+/** The exec'd plugin: this process's environment and stdin, the outcome on stdout; returns the exit status. */
+export async function runPlugin(handlers: Handlers, stdin: string): Promise<number> {
+  const { code, stdout } = await invoke(handlers, process.env, stdin);
+  if (stdout) fs.writeSync(1, stdout);
+  return code;
+}
+
+function line(v: unknown): string {
+  return `${JSON.stringify(v)}\n`;
 }
 
 export function readStdin(): string {

@@ -8,9 +8,9 @@
 import { failpoint } from '../util/failpoint.js';
 import { type NetConf, parseNetConf } from './config.js';
 import { CniError, CODE } from './errors.js';
-import type { Handler, Invocation } from './invocation.js';
+import type { Handler, Handlers, Invocation } from './invocation.js';
 import { DEFAULT_DIR, ipamClient } from './ipam-client.js';
-import { Attacher, type AttachmentRecord, endpointId } from './attachment.js';
+import { Attacher, type AttachmentRecord, endpointId, type KernelHandles, openKernel } from './attachment.js';
 import { appendResult, emptyResult, formatResult, parseResult } from './result.js';
 import { StateDir } from './state-dir.js';
 import { validAttachments } from './valid-attachments.js';
@@ -19,17 +19,17 @@ const recordKey = (net: string, containerId: string, ifname: string) => `cni/att
 
 interface Ctx { conf: NetConf; inv: Invocation; state: StateDir; dir: string; attacher: Attacher }
 
-/** Open the state and kernel handles for one verb and close them after. */
-function verb(fn: (c: Ctx) => Promise<unknown>): Handler {
+/** Open the state (and the kernel handles, unless shared ones are given) for one verb and close them after. */
+function verb(shared: KernelHandles | undefined, fn: (c: Ctx) => Promise<unknown>): Handler {
   return async (inv, doc) => {
     const conf = parseNetConf(doc, inv.args);
     const dir = conf.dataDir ?? DEFAULT_DIR;
-    const state = StateDir.open(dir);
-    const attacher = new Attacher();
+    const state = await StateDir.open(dir);
+    const kernel = shared ?? openKernel();
     try {
-      return await fn({ conf, inv, state, dir, attacher });
+      return await fn({ conf, inv, state, dir, attacher: new Attacher(kernel) });
     } finally {
-      attacher.close();
+      if (!shared) kernel.close();
       state.close();
     }
   };
@@ -39,7 +39,7 @@ function ipam(c: Ctx) {
   return ipamClient(c.conf, c.inv, { dir: c.dir, store: c.state.store });
 }
 
-const add = verb(async (c) => {
+async function addVerb(c: Ctx): Promise<unknown> {
   const { conf, inv, state } = c;
   const key = recordKey(conf.name, inv.containerId, inv.ifname);
   const existing = await state.store.get<AttachmentRecord>(key);
@@ -71,7 +71,7 @@ const add = verb(async (c) => {
     await undo(c, rec).catch(() => undefined);
     throw err;
   }
-});
+}
 
 /** Remove one attachment: kernel pieces, addresses, record. */
 async function undo(c: Ctx, rec: AttachmentRecord): Promise<void> {
@@ -80,7 +80,7 @@ async function undo(c: Ctx, rec: AttachmentRecord): Promise<void> {
   await c.state.store.delete(recordKey(c.conf.name, rec.containerId, rec.ifname));
 }
 
-const del = verb(async (c) => {
+async function delVerb(c: Ctx): Promise<unknown> {
   const { conf, inv } = c;
   const found = await c.state.store.get<AttachmentRecord>(recordKey(conf.name, inv.containerId, inv.ifname));
   const prevIps = conf.prevResult !== undefined ? parseResult(conf.prevResult).ips : [];
@@ -91,9 +91,9 @@ const del = verb(async (c) => {
   };
   await undo(c, rec);
   return undefined;
-});
+}
 
-const check = verb(async (c) => {
+async function checkVerb(c: Ctx): Promise<unknown> {
   const { conf, inv } = c;
   const found = await c.state.store.get<AttachmentRecord>(recordKey(conf.name, inv.containerId, inv.ifname));
   if (!found?.value.complete) {
@@ -108,9 +108,9 @@ const check = verb(async (c) => {
   await c.attacher.check(rec);
   await ipam(c).check({ containerId: inv.containerId, ifname: inv.ifname }, rec.ips.map((ip) => ip.address));
   return undefined;
-});
+}
 
-const gc = verb(async (c) => {
+async function gcVerb(c: Ctx): Promise<unknown> {
   const valid = validAttachments(c.conf.raw);
   const prefix = `cni/attach/${c.conf.name}/`;
   for (const r of await c.state.store.list<AttachmentRecord>(prefix)) {
@@ -118,11 +118,20 @@ const gc = verb(async (c) => {
   }
   await ipam(c).gc(valid);
   return undefined;
-});
+}
 
-const status = verb(async (c) => {
+async function statusVerb(c: Ctx): Promise<unknown> {
   await ipam(c).status();
   return undefined;
-});
+}
 
-export const handlers = { ADD: add, DEL: del, CHECK: check, GC: gc, STATUS: status };
+/**
+ * The verbs; a long-lived caller (the daemon, src/cni/service.ts) passes kernel handles it
+ * keeps open across calls, an exec'd plugin opens them per verb.
+ */
+export function cniHandlers(shared?: KernelHandles): Handlers {
+  const v = (fn: (c: Ctx) => Promise<unknown>) => verb(shared, fn);
+  return { ADD: v(addVerb), DEL: v(delVerb), CHECK: v(checkVerb), GC: v(gcVerb), STATUS: v(statusVerb) };
+}
+
+export const handlers = cniHandlers();

@@ -3,11 +3,14 @@
  * concurrent invocations (a runtime starting many containers at once) run one after the
  * other, and a store file. The kernel drops the lock when the process dies, so a plugin
  * killed mid-way never blocks the next one; what it left is whole (FileStore) and found by
- * DEL or GC.
+ * DEL or GC. The lock is taken without blocking and retried after short sleeps: in the
+ * daemon (src/cni/service.ts) a blocking flock would stop its event loop while an exec'd
+ * plugin holds the directory.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { flock, LOCK_EX } from '../kernel/libc.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EWOULDBLOCK, flock, LOCK_EX, LOCK_NB, SyscallError } from '../kernel/libc.js';
 import { CniError, CODE } from './errors.js';
 import { FileStore } from './file-store.js';
 
@@ -15,7 +18,7 @@ export class StateDir {
   private constructor(private readonly lockFd: number, readonly store: FileStore) {}
 
   /** Create the directory if needed and wait for its lock. */
-  static open(dir: string): StateDir {
+  static async open(dir: string): Promise<StateDir> {
     let fd: number;
     try {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -24,7 +27,7 @@ export class StateDir {
       throw new CniError(CODE.io, `cannot open state directory ${dir}`, (err as Error).message);
     }
     try {
-      flock(fd, LOCK_EX);
+      await lockWaiting(fd);
       return new StateDir(fd, new FileStore(path.join(dir, 'state.json')));
     } catch (err) {
       fs.closeSync(fd);
@@ -39,10 +42,22 @@ export class StateDir {
 
 /** Run fn holding the directory's lock. */
 export async function withState<T>(dir: string, fn: (s: StateDir) => Promise<T>): Promise<T> {
-  const s = StateDir.open(dir);
+  const s = await StateDir.open(dir);
   try {
     return await fn(s);
   } finally {
     s.close();
+  }
+}
+
+async function lockWaiting(fd: number): Promise<void> {
+  for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+    try {
+      flock(fd, LOCK_EX | LOCK_NB);
+      return;
+    } catch (err) {
+      if (!(err instanceof SyscallError && err.errno === EWOULDBLOCK)) throw err;
+    }
+    await sleep(wait);
   }
 }

@@ -33,6 +33,7 @@ import { LmdbStore } from '../store/lmdb.js';
 import { Images } from '../api/image-resolver.js';
 import { ImageStore } from '../images/store.js';
 import { apiRouter } from '../api/routes.js';
+import { CniService } from '../cni/service.js';
 import { closeServer, createApiServer, listenUnix } from '../api/server.js';
 import { ExecRegistry } from '../engine/exec.js';
 import { ContainerEvents } from '../engine/container-events.js';
@@ -121,6 +122,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const firewallWatch = watchFirewall(firewall, controller, logger, o.firewallCheckSeconds ?? 10);
   const conflicts = await SubnetConflicts.watch(controller, new KernelHostAddressing(), logger, events.bus);
 
+  const cni = new CniService();
   const router = apiRouter({
     ctl: controller,
     containers,
@@ -128,6 +130,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     images: new Images(imageStore, path.join(o.root, 'images')),
     info: { root: o.root, firewall: firewall.name },
     reloadFirewall: firewallWatch.reload, conflicts,
+    cni,
     ...(cluster?.mesh ? { encryption: cluster.mesh } : {}),
   });
   const metrics = await startMetrics(scrapeSource(controller, containers, firewall), o.metricsAddr);
@@ -137,10 +140,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   logger.info({ socket: socketPath, root: o.root, firewall: firewall.name }, 'weft daemon listening');
 
   return {
-    socketPath,
-    controller,
-    containers,
-    firewall,
+    socketPath, controller, containers, firewall,
     async close(opts = {}) {
       for (const watch of [firewallWatch, conflicts]) watch.stop();
       await closeServer(server);
@@ -150,6 +150,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         await Promise.all(running.map((c) => containers.stop(c.id, 5).catch(() => undefined)));
       }
       await hostPorts.close();
+      cni.close();
       await controller.closeCluster();
       if (cluster) await leaveCluster(cluster, { leave: !!opts.stopContainers });
       await dns.close();

@@ -49,8 +49,10 @@ export function umount(target: string): number {
 }
 
 export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const EWOULDBLOCK = 11;
 
-/** Block until the advisory lock is held; the kernel drops it when the process dies. */
+/** Take an advisory lock (waiting for it unless LOCK_NB); the kernel drops it when the process dies. */
 export function flock(fd: number, operation: number): void {
   check('flock', flockFn(fd, operation) as number, String(fd));
 }

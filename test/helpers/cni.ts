@@ -24,6 +24,21 @@ export function cniBinDir(): string {
   return dir;
 }
 
+/**
+ * A temp CNI_PATH directory with the launchers (dist/bin). 'linked': symlinks, so a launcher
+ * finds the Node plugin beside its real file when no daemon answers. 'daemon-only': copies,
+ * which find no Node plugin, so every answer they give came from the daemon.
+ */
+export function launcherBinDir(mode: 'linked' | 'daemon-only'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-bin-'));
+  for (const name of ['weft-cni', 'weft-ipam']) {
+    const real = path.join(ROOT, 'dist/bin', name);
+    if (mode === 'linked') fs.symlinkSync(real, path.join(dir, name));
+    else fs.copyFileSync(real, path.join(dir, name));
+  }
+  return dir;
+}
+
 function envOf(a: Attach, cniPath: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, CNI_PATH: cniPath, ...extra };
   if (a.command) env.CNI_COMMAND = a.command;
@@ -55,10 +70,10 @@ export class CniHarness {
   }
 
   /** The same, without blocking the test, so several run at once. */
-  runAsync(plugin: string, a: Attach, conf: unknown): Promise<CniRun> {
+  runAsync(plugin: string, a: Attach, conf: unknown, extraEnv: NodeJS.ProcessEnv = {}): Promise<CniRun> {
     const bin = path.join(this.cniPath.split(':')[0], plugin);
     return new Promise((resolve) => {
-      const p = spawn('ip', ['netns', 'exec', this.hostNs, bin], { env: envOf(a, this.cniPath) });
+      const p = spawn('ip', ['netns', 'exec', this.hostNs, bin], { env: envOf(a, this.cniPath, extraEnv) });
       let stdout = '';
       let stderr = '';
       p.stdout.on('data', (d) => (stdout += d));
