@@ -42,7 +42,7 @@ function ipam(c: Ctx) {
 async function addVerb(c: Ctx): Promise<unknown> {
   const { conf, inv, state } = c;
   const key = recordKey(conf.name, inv.containerId, inv.ifname);
-  const existing = await state.store.get<AttachmentRecord>(key);
+  const existing = await state.attachments.get<AttachmentRecord>(key);
   if (existing?.value.complete) {
     throw new CniError(CODE.failed, `container ${inv.containerId} already has ${inv.ifname} on network ${conf.name}; DEL it first`);
   }
@@ -52,20 +52,20 @@ async function addVerb(c: Ctx): Promise<unknown> {
     containerId: inv.containerId, ifname: inv.ifname, netns: inv.netns, bridge: conf.bridge,
     endpointId: endpointId(conf.name, inv.containerId, inv.ifname), ips: [], portMappings: conf.portMappings, complete: false,
   };
-  await state.store.put(key, rec);
+  await state.attachments.put(key, rec);
   failpoint('cni.add.recorded');
   try {
     const got = await ipam(c).add({ containerId: inv.containerId, ifname: inv.ifname });
     rec.ips = got.ips.map((ip) => ({ address: ip.address, ...(ip.gateway ? { gateway: ip.gateway } : {}) }));
     if (!rec.ips.length) throw new CniError(CODE.failed, `IPAM plugin ${conf.ipam?.type} returned no addresses`);
-    await state.store.put(key, rec);
+    await state.attachments.put(key, rec);
     const kernel = await c.attacher.plug(conf, rec);
     failpoint('cni.add.plugged');
     const ips = got.ips.map((ip) => ({ ...ip, interface: 2 }));
     const routes = [...kernel.routes, ...got.routes.filter((r) => !kernel.routes.some((k) => k.dst === r.dst))];
     const mine = { interfaces: kernel.interfaces, ips, routes, dns: conf.dns ?? got.dns };
     const result = formatResult(appendResult(prev, mine), conf.cniVersion);
-    await state.store.put(key, { ...rec, complete: true, result });
+    await state.attachments.put(key, { ...rec, complete: true, result });
     return result;
   } catch (err) {
     await undo(c, rec).catch(() => undefined);
@@ -77,12 +77,12 @@ async function addVerb(c: Ctx): Promise<unknown> {
 async function undo(c: Ctx, rec: AttachmentRecord): Promise<void> {
   await c.attacher.unplug(rec);
   await ipam(c).del({ containerId: rec.containerId, ifname: rec.ifname });
-  await c.state.store.delete(recordKey(c.conf.name, rec.containerId, rec.ifname));
+  await c.state.attachments.delete(recordKey(c.conf.name, rec.containerId, rec.ifname));
 }
 
 async function delVerb(c: Ctx): Promise<unknown> {
   const { conf, inv } = c;
-  const found = await c.state.store.get<AttachmentRecord>(recordKey(conf.name, inv.containerId, inv.ifname));
+  const found = await c.state.attachments.get<AttachmentRecord>(recordKey(conf.name, inv.containerId, inv.ifname));
   const prevIps = conf.prevResult !== undefined ? parseResult(conf.prevResult).ips : [];
   // Without a record (never added, or already deleted) the names and the runtime's view still say what to remove.
   const rec: AttachmentRecord = found?.value ?? {
@@ -95,7 +95,7 @@ async function delVerb(c: Ctx): Promise<unknown> {
 
 async function checkVerb(c: Ctx): Promise<unknown> {
   const { conf, inv } = c;
-  const found = await c.state.store.get<AttachmentRecord>(recordKey(conf.name, inv.containerId, inv.ifname));
+  const found = await c.state.attachments.get<AttachmentRecord>(recordKey(conf.name, inv.containerId, inv.ifname));
   if (!found?.value.complete) {
     throw new CniError(CODE.unknownContainer, `no attachment of ${inv.containerId}/${inv.ifname} on network ${conf.name}`);
   }
@@ -113,7 +113,7 @@ async function checkVerb(c: Ctx): Promise<unknown> {
 async function gcVerb(c: Ctx): Promise<unknown> {
   const valid = validAttachments(c.conf.raw);
   const prefix = `cni/attach/${c.conf.name}/`;
-  for (const r of await c.state.store.list<AttachmentRecord>(prefix)) {
+  for (const r of await c.state.attachments.list<AttachmentRecord>(prefix)) {
     if (!valid.has(`${r.value.containerId}/${r.value.ifname}`)) await undo(c, r.value);
   }
   await ipam(c).gc(valid);

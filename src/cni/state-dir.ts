@@ -1,8 +1,8 @@
 /**
  * A plugin's state directory: a lock file held with flock(2) for the whole operation, so
  * concurrent invocations (a runtime starting many containers at once) run one after the
- * other, and a store file. The kernel drops the lock when the process dies, so a plugin
- * killed mid-way never blocks the next one; what it left is whole (FileStore) and found by
+ * other, a store file and the attachment records (AttachmentFiles). The kernel drops the
+ * lock when the process dies, so a plugin killed mid-way never blocks the next one; what it left is whole (FileStore) and found by
  * DEL or GC. The lock is taken without blocking and retried after short sleeps: in the
  * daemon (src/cni/service.ts) a blocking flock would stop its event loop while an exec'd
  * plugin holds the directory.
@@ -12,10 +12,15 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EWOULDBLOCK, flock, LOCK_EX, LOCK_NB, SyscallError } from '../kernel/libc.js';
 import { CniError, CODE } from './errors.js';
+import { AttachmentFiles } from './attachment-files.js';
 import { FileStore } from './file-store.js';
 
 export class StateDir {
-  private constructor(private readonly lockFd: number, readonly store: FileStore) {}
+  readonly attachments: AttachmentFiles;
+
+  private constructor(private readonly lockFd: number, readonly store: FileStore, dir: string) {
+    this.attachments = new AttachmentFiles(path.join(dir, 'attachments'));
+  }
 
   /** Create the directory if needed and wait for its lock. */
   static async open(dir: string): Promise<StateDir> {
@@ -28,7 +33,7 @@ export class StateDir {
     }
     try {
       await lockWaiting(fd);
-      return new StateDir(fd, new FileStore(path.join(dir, 'state.json')));
+      return new StateDir(fd, new FileStore(path.join(dir, 'state.json')), dir);
     } catch (err) {
       fs.closeSync(fd);
       throw new CniError(CODE.io, `cannot lock state directory ${dir}`, (err as Error).message);

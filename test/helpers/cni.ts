@@ -39,6 +39,14 @@ export function launcherBinDir(mode: 'linked' | 'daemon-only'): string {
   return dir;
 }
 
+/** What a state directory holds, as text: its store files and the keys of its attachment records. */
+export function stateText(dataDir: string): string {
+  const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '');
+  const att = path.join(dataDir, 'attachments');
+  const keys = fs.existsSync(att) ? fs.readdirSync(att).map((n) => decodeURIComponent(n)) : [];
+  return [read(path.join(dataDir, 'state.json')), read(path.join(dataDir, 'ipam', 'state.json')), ...keys].join('\n');
+}
+
 function envOf(a: Attach, cniPath: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, CNI_PATH: cniPath, ...extra };
   if (a.command) env.CNI_COMMAND = a.command;

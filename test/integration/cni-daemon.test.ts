@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Attach, CniHarness, cniBinDir, launcherBinDir } from '../helpers/cni.js';
+import { type Attach, CniHarness, cniBinDir, launcherBinDir, stateText } from '../helpers/cni.js';
 import { TestDaemon } from '../helpers/daemon.js';
 import { type LabNs, makeNs } from '../helpers/lab.js';
 
@@ -183,7 +183,7 @@ describe('weft-cni through a running daemon', () => {
     const dels = await Promise.all(nss.map((ns, i) => (i % 2 ? viaDaemon : exec).runAsync('weft-cni', at('DEL', `cfpar${i}`, ns), conf())));
     for (const r of dels) expect(r.code, r.stdout).toBe(0);
     expect(veths()).toEqual([]);
-    expect(fs.readFileSync(path.join(data, 'state.json'), 'utf8')).not.toContain('cfpar');
+    expect(stateText(data)).not.toContain('cfpar');
   });
 
   it('leaves a record when the daemon is killed mid-ADD; the launcher then runs the plugin itself, and DEL cleans up', async () => {
@@ -194,7 +194,7 @@ describe('weft-cni through a running daemon', () => {
     const killed = viaDaemon.run('weft-cni', at('ADD', 'cfcrash', ns), conf());
     expect(killed.code).toBe(1);
     expect(killed.out).toMatchObject({ code: 5 });
-    expect(fs.readFileSync(path.join(data, 'state.json'), 'utf8')).toContain('cni/attach/cfnet/cfcrash/');
+    expect(stateText(data)).toContain('cni/attach/cfnet/cfcrash/');
     expect(ns.sh('ip -o -4 addr show eth0')).toContain('10.81.0.');
     const again = linked.run('weft-cni', at('ADD', 'cfcrash', ns), conf());
     expect(again.code, again.stdout + again.stderr).toBe(0);
@@ -203,7 +203,7 @@ describe('weft-cni through a running daemon', () => {
     await daemon.start();
     expect(viaDaemon.run('weft-cni', at('DEL', 'cfcrash', ns), conf()).code).toBe(0);
     expect(veths()).toEqual([]);
-    expect(fs.readFileSync(path.join(data, 'state.json'), 'utf8')).not.toContain('cfcrash');
+    expect(stateText(data)).not.toContain('cfcrash');
   }, 120_000);
 
   it('runs the plugin itself when no daemon answers or the daemon is in another namespace', () => {

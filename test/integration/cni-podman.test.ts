@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cniBinDir } from '../helpers/cni.js';
+import { cniBinDir, stateText } from '../helpers/cni.js';
 import { type LabNs, makeNs } from '../helpers/lab.js';
 
 const PODMAN = '/usr/bin/podman';
@@ -76,6 +76,6 @@ describe.skipIf(!fs.existsSync(PODMAN))('weft-cni under Podman', () => {
     expect(rm.code, rm.out).toBe(0);
     expect(host.sh('nft list map inet weft port-dnat4-any')).not.toContain('18081');
     expect(host.sh('ip -o link show').split('\n').filter((l) => l.includes('veth'))).toEqual([]);
-    expect(fs.readFileSync(path.join(dir, 'data/state.json'), 'utf8')).not.toContain('cni/attach/');
+    expect(stateText(path.join(dir, 'data'))).not.toContain('cni/attach/');
   });
 });

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Attach, CniHarness, cniBinDir } from '../helpers/cni.js';
+import { type Attach, CniHarness, cniBinDir, stateText } from '../helpers/cni.js';
 import { type LabNs, makeNs } from '../helpers/lab.js';
 
 const SUBNET = '10.77.0.0/24';
@@ -207,7 +207,7 @@ describe('weft-cni: the CNI spec harness', () => {
     expect(crash.try('ip link show eth0').code).not.toBe(0);
     expect(hostLinks()).not.toContain(goneIf);
     expect(keep.sh('ip -o -4 addr show eth0')).toContain('10.77.0.');
-    const state = fs.readFileSync(path.join(data, 'state.json'), 'utf8');
+    const state = stateText(data);
     expect(state).not.toContain('cni/owner/wcnet/crash/');
     expect(state).not.toContain('cni/attach/wcnet/gone/');
     expect(state).toContain('cni/attach/wcnet/keep/');
