@@ -32,9 +32,11 @@ export function scrapeSource(ctl: Controller, containers: ContainerService, fire
 function poolsOf(n: NetworkRecord, eps: EndpointRecord[]): PoolSample[] {
   return [...n.ipv4, ...n.ipv6].map((pool) => {
     const v6 = pool.subnet.includes(':');
+    // An endpoint's address lies in one of its network's pools: with one pool, no need to look.
+    const only = (v6 ? n.ipv6 : n.ipv4).length === 1;
     const taken = eps.filter((e) => {
       const ip = v6 ? e.ipv6 : e.ipv4;
-      return ip !== undefined && cidrContains(pool.subnet, splitCidr(ip).ip);
+      return ip !== undefined && (only || cidrContains(pool.subnet, splitCidr(ip).ip));
     }).length;
     const reserved = (pool.gateway ? 1 : 0) + Object.keys(pool.auxAddresses).length;
     const range = splitCidr(pool.ipRange ?? pool.subnet).prefix;
@@ -72,7 +74,9 @@ function indexCounters(cs: PortCounter[]): Map<string, PortCounter[]> {
   const m = new Map<string, PortCounter[]>();
   for (const c of cs) {
     const k = `${c.proto} ${c.containerIp} ${c.containerPort}`;
-    m.set(k, [...(m.get(k) ?? []), c]);
+    const list = m.get(k);
+    if (list) list.push(c);
+    else m.set(k, [c]);
   }
   return m;
 }
