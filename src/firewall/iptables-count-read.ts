@@ -93,7 +93,7 @@ export class CountRuleReader {
       const key = known.has(r.handle) ? known.get(r.handle)! : decodeCountRule(r, family) ?? null;
       seen.set(r.handle, key);
       const c = key && r.counter();
-      if (key && c) out.push({ ...key, ...c });
+      if (key && c) out.push({ ...key, packets: c.packets, bytes: c.bytes });
     }
     this.keys[family] = seen;
     return out;

@@ -3,7 +3,7 @@
  * set-element dump per family, the keys decoded here (see Nfnl for why not `nft list set`).
  */
 import type { PortCounter, Protocol } from '../contracts/firewall.js';
-import { counterOf, NFPROTO_INET, type Nfnl, type SetElement } from '../kernel/nfnetlink.js';
+import { NFPROTO_INET, type Nfnl, type SetElement } from '../kernel/nfnetlink.js';
 import { bufferToIp } from '../util/ip.js';
 import { TABLE } from './nft-rules.js';
 
@@ -17,9 +17,10 @@ const PROTOS: Record<number, Protocol> = { 6: 'tcp', 17: 'udp', 132: 'sctp' };
 export function decodeCountElement(el: SetElement, family: 4 | 6): PortCounter | undefined {
   const a = family === 4 ? 4 : 16;
   const proto = PROTOS[el.key[a]];
-  const counter = el.exprs.find((e) => e.name === 'counter');
-  if (el.key.length < a + 8 || !proto || !counter) return undefined;
-  return { containerIp: bufferToIp(el.key.subarray(0, a)), proto, containerPort: el.key.readUInt16BE(a + 4), ...counterOf(counter) };
+  const c = el.counter;
+  if (el.key.length < a + 8 || !proto || !c) return undefined;
+  const containerIp = bufferToIp(el.key.subarray(0, a));
+  return { containerIp, proto, containerPort: el.key.readUInt16BE(a + 4), packets: c.packets, bytes: c.bytes };
 }
 
 /** Both families' counting sets; none while the table is missing (a flushed ruleset). */

@@ -34,6 +34,56 @@ const DATA_VALUE = 1;
 const EXPR = { NAME: 1, DATA: 2 };
 const COUNTER = { BYTES: 1, PACKETS: 2 };
 
+/** Calls visit(type, start, end) for each attribute in buf[start, end) until it returns true. */
+function walk(buf: Buffer, start: number, end: number, visit: (type: number, s: number, e: number) => boolean | undefined): void {
+  for (let off = start; off + 4 <= end;) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > end) return;
+    if (visit(buf.readUInt16LE(off + 2) & NLA_TYPE_MASK, off + 4, off + len)) return;
+    off += (len + 3) & ~3;
+  }
+}
+
+/** The range of the first attribute of `type` in buf[start, end), found in place. */
+function find(buf: Buffer, start: number, end: number, type: number): [number, number] | undefined {
+  let got: [number, number] | undefined;
+  walk(buf, start, end, (t, s, e) => {
+    if (t === type) got = [s, e];
+    return got !== undefined;
+  });
+  return got;
+}
+
+const COUNTER_NAME = Buffer.from('counter\0');
+
+type Counts = { packets: number; bytes: number };
+
+/** The packets and bytes of one expression in buf[start, end) if it is a `counter`, read in place. */
+function exprCounter(buf: Buffer, start: number, end: number): Counts | undefined {
+  const name = find(buf, start, end, EXPR.NAME);
+  const n = COUNTER_NAME.length;
+  if (!name || name[1] - name[0] < n || buf.compare(COUNTER_NAME, 0, n, name[0], name[0] + n) !== 0) return undefined;
+  const data = find(buf, start, end, EXPR.DATA) ?? [0, 0];
+  const u64 = (type: number) => {
+    const r = find(buf, data[0], data[1], type);
+    return r && r[1] - r[0] >= 8 ? Number(buf.readBigUInt64BE(r[0])) : 0;
+  };
+  return { packets: u64(COUNTER.PACKETS), bytes: u64(COUNTER.BYTES) };
+}
+
+/**
+ * The first `counter` of an expression list: a scrape reads a thousand of them, so it walks
+ * the message in place and makes no attribute objects.
+ */
+function listCounter(buf: Buffer, start: number, end: number): Counts | undefined {
+  let out: Counts | undefined;
+  walk(buf, start, end, (_t, s, e) => {
+    out = exprCounter(buf, s, e);
+    return out !== undefined;
+  });
+  return out;
+}
+
 /**
  * The attributes of one level of a netlink message, as offsets into the message (type,
  * start, end triples): a dump of a thousand elements makes no Buffer per attribute.
@@ -44,22 +94,16 @@ export class Attrs {
 
   static parse(buf: Buffer, start = 0, end = buf.length): Attrs {
     const at: number[] = [];
-    for (let off = start; off + 4 <= end;) {
-      const len = buf.readUInt16LE(off);
-      if (len < 4 || off + len > end) break;
-      at.push(buf.readUInt16LE(off + 2) & NLA_TYPE_MASK, off + 4, off + len);
-      off += (len + 3) & ~3;
-    }
+    walk(buf, start, end, (type, s, e) => {
+      at.push(type, s, e);
+      return false;
+    });
     return new Attrs(buf, at);
   }
 
   private index(type: number): number {
     for (let i = 0; i < this.at.length; i += 3) if (this.at[i] === type) return i;
     return -1;
-  }
-
-  has(type: number): boolean {
-    return this.index(type) >= 0;
   }
 
   /** The attribute's own attributes (a nested one); empty when absent. */
@@ -84,19 +128,6 @@ export class Attrs {
   u32(type: number): number | undefined {
     const i = this.index(type);
     return i < 0 || this.at[i + 2] - this.at[i + 1] < 4 ? undefined : this.buf.readUInt32BE(this.at[i + 1]);
-  }
-
-  u64(type: number): number {
-    const i = this.index(type);
-    return i < 0 || this.at[i + 2] - this.at[i + 1] < 8 ? 0 : Number(this.buf.readBigUInt64BE(this.at[i + 1]));
-  }
-
-  /** Whether the attribute is the NUL-terminated string `value` (compared in place). */
-  isStr(type: number, value: string): boolean {
-    const i = this.index(type);
-    if (i < 0 || this.at[i + 2] - this.at[i + 1] < value.length + 1 || this.buf[this.at[i + 1] + value.length] !== 0) return false;
-    for (let k = 0; k < value.length; k++) if (this.buf[this.at[i + 1] + k] !== value.charCodeAt(k)) return false;
-    return true;
   }
 
   str(type: number): string {
@@ -127,20 +158,15 @@ function parseExpr(a: Attrs): NftExpr {
   return { name: a.str(EXPR.NAME), attrs: a.nested(EXPR.DATA) };
 }
 
-/** The packets and bytes of a `counter` expression. */
-export function counterOf(e: NftExpr): { packets: number; bytes: number } {
-  return { packets: e.attrs.u64(COUNTER.PACKETS), bytes: e.attrs.u64(COUNTER.BYTES) };
-}
-
-/** One set element: its key as the kernel stores it and its expressions. */
-export interface SetElement { key: Buffer; exprs: NftExpr[] }
+/** One set element: its key as the kernel stores it and its counter, if it has one. */
+export interface SetElement { key: Buffer; counter: Counts | undefined }
 
 /**
  * One rule of a chain: its handle, its expressions in order and the packets and bytes of its
  * (first) counter. A rule never changes under a handle, so a reader may decode the
  * expressions of a handle once and after that read only the counter.
  */
-export interface RuleInfo { handle: number; exprs(): NftExpr[]; counter(): { packets: number; bytes: number } | undefined }
+export interface RuleInfo { handle: number; exprs(): NftExpr[]; counter(): Counts | undefined }
 
 export class Nfnl {
   private readonly queue = new Serial();
@@ -160,13 +186,16 @@ export class Nfnl {
     const msgs = await this.dump(NFT_MSG_GETSETELEM, family, [strAttr(SET_ELEM_LIST.TABLE, table), strAttr(SET_ELEM_LIST.SET, set)]);
     const out: SetElement[] = [];
     for (const m of msgs) {
-      for (const el of Attrs.parse(m, 4).nested(SET_ELEM_LIST.ELEMENTS).each(LIST_ELEM)) {
-        const key = el.nested(SET_ELEM.KEY).bytes(DATA_VALUE) ?? Buffer.alloc(0);
-        const exprs = el.has(SET_ELEM.EXPR)
-          ? [parseExpr(el.nested(SET_ELEM.EXPR))]
-          : el.nested(SET_ELEM.EXPRESSIONS).each(LIST_ELEM).map(parseExpr);
-        out.push({ key, exprs });
-      }
+      const elements = find(m, 4, m.length, SET_ELEM_LIST.ELEMENTS) ?? [0, 0];
+      walk(m, elements[0], elements[1], (_t, s, e) => {
+        const key = find(m, s, e, SET_ELEM.KEY);
+        const value = key && find(m, key[0], key[1], DATA_VALUE);
+        const one = find(m, s, e, SET_ELEM.EXPR);
+        const list = find(m, s, e, SET_ELEM.EXPRESSIONS);
+        const counter = one ? exprCounter(m, one[0], one[1]) : list && listCounter(m, list[0], list[1]);
+        out.push({ key: value ? m.subarray(value[0], value[1]) : Buffer.alloc(0), counter });
+        return false;
+      });
     }
     return out;
   }
@@ -175,15 +204,12 @@ export class Nfnl {
   async rules(family: number, table: string, chain: string): Promise<RuleInfo[]> {
     const msgs = await this.dump(NFT_MSG_GETRULE, family, [strAttr(RULE.TABLE, table), strAttr(RULE.CHAIN, chain)]);
     return msgs.map((m) => {
-      const a = Attrs.parse(m, 4);
-      const list = () => a.nested(RULE.EXPRESSIONS).each(LIST_ELEM);
+      const handle = find(m, 4, m.length, RULE.HANDLE);
+      const list = find(m, 4, m.length, RULE.EXPRESSIONS) ?? [0, 0];
       return {
-        handle: a.u64(RULE.HANDLE),
-        exprs: () => list().map(parseExpr),
-        counter() {
-          const c = list().find((e) => e.isStr(EXPR.NAME, 'counter'));
-          return c ? counterOf(parseExpr(c)) : undefined;
-        },
+        handle: handle && handle[1] - handle[0] >= 8 ? Number(m.readBigUInt64BE(handle[0])) : 0,
+        exprs: () => Attrs.parse(m, list[0], list[1]).each(LIST_ELEM).map(parseExpr),
+        counter: () => listCounter(m, list[0], list[1]),
       };
     });
   }

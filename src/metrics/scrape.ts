@@ -6,6 +6,7 @@
  */
 import client from 'prom-client';
 import { type PortSample, renderPorts } from './port-text.js';
+import { processMetricsText } from './process.js';
 import { registry } from './registry.js';
 
 export type { PortSample } from './port-text.js';
@@ -26,13 +27,14 @@ let source: ScrapeSource | undefined;
 
 /**
  * The whole text exposition, and the content type to serve it with: the registry's
- * metrics, then the per-port series (port-text.ts), read while the registry collects.
+ * metrics, the per-port series (port-text.ts), read while the registry collects, and the
+ * process metrics of the last timer tick (process.ts).
  */
 export async function renderMetrics(): Promise<{ contentType: string; text: string }> {
   const ports = source ? source.ports() : Promise.resolve([]);
   try {
-    const [base, samples] = await Promise.all([registry.metrics(), ports]);
-    return { contentType: registry.contentType, text: base + renderPorts(samples) };
+    const [base, samples, proc] = await Promise.all([registry.metrics(), ports, processMetricsText()]);
+    return { contentType: registry.contentType, text: base + renderPorts(samples) + proc };
   } finally {
     poolsMemo = undefined;
   }

@@ -4,45 +4,22 @@ import { expandMappings } from '../../src/firewall/common.js';
 import { countRule, parseCountSave, planSyncCounts, planCountPorts } from '../../src/firewall/iptables-count.js';
 import { parseSave, RestoreBatch } from '../../src/firewall/iptables-rules.js';
 import { decodeCountElement } from '../../src/firewall/nft-counters.js';
-import { Attrs, type NftExpr } from '../../src/kernel/nfnetlink.js';
 
 const rules = expandMappings([
   { proto: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80, containerIp: '10.1.0.2', bridge: 'br-a' },
   { proto: 'udp', hostIp: '192.0.2.1', hostPort: 5353, containerPort: 53, containerIp: '10.1.0.2', bridge: 'br-a' },
 ]);
 
-/** One netlink attribute: length and type (little-endian), payload, padding to 4 bytes. */
-function attr(type: number, payload: Buffer): Buffer {
-  const out = Buffer.alloc((4 + payload.length + 3) & ~3);
-  out.writeUInt16LE(4 + payload.length, 0);
-  out.writeUInt16LE(type, 2);
-  payload.copy(out, 4);
-  return out;
-}
-
-function u64(n: number): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(BigInt(n));
-  return b;
-}
-
-/** A `counter` expression as a set element carries it: NFTA_EXPR_NAME, NFTA_EXPR_DATA { BYTES, PACKETS }. */
-function counterExpr(packets: number, bytes: number): NftExpr {
-  const data = Buffer.concat([attr(1, u64(bytes)), attr(2, u64(packets))]);
-  const expr = Attrs.parse(Buffer.concat([attr(1, Buffer.from('counter\0')), attr(2, data)]));
-  return { name: expr.str(1), attrs: expr.nested(2) };
-}
-
 describe('nftables port counters', () => {
   it('decodes a counting-set element: address, protocol and port registers, and its counter', () => {
     const key4 = Buffer.from([10, 1, 0, 2, 6, 0, 0, 0, 0, 80, 0, 0]);
-    expect(decodeCountElement({ key: key4, exprs: [counterExpr(12, 1634)] }, 4))
+    expect(decodeCountElement({ key: key4, counter: { packets: 12, bytes: 1634 } }, 4))
       .toEqual({ containerIp: '10.1.0.2', proto: 'tcp', containerPort: 80, packets: 12, bytes: 1634 });
     const key6 = Buffer.concat([Buffer.from('fd000001000000000000000000000002', 'hex'), Buffer.from([132, 0, 0, 0, 0x0f, 0x1c, 0, 0])]);
-    expect(decodeCountElement({ key: key6, exprs: [counterExpr(1, 60)] }, 6))
+    expect(decodeCountElement({ key: key6, counter: { packets: 1, bytes: 60 } }, 6))
       .toEqual({ containerIp: 'fd00:1::2', proto: 'sctp', containerPort: 3868, packets: 1, bytes: 60 });
-    expect(decodeCountElement({ key: key4, exprs: [] }, 4)).toBeUndefined();
-    expect(decodeCountElement({ key: key4.subarray(0, 6), exprs: [counterExpr(1, 1)] }, 4)).toBeUndefined();
+    expect(decodeCountElement({ key: key4, counter: undefined }, 4)).toBeUndefined();
+    expect(decodeCountElement({ key: key4.subarray(0, 6), counter: { packets: 1, bytes: 1 } }, 4)).toBeUndefined();
   });
 });
 
