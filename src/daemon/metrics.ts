@@ -9,7 +9,8 @@ import type { FirewallBackend, PortCounter } from '../contracts/firewall.js';
 import type { Controller } from '../controller/controller.js';
 import type { EndpointRecord, NetworkRecord } from '../controller/model.js';
 import type { ContainerService } from '../engine/containers.js';
-import type { PoolSample, PortSample, ScrapeSource } from '../metrics/scrape.js';
+import { conntrackEntries } from '../kernel/conntrack.js';
+import type { ConntrackSample, PoolSample, PortSample, ScrapeSource } from '../metrics/scrape.js';
 import { renderMetrics, setScrapeSource } from '../metrics/scrape.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
 
@@ -21,11 +22,21 @@ export function scrapeSource(ctl: Controller, containers: ContainerService, fire
     })),
     pools: () => ctl.listNetworks().flatMap((n) => poolsOf(n, ctl.endpointsOf(n.id))),
     runningContainers: () => containers.list().filter((c) => c.status === 'running').length,
+    conntrack: async () => conntrackOf(ctl.listNetworks(), await conntrackEntries()),
     ports: async () => {
       const counters = indexCounters(await firewall.portCounters());
       return ctl.listNetworks().flatMap((n) => ctl.endpointsOf(n.id).flatMap((ep) => portsOf(n, ep, counters)));
     },
   };
+}
+
+/** For each network, the entries with an address in one of its subnets (each entry counted once per network). */
+function conntrackOf(networks: NetworkRecord[], entries: { addresses: string[] }[]): ConntrackSample[] {
+  return networks.filter((n) => n.ipv4.length + n.ipv6.length > 0).map((n) => {
+    const subnets = [...n.ipv4, ...n.ipv6].map((p) => p.subnet);
+    const entriesOn = entries.filter((e) => e.addresses.some((a) => subnets.some((s) => cidrContains(s, a)))).length;
+    return { network: n.name, entries: entriesOn };
+  });
 }
 
 /** Each IPv4 and IPv6 pool: addresses taken and addresses an endpoint could still get. */

@@ -13,12 +13,16 @@ export type { PortSample } from './port-text.js';
 
 export interface NetworkSample { network: string; driver: string; endpoints: number; overlayPeers?: number }
 
+export interface ConntrackSample { network: string; entries: number }
+
 export interface PoolSample { network: string; subnet: string; inUse: number; free: number }
 
 export interface ScrapeSource {
   networks(): NetworkSample[];
   pools(): PoolSample[];
   runningContainers(): number;
+  /** Conntrack entries with an address on each network, read from the kernel. */
+  conntrack(): Promise<ConntrackSample[]>;
   /** Published host ports, one sample each, with their counters. */
   ports(): Promise<PortSample[]>;
 }
@@ -71,4 +75,13 @@ gauge('weft_ipam_addresses_in_use', 'Addresses taken in each pool (endpoints, ga
 });
 gauge('weft_ipam_addresses_free', 'Addresses still free for endpoints in each pool', ['network', 'subnet'], (g) => {
   for (const p of pools()) g.set({ network: p.network, subnet: p.subnet }, p.free);
+});
+new client.Gauge({
+  name: 'weft_conntrack_entries', help: 'Connection tracking entries with an address on the network', labelNames: ['network'],
+  registers: [registry],
+  async collect() {
+    const samples = source ? await source.conntrack() : [];
+    this.reset();
+    for (const c of samples) this.set({ network: c.network }, c.entries);
+  },
 });
