@@ -1,7 +1,7 @@
 /**
  * What one /metrics scrape costs with many endpoints, each publishing one port, for both
- * firewall backends: the kernel counter read (one nft list per family / one iptables-save
- * per family), the join with the endpoint records and the text rendering, as the daemon
+ * firewall backends: the kernel counter read (one netlink dump per family: set elements /
+ * iptables-nft rules), the join with the endpoint records and the text rendering, as the daemon
  * does it (src/daemon/metrics.ts, src/metrics). In-process, against a throwaway namespace
  * (weft-b-mx-*), removed at the end, also on failure.
  *
@@ -18,7 +18,8 @@ import { createFirewall } from '../../src/firewall/index.js';
 import { renderMetrics } from '../../src/metrics/scrape.js';
 import { pct } from './harness.js';
 
-export interface MetricsRow { backend: string; endpoints: number; scrapeP50: number; scrapeP90: number; bytes: number }
+/** Wall-clock time of a scrape, and the CPU time (user + system) this process spent on it: the latter holds on a busy machine. */
+export interface MetricsRow { backend: string; endpoints: number; scrapeP50: number; scrapeP90: number; cpuP50: number; bytes: number }
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -60,13 +61,17 @@ export async function benchMetrics(sizes: number[], reps: number): Promise<Metri
           eps.push(ep);
         }
         const times: number[] = [];
+        const cpu: number[] = [];
         let bytes = 0;
         for (let r = 0; r < reps; r++) {
           const t = process.hrtime.bigint();
+          const u = process.cpuUsage();
           bytes = (await renderMetrics()).text.length;
+          const used = process.cpuUsage(u);
           times.push(Number(process.hrtime.bigint() - t) / 1e6);
+          cpu.push((used.user + used.system) / 1e3);
         }
-        rows.push({ backend, endpoints: n, scrapeP50: pct(times, 50), scrapeP90: pct(times, 90), bytes });
+        rows.push({ backend, endpoints: n, scrapeP50: pct(times, 50), scrapeP90: pct(times, 90), cpuP50: pct(cpu, 50), bytes });
         process.stderr.write(`  ${backend} at ${n} endpoints: scrape ${pct(times, 50).toFixed(2)} ms (${bytes} bytes)\n`);
       }
     } finally {
@@ -79,10 +84,11 @@ export async function benchMetrics(sizes: number[], reps: number): Promise<Metri
 }
 
 export function metricsTable(rows: MetricsRow[]): string {
-  const out = ['backend    endpoints   /metrics scrape p50 (p90) ms   text bytes'];
+  const out = ['backend    endpoints   /metrics scrape p50 (p90) ms   cpu p50 ms   text bytes'];
   for (const r of rows) {
     const t = `${r.scrapeP50.toFixed(2)} (${r.scrapeP90.toFixed(2)})`;
-    out.push(`${r.backend.padEnd(10)} ${String(r.endpoints).padStart(9)}   ${t.padStart(28)}   ${String(r.bytes).padStart(10)}`);
+    const c = r.cpuP50.toFixed(2);
+    out.push(`${r.backend.padEnd(10)} ${String(r.endpoints).padStart(9)}   ${t.padStart(28)}   ${c.padStart(10)}   ${String(r.bytes).padStart(10)}`);
   }
   return out.join('\n');
 }

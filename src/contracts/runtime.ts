@@ -67,8 +67,8 @@ export interface Runtime {
   /** The recorded exit code of the last run, if it has exited. */
   exitCode(spec: ProcessSpec): number | undefined;
   kill(spec: ProcessSpec, signal: NodeJS.Signals): Promise<void>;
-  /** SIGTERM, then SIGKILL after timeoutSec; resolves once the process is gone. */
-  stop(spec: ProcessSpec, timeoutSec: number): Promise<void>;
+  /** SIGTERM, then SIGKILL after timeoutSec; resolves once the process is gone. onSignal learns of each signal sent. */
+  stop(spec: ProcessSpec, timeoutSec: number, onSignal?: (signal: NodeJS.Signals) => void): Promise<void>;
   /** Run a command inside the running container's namespaces and root. */
   exec(spec: ProcessSpec, cmd: string[], opts: ExecOptions): ChildProcess;
   /** Where to write the command's stdin while it runs, if it has one. */

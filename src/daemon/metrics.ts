@@ -9,7 +9,8 @@ import type { FirewallBackend, PortCounter } from '../contracts/firewall.js';
 import type { Controller } from '../controller/controller.js';
 import type { EndpointRecord, NetworkRecord } from '../controller/model.js';
 import type { ContainerService } from '../engine/containers.js';
-import type { PoolSample, PortSample, ScrapeSource } from '../metrics/scrape.js';
+import { conntrackEntries } from '../kernel/conntrack.js';
+import type { ConntrackSample, PoolSample, PortSample, ScrapeSource } from '../metrics/scrape.js';
 import { renderMetrics, setScrapeSource } from '../metrics/scrape.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
 
@@ -21,6 +22,7 @@ export function scrapeSource(ctl: Controller, containers: ContainerService, fire
     })),
     pools: () => ctl.listNetworks().flatMap((n) => poolsOf(n, ctl.endpointsOf(n.id))),
     runningContainers: () => containers.list().filter((c) => c.status === 'running').length,
+    conntrack: async () => conntrackOf(ctl.listNetworks(), await conntrackEntries()),
     ports: async () => {
       const counters = indexCounters(await firewall.portCounters());
       return ctl.listNetworks().flatMap((n) => ctl.endpointsOf(n.id).flatMap((ep) => portsOf(n, ep, counters)));
@@ -28,13 +30,24 @@ export function scrapeSource(ctl: Controller, containers: ContainerService, fire
   };
 }
 
+/** For each network, the entries with an address in one of its subnets (each entry counted once per network). */
+function conntrackOf(networks: NetworkRecord[], entries: { addresses: string[] }[]): ConntrackSample[] {
+  return networks.filter((n) => n.ipv4.length + n.ipv6.length > 0).map((n) => {
+    const subnets = [...n.ipv4, ...n.ipv6].map((p) => p.subnet);
+    const entriesOn = entries.filter((e) => e.addresses.some((a) => subnets.some((s) => cidrContains(s, a)))).length;
+    return { network: n.name, entries: entriesOn };
+  });
+}
+
 /** Each IPv4 and IPv6 pool: addresses taken and addresses an endpoint could still get. */
 function poolsOf(n: NetworkRecord, eps: EndpointRecord[]): PoolSample[] {
   return [...n.ipv4, ...n.ipv6].map((pool) => {
     const v6 = pool.subnet.includes(':');
+    // An endpoint's address lies in one of its network's pools: with one pool, no need to look.
+    const only = (v6 ? n.ipv6 : n.ipv4).length === 1;
     const taken = eps.filter((e) => {
       const ip = v6 ? e.ipv6 : e.ipv4;
-      return ip !== undefined && cidrContains(pool.subnet, splitCidr(ip).ip);
+      return ip !== undefined && (only || cidrContains(pool.subnet, splitCidr(ip).ip));
     }).length;
     const reserved = (pool.gateway ? 1 : 0) + Object.keys(pool.auxAddresses).length;
     const range = splitCidr(pool.ipRange ?? pool.subnet).prefix;
@@ -72,7 +85,9 @@ function indexCounters(cs: PortCounter[]): Map<string, PortCounter[]> {
   const m = new Map<string, PortCounter[]>();
   for (const c of cs) {
     const k = `${c.proto} ${c.containerIp} ${c.containerPort}`;
-    m.set(k, [...(m.get(k) ?? []), c]);
+    const list = m.get(k);
+    if (list) list.push(c);
+    else m.set(k, [c]);
   }
   return m;
 }

@@ -195,7 +195,7 @@ export class ContainerService extends EventEmitter {
     return this.serial(ref, async (c) => {
       if (c.status !== 'running') return c;
       const exited = this.waitExit(c.id);
-      await this.o.runtime.stop(this.spec(c), timeoutSec);
+      await this.o.runtime.stop(this.spec(c), timeoutSec, (signal) => this.o.events?.killed(c, signal));
       failpoint('container.stop.signalled');
       await exited;
       this.o.events?.log(c, 'stop');

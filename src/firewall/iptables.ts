@@ -20,6 +20,8 @@ import { planLoopbackDnat } from './loopback-dnat.js';
 import type { FirewallBackend, FirewallNetwork, PortCounter, PortMapping } from '../contracts/firewall.js';
 import { countLines, parseCountSave, planCountBase, planCountPorts, planSyncCounts } from './iptables-count.js';
 import { splitRouted } from './gateway-modes.js';
+import { CountRuleReader } from './iptables-count-read.js';
+import { NfnlHandle } from '../kernel/nfnetlink.js';
 import { planRoutedChain, planRoutedPorts, planSyncRouted } from './iptables-routed.js';
 
 const TOOLS: Record<Family, { save: string; restore: string }> = {
@@ -35,7 +37,12 @@ export class IptablesBackend implements FirewallBackend {
   private readonly serial = new Serial();
   private readonly model = new Map<Family, PortModel>();
 
-  constructor(private readonly opts: FirewallOptions = {}) {}
+  private readonly counters: NfnlHandle;
+  private readonly countRules = new CountRuleReader();
+
+  constructor(private readonly opts: FirewallOptions = {}) {
+    this.counters = new NfnlHandle(opts.netnsPath);
+  }
 
   init(): Promise<void> {
     return this.serial.run(async () => {
@@ -196,17 +203,23 @@ export class IptablesBackend implements FirewallBackend {
     });
   }
 
-  /** Every published host port's counting rule, read with one iptables-save per family. */
-  portCounters(): Promise<PortCounter[]> {
-    return this.serial.run(async () => {
-      const out: PortCounter[] = [];
-      for (const f of [4, 6] as const) out.push(...parseCountSave(await this.exec([TOOLS[f].save, '-c', '-t', 'mangle']).catch(() => '')));
-      return out;
-    });
+  /**
+   * Every published host port's counting rule: one netlink rule dump per family (iptables-nft),
+   * else one `iptables-save -c` (legacy iptables, or no chain yet).
+   */
+  async portCounters(): Promise<PortCounter[]> {
+    const out: PortCounter[] = [];
+    for (const f of [4, 6] as const) {
+      const read = await this.countRules.read(this.counters.get(), f).catch(() => undefined);
+      out.push(...(read ?? parseCountSave(await this.serial.run(() => this.exec([TOOLS[f].save, '-c', '-t', 'mangle'])).catch(() => ''))));
+    }
+    return out;
   }
 
-  /** Nothing is held open between calls. */
-  close(): void {}
+  /** The counter socket is the only thing held open between calls. */
+  close(): void {
+    this.counters.close();
+  }
 
   /** Read, plan, write; when the write fails (the ruleset changed under us) retry once. */
   private async apply(family: Family, plan: (b: RestoreBatch, dump: SaveDump) => void): Promise<void> {

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import koffi from 'koffi';
 import type { Logger } from 'pino';
-import { inNetns } from '../kernel/netns.js';
+import { inNetns, netnsIdentity } from '../kernel/netns.js';
 import { runCommand } from './exec.js';
 
 export class NftError extends Error {
@@ -86,7 +86,7 @@ export class NftRunner {
   async run(script: string): Promise<string> {
     if (!this.lib) return runCommand(['nft', '-f', '-'], { input: script, netnsPath: this.opts.netnsPath });
     const l = this.lib;
-    const ns = this.nsIdentity();
+    const ns = netnsIdentity(this.opts.netnsPath);
     if (this.held.ctx && this.held.ns !== ns) this.close();
     if (!this.held.ctx && lowestFreeFd() > 900) {
       // libnftables select()s on its socket and aborts the process for an fd above 1023;
@@ -115,13 +115,6 @@ export class NftRunner {
   close(): void {
     if (this.held.ctx && this.lib) this.lib.ctxFree(this.held.ctx);
     this.held.ctx = null;
-  }
-
-  /** Which namespace netnsPath names right now (device:inode of the nsfs file). */
-  private nsIdentity(): string {
-    if (!this.opts.netnsPath) return 'self';
-    const st = fs.statSync(this.opts.netnsPath);
-    return `${st.dev}:${st.ino}`;
   }
 }
 

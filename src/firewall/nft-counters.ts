@@ -1,20 +1,37 @@
-/** Reading the per-element counters of the port-count sets out of `nft list set` text. */
+/**
+ * Reading the per-element counters of the port-count sets over netfilter netlink: one
+ * set-element dump per family, the keys decoded here (see Nfnl for why not `nft list set`).
+ */
 import type { PortCounter, Protocol } from '../contracts/firewall.js';
+import { NFPROTO_INET, type Nfnl, type SetElement } from '../kernel/nfnetlink.js';
+import { bufferToIp } from '../util/ip.js';
 import { TABLE } from './nft-rules.js';
 
+const [, TABLE_NAME] = TABLE.split(' ');
+const PROTOS: Record<number, Protocol> = { 6: 'tcp', 17: 'udp', 132: 'sctp' };
+
 /**
- * The commands listing both families' counting sets, one run each: nft 1.0.6 filters its
- * cache by the last list command of a script, so a two-set script fails on the first set.
+ * One element of `ipvN_addr . inet_proto . inet_service`: each part of a concatenated key
+ * fills whole 32-bit registers (address, then the protocol byte, then the port, big-endian).
  */
-export const listCounterCommands = [`list set ${TABLE} port-count4`, `list set ${TABLE} port-count6`];
+export function decodeCountElement(el: SetElement, family: 4 | 6): PortCounter | undefined {
+  const a = family === 4 ? 4 : 16;
+  const proto = PROTOS[el.key[a]];
+  const c = el.counter;
+  if (el.key.length < a + 8 || !proto || !c) return undefined;
+  const containerIp = bufferToIp(el.key.subarray(0, a));
+  return { containerIp, proto, containerPort: el.key.readUInt16BE(a + 4), packets: c.packets, bytes: c.bytes };
+}
 
-// An element as nft prints it: `10.0.0.2 . tcp . 80 counter packets 3 bytes 180`.
-const ELEMENT = /([0-9a-fA-F.:]+) \. (tcp|udp|sctp) \. (\d+) counter packets (\d+) bytes (\d+)/g;
-
-export function parseCounters(text: string): PortCounter[] {
+/** Both families' counting sets; none while the table is missing (a flushed ruleset). */
+export async function readPortCounters(nl: Nfnl): Promise<PortCounter[]> {
   const out: PortCounter[] = [];
-  for (const m of text.matchAll(ELEMENT)) {
-    out.push({ containerIp: m[1], proto: m[2] as Protocol, containerPort: Number(m[3]), packets: Number(m[4]), bytes: Number(m[5]) });
+  for (const f of [4, 6] as const) {
+    const els = await nl.setElements(NFPROTO_INET, TABLE_NAME, `port-count${f}`).catch(() => []);
+    for (const el of els) {
+      const c = decodeCountElement(el, f);
+      if (c) out.push(c);
+    }
   }
   return out;
 }

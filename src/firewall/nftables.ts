@@ -11,8 +11,9 @@ import { expandMappings, type FirewallOptions } from './common.js';
 import { Serial } from '../util/lock.js';
 import { NftRunner } from './libnftables.js';
 import type { FirewallBackend, FirewallNetwork, PortCounter, PortMapping } from '../contracts/firewall.js';
-import { listCounterCommands, parseCounters } from './nft-counters.js';
+import { NfnlHandle } from '../kernel/nfnetlink.js';
 import { nftLoopbackDnatScript } from './loopback-dnat.js';
+import { readPortCounters } from './nft-counters.js';
 import {
   addNetworkScript, addPortsScript, initScript, removeNetworkScript, removePortsScript, syncPortsScript, TABLE, teardownScript,
 } from './nft-rules.js';
@@ -26,9 +27,11 @@ export class NftablesBackend implements FirewallBackend {
   readonly name = 'nftables' as const;
   private readonly nft: NftRunner;
   private readonly serial = new Serial();
+  private readonly counters: NfnlHandle;
 
   constructor(private readonly opts: NftablesOptions = {}) {
     this.nft = new NftRunner(opts);
+    this.counters = new NfnlHandle(opts.netnsPath);
   }
 
   /** Whether scripts run in-process (libnftables) rather than through `nft`. */
@@ -81,18 +84,15 @@ export class NftablesBackend implements FirewallBackend {
     });
   }
 
-  /** The counting sets' elements; none while the table is missing (a flushed ruleset). */
+  /** The counting sets' elements, dumped over netlink: no need to wait for a transaction in progress. */
   portCounters(): Promise<PortCounter[]> {
-    return this.serial.run(async () => {
-      const out: PortCounter[] = [];
-      for (const cmd of listCounterCommands) out.push(...parseCounters(await this.nft.run(cmd).catch(() => '')));
-      return out;
-    });
+    return readPortCounters(this.counters.get());
   }
 
-  /** Release the open libnftables context (it pins the namespace); usable again after. */
+  /** Release the open libnftables context and counter socket (they pin the namespace); usable again after. */
   close(): void {
     this.nft.close();
+    this.counters.close();
   }
 
   /** Run an addition; if it fails, repair the base (init) and try once more. */

@@ -42,6 +42,13 @@ export function inNetns<T>(nsPath: string | undefined, fn: () => T): T {
   }
 }
 
+/** Which namespace nsPath names right now (device:inode of the nsfs file); 'self' without one. */
+export function netnsIdentity(nsPath: string | undefined): string {
+  if (!nsPath) return 'self';
+  const st = fs.statSync(nsPath);
+  return `${st.dev}:${st.ino}`;
+}
+
 /** Create a fresh network namespace pinned at nsPath. Fails if nsPath is already one. */
 export function createNetns(nsPath: string): void {
   fs.mkdirSync(path.dirname(nsPath), { recursive: true });

@@ -8,9 +8,6 @@ import client from 'prom-client';
 
 export const registry = new client.Registry();
 
-// Process RSS, open fds, event-loop lag (perf_hooks monitorEventLoopDelay), heap, GC.
-client.collectDefaultMetrics({ register: registry, prefix: 'weft_', eventLoopMonitoringPrecision: 20 });
-
 /** Operations the daemon times; the label values of weft_operation_duration_seconds. */
 export type Operation =
   | 'network_create' | 'network_delete' | 'endpoint_join' | 'endpoint_leave'

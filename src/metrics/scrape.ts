@@ -1,40 +1,47 @@
 /**
  * Metrics of current state, computed when Prometheus scrapes (collect callbacks) from a
  * source the composition root binds: nothing here is kept in step with operations.
- * Per-port traffic comes from kernel counters, read once per scrape by the firewall backend.
+ * Per-port traffic comes from kernel counters, read once per scrape by the firewall backend
+ * and written as text by port-text.ts.
  */
 import client from 'prom-client';
+import { type PortSample, renderPorts } from './port-text.js';
+import { processMetricsText } from './process.js';
 import { registry } from './registry.js';
+
+export type { PortSample } from './port-text.js';
 
 export interface NetworkSample { network: string; driver: string; endpoints: number; overlayPeers?: number }
 
-export interface PoolSample { network: string; subnet: string; inUse: number; free: number }
+export interface ConntrackSample { network: string; entries: number }
 
-/** One published host port and what the kernel counted towards it. */
-export interface PortSample {
-  network: string;
-  container: string;
-  proto: string;
-  hostIp: string;
-  hostPort: number;
-  containerPort: number;
-  packets: number;
-  bytes: number;
-}
+export interface PoolSample { network: string; subnet: string; inUse: number; free: number }
 
 export interface ScrapeSource {
   networks(): NetworkSample[];
   pools(): PoolSample[];
   runningContainers(): number;
+  /** Conntrack entries with an address on each network, read from the kernel. */
+  conntrack(): Promise<ConntrackSample[]>;
   /** Published host ports, one sample each, with their counters. */
   ports(): Promise<PortSample[]>;
 }
 
 let source: ScrapeSource | undefined;
 
-/** The whole text exposition, and the content type to serve it with. */
+/**
+ * The whole text exposition, and the content type to serve it with: the registry's
+ * metrics, the per-port series (port-text.ts), read while the registry collects, and the
+ * process metrics of the last timer tick (process.ts).
+ */
 export async function renderMetrics(): Promise<{ contentType: string; text: string }> {
-  return { contentType: registry.contentType, text: await registry.metrics() };
+  const ports = source ? source.ports() : Promise.resolve([]);
+  try {
+    const [base, samples, proc] = await Promise.all([registry.metrics(), ports, processMetricsText()]);
+    return { contentType: registry.contentType, text: base + renderPorts(samples) + proc };
+  } finally {
+    poolsMemo = undefined;
+  }
 }
 
 /** The daemon's state, for every later scrape; undefined when it shuts down. */
@@ -42,36 +49,15 @@ export function setScrapeSource(s: ScrapeSource | undefined): void {
   source = s;
 }
 
-/** One port read per scrape: the packets and bytes collectors run together and share it. */
-let inFlight: Promise<PortSample[]> | undefined;
-function portsOnce(): Promise<PortSample[]> {
-  if (!source) return Promise.resolve([]);
-  inFlight ??= source.ports().finally(() => { inFlight = undefined; });
-  return inFlight;
-}
-
-const PORT_LABELS = ['network', 'container', 'proto', 'host_ip', 'host_port', 'container_port'] as const;
-
-function portLabels(p: PortSample) {
-  return {
-    network: p.network, container: p.container, proto: p.proto, host_ip: p.hostIp,
-    host_port: String(p.hostPort), container_port: String(p.containerPort),
-  };
+/** The pools of the current scrape: both IPAM gauges read them, computed once. */
+let poolsMemo: PoolSample[] | undefined;
+function pools(): PoolSample[] {
+  poolsMemo ??= source ? source.pools() : [];
+  return poolsMemo;
 }
 
 function gauge(name: string, help: string, labelNames: string[], collect: (g: client.Gauge<string>) => void): void {
   new client.Gauge({ name, help, labelNames, registers: [registry], collect() { this.reset(); if (source) collect(this); } });
-}
-
-function kernelCounter(name: string, help: string, pick: (p: PortSample) => number): void {
-  new client.Counter({
-    name, help, labelNames: PORT_LABELS, registers: [registry],
-    async collect() {
-      const ports = await portsOnce();
-      this.reset();
-      for (const p of ports) this.inc(portLabels(p), pick(p));
-    },
-  });
 }
 
 gauge('weft_networks', 'Networks, by driver', ['driver'], (g) => {
@@ -85,14 +71,17 @@ gauge('weft_overlay_peers', 'Endpoints other hosts publish on each global networ
 });
 gauge('weft_containers_running', 'Running containers', [], (g) => g.set(source!.runningContainers()));
 gauge('weft_ipam_addresses_in_use', 'Addresses taken in each pool (endpoints, gateway, auxiliary)', ['network', 'subnet'], (g) => {
-  for (const p of source!.pools()) g.set({ network: p.network, subnet: p.subnet }, p.inUse);
+  for (const p of pools()) g.set({ network: p.network, subnet: p.subnet }, p.inUse);
 });
 gauge('weft_ipam_addresses_free', 'Addresses still free for endpoints in each pool', ['network', 'subnet'], (g) => {
-  for (const p of source!.pools()) g.set({ network: p.network, subnet: p.subnet }, p.free);
+  for (const p of pools()) g.set({ network: p.network, subnet: p.subnet }, p.free);
 });
 new client.Gauge({
-  name: 'weft_published_ports', help: 'Published host ports', registers: [registry],
-  async collect() { this.set((await portsOnce()).length); },
+  name: 'weft_conntrack_entries', help: 'Connection tracking entries with an address on the network', labelNames: ['network'],
+  registers: [registry],
+  async collect() {
+    const samples = source ? await source.conntrack() : [];
+    this.reset();
+    for (const c of samples) this.set({ network: c.network }, c.entries);
+  },
 });
-kernelCounter('weft_port_packets_total', 'Packets from clients to a published port (kernel counter)', (p) => p.packets);
-kernelCounter('weft_port_bytes_total', 'Bytes from clients to a published port (kernel counter)', (p) => p.bytes);

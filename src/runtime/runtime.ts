@@ -202,13 +202,13 @@ export class ProcessRuntime implements Runtime {
     }
   }
 
-  async stop(spec: ProcessSpec, timeoutSec: number): Promise<void> {
+  async stop(spec: ProcessSpec, timeoutSec: number, onSignal?: (signal: NodeJS.Signals) => void): Promise<void> {
     const w = this.watched.get(spec.id);
     if (!w || w.done) return;
-    await this.kill(spec, 'SIGTERM');
-    if (await this.waitDone(w, timeoutSec * 1000)) return;
-    await this.kill(spec, 'SIGKILL');
-    await this.waitDone(w, 10_000);
+    for (const [signal, ms] of [['SIGTERM', timeoutSec * 1000], ['SIGKILL', 10_000]] as const) {
+      await this.kill(spec, signal).then(() => onSignal?.(signal));
+      if (await this.waitDone(w, ms)) return;
+    }
   }
 
   exec(spec: ProcessSpec, cmd: string[], opts: ExecOptions): ChildProcess {

@@ -87,6 +87,23 @@ describe.skipIf(!HAVE_DOCKER)('events', () => {
     expect(all.split('\n').map((l) => l.split(' ')[2])).toEqual(['create', 'attach', 'start', 'die']);
   });
 
+  it('docker stop reports kill with signal=15 before die and stop, and signal=9 when the timeout runs out', () => {
+    const since = stamp();
+    // As PID 1, sleep would ignore SIGTERM; a shell that traps it exits.
+    ok(['run', '-d', '--name', 'we-stop', 'busybox', 'sh', '-c', "trap 'exit 0' TERM; while true; do sleep 0.1; done"]);
+    ok(['stop', '-t', '10', 'we-stop']);
+    // This shell ignores SIGTERM: the stop has to send SIGKILL after its timeout.
+    ok(['run', '-d', '--name', 'we-hold', 'busybox', 'sh', '-c', "trap '' TERM; while true; do sleep 1; done"]);
+    ok(['stop', '-t', '1', 'we-hold']);
+    const replay = (name: string) => ok(['events', '--since', since, '--until', stamp(), '--filter', `container=${name}`]).split('\n');
+    const stopped = replay('we-stop');
+    expect(stopped.map((l) => l.split(' ')[2])).toEqual(['create', 'start', 'kill', 'die', 'stop']);
+    expect(stopped[2]).toMatch(/ container kill [0-9a-f]{64} \(image=busybox, name=we-stop, signal=15\)$/);
+    const killed = replay('we-hold');
+    expect(killed.map((l) => l.split(' ')[2])).toEqual(['create', 'start', 'kill', 'kill', 'die', 'stop']);
+    expect(killed.slice(2, 4).map((l) => /signal=(\d+)/.exec(l)?.[1])).toEqual(['15', '9']);
+  });
+
   it('a container with a healthcheck reports health_status: healthy', async () => {
     const since = stamp();
     ok(['run', '-d', '--name', 'we-health', '--health-cmd', 'true', '--health-interval', '300ms', 'busybox', 'sleep', '1000']);

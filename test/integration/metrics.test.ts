@@ -1,7 +1,7 @@
 /**
  * /metrics on a real daemon, once per firewall backend: bytes sent through a published port
  * (from an outside namespace, DNAT in prerouting, and from the host itself, DNAT in output)
- * show in the port's kernel counters; DNS counters follow queries and a failing upstream;
+ * show in the port's kernel counters and in the network's conntrack entries; DNS counters follow queries and a failing upstream;
  * every operation's latency histogram has samples after the test did the operation;
  * `--metrics-addr` serves the same text on TCP; `weft top --once` lists the port.
  */
@@ -99,6 +99,15 @@ describe.each(['nftables', 'iptables'] as const)('metrics (%s backend)', (backen
     // 10.42.0.0/24: 254 usable, the gateway and one container taken.
     expect(total(after, 'weft_ipam_addresses_in_use', { network: 'pub' })).toBe(2);
     expect(total(after, 'weft_ipam_addresses_free', { network: 'pub' })).toBe(252);
+  });
+
+  it('counts the conntrack entries of each network', async () => {
+    const before = await scrape();
+    expect(find(before, 'weft_conntrack_entries', { network: 'pub' })).toHaveLength(1);
+    // Each connection leaves an entry (TIME_WAIT) whose reply source is the container.
+    for (let i = 0; i < 3; i++) expect(send(outside.path, HOST, 8080, 10)).toBe('got 10');
+    const after = await scrape();
+    expect(total(after, 'weft_conntrack_entries', { network: 'pub' })).toBeGreaterThanOrEqual(3);
   });
 
   it('counts DNS queries, answers by rcode and failed upstream exchanges', async () => {

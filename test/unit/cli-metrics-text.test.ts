@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderFrame } from '../../src/cli/commands/top.js';
 import { parseMetricsText } from '../../src/cli/metrics-text.js';
-import { registry } from '../../src/metrics/registry.js';
+import { renderMetrics } from '../../src/metrics/scrape.js';
 
 describe('Prometheus text parser', () => {
   it('reads names, labels and values, skipping comments and blank lines', () => {
@@ -39,8 +39,8 @@ describe('Prometheus text parser', () => {
     expect(() => parseMetricsText('9m 1')).toThrow(/line 1/);
   });
 
-  it('reads what the daemon registry writes', async () => {
-    const samples = parseMetricsText(await registry.metrics());
+  it('reads what the daemon writes', async () => {
+    const samples = parseMetricsText((await renderMetrics()).text);
     expect(samples.some((s) => s.name === 'weft_process_resident_memory_bytes' && s.value > 0)).toBe(true);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { expandMappings } from '../../src/firewall/common.js';
 import { countRule, parseCountSave, planSyncCounts, planCountPorts } from '../../src/firewall/iptables-count.js';
 import { parseSave, RestoreBatch } from '../../src/firewall/iptables-rules.js';
-import { parseCounters } from '../../src/firewall/nft-counters.js';
+import { decodeCountElement } from '../../src/firewall/nft-counters.js';
 
 const rules = expandMappings([
   { proto: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80, containerIp: '10.1.0.2', bridge: 'br-a' },
@@ -11,29 +11,15 @@ const rules = expandMappings([
 ]);
 
 describe('nftables port counters', () => {
-  it('reads every element of both counting sets as nft lists them', () => {
-    const text = `table inet weft {
-	set port-count4 {
-		type ipv4_addr . inet_proto . inet_service
-		counter
-		elements = { 10.1.0.2 . tcp . 80 counter packets 12 bytes 1634,
-			     10.1.0.3 . udp . 53 counter packets 0 bytes 0 }
-	}
-}
-table inet weft {
-	set port-count6 {
-		type ipv6_addr . inet_proto . inet_service
-		counter
-		elements = { fd00:1::2 . sctp . 3868 counter packets 1 bytes 60 }
-	}
-}
-`;
-    expect(parseCounters(text)).toEqual([
-      { containerIp: '10.1.0.2', proto: 'tcp', containerPort: 80, packets: 12, bytes: 1634 },
-      { containerIp: '10.1.0.3', proto: 'udp', containerPort: 53, packets: 0, bytes: 0 },
-      { containerIp: 'fd00:1::2', proto: 'sctp', containerPort: 3868, packets: 1, bytes: 60 },
-    ]);
-    expect(parseCounters('')).toEqual([]);
+  it('decodes a counting-set element: address, protocol and port registers, and its counter', () => {
+    const key4 = Buffer.from([10, 1, 0, 2, 6, 0, 0, 0, 0, 80, 0, 0]);
+    expect(decodeCountElement({ key: key4, counter: { packets: 12, bytes: 1634 } }, 4))
+      .toEqual({ containerIp: '10.1.0.2', proto: 'tcp', containerPort: 80, packets: 12, bytes: 1634 });
+    const key6 = Buffer.concat([Buffer.from('fd000001000000000000000000000002', 'hex'), Buffer.from([132, 0, 0, 0, 0x0f, 0x1c, 0, 0])]);
+    expect(decodeCountElement({ key: key6, counter: { packets: 1, bytes: 60 } }, 6))
+      .toEqual({ containerIp: 'fd00:1::2', proto: 'sctp', containerPort: 3868, packets: 1, bytes: 60 });
+    expect(decodeCountElement({ key: key4, counter: undefined }, 4)).toBeUndefined();
+    expect(decodeCountElement({ key: key4.subarray(0, 6), counter: { packets: 1, bytes: 1 } }, 4)).toBeUndefined();
   });
 });
 
