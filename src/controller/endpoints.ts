@@ -23,6 +23,7 @@ import { Undo } from '../util/undo.js';
 import { timed, type Operation } from '../metrics/registry.js';
 import { publishEndpoint, unpublishEndpoint } from './cluster-publish.js';
 import { DefaultGateway } from './gateway.js';
+import { applyGateways } from './gateway-pick.js';
 import type { ConnectRequest, EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import type { Networks } from './networks.js';
 import { afterCommit, publishNetworkEvent } from './network-events.js';
@@ -69,6 +70,7 @@ export class Endpoints {
       ...(req.linkLocalIps?.length ? { linkLocalIps: [...req.linkLocalIps] } : {}),
       ...(req.driverOpts ? { driverOpts: { ...req.driverOpts } } : {}),
       ...(req.links?.length ? { links: [...req.links] } : {}),
+      ...(req.gwPriority ? { gwPriority: req.gwPriority } : {}),
       driverState: {},
       ...(req.ipv4 ? { requestedIpv4: req.ipv4 } : {}),
       ...(req.ipv6 ? { requestedIpv6: req.ipv6 } : {}),
@@ -119,7 +121,7 @@ export class Endpoints {
     failpoint('endpoint.create.published');
     ep.state = 'ready';
     const outcome = into ?? store.begin();
-    if (!sb.gatewayEndpoint && (ep.gateway4 || ep.gateway6)) await this.s.setGateway(sb, ep, outcome);
+    if (ep.gateway4 || ep.gateway6) await applyGateways(this.s, sb, outcome);
     outcome.put(EP + ep.id, ep);
     afterCommit(outcome, () => publishNetworkEvent(this.s, n, 'connect', sb.containerId));
     if (!into) await outcome.commit();
@@ -150,19 +152,14 @@ export class Endpoints {
 
   /**
    * Into tx (one of its own when absent, committed here): the addresses released, the
-   * record dropped, and the sandbox's default route moved to another endpoint if it was this one.
+   * record dropped, and the sandbox's default routes moved to the endpoints that now come first.
    */
   private async forget(n: NetworkRecord | undefined, ep: EndpointRecord, sb: SandboxRecord | undefined, into?: Transaction): Promise<void> {
     const tx = into ?? this.s.store.begin();
     if (n) await this.releaseAddresses(n, ep, this.ipamTx(n, tx));
     tx.delete(EP + ep.id);
     this.s.endpoints.delete(ep.id);
-    if (sb && sb.gatewayEndpoint === ep.id) {
-      sb.gatewayEndpoint = undefined;
-      const next = this.s.sandboxEndpoints(sb.id).find((e) => e.gateway4 || e.gateway6);
-      if (next) await this.s.setGateway(sb, next, tx);
-      else tx.put(SB + sb.id, sb);
-    }
+    if (sb && (sb.gatewayEndpoint === ep.id || ep.gateway4 || ep.gateway6)) await applyGateways(this.s, sb, tx);
     if (!into) await tx.commit();
   }
 
