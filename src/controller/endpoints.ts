@@ -19,6 +19,7 @@ import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
 import { macFor, newId } from '../util/ids.js';
 import { failpoint } from '../util/failpoint.js';
+import { interfaceSysctls, OPT_ENDPOINT_SYSCTLS } from '../util/endpoint-sysctls.js';
 import { Undo } from '../util/undo.js';
 import { timed, type Operation } from '../metrics/registry.js';
 import { publishEndpoint, unpublishEndpoint } from './cluster-publish.js';
@@ -116,6 +117,8 @@ export class Endpoints {
     if (joined.gateway4) ep.gateway4 = joined.gateway4;
     if (joined.gateway6) ep.gateway6 = joined.gateway6;
     if (joined.gatewayService) ep.gatewayService = true;
+    const sysctls = ep.driverOpts?.[OPT_ENDPOINT_SYSCTLS];
+    if (sysctls && sb.nsPath) this.s.o.os.setSysctls(sb.nsPath, interfaceSysctls(sysctls, ep.ifName));
     await publishing('port_publish', n, ep, () => driver.programExternalConnectivity(n, ep));
     undo.push(() => driver.revokeExternalConnectivity(n, ep));
     failpoint('endpoint.create.published');

@@ -25,6 +25,9 @@ describe('per-endpoint options', () => {
     return r.out.match(/via (\S+) dev (\S+)/)?.slice(1).join(' ') ?? r.out.trim();
   };
 
+  /** An interface's MAC address in the container (sysfs would show the host's own namespace). */
+  const mac = (c: string, ifName: string): string => inNs(d, c, `ip -o link show ${ifName}`).out.match(/link\/ether (\S+)/)?.[1] ?? '';
+
   beforeAll(async () => {
     d = new TestDaemon('nftables');
     await d.start();
@@ -62,5 +65,33 @@ describe('per-endpoint options', () => {
     expect(route('gp-c3', '-4')).toBe('10.81.3.1 eth1');
     ok(['network', 'disconnect', 'gp-a', 'gp-c3']);
     expect(route('gp-c3', '-4')).toBe('10.81.1.1 eth0');
+  });
+
+  it('applies an endpoint MacAddress on connect and on run', async () => {
+    ok(['run', '-d', '--name', 'gp-m1', '--network', 'name=gp-n1,mac-address=02:42:ac:81:00:11', 'busybox', 'sleep', '100000']);
+    expect(mac('gp-m1', 'eth0')).toBe('02:42:ac:81:00:11');
+    const r = await d.api('POST', '/v1.47/networks/gp-n2/connect', { Container: 'gp-m1', EndpointConfig: { MacAddress: '02:42:ac:81:00:22' } });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(mac('gp-m1', 'eth1')).toBe('02:42:ac:81:00:22');
+    const info = JSON.parse(ok(['inspect', 'gp-m1']))[0];
+    expect(info.NetworkSettings.Networks['gp-n2'].MacAddress).toBe('02:42:ac:81:00:22');
+  });
+
+  it('sets endpoint sysctls and the interface name from driver options', () => {
+    const opts = 'name=gp-n1,driver-opt=com.docker.network.endpoint.ifname=gpx0,'
+      + 'driver-opt=com.docker.network.endpoint.sysctls=net.ipv4.conf.IFNAME.forwarding=1';
+    ok(['run', '-d', '--name', 'gp-s1', '--network', opts, 'busybox', 'sleep', '100000']);
+    expect(inNs(d, 'gp-s1', 'cat /proc/sys/net/ipv4/conf/gpx0/forwarding').out.trim()).toBe('1');
+    ok(['network', 'connect', '--driver-opt', 'com.docker.network.endpoint.sysctls=net.ipv6.conf.IFNAME.accept_ra=2', 'gp-n2', 'gp-s1']);
+    // The first free ethN: gpx0 holds no eth name.
+    expect(inNs(d, 'gp-s1', 'cat /proc/sys/net/ipv6/conf/eth0/accept_ra').out.trim()).toBe('2');
+    expect(inNs(d, 'gp-s1', 'cat /proc/sys/net/ipv4/conf/eth0/forwarding').out.trim()).toBe('0');
+  });
+
+  it('refuses sysctls that are not per-interface, in dockerd\'s words, and changes nothing', () => {
+    const r = cli.run(['network', 'connect', '--driver-opt', 'com.docker.network.endpoint.sysctls=net.ipv4.ip_forward=1', 'gp-a', 'gp-s1']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain("unrecognised network interface sysctl 'net.ipv4.ip_forward=1'; represent the network interface in the name as 'IFNAME'");
+    expect(JSON.parse(ok(['inspect', 'gp-s1']))[0].NetworkSettings.Networks['gp-a']).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 /** EndpointSettings (a container's per-network config), as create and connect send it. */
 import net from 'node:net';
 import type { EndpointConfig } from '../../engine/containers.js';
+import { endpointSysctlErrors, OPT_ENDPOINT_SYSCTLS } from '../../util/endpoint-sysctls.js';
 import { InvalidArgument } from '../../util/errors.js';
 import { int, objOf, str, strArray, strMap } from './fields.js';
 
@@ -52,6 +53,8 @@ export function checkEndpointAddresses(ep: EndpointConfig, network?: string, onC
     errs.push(`invalid IPv6 address: ${ipv6}`);
   }
   for (const ll of ep.linkLocalIps ?? []) if (!net.isIP(ll)) errs.push(`invalid link-local IP address: ${ll}`);
+  const sysctls = ep.driverOpts?.[OPT_ENDPOINT_SYSCTLS];
+  if (sysctls !== undefined) errs.push(...endpointSysctlErrors(sysctls));
   if (errs.length) {
     const msg = `invalid endpoint settings:\n${errs.join('\n')}`;
     throw new InvalidArgument(onCreate ? `invalid config for network ${network}: ${msg}` : msg);
