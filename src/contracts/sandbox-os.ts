@@ -25,4 +25,6 @@ export interface SandboxOs {
   pinProcessNamespace(pid: number, nsPath: string): void;
   /** Default route(s) of the namespace at nsPath through interface ifName. */
   setDefaultRoute(nsPath: string, ifName: string, gateways: SandboxGateways): Promise<void>;
+  /** Write sysctls (paths under /proc/sys) in the namespace at nsPath. */
+  setSysctls(nsPath: string, sysctls: { key: string; value: string }[]): void;
 }

@@ -19,10 +19,12 @@ import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
 import { macFor, newId } from '../util/ids.js';
 import { failpoint } from '../util/failpoint.js';
+import { interfaceSysctls, OPT_ENDPOINT_SYSCTLS } from '../util/endpoint-sysctls.js';
 import { Undo } from '../util/undo.js';
 import { timed, type Operation } from '../metrics/registry.js';
 import { publishEndpoint, unpublishEndpoint } from './cluster-publish.js';
 import { DefaultGateway } from './gateway.js';
+import { applyGateways } from './gateway-pick.js';
 import type { ConnectRequest, EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import type { Networks } from './networks.js';
 import { afterCommit, publishNetworkEvent } from './network-events.js';
@@ -70,6 +72,7 @@ export class Endpoints {
       ...(req.linkLocalIps?.length ? { linkLocalIps: [...req.linkLocalIps] } : {}),
       ...(req.driverOpts ? { driverOpts: { ...req.driverOpts } } : {}),
       ...(req.links?.length ? { links: [...req.links] } : {}),
+      ...(req.gwPriority ? { gwPriority: req.gwPriority } : {}),
       driverState: {},
       ...(req.ipv4 ? { requestedIpv4: req.ipv4 } : {}),
       ...(req.ipv6 ? { requestedIpv6: req.ipv6 } : {}),
@@ -115,12 +118,14 @@ export class Endpoints {
     if (joined.gateway4) ep.gateway4 = joined.gateway4;
     if (joined.gateway6) ep.gateway6 = joined.gateway6;
     if (joined.gatewayService) ep.gatewayService = true;
+    const sysctls = ep.driverOpts?.[OPT_ENDPOINT_SYSCTLS];
+    if (sysctls && sb.nsPath) this.s.o.os.setSysctls(sb.nsPath, interfaceSysctls(sysctls, ep.ifName));
     await publishing('port_publish', n, ep, () => driver.programExternalConnectivity(n, ep));
     undo.push(() => driver.revokeExternalConnectivity(n, ep));
     failpoint('endpoint.create.published');
     ep.state = 'ready';
     const outcome = into ?? store.begin();
-    if (!sb.gatewayEndpoint && (ep.gateway4 || ep.gateway6)) await this.s.setGateway(sb, ep, outcome);
+    if (ep.gateway4 || ep.gateway6) await applyGateways(this.s, sb, outcome);
     outcome.put(EP + ep.id, ep);
     afterCommit(outcome, () => publishNetworkEvent(this.s, n, 'connect', sb.containerId));
     if (!into) await outcome.commit();
@@ -155,7 +160,7 @@ export class Endpoints {
 
   /**
    * Into tx (one of its own when absent, committed here): the addresses released, the
-   * record dropped, and the sandbox's default route moved to another endpoint if it was this one.
+   * record dropped, and the sandbox's default routes moved to the endpoints that now come first.
    */
   private async forget(n: NetworkRecord | undefined, ep: EndpointRecord, sb: SandboxRecord | undefined, into?: Transaction): Promise<void> {
     const tx = into ?? this.s.store.begin();
@@ -163,12 +168,7 @@ export class Endpoints {
     if (n) remember(tx, n, ep);
     tx.delete(EP + ep.id);
     this.s.endpoints.delete(ep.id);
-    if (sb && sb.gatewayEndpoint === ep.id) {
-      sb.gatewayEndpoint = undefined;
-      const next = this.s.sandboxEndpoints(sb.id).find((e) => e.gateway4 || e.gateway6);
-      if (next) await this.s.setGateway(sb, next, tx);
-      else tx.put(SB + sb.id, sb);
-    }
+    if (sb && (sb.gatewayEndpoint === ep.id || ep.gateway4 || ep.gateway6)) await applyGateways(this.s, sb, tx);
     if (!into) await tx.commit();
   }
 

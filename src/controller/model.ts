@@ -31,6 +31,8 @@ export interface EndpointRecord extends EndpointInfo {
   gatewayService?: boolean;
   /** Legacy links on a user-defined network, "container[:alias]": names only this endpoint resolves. */
   links?: string[];
+  /** EndpointSettings.GwPriority: the highest among a sandbox's endpoints gives its default route. */
+  gwPriority?: number;
   state: Lifecycle;
 }
 
@@ -74,4 +76,5 @@ export interface ConnectRequest {
   linkLocalIps?: string[];
   driverOpts?: { [key: string]: string };
   links?: string[];
+  gwPriority?: number;
 }

@@ -11,6 +11,7 @@ import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import type { Networks } from './networks.js';
 import type { Sandboxes } from './sandboxes.js';
 import { reconcileSandboxes, sweepNamespaces } from './sweep-sandboxes.js';
+import { applyGateways } from './gateway-pick.js';
 import { EP, NET, SB, sbInfo, type ControllerState } from './state.js';
 
 export interface ReconcileParts {
@@ -42,9 +43,9 @@ export async function reconcile(
   await rebuildNetworks(s, parts.endpoints);
   await sweepDrivers(s);
   for (const sb of s.sandboxes.values()) {
-    const gw = sb.gatewayEndpoint && s.endpoints.get(sb.gatewayEndpoint);
     // A container without its default route is a smaller harm than a daemon that does not start.
-    if (gw) await s.setGateway(sb, gw).catch((err) => s.logger.error({ err, sandbox: sb.id }, 'restoring the default route failed'));
+    if (!sb.gatewayEndpoint) continue;
+    await applyGateways(s, sb).catch((err) => s.logger.error({ err, sandbox: sb.id }, 'restoring the default route failed'));
   }
   await collectIpamGarbage(s);
   return clusterRevision;

@@ -10,7 +10,7 @@ import type { IpamDriver } from '../contracts/ipam.js';
 import type { PeerSource } from '../contracts/peers.js';
 import type { DriverSource } from '../contracts/plugins.js';
 import type { SandboxOs } from '../contracts/sandbox-os.js';
-import type { Store, Transaction } from '../contracts/store.js';
+import type { Store } from '../contracts/store.js';
 import { NotFound } from '../util/errors.js';
 import { cidrContains } from '../util/ip.js';
 import { KeyedSerial } from '../util/lock.js';
@@ -121,18 +121,6 @@ export class ControllerState {
       .sort((a, b) => ifIndex(a.ifName) - ifIndex(b.ifName));
   }
 
-  /** Make ep the sandbox's default route (replacing the previous one); the record goes into tx when given. */
-  async setGateway(sb: SandboxRecord, ep: EndpointRecord, tx?: Transaction): Promise<void> {
-    if (sb.nsPath) {
-      await this.o.os.setDefaultRoute(sb.nsPath, ep.ifName, {
-        ...(ep.gateway4 ? { gateway4: ep.gateway4 } : {}),
-        ...(ep.gateway6 ? { gateway6: ep.gateway6 } : {}),
-      });
-    }
-    sb.gatewayEndpoint = ep.id;
-    if (tx) tx.put(SB + sb.id, sb);
-    else await this.o.store.put(SB + sb.id, sb);
-  }
 }
 
 /** The pool of a network that holds an address (the first one if none does). */

@@ -40,5 +40,6 @@ function configOf(ep: EndpointRecord): EndpointConfig {
     ...(ep.requestedIpv4 ? { ipv4: ep.requestedIpv4 } : {}),
     ...(ep.requestedIpv6 ? { ipv6: ep.requestedIpv6 } : {}),
     ...(ep.aliases?.length ? { aliases: [...ep.aliases] } : {}),
+    ...(ep.gwPriority ? { gwPriority: ep.gwPriority } : {}),
   };
 }

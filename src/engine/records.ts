@@ -16,6 +16,7 @@ export interface EndpointConfig {
   macAddress?: string;
   linkLocalIps?: string[];
   driverOpts?: { [key: string]: string };
+  gwPriority?: number;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { SandboxGateways, SandboxOs } from '../contracts/sandbox-os.js';
 import { createNetns, deleteNetns, isNetnsMount, pinNetns } from './netns.js';
 import type { NetnsPool } from './netns-pool.js';
 import { Rtnl } from './rtnl.js';
+import { writeSysctl } from './sysctl.js';
 
 /** The kernel's main routing table. */
 const MAIN_TABLE = 254;
@@ -50,6 +51,10 @@ export class KernelSandboxOs implements SandboxOs {
       if (gw.gateway4) await h.addRoute({ dst: 'default', gateway: gw.gateway4, oif: link.index });
       if (gw.gateway6) await h.addRoute({ dst: 'default', gateway: gw.gateway6, oif: link.index });
     });
+  }
+
+  setSysctls(nsPath: string, sysctls: { key: string; value: string }[]): void {
+    for (const s of sysctls) writeSysctl(s.key, s.value, nsPath);
   }
 
   private async inside(nsPath: string, fn: (h: Rtnl) => Promise<void>): Promise<void> {

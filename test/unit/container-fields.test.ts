@@ -83,8 +83,8 @@ describe('container Config and HostConfig fields', () => {
     refusedWith(hc({ Privileged: true }), 'weft does not run privileged containers (--privileged)');
     refusedWith(hc({ Tmpfs: { t: '' } }), 'invalid mount config for type "tmpfs": invalid mount path: \'t\' mount path must be absolute');
     refusedWith(hc({ Memory: 'lots' }), 'invalid HostConfig.Memory: must be an integer');
-    refusedWith({ Image: 'busybox', NetworkingConfig: { EndpointsConfig: { n1: { GwPriority: 1 } } } },
-      'weft does not support gateway priorities (--gw-priority): the first network gives the default route');
+    refusedWith({ Image: 'busybox', NetworkingConfig: { EndpointsConfig: { n1: { GwPriority: 'high' } } } },
+      'invalid EndpointSettings.GwPriority: must be an integer');
     refusedWith({ Image: 'busybox', User: '1000' }, 'weft runs container processes as root: --user is not supported');
     refusedWith({ Image: 'busybox', StopSignal: 'SIGQUIT' }, 'weft stops containers with SIGTERM: stop signal SIGQUIT is not supported');
   });

@@ -48,6 +48,7 @@ export class FakeSandboxOs implements SandboxOs {
   readonly pinned: { pid: number; nsPath: string }[] = [];
   routes: string[] = [];
   failCreate = false;
+  readonly sysctls = new Map<string, string>();
   async hostRoutes() { return [...this.routes]; }
   async createNamespace(nsPath: string) {
     this.namespaces.add(nsPath);
@@ -61,6 +62,9 @@ export class FakeSandboxOs implements SandboxOs {
   }
   async setDefaultRoute(nsPath: string, ifName: string, gw: SandboxGateways) {
     this.defaultRoutes.set(nsPath, { ifName, ...gw });
+  }
+  setSysctls(nsPath: string, sysctls: { key: string; value: string }[]) {
+    for (const s of sysctls) this.sysctls.set(`${nsPath}:${s.key}`, s.value);
   }
 }
 

@@ -1,8 +1,9 @@
 /** EndpointSettings (a container's per-network config), as create and connect send it. */
 import net from 'node:net';
 import type { EndpointConfig } from '../../engine/containers.js';
+import { endpointSysctlErrors, OPT_ENDPOINT_SYSCTLS } from '../../util/endpoint-sysctls.js';
 import { InvalidArgument } from '../../util/errors.js';
-import { int, objOf, refuse, str, strArray, strMap } from './fields.js';
+import { int, objOf, str, strArray, strMap } from './fields.js';
 
 /** `where` names the settings in messages: "EndpointSettings" (create) or "EndpointConfig" (connect). */
 export function endpointSettings(where: string) {
@@ -16,9 +17,7 @@ export function endpointSettings(where: string) {
     Aliases: strArray(`${where}.Aliases`),
     MacAddress: str(`${where}.MacAddress`),
     DriverOpts: strMap(`${where}.DriverOpts`),
-    // The container's first network gives its default route; priorities would change which.
-    GwPriority: refuse(int(`${where}.GwPriority`), (v) =>
-      (v ? 'weft does not support gateway priorities (--gw-priority): the first network gives the default route' : undefined)),
+    GwPriority: int(`${where}.GwPriority`),
   }).transform((o): EndpointConfig => ({
     ipv4: o?.IPAMConfig?.IPv4Address || undefined,
     ipv6: o?.IPAMConfig?.IPv6Address || undefined,
@@ -27,6 +26,7 @@ export function endpointSettings(where: string) {
     ...(o?.MacAddress ? { macAddress: o.MacAddress } : {}),
     ...(o?.IPAMConfig?.LinkLocalIPs?.length ? { linkLocalIps: o.IPAMConfig.LinkLocalIPs } : {}),
     ...(o?.DriverOpts && Object.keys(o.DriverOpts).length ? { driverOpts: o.DriverOpts } : {}),
+    ...(o?.GwPriority ? { gwPriority: o.GwPriority } : {}),
   }));
 }
 
@@ -53,6 +53,8 @@ export function checkEndpointAddresses(ep: EndpointConfig, network?: string, onC
     errs.push(`invalid IPv6 address: ${ipv6}`);
   }
   for (const ll of ep.linkLocalIps ?? []) if (!net.isIP(ll)) errs.push(`invalid link-local IP address: ${ll}`);
+  const sysctls = ep.driverOpts?.[OPT_ENDPOINT_SYSCTLS];
+  if (sysctls !== undefined) errs.push(...endpointSysctlErrors(sysctls));
   if (errs.length) {
     const msg = `invalid endpoint settings:\n${errs.join('\n')}`;
     throw new InvalidArgument(onCreate ? `invalid config for network ${network}: ${msg}` : msg);

@@ -82,7 +82,7 @@ export function networksJson(ctl: Controller, c: ContainerRecord): { [name: stri
       Aliases: aliases ?? [],
       MacAddress: ep?.mac ?? want.config.macAddress ?? '',
       DriverOpts: driverOpts ?? null,
-      GwPriority: 0,
+      GwPriority: want.config.gwPriority ?? 0,
       NetworkID: net.id,
       EndpointID: ep?.id ?? '',
       Gateway: a.Gateway,
