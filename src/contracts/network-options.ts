@@ -15,3 +15,4 @@ export const OPT_GATEWAY_MODE_IPV4 = 'com.docker.network.bridge.gateway_mode_ipv
 export const OPT_GATEWAY_MODE_IPV6 = 'com.docker.network.bridge.gateway_mode_ipv6';
 /** SNAT source address of a bridge network's outgoing IPv4 traffic (instead of masquerading). */
 export const OPT_HOST_IPV4 = 'com.docker.network.host_ipv4';
+export const OPT_HOST_IPV6 = 'com.docker.network.host_ipv6';
