@@ -23,6 +23,7 @@ import { Rtnl } from '../kernel/rtnl.js';
 import { NetnsPool } from '../kernel/netns-pool.js';
 import { KernelSandboxOs } from '../kernel/sandbox-os.js';
 import { ServiceDiscovery } from '../engine/discovery.js';
+import { readLocalPortRange } from '../hostports/local-port-range.js';
 import { HostPortService } from '../hostports/service.js';
 import { PortProxy } from '../proxy/proxy.js';
 import { NoProxyBinder } from '../hostports/no-proxy.js';
@@ -94,7 +95,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const cluster = o.cluster ? await joinCluster(o.cluster, store, host, { netnsDir, stateDir: o.root }, logger) : undefined;
   const firewall = timedFirewall(createFirewall(o.firewallBackend, { logger, loopbackDnat: o.userlandProxy === false }));
   await firewall.init();
-  const hostPorts = new HostPortService({ binder: o.userlandProxy === false ? new NoProxyBinder() : new PortProxy(logger), logger });
+  const binder = o.userlandProxy === false ? new NoProxyBinder() : new PortProxy(logger);
+  const hostPorts = new HostPortService({ binder, logger, portRange: readLocalPortRange() });
   const controller = new Controller({
     store,
     drivers: builtinDrivers(o, { host, firewall, hostPorts }, cluster?.overlay),

@@ -1,7 +1,8 @@
 /**
  * IPv6 on the default bridge from dockerd's --ipv6 / --fixed-cidr-v6, and the SNAT source
  * options com.docker.network.host_ipv6 / host_ipv4 with the address a neighbour's listener
- * sees, through the docker CLI against a real kernel, once per firewall backend.
+ * sees, through the docker CLI against a real kernel, once per firewall backend; random host
+ * ports from the daemon namespace's ip_local_port_range, and a host port range from 0 refused.
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +39,7 @@ describe.each(['nftables', 'iptables'] as const)('--fixed-cidr-v6 and host_ipv6 
       ip addr add 10.254.8.1/24 dev v6donb && ip addr add ${SNAT4}/24 dev v6donb
       ip -6 addr add ${HOST6}/64 dev v6donb nodad && ip -6 addr add ${SNAT6}/64 dev v6donb nodad preferred_lft 0`);
     neighbour.sh(`ip addr add ${NEIGHBOUR4}/24 dev eth0 && ip -6 addr add ${NEIGHBOUR6}/64 dev eth0 nodad && ip link set eth0 up`);
+    d.host.sh('echo "41000 41099" > /proc/sys/net/ipv4/ip_local_port_range');
     await d.start();
     cli = new DockerCli(d);
     echo = await startSourceEcho(neighbour.path);
@@ -82,5 +84,18 @@ describe.each(['nftables', 'iptables'] as const)('--fixed-cidr-v6 and host_ipv6 
       expect(bad.err).toContain(`failed to parse com.docker.network.${key} value: ${value} (nil ip)`);
     }
     expect(cli.run(['network', 'inspect', 'v6do-bad']).code).not.toBe(0);
+  });
+
+  it('random host ports come from the daemon namespace\'s ip_local_port_range; -p 0-5:80 is refused as dockerd', async () => {
+    docker(['run', '-d', '--name', 'v6do-r', '-p', '80', '-p', '127.0.0.1::81/udp', 'busybox', 'sleep', '100000']);
+    for (const p of ['80', '81/udp']) {
+      const port = Number(docker(['port', 'v6do-r', p]).split('\n')[0]!.split(':').pop());
+      expect(port).toBeGreaterThanOrEqual(41000);
+      expect(port).toBeLessThanOrEqual(41099);
+    }
+    const bad = cli.run(['run', '-d', '--name', 'v6do-z', '-p', '0-5:80', 'busybox', 'sleep', '100000']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain('invalid port range: 0-5');
+    expect(cli.run(['inspect', 'v6do-z']).code).not.toBe(0);
   });
 });
