@@ -64,6 +64,7 @@ export class BridgeDriver implements NetworkDriver {
       masquerade: o.masquerade && !net.internal,
       gatewayModes: o.gatewayModes,
       ...(o.hostIpv4 ? { hostIpv4: o.hostIpv4 } : {}),
+      ...(o.hostIpv6 ? { hostIpv6: o.hostIpv6 } : {}),
       ...(o.trustedInterfaces.length ? { trustedInterfaces: o.trustedInterfaces } : {}),
       ...(this.deps.allowDirectRouting ? { allowDirectRouting: true } : {}),
     };

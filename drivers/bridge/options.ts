@@ -10,7 +10,7 @@ import {
 } from '../../src/contracts/network-options.js';
 import type { GatewayMode } from '../../src/contracts/firewall.js';
 import { GATEWAY_MODE_KEYS, parseGatewayModes } from './gateway-mode.js';
-import { parseHostIpv4 } from './host-ipv4.js';
+import { parseHostSnat } from './host-snat.js';
 import { OPT_TRUSTED_HOST_INTERFACES, parseTrustedInterfaces } from './trusted-interfaces.js';
 
 const KNOWN = new Set([OPT_BRIDGE_NAME, OPT_ICC, OPT_MASQUERADE, OPT_MTU, OPT_HOST_BINDING_IPV4, OPT_DEFAULT_BRIDGE, ...GATEWAY_MODE_KEYS,
@@ -22,8 +22,9 @@ export interface BridgeOptions {
   masquerade: boolean;
   mtu?: number;
   hostBindingIpv4?: string;
-  /** SNAT source of outgoing IPv4 (com.docker.network.host_ipv4). */
+  /** SNAT source of outgoing IPv4 and IPv6 (com.docker.network.host_ipv4, host_ipv6). */
   hostIpv4?: string;
+  hostIpv6?: string;
   gatewayModes: { 4: GatewayMode; 6: GatewayMode };
   trustedInterfaces: string[];
 }
@@ -68,7 +69,7 @@ export function parseBridgeOptions(net: NetworkInfo): BridgeOptions {
     mtu,
     hostBindingIpv4: net.options[OPT_HOST_BINDING_IPV4] || undefined,
     gatewayModes: parseGatewayModes(net),
-    ...parseHostIpv4(net),
+    ...parseHostSnat(net),
     trustedInterfaces: parseTrustedInterfaces(net),
   };
 }

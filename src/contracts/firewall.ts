@@ -20,6 +20,8 @@ export interface FirewallNetwork {
   masquerade: boolean;
   /** Outgoing IPv4 leaves with this source address (SNAT) rather than masqueraded; com.docker.network.host_ipv4. */
   hostIpv4?: string;
+  /** The same for IPv6; com.docker.network.host_ipv6. */
+  hostIpv6?: string;
   /** Docker's gateway mode per address family; absent means nat. */
   gatewayModes?: { 4?: GatewayMode; 6?: GatewayMode };
   /** Host interfaces that, like the bridge, reach published container ports by address (trusted_host_interfaces). */

@@ -15,5 +15,7 @@ export const OPT_GATEWAY_MODE_IPV4 = 'com.docker.network.bridge.gateway_mode_ipv
 export const OPT_GATEWAY_MODE_IPV6 = 'com.docker.network.bridge.gateway_mode_ipv6';
 /** SNAT source address of a bridge network's outgoing IPv4 traffic (instead of masquerading). */
 export const OPT_HOST_IPV4 = 'com.docker.network.host_ipv4';
+/** SNAT source address of a bridge network's outgoing IPv6 traffic. */
+export const OPT_HOST_IPV6 = 'com.docker.network.host_ipv6';
 /** weft extension: a container that leaves and comes back under its name gets its old dynamic address while it is free. */
 export const OPT_STICKY_IPS = 'weft.sticky-ips';

@@ -1,11 +1,12 @@
 /**
- * dockerd's default-bridge and address-pool flags (--bip, --fixed-cidr, --mtu, --ip,
+ * dockerd's default-bridge and address-pool flags (--bip, --fixed-cidr, --ipv6, --fixed-cidr-v6, --mtu, --ip,
  * --default-address-pool), checked and turned into what the daemon needs: the default
  * bridge's IPAM config and options, and the pools auto-picked subnets come from. Errors
  * are thrown in dockerd's words where it has them; the command prints them and exits.
  */
 import net from 'node:net';
 import { bigIntToIp, subnetOf, type Subnet } from '../util/ip.js';
+import { defaultBridgeIpv6 } from './fixed-cidr-v6.js';
 
 export interface AddressPool { base: string; size: number }
 
@@ -13,6 +14,8 @@ export interface AddressPool { base: string; size: number }
 export interface DefaultBridgeConfig {
   /** Subnet, gateway ("ip/prefix") and dynamic range of its IPv4 pool. */
   ipv4?: { subnet: string; gateway: string; ipRange?: string };
+  /** Subnet and gateway of its IPv6 pool (--ipv6, --fixed-cidr-v6); absent: IPv6 off. */
+  ipv6?: { subnet: string; gateway: string };
   mtu?: number;
   /** Default host address of its published ports (com.docker.network.bridge.host_binding_ipv4). */
   hostIp?: string;
@@ -21,6 +24,8 @@ export interface DefaultBridgeConfig {
 export interface BridgeFlags {
   bip?: string;
   fixedCidr?: string;
+  ipv6?: boolean;
+  fixedCidrV6?: string;
   mtu?: string;
   ip?: string;
   defaultAddressPool: string[];
@@ -73,7 +78,7 @@ export function expandPools(pools: AddressPool[]): { v4: string[]; v6: string[] 
   return out;
 }
 
-/** --bip, --fixed-cidr, --mtu and --ip, checked, as the default bridge's config. */
+/** --bip, --fixed-cidr, --ipv6, --fixed-cidr-v6, --mtu and --ip, checked, as the default bridge's config. */
 export function defaultBridgeConfig(f: BridgeFlags): DefaultBridgeConfig {
   const out: DefaultBridgeConfig = {};
   const bip = f.bip === undefined ? undefined : hostCidr(f.bip, '--bip');
@@ -89,6 +94,8 @@ export function defaultBridgeConfig(f: BridgeFlags): DefaultBridgeConfig {
     if (fixed.prefix > 30) throw new Error(`--fixed-cidr ${fixed.cidr} is too small for a network without --bip`);
     out.ipv4 = { subnet: fixed.cidr, gateway: `${bigIntToIp(fixed.first + 1n, false)}/${fixed.prefix}`, ipRange: fixed.cidr };
   }
+  const ipv6 = defaultBridgeIpv6(f);
+  if (ipv6) out.ipv6 = ipv6;
   if (f.mtu !== undefined) {
     const mtu = Number(f.mtu);
     if (!/^\d+$/.test(f.mtu) || mtu < 68 || mtu > 65535) {

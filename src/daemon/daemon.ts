@@ -25,6 +25,7 @@ import { KernelSandboxOs } from '../kernel/sandbox-os.js';
 import { KernelHostAddressing } from '../kernel/host-addressing.js';
 import { SubnetConflicts } from '../controller/subnet-conflicts.js';
 import { ServiceDiscovery } from '../engine/discovery.js';
+import { readLocalPortRange } from '../hostports/local-port-range.js';
 import { HostPortService } from '../hostports/service.js';
 import { PortProxy } from '../proxy/proxy.js';
 import { NoProxyBinder } from '../hostports/no-proxy.js';
@@ -97,7 +98,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const cluster = o.cluster ? await joinCluster(o.cluster, store, host, { netnsDir, stateDir: o.root }, logger) : undefined;
   const firewall = timedFirewall(createFirewall(o.firewallBackend, { logger, loopbackDnat: o.userlandProxy === false }));
   await firewall.init();
-  const hostPorts = new HostPortService({ binder: o.userlandProxy === false ? new NoProxyBinder() : new PortProxy(logger), logger });
+  const binder = o.userlandProxy === false ? new NoProxyBinder() : new PortProxy(logger);
+  const hostPorts = new HostPortService({ binder, logger, portRange: readLocalPortRange() });
   const controller = new Controller({
     store,
     drivers: builtinDrivers(o, { host, firewall, hostPorts }, cluster?.overlay),
@@ -124,13 +126,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   const cni = new CniService();
   const router = apiRouter({
-    ctl: controller,
-    containers,
+    ctl: controller, containers,
     execs: new ExecRegistry(containers, events), events,
     images: new Images(imageStore, path.join(o.root, 'images')),
     info: { root: o.root, firewall: firewall.name },
-    reloadFirewall: firewallWatch.reload, conflicts,
-    cni,
+    reloadFirewall: firewallWatch.reload, conflicts, cni,
     ...(cluster?.mesh ? { encryption: cluster.mesh } : {}),
   });
   const metrics = await startMetrics(scrapeSource(controller, containers, firewall), o.metricsAddr);

@@ -1,8 +1,9 @@
 /**
- * The predefined `bridge` network, made from the daemon's flags (--bip, --fixed-cidr, --mtu,
- * --ip) and the address pools. dockerd deletes and re-creates it at every start, so a changed
- * flag takes effect on a restart; weft does the same when the stored network differs from the
- * flags and has no endpoint, and keeps it (with a warning) while containers still use it.
+ * The predefined `bridge` network, made from the daemon's flags (--bip, --fixed-cidr, --ipv6,
+ * --fixed-cidr-v6, --mtu, --ip) and the address pools. dockerd deletes and re-creates it at
+ * every start, so a changed flag takes effect on a restart; weft does the same when the stored
+ * network differs from the flags and has no endpoint, and keeps it (with a warning) while
+ * containers still use it.
  */
 import type { Logger } from 'pino';
 import {
@@ -21,8 +22,13 @@ export function defaultBridgeRequest(bridgeName: string, c: DefaultBridgeConfig)
       ...(c.mtu ? { [OPT_MTU]: String(c.mtu) } : {}),
       ...(c.hostIp ? { [OPT_HOST_BINDING_IPV4]: c.hostIp } : {}),
     },
-    ...(c.ipv4 ? { ipam: { config: [{ ...c.ipv4, gateway: c.ipv4.gateway.split('/')[0] }] } } : {}),
+    ...(c.ipv6 ? { enableIPv6: true } : {}),
+    ...(c.ipv4 || c.ipv6 ? { ipam: { config: ipamConfig(c) } } : {}),
   };
+}
+
+function ipamConfig(c: DefaultBridgeConfig): NonNullable<NetworkCreateRequest['ipam']>['config'] {
+  return [...(c.ipv4 ? [{ ...c.ipv4, gateway: c.ipv4.gateway.split('/')[0] }] : []), ...(c.ipv6 ? [c.ipv6] : [])];
 }
 
 /**
@@ -34,8 +40,10 @@ function matches(n: NetworkRecord, req: NetworkCreateRequest, c: DefaultBridgeCo
   const want = req.options ?? {};
   const keys = new Set([...Object.keys(want), ...Object.keys(n.options)]);
   if ([...keys].some((k) => (want[k] ?? '') !== (n.options[k] ?? ''))) return false;
+  const v6 = n.ipv6[0];
+  if (n.enableIPv6 !== !!c.ipv6 || (c.ipv6 && (v6?.subnet !== c.ipv6.subnet || v6.gateway?.split('/')[0] !== c.ipv6.gateway))) return false;
   const pool = n.ipv4[0];
-  if (!c.ipv4) return !n.userSubnets && (!pools?.v4.length || (!!pool && pools.v4.includes(pool.subnet)));
+  if (!c.ipv4) return n.userSubnets === !!c.ipv6 && (!pools?.v4.length || (!!pool && pools.v4.includes(pool.subnet)));
   return pool?.subnet === c.ipv4.subnet && pool.gateway === c.ipv4.gateway && (pool.ipRange ?? '') === (c.ipv4.ipRange ?? '');
 }
 

@@ -1,14 +1,13 @@
 /**
  * Host port bookkeeping for published ports: explicit ports must be free (per protocol
  * and host IP, where an unspecified IP clashes with every IP), random ports (hostPort 0,
- * and -P) come from the ephemeral range Docker uses, taken in turn, past the kernel's reserved
- * ports. In memory; rebuilt from the endpoints' assigned bindings at restart. Knows nothing of sockets: see service.ts.
+ * and -P) come from the ephemeral range (the kernel's ip_local_port_range, as dockerd), taken in
+ * turn, past the kernel's reserved ports. In memory; rebuilt from the endpoints' assigned bindings
+ * at restart. Knows nothing of sockets: see service.ts.
  */
 import { Conflict, InvalidArgument, PortAlreadyAllocated, PortRangeAllocated } from '../util/errors.js';
 import type { PortBinding, Protocol } from '../contracts/firewall.js';
-
-const EPHEMERAL_FIRST = 49153;
-const EPHEMERAL_LAST = 60999;
+import { FALLBACK_PORT_RANGE, type PortRange } from './local-port-range.js';
 
 /** random: weft picked the port (hostPort 0 or -P), so another may be picked instead. */
 interface Held { owner: string; proto: Protocol; hostIp: string; port: number; random: boolean }
@@ -19,10 +18,15 @@ function isAny(ip: string): boolean {
 
 export class PortAllocator {
   private held: Held[] = [];
-  private next = EPHEMERAL_FIRST;
+  private next: number;
 
-  /** `reserved`: ports random picks skip (the kernel's ip_local_reserved_ports), read at each pick. */
-  constructor(private readonly reserved: () => ReadonlySet<number> = () => new Set()) {}
+  /** `reserved`: ports random picks skip (the kernel's ip_local_reserved_ports), read at each pick; `range`: where they come from. */
+  constructor(
+    private readonly reserved: () => ReadonlySet<number> = () => new Set(),
+    private readonly range: PortRange = FALLBACK_PORT_RANGE,
+  ) {
+    this.next = range.first;
+  }
 
   /** Resolve random ports and reserve every host port, or throw and reserve nothing. */
   assign(owner: string, bindings: PortBinding[], publishAll: string[] = []): PortBinding[] {
@@ -68,7 +72,7 @@ export class PortAllocator {
       for (let p = b.hostPort; p <= (b.hostPortEnd ?? b.hostPort); p++) {
         if (!p) continue;
         this.hold(owner, b.proto, b.hostIp, p);
-        if (p >= this.next && p <= EPHEMERAL_LAST) this.next = p === EPHEMERAL_LAST ? EPHEMERAL_FIRST : p + 1;
+        if (p >= this.next && p <= this.range.last) this.next = p === this.range.last ? this.range.first : p + 1;
       }
     }
   }
@@ -93,12 +97,13 @@ export class PortAllocator {
   }
 
   private pickFree(proto: Protocol, hostIp: string, span: number): number {
-    const size = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
+    const { first, last } = this.range;
+    const size = last - first + 1;
     const reserved = this.reserved();
     for (let tries = 0; tries < size; tries++) {
       const start = this.next;
-      this.next = start + span > EPHEMERAL_LAST ? EPHEMERAL_FIRST : start + span;
-      if (start + span - 1 > EPHEMERAL_LAST) continue;
+      this.next = start + span > last ? first : start + span;
+      if (start + span - 1 > last) continue;
       let free = true;
       for (let i = 0; i < span && free; i++) free = !reserved.has(start + i) && !this.clash(proto, hostIp, start + i);
       if (free) return start;

@@ -11,6 +11,7 @@ import type {
 } from '../contracts/host-ports.js';
 import { InvalidArgument, PortAlreadyAllocated } from '../util/errors.js';
 import { PortAllocator } from './allocator.js';
+import type { PortRange } from './local-port-range.js';
 import { readReservedPorts } from './reserved.js';
 
 /** How many times a start picks random host ports when host processes hold the ones picked (dockerd: 10). */
@@ -19,12 +20,16 @@ export const RANDOM_PORT_ATTEMPTS = 10;
 export interface HostPortServiceOptions {
   binder: SocketBinder;
   logger: Logger;
+  /** Where random host ports come from (the daemon reads ip_local_port_range); absent: dockerd's fallback range. */
+  portRange?: PortRange;
 }
 
 export class HostPortService implements HostPorts {
-  private readonly allocator = new PortAllocator(readReservedPorts);
+  private readonly allocator: PortAllocator;
 
-  constructor(private readonly o: HostPortServiceOptions) {}
+  constructor(private readonly o: HostPortServiceOptions) {
+    this.allocator = new PortAllocator(readReservedPorts, o.portRange);
+  }
 
   async publish<T>(req: PublishRequest, connect: (bindings: PortBinding[]) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {

@@ -109,9 +109,10 @@ describe.each(['nftables', 'iptables'] as const)('daemon options (%s backend)', 
   });
 
   it('host port 0 is random, past the kernel\'s reserved ports; container port 0 is refused', async () => {
-    d.host.sh('echo 49153-49400 > /proc/sys/net/ipv4/ip_local_reserved_ports');
+    const first = Number(d.host.sh('cat /proc/sys/net/ipv4/ip_local_port_range').trim().split(/\s+/)[0]);
+    d.host.sh(`echo ${first}-${first + 247} > /proc/sys/net/ipv4/ip_local_reserved_ports`);
     docker(['run', '-d', '--name', 'wfdo-r', '-p', '0:80', '-p', '127.0.0.2::81', 'busybox', 'sleep', '100000']);
-    for (const p of [80, 81]) expect(Number(docker(['port', 'wfdo-r', String(p)]).split(':').pop())).toBeGreaterThan(49400);
+    for (const p of [80, 81]) expect(Number(docker(['port', 'wfdo-r', String(p)]).split(':').pop())).toBeGreaterThan(first + 247);
     const r = await d.api('POST', '/v1.52/containers/create', { Image: 'busybox', HostConfig: { PortBindings: { '0/tcp': [{ HostPort: '8090' }] } } });
     expect(r.status).toBe(400);
     expect(r.body.message).toBe('invalid port specification: "0/tcp"');

@@ -34,6 +34,8 @@ function decodeBinding(b: unknown, key: { port: number; end?: number; proto: Pro
   if (hostIp && !net.isIP(hostIp)) throw new InvalidArgument(`invalid host IP address: ${hostIp}`);
   const m = /^(\d*)(?:-(\d+))?$/.exec(hp);
   if (!m) throw new InvalidArgument(`invalid host port "${hp}"`);
+  // "0" alone is a random port; a range from 0 is refused in dockerd's portallocator's words.
+  if (m[1] === '0' && m[2] && m[2] !== '0') throw new InvalidArgument(`invalid port range: ${hp}`);
   return {
     proto: key.proto,
     hostIp,
