@@ -2,7 +2,7 @@
  * The message side of rtnetlink for rtnl.ts: encoding attributes the `netlink` package
  * leaves raw, and reading links and the kernel's error codes out of its replies.
  */
-import { AttrStream, ifla, rt, type StreamData } from 'netlink';
+import { AttrStream, ifla, type rt, type StreamData } from 'netlink';
 import { bufferToMac } from '../util/ip.js';
 
 export interface LinkInfo {
