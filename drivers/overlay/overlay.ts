@@ -229,6 +229,8 @@ export class OverlayDriver implements NetworkDriver {
   private async activate(net: NetworkInfo, o: { rebuild?: boolean } = {}): Promise<Active> {
     const have = this.active.get(net.id);
     if (have && !o.rebuild) return have;
+    // Never plaintext for an encrypted network: a host without WireGuard refuses the join.
+    encryptionOptions(net, this.deps.encryption);
     const vni = vniOf(net);
     const mtu = this.mtuOf(net);
     const nsPath = this.nsPathOf(vni);
@@ -236,9 +238,13 @@ export class OverlayDriver implements NetworkDriver {
     if (fresh) createNetns(nsPath);
     const h = have?.h ?? Rtnl.open(nsPath);
     const vxName = `vx-${vni}`;
-    const encrypted = have?.encrypted ?? (isEncrypted(net.options) && this.deps.encryption !== undefined);
+    const encrypted = isEncrypted(net.options);
+    let acquired = false;
     try {
-      if (encrypted && !have) await this.deps.encryption!.acquire(tunnelMtu(this.deps.mtu) + VXLAN_OVERHEAD);
+      if (encrypted && !have) {
+        await this.deps.encryption!.acquire(tunnelMtu(this.deps.mtu) + VXLAN_OVERHEAD);
+        acquired = true;
+      }
       if (fresh) await h.setLink((await h.requireLink('lo')).index, { up: true });
       tuneOverlayNamespace(nsPath);
       let br = await h.link(BRIDGE);
@@ -273,7 +279,7 @@ export class OverlayDriver implements NetworkDriver {
     } catch (err) {
       this.active.delete(net.id);
       if (!have) h.close();
-      if (encrypted && !have) await this.deps.encryption!.release().catch(() => undefined);
+      if (acquired || have?.encrypted) await this.deps.encryption!.release().catch(() => undefined);
       await this.deps.host.deleteLink(vxName).catch(() => undefined);
       if (fresh) deleteNetns(nsPath);
       throw err;

@@ -8,7 +8,7 @@
  *   sudo npm run bench -- [--n 100] [--systems weft,cni,weft-cni,weft-cni-daemon,netavark,docker]
  *                         [--backend nftables|iptables|both] [--json bench-results.json]
  *                         [--sections attach,network,e2e,ports,dns,overlay,metrics] [--skip-install]
- *                         [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 1] [--profile]
+ *                         [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 5] [--profile]
  *   sudo npm run bench -- --compare a.json b.json
  *
  * Figures (each where the system can do it):

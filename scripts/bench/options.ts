@@ -6,7 +6,7 @@
 export const USAGE = `usage: sudo npm run bench -- [--n 100] [--systems weft,cni,weft-cni,weft-cni-daemon,netavark,docker]
        [--backend nftables|iptables|both] [--json bench-results.json]
        [--sections attach,network,e2e,ports,dns,overlay,metrics] [--e2e-runs 10] [--skip-install] [--profile]
-       [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 1]
+       [--overlay-runs 10] [--iperf-seconds 5] [--iperf-runs 5]
        sudo npm run bench -- --compare a.json b.json   (two results side by side; runs nothing)`;
 
 export type Backend = 'nftables' | 'iptables';
@@ -29,7 +29,7 @@ export const JSON_OUT = opt('json', 'bench-results.json');
 export const E2E_RUNS = Number(opt('e2e-runs', '10'));
 export const OVERLAY_RUNS = Number(opt('overlay-runs', '10'));
 export const IPERF_SECONDS = Number(opt('iperf-seconds', '5'));
-export const IPERF_RUNS = Number(opt('iperf-runs', '1'));
+export const IPERF_RUNS = Number(opt('iperf-runs', '5'));
 /** Network create/delete pairs per system. */
 export const NET_RUNS = 20;
 export const SKIP_INSTALL = process.argv.includes('--skip-install');

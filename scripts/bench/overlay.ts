@@ -3,8 +3,9 @@
  * on an underlay switch, one etcd, one weft daemon per host; namespaces weft-t-*, temp
  * dirs weft-cluster-* / weft-test-*), all removed at the end, also on failure:
  *
- *   throughput   iperf3 TCP, rounds over five paths in turn (--iperf-runs rounds, median per
- *                path, Gbit/s at the receiver): host A -> host B over the plain underlay; over a
+ *   throughput   iperf3 TCP, rounds over five paths in turn (a discarded warm-up round, then
+ *                --iperf-runs rounds, median per path, Gbit/s at the receiver, the load average
+ *                after each run), same iperf3 options on every path: host A -> host B over the plain underlay; over a
  *                hand-made VXLAN between the two host namespaces; container on A -> container
  *                on B over a weft overlay network; over a hand-made WireGuard tunnel with VXLAN
  *                over it (overlay-hand.ts); container -> container over a weft network created
@@ -20,7 +21,7 @@
  *                appears in A's VXLAN neighbour table (ip -ts monitor in A's overlay
  *                namespace). The container is removed after each run.
  *
- *   node dist/scripts/bench/overlay.js [--iperf-seconds 5] [--iperf-runs 1] [--overlay-runs 10] [--json FILE]
+ *   node dist/scripts/bench/overlay.js [--iperf-seconds 5] [--iperf-runs 5] [--overlay-runs 10] [--json FILE]
  *
  * Does not use vitest: only TestCluster/TestDaemon (no assertions in them) are imported.
  */
@@ -93,7 +94,9 @@ interface Ready {
   log: (s: string) => void;
 }
 
-interface Iperf { gbps: number; retr: number }
+interface Iperf { gbps: number; retr: number; /** 1-minute load average when the run ended. */ load: number }
+
+const loadAverage = () => Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 
 export async function benchOverlay(o: OverlayOptions): Promise<OverlayRow[]> {
   const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
@@ -147,8 +150,8 @@ async function iperf(r: Ready, seconds: number, what: string, serverNs: string, 
   type Result = { error?: string; end?: { sum_received?: { bits_per_second: number }; sum_sent?: { retransmits?: number } } };
   const j = JSON.parse(json) as Result;
   if (j.error || !j.end?.sum_received) throw new Error(`iperf3 ${what}: ${j.error ?? 'no result'}`);
-  const res = { gbps: j.end.sum_received.bits_per_second / 1e9, retr: j.end.sum_sent?.retransmits ?? 0 };
-  r.log(`  iperf3 ${what}: ${res.gbps.toFixed(2)} Gbit/s (receiver), ${res.retr} retransmits`);
+  const res = { gbps: j.end.sum_received.bits_per_second / 1e9, retr: j.end.sum_sent?.retransmits ?? 0, load: loadAverage() };
+  r.log(`  iperf3 ${what}: ${res.gbps.toFixed(2)} Gbit/s (receiver), ${res.retr} retransmits, load ${res.load}`);
   return res;
 }
 
@@ -172,18 +175,21 @@ async function throughput(r: Ready, o: OverlayOptions): Promise<OverlayRow[]> {
     ...('unsupported' in enc ? [] : [{ key: 'encrypted', what: 'weft encrypted overlay: container A -> container B',
       serverNs: enc.keyB, clientNs: enc.keyA, serverIp: ENC_IP_B, note: enc.note }]),
   ];
-  // Rounds over every path in turn, so a load change on the machine touches all of them alike.
+  // Rounds over every path in turn (A B C … A B C …), so a load change on the machine touches
+  // all of them alike; a first warm-up round (caches, ARP, TCP metrics, wireguard-go's threads) is discarded.
+  r.log('  warm-up round (discarded)');
+  for (const p of paths) await iperf(r, Math.min(2, o.iperfSeconds), `${p.what} (warm-up)`, p.serverNs, p.clientNs, p.serverIp);
   const got = new Map<string, Iperf[]>(paths.map((p) => [p.key, []]));
   for (let i = 0; i < o.iperfRuns; i++) {
     for (const p of paths) got.get(p.key)!.push(await iperf(r, o.iperfSeconds, p.what, p.serverNs, p.clientNs, p.serverIp));
   }
   const med = (key: string) => (got.has(key) ? pct(got.get(key)!.map((x) => x.gbps), 50) : undefined);
-  const iperfNote = `iperf3 -t ${o.iperfSeconds}, receiver side, median of ${o.iperfRuns}`;
+  const iperfNote = `iperf3 -t ${o.iperfSeconds}, receiver side, median of ${o.iperfRuns} interleaved rounds after a discarded warm-up`;
   const rows: OverlayRow[] = paths.map((p) => {
     const xs = got.get(p.key)!;
     return { key: `throughput-${p.key}`, what: `TCP throughput, ${p.what}`, unit: 'Gbit/s', value: med(p.key), samples: xs.length,
       raw: xs.map((x) => Math.round(x.gbps * 1000) / 1000),
-      note: `${iperfNote}; ${p.note}; retransmits ${xs.map((x) => x.retr).join(', ')}` };
+      note: `${iperfNote}; ${p.note}; retransmits ${xs.map((x) => x.retr).join(', ')}; load average ${xs.map((x) => x.load).join(', ')}` };
   });
   if ('unsupported' in enc) rows.push({ key: 'throughput-encrypted', what: 'TCP throughput, weft encrypted overlay', unit: 'Gbit/s',
     note: enc.unsupported });
@@ -333,7 +339,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     });
   }
   const rows = await benchOverlay({
-    iperfSeconds: Number(arg('iperf-seconds', '5')), iperfRuns: Number(arg('iperf-runs', '1')), runs: Number(arg('overlay-runs', '10')),
+    iperfSeconds: Number(arg('iperf-seconds', '5')), iperfRuns: Number(arg('iperf-runs', '5')), runs: Number(arg('overlay-runs', '10')),
     register: (t) => { teardown = t; return () => { teardown = undefined; }; } });
   console.log(overlayTable(rows));
   const j = process.argv.indexOf('--json');

@@ -153,6 +153,44 @@ describe('encrypted overlay networks (WireGuard) across three hosts', () => {
     await waitFor(() => inNs(A, ids.client, `ping -c1 -W1 ${ips.webB}`).code === 0, 'A to reach B after its restart', 15_000);
   }, 60_000);
 
+  /** A PATH like the daemon's, without wireguard-go (this kernel has no WireGuard module: the host then has none). */
+  function pathWithoutWireguard(): string {
+    const dir = fs.mkdtempSync(path.join(c.dir, 'wfwg-nowg-'));
+    const linked = new Set(['wireguard-go']);
+    for (const d of (process.env.PATH ?? '').split(':').filter((x) => fs.existsSync(x))) {
+      for (const f of fs.readdirSync(d).filter((x) => !linked.has(x))) {
+        linked.add(f);
+        fs.symlinkSync(path.join(d, f), path.join(dir, f));
+      }
+    }
+    return dir;
+  }
+
+  it('a host without WireGuard refuses to join an encrypted network, never carrying it in plaintext', async () => {
+    const vni = Number((await C.api('GET', '/v1.50/networks/wfwgenc')).body.Options['com.docker.network.driver.overlay.vxlanid_list']);
+    await C.stop();
+    C.env = { PATH: pathWithoutWireguard() };
+    try {
+      await C.start();
+      expect((await C.api('GET', '/v1.50/info')).body.WeftOverlayEncryption).toBeFalsy();
+      const create = await C.api('POST', '/v1.50/containers/create?name=wfwgnowg', {
+        Image: 'busybox', Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: 'wfwgenc' } });
+      expect(create.status, create.text).toBe(201);
+      const start = await C.api('POST', `/v1.50/containers/${create.body.Id}/start`);
+      expect(start.status).toBe(400);
+      expect(start.text).toContain('encrypted overlay networks need WireGuard');
+      expect(C.host.sh('ip -o link')).not.toContain(`vx-${vni}`);
+      // (the namespace of C's earlier life may remain, its VXLAN device still on the tunnel address)
+      expect(c.inOverlayNs(2, vni, 'ip -d -o link show type vxlan').out).not.toContain(`local ${c.addr(2)} `);
+      expect((await C.api('DELETE', `/v1.50/containers/${create.body.Id}?force=true`)).status).toBe(204);
+    } finally {
+      await C.stop();
+      C.env = {};
+      await C.start();
+    }
+    expect((await C.api('POST', `/v1.50/containers/${ids.webC}/start`)).status).toBe(204);
+  }, 90_000);
+
   it('removing the encrypted network ends every wireguard-go and device', async () => {
     const pids = c.hosts.map((h) => Number(fs.readFileSync(path.join(h.root, 'wireguard', 'wireguard-go.pid'), 'utf8')));
     for (const [d, id] of [[A, ids.client], [B, ids.webB], [C, ids.webC]] as const) {
