@@ -4,6 +4,7 @@ import type { ContainerService } from '../engine/containers.js';
 import type { ContainerEvents } from '../engine/container-events.js';
 import type { ExecRegistry } from '../engine/exec.js';
 import type { Images } from './image-resolver.js';
+import type { LiveExplainer } from '../contracts/explain.js';
 
 export interface ApiDeps {
   ctl: Controller;
@@ -18,4 +19,6 @@ export interface ApiDeps {
   encryption?: { describe(): object; rotateKeys(): Promise<string> };
   /** POST /weft/firewall/reload: re-creates weft's firewall rules. */
   reloadFirewall(): Promise<void>;
+  /** GET /weft/network/explain: reads the live ruleset and routes of the daemon's namespace. */
+  explainer?: LiveExplainer;
 }

@@ -4,7 +4,7 @@
  * maps, named sets and DNAT maps. It understands the statements weft writes; a rule with
  * anything else is reported as not evaluated and treated as not matching.
  */
-import type { ExplainStep, Explanation, Flow, HostView } from './explain-flow.js';
+import type { ExplainStep, Explanation, Flow, HostView } from '../contracts/explain.js';
 import { fieldOf, isObject, keyOf, type Json, type JsonObject, type Packet, renderRule, valueMatches } from './nft-json.js';
 import { ipVersion } from '../util/ip.js';
 

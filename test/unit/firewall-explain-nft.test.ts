@@ -6,17 +6,19 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Flow, HostView } from '../../src/firewall/explain-flow.js';
+import type { Flow, HostView } from '../../src/contracts/explain.js';
 import { explainNft } from '../../src/firewall/explain-nft.js';
+import { hostView } from '../../src/firewall/explain-host.js';
 import type { Json } from '../../src/firewall/nft-json.js';
-import { cidrContains } from '../../src/util/ip.js';
 
 const ruleset = JSON.parse(fs.readFileSync(new URL('../fixtures/nft-weft-ruleset.json', import.meta.url), 'utf8')) as Json;
-const routes: [string, string][] = [['10.1.0.0/24', 'br-a'], ['10.2.0.0/24', 'br-b'], ['10.3.0.0/24', 'br-c']];
-const host: HostView = {
-  isLocal: (a) => a === '192.168.77.1' || a.startsWith('127.'),
-  route: (a) => routes.find(([s]) => cidrContains(s, a))?.[1] ?? 'eth0',
-};
+const host: HostView = hostView(
+  [{ dev: 'lo', ip: '127.0.0.1' }, { dev: 'eth0', ip: '192.168.77.1' }, { dev: 'br-a', ip: '10.1.0.1' }],
+  [
+    { dev: 'br-a', dst: '10.1.0.0', prefix: 24 }, { dev: 'br-b', dst: '10.2.0.0', prefix: 24 },
+    { dev: 'br-c', dst: '10.3.0.0', prefix: 24 }, { dev: 'eth0', dst: '0.0.0.0', prefix: 0 },
+  ],
+);
 const tcp = (iif: string | undefined, saddr: string, daddr: string, dport: number): Flow => ({ iif, saddr, daddr, proto: 'tcp', dport });
 const deciding = (rs: Json, f: Flow) => {
   const e = explainNft(rs, f, host);
@@ -78,6 +80,11 @@ describe('explainNft', () => {
     const doc = structuredClone(ruleset) as { nftables: any[] };
     doc.nftables = doc.nftables.filter((o) => !(o.rule?.chain === 'to-net1aaaaaaaa' && o.rule.expr.length === 1));
     expect(deciding(doc as Json, tcp('eth0', '192.168.77.2', '10.1.0.2', 80))).toMatchObject({ verdict: 'accept', last: undefined, egress: 'br-a' });
+  });
+
+  it('picks the address a neighbour reaches the host by: the default route interface\'s', () => {
+    expect(host.primaryAddress(4)).toBe('192.168.77.1');
+    expect(host.primaryAddress(6)).toBeUndefined();
   });
 
   it('reports a statement it does not read instead of guessing', () => {

@@ -19,6 +19,8 @@ export interface HostView {
   isLocal(addr: string): boolean;
   /** The interface a packet to addr leaves by (undefined: none known). */
   route(addr: string): string | undefined;
+  /** The address a neighbour reaches the host by: that of the default route's interface, else any non-loopback one. */
+  primaryAddress(family: 4 | 6): string | undefined;
 }
 
 /** One rule that matched (or the chain policy that applied), in evaluation order. */
@@ -42,4 +44,18 @@ export interface Explanation {
   steps: ExplainStep[];
   /** The rule (or chain policy) whose accept or drop decided the verdict; none when every chain let it pass. */
   decidedBy?: ExplainStep;
+}
+
+/** A network as an explanation names it: the owner of weft's chains for it. */
+export interface ChainOwner {
+  id: string;
+  name: string;
+  internal: boolean;
+}
+
+/** The daemon's reader of its live ruleset and host (addresses, routes). */
+export interface LiveExplainer {
+  host(): Promise<HostView>;
+  /** networks: weft's networks, only to name the owners of its chains in the explanation. */
+  explain(flow: Flow, host: HostView, networks: ChainOwner[]): Promise<Explanation>;
 }
