@@ -6,6 +6,7 @@ import type { ContainerEvents } from '../engine/container-events.js';
 import type { ExecRegistry } from '../engine/exec.js';
 import type { CniServer } from './cni.js';
 import type { Images } from './image-resolver.js';
+import type { LiveExplainer } from '../contracts/explain.js';
 
 export interface ApiDeps {
   ctl: Controller;
@@ -24,4 +25,6 @@ export interface ApiDeps {
   cni?: CniServer;
   /** POST /weft/firewall/reload: re-creates weft's firewall rules. */
   reloadFirewall(): Promise<void>;
+  /** GET /weft/network/explain: reads the live ruleset and routes of the daemon's namespace. */
+  explainer?: LiveExplainer;
 }

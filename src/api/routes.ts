@@ -5,6 +5,7 @@ import { containerRoutes } from './containers.js';
 import type { ApiDeps } from './deps.js';
 import { eventRoutes } from './events.js';
 import { execRoutes } from './exec.js';
+import { explainRoutes } from './explain.js';
 import { imageRoutes } from './images.js';
 import { metricsRoutes } from './metrics.js';
 import { networkRoutes } from './networks.js';
@@ -16,6 +17,7 @@ export function apiRoutes(d: ApiDeps): Route[] {
   return [
     ...systemRoutes(d),
     ...networkRoutes(d),
+    ...explainRoutes(d),
     ...containerRoutes(d),
     ...containerStreamRoutes(d),
     ...execRoutes(d),

@@ -17,6 +17,7 @@ import { ContainerService } from '../engine/containers.js';
 import type { ClusterConfig } from '../cluster/node.js';
 import { Controller } from '../controller/controller.js';
 import { createFirewall } from '../firewall/index.js';
+import { liveExplainer } from '../firewall/explain.js';
 import type { FirewallBackend } from '../contracts/firewall.js';
 import type { NetworkDriver } from '../contracts/driver.js';
 import { Rtnl } from '../kernel/rtnl.js';
@@ -131,7 +132,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     execs: new ExecRegistry(containers, events), events,
     images: new Images(imageStore, path.join(o.root, 'images')),
     info: { root: o.root, firewall: firewall.name },
-    reloadFirewall: firewallWatch.reload, conflicts, cni,
+    reloadFirewall: firewallWatch.reload, conflicts, cni, explainer: liveExplainer(o.firewallBackend),
     ...(cluster?.mesh ? { encryption: cluster.mesh } : {}),
   });
   const metrics = await startMetrics(scrapeSource(controller, containers, firewall), o.metricsAddr);

@@ -13,6 +13,7 @@ import { registerLifecycle } from './lifecycle.js';
 import { registerLogs } from './logs.js';
 import { registerNetworkConnect } from './network-connect.js';
 import { registerNetworkCreate } from './network-create.js';
+import { registerNetworkExplain } from './network-explain.js';
 import { registerNetworkInspect, registerNetworkRm } from './network-inspect.js';
 import { registerNetworkLs } from './network-ls.js';
 import { registerNetworkPrune } from './network-prune.js';
@@ -46,6 +47,7 @@ export function registerNetworkCommands(program: Command, ctx: Ctx): void {
   registerNetworkPrune(network, ctx);
   registerNetworkRotateKeys(network, ctx);
   registerNetworkRenumber(network, ctx);
+  registerNetworkExplain(network, ctx);
 }
 
 export function registerSystemCommands(program: Command, ctx: Ctx): void {
