@@ -5,6 +5,7 @@
  * anything else is reported as not evaluated and treated as not matching.
  */
 import type { ExplainStep, Explanation, Flow, HostView } from '../contracts/explain.js';
+import { explanation, startPacket } from './explain-path.js';
 import { fieldOf, isObject, keyOf, type Json, type JsonObject, type Packet, renderRule, valueMatches } from './nft-json.js';
 import { ipVersion } from '../util/ip.js';
 
@@ -185,22 +186,11 @@ function isKnownLeft(e: Json): boolean {
   return Array.isArray(e.concat) && e.concat.every(isKnownLeft);
 }
 
-function decisive(steps: ExplainStep[]): { decidedBy?: ExplainStep } {
-  const s = [...steps].reverse().find((x) => x.action === 'accept' || x.action === 'drop');
-  return s ? { decidedBy: s } : {};
-}
-
 /** The verdict of the live ruleset for one new connection, with every rule that decided it. */
 export function explainNft(doc: Json, flow: Flow, host: HostView): Explanation {
-  const p: Packet = {
-    iif: flow.iif ?? '', oif: '', saddr: flow.saddr, daddr: flow.daddr, proto: flow.proto, dport: flow.dport,
-    dnat: false, local: host.isLocal(flow.daddr),
-  };
+  const p = startPacket(flow, host);
   const w = new Walk(parseRuleset(doc), p);
-  const done = (verdict: 'accept' | 'drop', egress?: string): Explanation => ({
-    verdict, steps: w.steps, ...decisive(w.steps),
-    ...(p.dnat ? { dnat: { addr: p.daddr, port: p.dport } } : {}), ...(egress ? { egress } : {}),
-  });
+  const done = (verdict: 'accept' | 'drop', egress?: string): Explanation => explanation(verdict, w.steps, p, egress);
   const first = flow.iif === undefined ? 'output' : 'prerouting';
   if (first === 'output') p.oif = host.route(p.daddr) ?? '';
   if (w.hook(first) === 'drop') return done('drop');

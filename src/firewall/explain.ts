@@ -4,7 +4,9 @@
  */
 import type { ChainOwner, Explanation, LiveExplainer } from '../contracts/explain.js';
 import { runCommand } from './exec.js';
+import { explainIptables } from './explain-iptables.js';
 import { explainNft } from './explain-nft.js';
+import { ipVersion } from '../util/ip.js';
 import { readHostView } from './explain-host.js';
 import { meaningOf } from './explain-meaning.js';
 import type { FirewallKind } from './index.js';
@@ -16,7 +18,10 @@ export function liveExplainer(kind: FirewallKind, netnsPath?: string): LiveExpla
   return {
     host: () => readHostView(netnsPath),
     explain: async (flow, host, networks) => {
-      if (kind !== 'nftables') throw new Error(`explain is not available for the ${kind} backend`);
+      if (kind === 'iptables') {
+        const save = await runCommand([ipVersion(flow.daddr) === 4 ? 'iptables-save' : 'ip6tables-save'], { netnsPath });
+        return withMeanings(explainIptables(save, flow, host), networks);
+      }
       const doc = JSON.parse(await runCommand(['nft', '-j', 'list', 'ruleset'], { netnsPath })) as Json;
       return withMeanings(explainNft(doc, flow, host), networks);
     },
