@@ -61,6 +61,8 @@ export interface DaemonOptions {
   hostGatewayIp?: string;
   /** Published container ports answer by address on every host interface (dockerd --allow-direct-routing). */
   allowDirectRouting?: boolean;
+  /** Experimental: the rtnetlink watch for subnet conflicts (it crashed the daemon under 100 parallel starts). */
+  watchSubnetConflicts?: boolean;
   /** false: published ports by DNAT alone, loopback included, no relay sockets (dockerd --userland-proxy=false). */
   userlandProxy?: boolean;
   /** Seconds between checks that weft's firewall rules are still there; 0 disables. */
@@ -123,7 +125,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const imageStore = openImageStore(o.root);
   await restoreState(controller, containers, cluster, () => ensureDefaultBridge(controller, o, logger));
   const firewallWatch = watchFirewall(firewall, controller, logger, o.firewallCheckSeconds ?? 10);
-  const conflicts = await SubnetConflicts.watch(controller, new KernelHostAddressing(), logger, events.bus);
+  const conflicts = o.watchSubnetConflicts
+    ? await SubnetConflicts.watch(controller, new KernelHostAddressing(), logger, events.bus) : undefined;
 
   const cni = new CniService();
   const router = apiRouter({
@@ -131,7 +134,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     execs: new ExecRegistry(containers, events), events,
     images: new Images(imageStore, path.join(o.root, 'images')),
     info: { root: o.root, firewall: firewall.name },
-    reloadFirewall: firewallWatch.reload, conflicts, cni, explainer: liveExplainer(o.firewallBackend),
+    reloadFirewall: firewallWatch.reload, ...(conflicts ? { conflicts } : {}), cni, explainer: liveExplainer(o.firewallBackend),
     ...(cluster?.mesh ? { encryption: cluster.mesh } : {}),
   });
   const metrics = await startMetrics(scrapeSource(controller, containers, firewall), o.metricsAddr);
@@ -143,7 +146,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   return {
     socketPath, controller, containers, firewall,
     async close(opts = {}) {
-      for (const watch of [firewallWatch, conflicts]) watch.stop();
+      for (const watch of [firewallWatch, conflicts]) watch?.stop();
       await closeServer(server);
       await metrics.close();
       if (opts.stopContainers) {

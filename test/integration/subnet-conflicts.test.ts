@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs } from '../helpers/containers.js';
-import { type TestDaemon, waitFor } from '../helpers/daemon.js';
-import { type DockerCli, HAVE_DOCKER } from '../helpers/docker-cli.js';
-import { destroyDaemon, startedDaemonWithCli } from '../helpers/suite.js';
+import { TestDaemon, waitFor } from '../helpers/daemon.js';
+import { DockerCli, HAVE_DOCKER } from '../helpers/docker-cli.js';
+import { destroyDaemon } from '../helpers/suite.js';
 
 const stamp = (ms = Date.now()) => (ms / 1000).toFixed(3);
 
@@ -29,7 +29,9 @@ describe.skipIf(!HAVE_DOCKER)('subnet conflicts', () => {
   };
 
   beforeAll(async () => {
-    ({ d, cli: docker } = await startedDaemonWithCli('nftables'));
+    d = new TestDaemon('nftables', undefined, ['--watch-subnet-conflicts']);
+    await d.start();
+    docker = new DockerCli(d);
     d.host.sh('ip link add stvpn0 type veth peer name stvpn1 && ip link set stvpn0 up && ip link set stvpn1 up');
   });
 
