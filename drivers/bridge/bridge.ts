@@ -10,6 +10,7 @@ import { cidrContains, splitCidr } from '../../src/util/ip.js';
 import type { Rtnl } from '../../src/kernel/rtnl.js';
 import { readSysctl, writeSysctl } from '../../src/kernel/sysctl.js';
 import { plugVeth } from '../../src/kernel/veth.js';
+import type { LinkDeleter } from '../../src/kernel/link-deleter.js';
 import type { EndpointAddresses, HostPortBinder } from '../../src/contracts/host-ports.js';
 import type {
   DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, RestoredNetwork, SandboxInfo,
@@ -21,6 +22,8 @@ import { removeStrayLinks } from './strays.js';
 export interface BridgeDriverDeps {
   /** rtnetlink handle in the daemon's (host) namespace. */
   host: Rtnl;
+  /** Deletes veth pairs off the daemon's thread, in the host namespace (absent: through `host`). */
+  linkDeleter?: LinkDeleter;
   firewall: FirewallBackend;
   /** Host namespace path for sysctls when the daemon manages another namespace (tests). */
   hostNsPath?: string;
@@ -135,7 +138,10 @@ export class BridgeDriver implements NetworkDriver {
       return;
     }
     // Deleting the host side removes the pair, wherever the peer lives.
-    await this.deps.host.deleteLink(ep.driverState.hostIf);
+    const hostIf = ep.driverState.hostIf;
+    const { linkDeleter, host } = this.deps;
+    if (!linkDeleter) await host.deleteLink(hostIf);
+    else await linkDeleter.deletePair(hostIf, sb.nsPath ? { nsPath: sb.nsPath, ifName: ep.ifName } : undefined);
   }
 
   /**

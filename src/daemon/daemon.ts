@@ -21,6 +21,7 @@ import { liveExplainer } from '../firewall/explain.js';
 import type { FirewallBackend } from '../contracts/firewall.js';
 import type { NetworkDriver } from '../contracts/driver.js';
 import { Rtnl } from '../kernel/rtnl.js';
+import { LinkDeleter } from '../kernel/link-deleter.js';
 import { NetnsPool } from '../kernel/netns-pool.js';
 import { KernelSandboxOs } from '../kernel/sandbox-os.js';
 import { KernelHostAddressing } from '../kernel/host-addressing.js';
@@ -93,9 +94,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   fs.mkdirSync(o.root, { recursive: true, mode: 0o700 });
   fs.mkdirSync(o.runDir, { recursive: true, mode: 0o755 });
   claimPidFile(path.join(o.runDir, 'weft.pid'));
-
   const store = await LmdbStore.open(o.root);
   const host = Rtnl.open();
+  const linkDeleter = new LinkDeleter();
   const netnsDir = path.join(o.runDir, 'netns');
   const netnsPool = new NetnsPool(path.join(o.runDir, 'netns-pool'));
   const cluster = o.cluster ? await joinCluster(o.cluster, store, host, { netnsDir, stateDir: o.root }, logger) : undefined;
@@ -105,7 +106,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const hostPorts = new HostPortService({ binder, logger, portRange: readLocalPortRange() });
   const controller = new Controller({
     store,
-    drivers: builtinDrivers(o, { host, firewall, hostPorts }, cluster?.overlay),
+    drivers: builtinDrivers(o, { host, linkDeleter, firewall, hostPorts }, cluster?.overlay),
     ipams: [...createIpamRegistry(store, o.addressPools).values()],
     netnsDir,
     os: new KernelSandboxOs(host, netnsPool),
@@ -160,6 +161,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       await dns.close();
       netnsPool.close();
       host.close();
+      await linkDeleter.close();
       await store.close();
       fs.rmSync(socketPath, { force: true });
       fs.rmSync(path.join(o.runDir, 'weft.pid'), { force: true });

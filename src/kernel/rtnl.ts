@@ -7,12 +7,17 @@
 import fs from 'node:fs';
 import { AttrStream, createRtNetlink, Flags, FlagsGet, ifla, rt, type RtNetlinkSocket, type StreamData } from 'netlink';
 import { Serial } from '../util/lock.js';
-import { AF_INET, AF_INET6, bufferToIp, bufferToMac, familyOf, ipToBuffer, macToBuffer, splitCidr } from '../util/ip.js';
+import { AF_INET, AF_INET6, bufferToIp, familyOf, ipToBuffer, macToBuffer, splitCidr } from '../util/ip.js';
 import { inNetns } from './netns.js';
+import { codeOf, flat, linkInfo, type LinkInfo, toLinkInfo, upFlags, type VethIndexes, vethIndexes } from './rtnl-messages.js';
+
+export type { LinkInfo, VethIndexes } from './rtnl-messages.js';
 
 const F_CREATE = 0x400;
 const F_EXCL = 0x200;
 const F_REPLACE = 0x100;
+/** NLM_F_ECHO: the kernel answers a create with the new link's message (its index, and a veth's peer index). */
+const F_ECHO = 0x8;
 const VETH_INFO_PEER = 1;
 const AF_BRIDGE = 7;
 const IFLA_BRPORT_MODE = 4;
@@ -21,16 +26,6 @@ const RTM_GETADDR = 22;
 const RTM_GETROUTE = 26;
 /** A dump that keeps meeting a changing table is retried this many times before it fails. */
 const DUMP_ATTEMPTS = 10;
-
-export interface LinkInfo {
-  index: number;
-  name: string;
-  kind?: string;
-  mtu: number;
-  mac?: string;
-  master?: number;
-  up: boolean;
-}
 
 /** Attributes setLink changes; absent ones stay as they are. */
 export interface LinkChange {
@@ -62,24 +57,6 @@ export class NetlinkError extends Error {
     super(`${op}: ${code}`);
   }
 }
-
-function codeOf(err: unknown): string {
-  const m = /Request rejected: (\w+)/.exec(String((err as Error)?.message ?? err));
-  return m ? m[1] : 'EUNKNOWN';
-}
-
-function flat(data: StreamData): Buffer {
-  const s = new AttrStream();
-  s.emit(data);
-  return Buffer.concat(s.bufs);
-}
-
-function linkInfo(kind: string, data?: Buffer): Buffer {
-  return flat(ifla.formatInfo(data ? { kind, data } : { kind }));
-}
-
-/** The ifinfomsg of a new link: administratively up when asked, else as the kernel makes it. */
-const upFlags = (up: boolean | undefined): rt.Link => (up ? { flags: { up: true }, change: { up: true } } : {});
 
 export class Rtnl {
   /**
@@ -169,9 +146,10 @@ export class Rtnl {
   /**
    * A veth pair whose peer is born inside another namespace (peerNsPath), so it never needs a move. This end's
    * `up` and `master` are part of the one request; the peer cannot be made up that way (ENOTCONN).
+   * Returns both ends' indexes from the kernel's echo of the create, so no lookup follows it.
    */
   async createVeth(name: string, peer: { name: string; nsPath?: string } & LinkOptions,
-    opts: LinkOptions & { up?: boolean; master?: number } = {}): Promise<void> {
+    opts: LinkOptions & { up?: boolean; master?: number } = {}): Promise<VethIndexes> {
     const nsFd = peer.nsPath ? fs.openSync(peer.nsPath, 'r') : undefined;
     try {
       const peerAttrs = flat(ifla.formatLinkAttrs({
@@ -182,14 +160,15 @@ export class Rtnl {
       }));
       const peerMsg = Buffer.concat([rt.formatLink({}), peerAttrs]);
       const data = flat((s) => s.push(VETH_INFO_PEER, peerMsg));
-      await this.call(`create veth ${name}`, () =>
+      const echo = await this.call(`create veth ${name}`, () =>
         this.sock.newLink(upFlags(opts.up), {
           ifname: name,
           ...(opts.mtu ? { mtu: opts.mtu } : {}),
           ...(opts.mac ? { address: macToBuffer(opts.mac) } : {}),
           ...(opts.master !== undefined ? { master: opts.master } : {}),
           linkinfo: linkInfo('veth', data),
-        }, { flags: F_CREATE | F_EXCL }));
+        }, { flags: F_CREATE | F_EXCL | F_ECHO }));
+      return vethIndexes(echo.find((m) => m.attrs.ifname === name));
     } finally {
       if (nsFd !== undefined) fs.closeSync(nsFd);
     }
@@ -380,20 +359,4 @@ export class Rtnl {
       if (!['ENOENT', 'ESRCH'].includes(codeOf(err))) throw new NetlinkError(codeOf(err), `delete fdb ${mac}`);
     }
   }
-}
-
-function toLinkInfo(m: rt.LinkMessage): LinkInfo {
-  let kind: string | undefined;
-  if (m.attrs.linkinfo) {
-    try { kind = ifla.parseInfo(m.attrs.linkinfo).kind; } catch { /* unknown layout */ }
-  }
-  return {
-    index: m.data.index ?? 0,
-    name: m.attrs.ifname ?? '',
-    kind,
-    mtu: m.attrs.mtu ?? 0,
-    mac: m.attrs.address ? bufferToMac(m.attrs.address) : undefined,
-    master: m.attrs.master,
-    up: !!m.data.flags?.up,
-  };
 }

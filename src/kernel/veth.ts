@@ -26,21 +26,21 @@ export interface VethPlug {
 }
 
 export async function plugVeth(host: Rtnl, p: VethPlug): Promise<void> {
-  // The host end is born up and enslaved, in the one create request.
-  await host.createVeth(p.hostIf, { name: p.ifName, nsPath: p.nsPath, mtu: p.mtu, mac: p.mac },
+  // The host end is born up and enslaved, in the one create request; its echo names both ends' indexes.
+  const made = await host.createVeth(p.hostIf, { name: p.ifName, nsPath: p.nsPath, mtu: p.mtu, mac: p.mac },
     { mtu: p.mtu, master: p.bridgeIndex, up: true });
   try {
-    if (p.hairpin) await host.setHairpin((await host.requireLink(p.hostIf)).index, true);
+    if (p.hairpin) await host.setHairpin(made.index ?? (await host.requireLink(p.hostIf)).index, true);
     const inner = Rtnl.open(p.nsPath);
     try {
-      const link = await inner.requireLink(p.ifName);
+      const index = made.peerIndex ?? (await inner.requireLink(p.ifName)).index;
       // Like Docker 27+: no IPv6 at all (not even link-local) on an interface without IPv6 addresses.
       const v6 = Boolean(p.ipv6 || p.linkLocal?.some((ll) => ll.includes(':')));
       writeSysctl(`net/ipv6/conf/${p.ifName}/disable_ipv6`, v6 ? '0' : '1', p.nsPath);
-      if (p.ipv4) await inner.addAddress(link.index, p.ipv4);
-      if (p.ipv6) await inner.addAddress(link.index, p.ipv6);
-      for (const ll of p.linkLocal ?? []) await inner.addAddress(link.index, `${ll}/${ll.includes(':') ? 64 : 16}`);
-      await inner.setLink(link.index, { up: true });
+      if (p.ipv4) await inner.addAddress(index, p.ipv4);
+      if (p.ipv6) await inner.addAddress(index, p.ipv6);
+      for (const ll of p.linkLocal ?? []) await inner.addAddress(index, `${ll}/${ll.includes(':') ? 64 : 16}`);
+      await inner.setLink(index, { up: true });
     } finally {
       inner.close();
     }

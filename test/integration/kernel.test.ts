@@ -41,8 +41,9 @@ describe('kernel layer (netlink + namespaces) in a throwaway host namespace', ()
     await h.addAddress(br.index, 'fd00:200::1/64');
     await h.setLink(br.index, { up: true });
 
-    await h.createVeth('vk0', { name: 'eth0', nsPath: sandbox, mtu: 1400, mac: '02:42:0a:c8:00:02' }, { mtu: 1400 });
+    const made = await h.createVeth('vk0', { name: 'eth0', nsPath: sandbox, mtu: 1400, mac: '02:42:0a:c8:00:02' }, { mtu: 1400 });
     const veth = await h.requireLink('vk0');
+    expect(made.index).toBe(veth.index);
     await h.setLink(veth.index, { master: br.index, up: true });
     expect((await h.requireLink('vk0')).master).toBe(br.index);
     // The peer never appeared in the host namespace.
@@ -51,6 +52,8 @@ describe('kernel layer (netlink + namespaces) in a throwaway host namespace', ()
     const inner = Rtnl.open(sandbox);
     try {
       const eth0 = await inner.requireLink('eth0');
+      // The create's echo names the peer's index in the sandbox, so plugVeth needs no lookup.
+      expect(made.peerIndex).toBe(eth0.index);
       expect(eth0.mac).toBe('02:42:0a:c8:00:02');
       expect(eth0.mtu).toBe(1400);
       await inner.addAddress(eth0.index, '10.200.0.2/24');
