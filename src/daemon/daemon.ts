@@ -128,7 +128,6 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const firewallWatch = watchFirewall(firewall, controller, logger, o.firewallCheckSeconds ?? 10);
   const conflicts = o.watchSubnetConflicts
     ? await SubnetConflicts.watch(controller, new KernelHostAddressing(), logger, events.bus) : undefined;
-
   const cni = new CniService();
   const router = apiRouter({
     ctl: controller, containers,
