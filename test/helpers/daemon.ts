@@ -38,6 +38,8 @@ export class TestDaemon {
   log = '';
   /** Extra environment for the daemon process (e.g. WEFT_FAILPOINTS), read at each start(). */
   env: NodeJS.ProcessEnv = {};
+  /** Command words the daemon's nsenter runs under (e.g. a private mount namespace), read at each start(). */
+  wrapper: string[] = [];
 
   constructor(readonly backend: 'iptables' | 'nftables', host?: LabNs, readonly extraArgs: string[] = []) {
     this.host = host ?? makeNs('host');
@@ -50,9 +52,9 @@ export class TestDaemon {
 
   async start(): Promise<void> {
     fs.rmSync(this.socket, { force: true });
-    const child = spawn('nsenter', [`--net=${this.host.path}`, process.execPath, CLI, 'daemon',
-      '--root', this.root, '--run-dir', this.runDir, '--firewall-backend', this.backend, '--log-level', 'warn', ...this.extraArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
+    const argv = [...this.wrapper, 'nsenter', `--net=${this.host.path}`, process.execPath, CLI, 'daemon',
+      '--root', this.root, '--run-dir', this.runDir, '--firewall-backend', this.backend, '--log-level', 'warn', ...this.extraArgs];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.child = child;
     child.stdout!.on('data', (d) => { this.log += d; });
     child.stderr!.on('data', (d) => { this.log += d; });
