@@ -38,7 +38,8 @@ export interface HostPorts extends HostPortBinder {
   /**
    * Resolve random ports, hold every host port, and run connect with the resolved bindings.
    * When connect fails on a random port a host process holds, pick again (dockerd tries 10
-   * times); explicit ports are never retried. On failure nothing stays held.
+   * times); explicit ports are never retried. On failure nothing stays held. An owner that
+   * already holds its ports (its ports move to another endpoint) gets the same bindings again.
    */
   publish<T>(req: PublishRequest, connect: (bindings: PortBinding[]) => Promise<T>): Promise<T>;
   /** After a daemon restart: hold the ports a running container's endpoints were assigned again. */

@@ -14,6 +14,7 @@ import { ClusterSync } from './cluster-sync.js';
 import { Endpoints } from './endpoints.js';
 import type { ConnectRequest, EndpointRecord, NetworkCreateRequest, NetworkRecord, SandboxRecord } from './model.js';
 import { Networks } from './networks.js';
+import { movePorts, type PortMove } from './port-moves.js';
 import { reconcile, restoreNetworks } from './reconcile.js';
 import { renumberNetwork, type Renumbered } from './renumber.js';
 import { Sandboxes } from './sandboxes.js';
@@ -121,6 +122,11 @@ export class Controller {
   /** With tx (on the local store), the release commits with the caller's own changes. */
   async disconnect(sandboxId: string, netRef: string, opts: { force?: boolean } = {}, tx?: Transaction): Promise<void> {
     await this.endpoints.disconnect(sandboxId, this.networks.find(netRef), opts, tx);
+  }
+
+  /** A running sandbox's published ports go from one of its endpoints to another (port-moves.ts). */
+  movePorts(sandboxId: string, move: PortMove): Promise<void> {
+    return movePorts(this.s, sandboxId, move);
   }
 
   /** Rename every endpoint of a sandbox (the container was renamed). */

@@ -16,6 +16,8 @@ export interface AttachDeps {
   controller: Controller;
   /** Rewrites the running container's /etc/hosts and resolv.conf for its networks. */
   writeEtc(c: ContainerRecord): Promise<void>;
+  /** Moves the running container's published ports to the network that carries them now (port-follow.ts). */
+  followPorts(c: ContainerRecord): Promise<void>;
 }
 
 export async function connectContainer(d: AttachDeps, c: ContainerRecord, netRef: string, config: EndpointConfig): Promise<void> {
@@ -40,7 +42,15 @@ export async function connectContainer(d: AttachDeps, c: ContainerRecord, netRef
   } finally {
     tx.abort();
   }
-  if (c.status === 'running') await d.writeEtc(c);
+  if (c.status !== 'running') return;
+  try {
+    await d.followPorts(c);
+  } catch (err) {
+    // Its ports cannot be served there (a host port is taken): as with dockerd, the connect fails whole.
+    await disconnectContainer(d, c, n.id, true);
+    throw err;
+  }
+  await d.writeEtc(c);
 }
 
 export async function disconnectContainer(d: AttachDeps, c: ContainerRecord, netRef: string, force: boolean): Promise<void> {
@@ -59,7 +69,10 @@ export async function disconnectContainer(d: AttachDeps, c: ContainerRecord, net
   } finally {
     tx.abort();
   }
-  if (c.status === 'running') await d.writeEtc(c);
+  if (c.status === 'running') {
+    await d.followPorts(c);
+    await d.writeEtc(c);
+  }
 }
 
 /** dockerd's `disconnect -f` from a network removed under a stopped container: the entry goes. */

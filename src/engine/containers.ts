@@ -21,6 +21,7 @@ import { type LegacyLink, checkLinksAtCreate, dropLink, endpointLinks, legacyLin
 import { HealthChecks } from './health.js';
 import { claimName, findContainer } from './names.js';
 import { publishingNetworkIndex, publishRequest } from './publishing-network.js';
+import { followAll, followPublishing } from './port-follow.js';
 import { joinableOwner, sharedNetnsRef } from './shared-netns.js';
 import {
   CONTAINER_KEY_PREFIX, type ContainerCreateRequest, type ContainerRecord, type EndpointConfig, newContainerRecord } from './records.js';
@@ -50,6 +51,7 @@ export class ContainerService extends EventEmitter {
     this.attachDeps = {
       store: o.store, controller: o.controller,
       writeEtc: (c) => this.etc.write(c, this.dirOf(c), undefined, this.linked.get(c.id)),
+      followPorts: (c) => followPublishing(o, c),
     };
     const exec = (c: ContainerRecord, cmd: string[]) => this.exec(c, cmd, {});
     this.health = new HealthChecks({ exec, save: (c) => this.save(c), logger: o.logger, ...(o.events ? { events: o.events } : {}) });
@@ -318,6 +320,7 @@ export class ContainerService extends EventEmitter {
   async restoreNetworking(): Promise<void> {
     await alignNetworkLists(this.containers.values(), this.o.controller, (c) => this.save(c));
     restoreHostPorts(this.containers.values(), this.o.controller, this.o.hostPorts);
+    await followAll(this.o, this.containers.values(), this.o.logger);
   }
 
   /** Removes records of auto-remove containers that exited while the daemon was down. */

@@ -1,8 +1,8 @@
 /**
- * Which of a container's networks carries its published ports at start, and with which
- * host addresses: as dockerd, the first network that can (an internal network publishes
- * nothing; the first when none can), and a binding without a host IP takes the network's
- * com.docker.network.bridge.host_binding_ipv4 when it has one.
+ * Which of a container's networks carries its published ports, and with which host
+ * addresses: as dockerd, the first network that can (an internal network publishes
+ * nothing, so with only internal networks none does), and a binding without a host IP
+ * takes the network's com.docker.network.bridge.host_binding_ipv4 when it has one.
  */
 import { OPT_HOST_BINDING_IPV4 } from '../contracts/network-options.js';
 import type { PublishRequest } from '../contracts/host-ports.js';
@@ -10,8 +10,9 @@ import { withPublishAll } from '../hostports/allocator.js';
 import type { Controller } from '../controller/controller.js';
 import type { ContainerRecord } from './records.js';
 
-export function publishingNetworkIndex(c: ContainerRecord, ctl: Pick<Controller, 'findNetwork'>): number {
-  return Math.max(0, c.networks.findIndex((n) => !ctl.findNetwork(n.name).internal));
+/** -1: none of c's networks can publish. */
+export function publishingNetworkIndex(c: { networks: { name: string }[] }, ctl: Pick<Controller, 'findNetwork'>): number {
+  return c.networks.findIndex((n) => !ctl.findNetwork(n.name).internal);
 }
 
 /** What the HostPorts service publishes for c on `network`. */

@@ -26,16 +26,22 @@ export interface HostPortServiceOptions {
 
 export class HostPortService implements HostPorts {
   private readonly allocator: PortAllocator;
+  /** The bindings each owner was given, kept while it holds them: its ports move with these. */
+  private readonly assigned = new Map<string, PortBinding[]>();
 
   constructor(private readonly o: HostPortServiceOptions) {
     this.allocator = new PortAllocator(readReservedPorts, o.portRange);
   }
 
   async publish<T>(req: PublishRequest, connect: (bindings: PortBinding[]) => Promise<T>): Promise<T> {
+    const held = this.assigned.get(req.owner);
+    if (held) return connect(held);
     for (let attempt = 1; ; attempt++) {
       const bindings = this.allocator.assign(req.owner, req.bindings, req.publishAll);
       try {
-        return await connect(bindings);
+        const done = await connect(bindings);
+        this.assigned.set(req.owner, bindings);
+        return done;
       } catch (err) {
         const retry = err instanceof PortAlreadyAllocated && attempt < RANDOM_PORT_ATTEMPTS &&
           this.allocator.pickedRandomly(req.owner, err.proto, err.hostPort);
@@ -49,10 +55,12 @@ export class HostPortService implements HostPorts {
 
   restore(owner: string, bindings: PortBinding[]): void {
     this.allocator.restore(owner, bindings);
+    this.assigned.set(owner, bindings);
   }
 
   release(owner: string): void {
     this.allocator.release(owner);
+    this.assigned.delete(owner);
   }
 
   async bind(endpointId: string, mappings: PortMapping[], addresses: EndpointAddresses): Promise<void> {
