@@ -5,6 +5,7 @@ import { startDaemon } from './daemon.js';
 import { installLastResort } from './last-resort.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from './logger.js';
 import { addressPools, type BridgeFlags, defaultBridgeConfig } from './bridge-flags.js';
+import { PUBLISHED_PORTS_FIREWALL_MODES, type PublishedPortsFirewall } from '../firewall/user-chain.js';
 
 interface ClusterFlags { clusterStore?: string; advertiseAddr?: string; clusterTtl: string; clusterPrefix: string; overlayMtu?: string }
 
@@ -25,6 +26,7 @@ interface DaemonFlags extends ClusterFlags, BridgeFlags {
   allowDirectRouting?: boolean;
   watchSubnetConflicts?: boolean;
   userlandProxy: string;
+  publishedPortsFirewall: string;
 }
 
 const repeatable = (v: string, acc: string[]) => [...acc, v];
@@ -44,6 +46,8 @@ export function registerDaemonCommand(program: Command): void {
     .option('--allow-direct-routing', 'published container ports answer by container address on every host interface')
     .option('--watch-subnet-conflicts', 'experimental: tell host routes/addresses that overlap a network (see README)')
     .option('--userland-proxy <bool>', 'relay loopback clients of published ports (false: DNAT only, as dockerd)', 'true')
+    .option('--published-ports-firewall <mode>', 'bypass: published ports skip the host firewall, as in Docker; '
+      + 'host: new connections to them pass the user chain first (see README)', 'bypass')
     .option('--firewall-check-interval <seconds>', 're-create flushed firewall rules after at most this long (0: never)', '10')
     .option('--metrics-addr <host:port>', 'also serve GET /metrics (Prometheus) on this TCP address, e.g. 127.0.0.1:9323')
     .option('--cluster-store <url>', 'join a cluster for overlay networks: etcd://HOST:PORT (comma-separated for several)')
@@ -83,6 +87,7 @@ export function registerDaemonCommand(program: Command): void {
         ...(opts.allowDirectRouting ? { allowDirectRouting: true } : {}),
         ...(opts.watchSubnetConflicts ? { watchSubnetConflicts: true } : {}),
         userlandProxy: parseBool('--userland-proxy', opts.userlandProxy),
+        publishedPortsFirewall: publishedPortsMode(opts.publishedPortsFirewall),
         ...(cluster ? { cluster } : {}),
         ...bridge,
         plugins: {
@@ -112,6 +117,14 @@ function parseBool(flag: string, v: string): boolean {
   if (/^(0|f|false)$/i.test(v)) return false;
   process.stderr.write(`weft daemon: invalid value "${v}" for ${flag}: not a boolean\n`);
   process.exit(1);
+}
+
+function publishedPortsMode(v: string): PublishedPortsFirewall {
+  const mode = PUBLISHED_PORTS_FIREWALL_MODES.find((m) => m === v);
+  if (mode) return mode;
+  const modes = PUBLISHED_PORTS_FIREWALL_MODES.join(' or ');
+  process.stderr.write(`weft daemon: invalid value "${v}" for --published-ports-firewall (${modes})\n`);
+  return process.exit(1);
 }
 
 function checkFlags(opts: DaemonFlags): { checkSeconds: number; pluginTimeout: number; backend: 'iptables' | 'nftables' } {

@@ -16,9 +16,10 @@ import { watchFirewall } from './firewall-watch.js';
 import { ContainerService } from '../engine/containers.js';
 import type { ClusterConfig } from '../cluster/node.js';
 import { Controller } from '../controller/controller.js';
-import { createFirewall } from '../firewall/index.js';
+import { createFirewall, type FirewallOptions } from '../firewall/index.js';
 import { liveExplainer } from '../firewall/explain.js';
 import type { FirewallBackend } from '../contracts/firewall.js';
+import type { PublishedPortsFirewall } from '../firewall/user-chain.js';
 import type { NetworkDriver } from '../contracts/driver.js';
 import { Rtnl } from '../kernel/rtnl.js';
 import { LinkDeleter } from '../kernel/link-deleter.js';
@@ -41,6 +42,7 @@ import { closeServer, createApiServer, listenUnix } from '../api/server.js';
 import { ExecRegistry } from '../engine/exec.js';
 import { ContainerEvents } from '../engine/container-events.js';
 import { EVENT_RING_SIZE, EventBus } from '../util/event-bus.js';
+import type pino from 'pino';
 import { createLogger, type LogFormat } from './logger.js';
 import { timedFirewall } from '../metrics/firewall.js';
 import { scrapeSource, startMetrics } from './metrics.js';
@@ -66,6 +68,8 @@ export interface DaemonOptions {
   watchSubnetConflicts?: boolean;
   /** false: published ports by DNAT alone, loopback included, no relay sockets (dockerd --userland-proxy=false). */
   userlandProxy?: boolean;
+  /** host: new connections to published ports pass the user chain first (firewall/user-chain.ts); default bypass. */
+  publishedPortsFirewall?: PublishedPortsFirewall;
   /** Seconds between checks that weft's firewall rules are still there; 0 disables. */
   firewallCheckSeconds?: number;
   /** Also serve GET /metrics on this TCP address ("host:port"); absent: the API socket only. */
@@ -100,7 +104,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const netnsDir = path.join(o.runDir, 'netns');
   const netnsPool = new NetnsPool(path.join(o.runDir, 'netns-pool'));
   const cluster = o.cluster ? await joinCluster(o.cluster, store, host, { netnsDir, stateDir: o.root }, logger) : undefined;
-  const firewall = timedFirewall(createFirewall(o.firewallBackend, { logger, loopbackDnat: o.userlandProxy === false }));
+  const firewall = timedFirewall(createFirewall(o.firewallBackend, firewallOptions(o, logger)));
   await firewall.init();
   const binder = o.userlandProxy === false ? new NoProxyBinder() : new PortProxy(logger);
   const hostPorts = new HostPortService({ binder, logger, portRange: readLocalPortRange() });
@@ -167,6 +171,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       logger.flush();
     },
   };
+}
+
+/** The userland proxy and published-ports-firewall choices, as the firewall backend takes them. */
+function firewallOptions(o: DaemonOptions, logger: pino.Logger): FirewallOptions {
+  return { logger, loopbackDnat: o.userlandProxy === false, publishedPortsFirewall: o.publishedPortsFirewall ?? 'bypass' };
 }
 
 /** bridge (with the daemon's direct routing and proxy choices), host, null, and the cluster's overlay driver if any. */

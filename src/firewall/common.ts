@@ -9,6 +9,9 @@ import { canonicalCidr, canonicalIp, ipVersion } from '../util/ip.js';
 
 export { canonicalCidr, canonicalIp } from '../util/ip.js';
 
+/** Whether new connections to published ports pass the user chain first (host) or not (bypass); see user-chain.ts. */
+export type PublishedPortsFirewall = 'bypass' | 'host';
+
 /** Constructor options of both backends. */
 export interface FirewallOptions {
   /** Act inside this network namespace (e.g. /run/netns/x) instead of the process's own. */
@@ -16,6 +19,8 @@ export interface FirewallOptions {
   logger?: Logger;
   /** Published ports serve 127.0.0.0/8 clients by DNAT (dockerd --userland-proxy=false). */
   loopbackDnat?: boolean;
+  /** host: new connections to published ports pass the user chain first (user-chain.ts); default bypass. */
+  publishedPortsFirewall?: PublishedPortsFirewall;
 }
 
 export type Family = 4 | 6;

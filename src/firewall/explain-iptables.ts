@@ -68,6 +68,8 @@ function evaluate(w: string[], p: Packet): Parsed {
     else if (opt === '-d') test(addrMatch(arg, p.daddr));
     else if (opt === '-p') test(arg === p.proto);
     else if (opt === '--dport') test(portMatch(arg, p.dport));
+    else if (opt === '--ctorigdst') test(addrMatch(arg, p.orig.daddr));
+    else if (opt === '--ctorigdstport') test(portMatch(arg, p.orig.dport));
     else if (opt === '--ctstate') test(arg.split(',').some((s) => s === 'NEW' || (s === 'DNAT' && p.dnat)));
     else if (opt === '--dst-type') test(arg === 'LOCAL' ? p.local : arg === 'UNICAST' && !p.local);
     else if (opt === '-m' || opt === '--comment') i++;

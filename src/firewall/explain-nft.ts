@@ -6,7 +6,7 @@
  */
 import type { ExplainStep, Explanation, Flow, HostView } from '../contracts/explain.js';
 import { explanation, startPacket } from './explain-path.js';
-import { fieldOf, isObject, keyOf, type Json, type JsonObject, type Packet, renderRule, valueMatches } from './nft-json.js';
+import { CT_KEYS, fieldOf, isObject, keyOf, type Json, type JsonObject, type Packet, renderRule, valueMatches } from './nft-json.js';
 import { ipVersion } from '../util/ip.js';
 
 interface Chain {
@@ -181,7 +181,8 @@ function literalSet(right: Json): Json[] {
 
 function isKnownLeft(e: Json): boolean {
   if (!isObject(e)) return false;
-  if (isObject(e.payload) || isObject(e.ct) || isObject(e.fib)) return true;
+  if (isObject(e.payload) || isObject(e.fib)) return true;
+  if (isObject(e.ct)) return CT_KEYS.includes(String(e.ct.key));
   if (isObject(e.meta)) return ['iifname', 'oifname', 'l4proto', 'nfproto'].includes(String(e.meta.key));
   return Array.isArray(e.concat) && e.concat.every(isKnownLeft);
 }

@@ -5,7 +5,7 @@ import type { Packet } from './nft-json.js';
 export function startPacket(flow: Flow, host: HostView): Packet {
   return {
     iif: flow.iif ?? '', oif: '', saddr: flow.saddr, daddr: flow.daddr, proto: flow.proto, dport: flow.dport,
-    dnat: false, local: host.isLocal(flow.daddr),
+    dnat: false, local: host.isLocal(flow.daddr), orig: { daddr: flow.daddr, dport: flow.dport },
   };
 }
 

@@ -14,8 +14,9 @@ import { Serial } from '../util/lock.js';
 import { runCommand } from './exec.js';
 import {
   parseSave, planAddNetwork, portRules, WEFT_DNAT, planAddPorts, planInit, planRemoveNetwork, planRemovePorts, planSyncPorts, planTeardown,
-  RestoreBatch, WEFT_POSTROUTING, WEFT_RAW_PREROUTING, type SaveDump,
+  RestoreBatch, WEFT_FORWARD, WEFT_POSTROUTING, WEFT_RAW_PREROUTING, type SaveDump,
 } from './iptables-rules.js';
+import { planUserChain } from './user-chain.js';
 import { planLoopbackDnat } from './loopback-dnat.js';
 import type { FirewallBackend, FirewallNetwork, PortCounter, PortMapping } from '../contracts/firewall.js';
 import { countLines, parseCountSave, planCountBase, planCountPorts, planSyncCounts } from './iptables-count.js';
@@ -47,7 +48,7 @@ export class IptablesBackend implements FirewallBackend {
   init(): Promise<void> {
     return this.serial.run(async () => {
       this.model.clear();
-      for (const f of [4, 6] as const) await this.apply(f, withBase(this.opts.loopbackDnat, f, (b) => planInit(b, f)));
+      for (const f of [4, 6] as const) await this.apply(f, withBase(this.opts, f, (b) => planInit(b, f)));
     });
   }
 
@@ -57,10 +58,10 @@ export class IptablesBackend implements FirewallBackend {
         planRoutedChain(b, net, f);
         planAddNetwork(b, net, f);
       };
-      await this.apply(4, withBase(this.opts.loopbackDnat, 4, add(4)));
+      await this.apply(4, withBase(this.opts, 4, add(4)));
       // IPv6 forwarding only exists for networks with IPv6 subnets; a network re-added
       // without them loses its old IPv6 rules.
-      if (net.subnets6.length) await this.apply(6, withBase(this.opts.loopbackDnat, 6, add(6)));
+      if (net.subnets6.length) await this.apply(6, withBase(this.opts, 6, add(6)));
       else await this.apply(6, (b) => planRemoveNetwork(b, net));
     });
   }
@@ -250,21 +251,16 @@ export class IptablesBackend implements FirewallBackend {
   }
 }
 
-/** A plan that also ensures the counting chain and its jump, as planInit does for the base: a flushed ruleset is repaired whole. */
-function withCounting(plan: (b: RestoreBatch) => void): (b: RestoreBatch) => void {
+/**
+ * A plan that also ensures what planInit does not: the counting chain and its jump, the user
+ * chain, and the IPv4 loopback DNAT exactly when the userland proxy is off. A flushed ruleset is repaired whole.
+ */
+function withBase(opts: FirewallOptions, family: Family, plan: (b: RestoreBatch) => void): (b: RestoreBatch) => void {
   return (b) => {
     plan(b);
     planCountBase(b);
-  };
-}
-
-/** withCounting, plus the IPv4 loopback DNAT exactly when the userland proxy is off. */
-function withBase(loopbackDnat: boolean | undefined, family: Family, plan: (b: RestoreBatch) => void): (b: RestoreBatch) => void {
-  const counted = withCounting(plan);
-  if (family !== 4) return counted;
-  return (b) => {
-    counted(b);
-    planLoopbackDnat(b, { dnat: WEFT_DNAT, postrouting: WEFT_POSTROUTING }, loopbackDnat === true);
+    planUserChain(b, WEFT_FORWARD, opts.publishedPortsFirewall);
+    if (family === 4) planLoopbackDnat(b, { dnat: WEFT_DNAT, postrouting: WEFT_POSTROUTING }, opts.loopbackDnat === true);
   };
 }
 

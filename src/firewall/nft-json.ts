@@ -18,6 +18,8 @@ export interface Packet {
   dport: number;
   dnat: boolean;
   local: boolean;
+  /** The destination before any DNAT (conntrack's original tuple). */
+  orig: { daddr: string; dport: number };
 }
 
 type Value = string | number | Value[];
@@ -38,11 +40,7 @@ export function fieldOf(e: Json, p: Packet): Value | undefined {
   if (!isObject(e)) return undefined;
   if (isObject(e.meta)) return metaOf(String(e.meta.key), p);
   if (isObject(e.payload)) return payloadOf(String(e.payload.protocol), String(e.payload.field), p);
-  if (isObject(e.ct)) {
-    if (e.ct.key === 'status') return p.dnat ? ['dnat'] : [];
-    if (e.ct.key === 'state') return ['new'];
-    return undefined;
-  }
+  if (isObject(e.ct)) return ctOf(String(e.ct.key), e.ct.dir, p);
   if (isObject(e.fib) && e.fib.result === 'type') return p.local ? 'local' : 'unicast';
   if (Array.isArray(e.concat)) {
     const parts = e.concat.map((x) => fieldOf(x, p));
@@ -50,6 +48,18 @@ export function fieldOf(e: Json, p: Packet): Value | undefined {
   }
   return undefined;
 }
+
+/** Conntrack keys of a new connection: its state and status, and its original destination. */
+function ctOf(key: string, dir: Json | undefined, p: Packet): Value | undefined {
+  if (key === 'status') return p.dnat ? ['dnat'] : [];
+  if (key === 'state') return ['new'];
+  if (dir !== 'original') return undefined;
+  if (key === 'proto-dst') return p.orig.dport;
+  return key === `${familyName(p)} daddr` ? p.orig.daddr : undefined;
+}
+
+/** The ct keys ctOf reads. */
+export const CT_KEYS = ['status', 'state', 'proto-dst', 'ip daddr', 'ip6 daddr'];
 
 function metaOf(key: string, p: Packet): Value | undefined {
   switch (key) {

@@ -14,6 +14,7 @@ import type { FirewallBackend, FirewallNetwork, PortCounter, PortMapping } from 
 import { NfnlHandle } from '../kernel/nfnetlink.js';
 import { nftLoopbackDnatScript } from './loopback-dnat.js';
 import { readPortCounters } from './nft-counters.js';
+import { nftUserChainScript } from './user-chain.js';
 import {
   addNetworkScript, addPortsScript, initScript, removeNetworkScript, removePortsScript, syncPortsScript, TABLE, teardownScript,
 } from './nft-rules.js';
@@ -106,9 +107,10 @@ export class NftablesBackend implements FirewallBackend {
     }
   }
 
-  /** The base table, with the loopback DNAT when the userland proxy is off. */
+  /** The base table, with the loopback DNAT when the userland proxy is off, and the user chain. */
   private initText(): string {
-    return initScript() + (this.opts.loopbackDnat ? nftLoopbackDnatScript() : '');
+    const loopback = this.opts.loopbackDnat ? nftLoopbackDnatScript() : '';
+    return initScript() + loopback + nftUserChainScript(TABLE, this.opts.publishedPortsFirewall);
   }
 
   /** Run a removal; with no weft table at all there is nothing to remove. */
