@@ -5,16 +5,18 @@
  */
 import http from 'node:http';
 import { closeServer } from '../api/server.js';
-import type { FirewallBackend, PortCounter } from '../contracts/firewall.js';
+import type { FirewallBackend } from '../contracts/firewall.js';
 import type { Controller } from '../controller/controller.js';
 import type { EndpointRecord, NetworkRecord } from '../controller/model.js';
 import type { ContainerService } from '../engine/containers.js';
 import { conntrackEntries } from '../kernel/conntrack.js';
-import type { ConntrackSample, PoolSample, PortSample, ScrapeSource } from '../metrics/scrape.js';
+import type { ConntrackSample, PoolSample, ScrapeSource } from '../metrics/scrape.js';
 import { renderMetrics, setScrapeSource } from '../metrics/scrape.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
+import { PortJoin } from './metrics-ports.js';
 
 export function scrapeSource(ctl: Controller, containers: ContainerService, firewall: FirewallBackend): ScrapeSource {
+  const join = new PortJoin();
   return {
     networks: () => ctl.listNetworks().map((n) => ({
       network: n.name, driver: n.driver, endpoints: ctl.endpointsOf(n.id).length,
@@ -23,10 +25,7 @@ export function scrapeSource(ctl: Controller, containers: ContainerService, fire
     pools: () => ctl.listNetworks().flatMap((n) => poolsOf(n, ctl.endpointsOf(n.id))),
     runningContainers: () => containers.list().filter((c) => c.status === 'running').length,
     conntrack: async () => conntrackOf(ctl.listNetworks(), await conntrackEntries()),
-    ports: async () => {
-      const counters = indexCounters(await firewall.portCounters());
-      return ctl.listNetworks().flatMap((n) => ctl.endpointsOf(n.id).flatMap((ep) => portsOf(n, ep, counters)));
-    },
+    ports: async () => join.join(ctl.listNetworks(), (id) => ctl.endpointsOf(id), await firewall.portCounters()),
   };
 }
 
@@ -55,45 +54,6 @@ function poolsOf(n: NetworkRecord, eps: EndpointRecord[]): PoolSample[] {
     const usable = 2 ** ((v6 ? 128 : 32) - range) - (v6 ? 1 : 2);
     return { network: n.name, subnet: pool.subnet, inUse: taken + reserved, free: Math.max(0, usable - taken - reserved) };
   });
-}
-
-/** One sample per published host port of an endpoint (ranges expanded), with its counters. */
-function portsOf(n: NetworkRecord, ep: EndpointRecord, counters: Map<string, PortCounter[]>): PortSample[] {
-  const out: PortSample[] = [];
-  for (const b of ep.portBindings) {
-    const ips = [b.hostIp.includes(':') ? ep.ipv6 : ep.ipv4, ...(!b.hostIp && ep.ipv6 && ep.ipv4 ? [ep.ipv6] : [])];
-    const span = (b.containerPortEnd ?? b.containerPort) - b.containerPort;
-    for (let hostPort = b.hostPort; hostPort <= (b.hostPortEnd ?? b.hostPort); hostPort++) {
-      const containerPort = b.containerPort + (span > 0 ? hostPort - b.hostPort : 0);
-      for (const cidr of ips) {
-        if (!cidr) continue;
-        const ip = splitCidr(cidr).ip;
-        const keyed = counters.get(`${b.proto} ${ip} ${containerPort}`) ?? [];
-        const c = keyed.filter((k) => k.hostPort === undefined || k.hostPort === hostPort);
-        out.push({
-          network: n.name, container: ep.name, proto: b.proto, hostIp: b.hostIp || (ip.includes(':') ? '::' : '0.0.0.0'),
-          hostPort, containerPort, packets: sum(c, 'packets'), bytes: sum(c, 'bytes'),
-        });
-      }
-    }
-  }
-  return out;
-}
-
-/** Counters by what both backends key them on: protocol, container address and port. */
-function indexCounters(cs: PortCounter[]): Map<string, PortCounter[]> {
-  const m = new Map<string, PortCounter[]>();
-  for (const c of cs) {
-    const k = `${c.proto} ${c.containerIp} ${c.containerPort}`;
-    const list = m.get(k);
-    if (list) list.push(c);
-    else m.set(k, [c]);
-  }
-  return m;
-}
-
-function sum(cs: PortCounter[], k: 'packets' | 'bytes'): number {
-  return cs.reduce((a, c) => a + c[k], 0);
 }
 
 /** Bind the source for scrapes and, with `addr`, listen on TCP; close() undoes both. */

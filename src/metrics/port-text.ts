@@ -1,20 +1,26 @@
 /**
  * The per-published-port series in Prometheus text format, written directly: with a
  * thousand ports, prom-client's generic label handling (a labels object per sample,
- * hashing, sorting, escaping each value per series) would be most of a scrape's cost. Each
- * port's label set is built once and shared by its packets and bytes lines.
+ * hashing, sorting, escaping each value per series) would be most of a scrape's cost. A
+ * port's label set is text made once (portLabels) and kept by the caller while the port
+ * stays published, so a scrape only writes the numbers.
  */
 
-/** One published host port and what the kernel counted towards it. */
-export interface PortSample {
+/** What identifies one published host port in its series. */
+export interface PortLabels {
   network: string;
   container: string;
   proto: string;
   hostIp: string;
   hostPort: number;
   containerPort: number;
-  packets: number;
-  bytes: number;
+}
+
+/** The published ports of one scrape: label sets (portLabels) and counts, by index. */
+export interface PortCounts {
+  labels: string[];
+  packets: number[];
+  bytes: number[];
 }
 
 const NEEDS_ESCAPE = /[\\\n"]/;
@@ -24,20 +30,24 @@ export function escapeLabel(v: string): string {
   return NEEDS_ESCAPE.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : v;
 }
 
-function labelsOf(p: PortSample): string {
+/** The `{…}` label set of one port's series. */
+export function portLabels(p: PortLabels): string {
   return `{network="${escapeLabel(p.network)}",container="${escapeLabel(p.container)}",proto="${p.proto}",` +
     `host_ip="${p.hostIp}",host_port="${p.hostPort}",container_port="${p.containerPort}"}`;
 }
 
-/** weft_published_ports, weft_port_packets_total and weft_port_bytes_total for these samples. */
-export function renderPorts(ports: PortSample[]): string {
-  const labels = ports.map(labelsOf);
-  const out = [
-    '# HELP weft_published_ports Published host ports', '# TYPE weft_published_ports gauge', `weft_published_ports ${ports.length}`,
-    '# HELP weft_port_packets_total Packets from clients to a published port (kernel counter)', '# TYPE weft_port_packets_total counter',
-  ];
-  for (let i = 0; i < ports.length; i++) out.push(`weft_port_packets_total${labels[i]} ${ports[i].packets}`);
-  out.push('# HELP weft_port_bytes_total Bytes from clients to a published port (kernel counter)', '# TYPE weft_port_bytes_total counter');
-  for (let i = 0; i < ports.length; i++) out.push(`weft_port_bytes_total${labels[i]} ${ports[i].bytes}`);
-  return `${out.join('\n')}\n`;
+const HEAD = '# HELP weft_published_ports Published host ports\n# TYPE weft_published_ports gauge\n';
+const PACKETS = '# HELP weft_port_packets_total Packets from clients to a published port (kernel counter)\n' +
+  '# TYPE weft_port_packets_total counter\n';
+const BYTES = '# HELP weft_port_bytes_total Bytes from clients to a published port (kernel counter)\n' +
+  '# TYPE weft_port_bytes_total counter\n';
+
+/** weft_published_ports, weft_port_packets_total and weft_port_bytes_total. */
+export function renderPorts(ports: PortCounts): string {
+  const { labels, packets, bytes } = ports;
+  let out = `${HEAD}weft_published_ports ${labels.length}\n${PACKETS}`;
+  for (let i = 0; i < labels.length; i++) out += `weft_port_packets_total${labels[i]} ${packets[i]}\n`;
+  out += BYTES;
+  for (let i = 0; i < labels.length; i++) out += `weft_port_bytes_total${labels[i]} ${bytes[i]}\n`;
+  return out;
 }

@@ -5,11 +5,11 @@
  * and written as text by port-text.ts.
  */
 import client from 'prom-client';
-import { type PortSample, renderPorts } from './port-text.js';
+import { type PortCounts, renderPorts } from './port-text.js';
 import { processMetricsText } from './process.js';
 import { registry } from './registry.js';
 
-export type { PortSample } from './port-text.js';
+export type { PortCounts } from './port-text.js';
 
 export interface NetworkSample { network: string; driver: string; endpoints: number; overlayPeers?: number }
 
@@ -23,8 +23,8 @@ export interface ScrapeSource {
   runningContainers(): number;
   /** Conntrack entries with an address on each network, read from the kernel. */
   conntrack(): Promise<ConntrackSample[]>;
-  /** Published host ports, one sample each, with their counters. */
-  ports(): Promise<PortSample[]>;
+  /** Published host ports, one each, with their counters. */
+  ports(): Promise<PortCounts>;
 }
 
 let source: ScrapeSource | undefined;
@@ -35,7 +35,7 @@ let source: ScrapeSource | undefined;
  * process metrics of the last timer tick (process.ts).
  */
 export async function renderMetrics(): Promise<{ contentType: string; text: string }> {
-  const ports = source ? source.ports() : Promise.resolve([]);
+  const ports = source ? source.ports() : Promise.resolve({ labels: [], packets: [], bytes: [] });
   try {
     const [base, samples, proc] = await Promise.all([registry.metrics(), ports, processMetricsText()]);
     return { contentType: registry.contentType, text: base + renderPorts(samples) + proc };
