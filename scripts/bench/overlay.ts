@@ -181,10 +181,14 @@ async function throughput(r: Ready, o: OverlayOptions): Promise<OverlayRow[]> {
   for (const p of paths) await iperf(r, Math.min(2, o.iperfSeconds), `${p.what} (warm-up)`, p.serverNs, p.clientNs, p.serverIp);
   const got = new Map<string, Iperf[]>(paths.map((p) => [p.key, []]));
   for (let i = 0; i < o.iperfRuns; i++) {
-    for (const p of paths) got.get(p.key)!.push(await iperf(r, o.iperfSeconds, p.what, p.serverNs, p.clientNs, p.serverIp));
+    // Every other round backwards (A B C, C B A, …): no path always runs right after another one.
+    for (const p of i % 2 ? [...paths].reverse() : paths) {
+      got.get(p.key)!.push(await iperf(r, o.iperfSeconds, p.what, p.serverNs, p.clientNs, p.serverIp));
+    }
   }
   const med = (key: string) => (got.has(key) ? pct(got.get(key)!.map((x) => x.gbps), 50) : undefined);
-  const iperfNote = `iperf3 -t ${o.iperfSeconds}, receiver side, median of ${o.iperfRuns} interleaved rounds after a discarded warm-up`;
+  const iperfNote = `iperf3 -t ${o.iperfSeconds}, receiver side, median of ${o.iperfRuns} interleaved rounds (every other one in `
+    + 'reverse order) after a discarded warm-up';
   const rows: OverlayRow[] = paths.map((p) => {
     const xs = got.get(p.key)!;
     return { key: `throughput-${p.key}`, what: `TCP throughput, ${p.what}`, unit: 'Gbit/s', value: med(p.key), samples: xs.length,
@@ -193,8 +197,13 @@ async function throughput(r: Ready, o: OverlayOptions): Promise<OverlayRow[]> {
   });
   if ('unsupported' in enc) rows.push({ key: 'throughput-encrypted', what: 'TCP throughput, weft encrypted overlay', unit: 'Gbit/s',
     note: enc.unsupported });
+  const gbps = (key: string) => got.get(key)?.map((x) => x.gbps);
+  const loads = [...got.values()].flat().map((x) => x.load);
+  const roundsNote = `value: ratio of the medians; p50 and range: of the ratios within each round; load average ${Math.min(...loads)}`
+    + `–${Math.max(...loads)} over the runs`;
   const ratio = (key: string, what: string, a: string, b: string, note?: string) =>
-    rows.push(ratioRow(key, what, med(a), med(b), { missing: NOT_SUPPORTED, ...(note ? { note } : {}) }));
+    rows.push(ratioRow(key, what, { num: med(a), den: med(b), numRounds: gbps(a), denRounds: gbps(b) },
+      { missing: NOT_SUPPORTED, note: note ? `${note}; ${roundsNote}` : roundsNote }));
   ratio('overlay-ratio-underlay', 'weft overlay / underlay throughput', 'overlay', 'underlay');
   ratio('overlay-ratio-vxlan', 'weft overlay / hand VXLAN throughput', 'overlay', 'hand-vxlan');
   ratio('encrypted-ratio-wireguard', 'weft encrypted / hand WireGuard + VXLAN throughput', 'encrypted', 'hand-wireguard',
@@ -318,7 +327,7 @@ export function overlayTable(rows: OverlayRow[]): string {
     if (r.unit === 'ms') return [r.what, `${f2(r.p50)} ms`, `${f2(r.p90)} ms`, `${f2(r.min)}–${f2(r.max)} ms`, String(r.samples)];
     if (r.unit === 'bytes') return [r.what, (r.raw ?? []).join(' / '), '', '', ''];
     if (r.value === undefined) return [r.what, '—', '', '', ''];
-    if (r.unit === 'ratio') return [r.what, f2(r.value), '', '', ''];
+    if (r.unit === 'ratio') return [r.what, f2(r.value), '', r.samples ? `${f2(r.min)}–${f2(r.max)} (p50 ${f2(r.p50)})` : '', String(r.samples ?? '')];
     const range = (r.samples ?? 0) > 1 ? `${f2(Math.min(...r.raw!))}–${f2(Math.max(...r.raw!))}` : '';
     return [r.what, `${f2(r.value)} Gbit/s`, '', range, String(r.samples)];
   });

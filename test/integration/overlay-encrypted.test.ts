@@ -189,6 +189,10 @@ describe('encrypted overlay networks (WireGuard) across three hosts', () => {
       await C.start();
     }
     expect((await C.api('POST', `/v1.50/containers/${ids.webC}/start`)).status).toBe(204);
+    // Nothing of the life without WireGuard lingers: A reaches C's container over the tunnel again
+    // (at its new address: a stopped container's endpoint is released, as Docker does).
+    const ipC = await containerIp(C, ids.webC, 'wfwgenc');
+    await waitFor(() => inNs(A, ids.client, `ping -c1 -W1 ${ipC}`).code === 0, 'A to reach C after its life without WireGuard', 15_000);
   }, 90_000);
 
   it('removing the encrypted network ends every wireguard-go and device', async () => {
