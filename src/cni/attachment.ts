@@ -12,6 +12,7 @@ import type { EndpointInfo, IpamData, NetworkInfo } from '../contracts/driver.js
 import type { PortBinding } from '../contracts/firewall.js';
 import { OPT_BRIDGE_NAME, OPT_MASQUERADE, OPT_MTU } from '../contracts/network-options.js';
 import { NftablesBackend } from '../firewall/nftables.js';
+import type { LinkDeleter } from '../kernel/link-deleter.js';
 import { Rtnl } from '../kernel/rtnl.js';
 import { canonicalCidr, ipToBuffer, ipVersion, splitCidr } from '../util/ip.js';
 import type { NetConf, PortMap, Route } from './config.js';
@@ -27,9 +28,6 @@ export interface AttachmentRecord {
   bridge: string;
   ips: { address: string; gateway?: string }[];
   portMappings: PortMap[];
-  /** Set once ADD finished; an incomplete record is what a crash left. */
-  complete: boolean;
-  result?: unknown;
 }
 
 export function endpointId(network: string, containerId: string, ifname: string): string {
@@ -89,20 +87,24 @@ function ipLink(dev: string, ...change: string[]): void {
   if (r.status !== 0) throw new CniError(CODE.failed, `ip link set ${dev} ${change.join(' ')} failed`, r.stderr || String(r.error ?? ''));
 }
 
-/** The host namespace's netlink socket and nftables context the attachments are made with. */
-export interface KernelHandles { host: Rtnl; firewall: NftablesBackend; close(): void }
+/**
+ * The host namespace's netlink socket and nftables context the attachments are made with,
+ * and a long-lived process's LinkDeleter, which it owns (its threads cost more to start than
+ * an exec'd plugin's one delete would save).
+ */
+export interface KernelHandles { host: Rtnl; firewall: NftablesBackend; deleter?: LinkDeleter; close(): void }
 
-export function openKernel(): KernelHandles {
+export function openKernel(deleter?: LinkDeleter): KernelHandles {
   const host = Rtnl.open();
   const firewall = new NftablesBackend();
-  return { host, firewall, close: () => { firewall.close(); host.close(); } };
+  return { host, firewall, ...(deleter ? { deleter } : {}), close: () => { firewall.close(); host.close(); } };
 }
 
 export class Attacher {
   private readonly host: Rtnl;
   private readonly driver: BridgeDriver;
 
-  constructor(kernel: KernelHandles) {
+  constructor(private readonly kernel: KernelHandles) {
     this.host = kernel.host;
     this.driver = new BridgeDriver({ host: kernel.host, firewall: kernel.firewall });
   }
@@ -130,11 +132,18 @@ export class Attacher {
     };
   }
 
-  /** Undo whatever of the attachment exists: port maps, then the veth pair (gone with its namespace is fine). */
+  /**
+   * Undo whatever of the attachment exists: port maps, then the veth pair (gone with its
+   * namespace is fine). With a LinkDeleter this returns once both ends are unlisted, their
+   * addresses and routes flushed and the host end off the bridge (the peer's RTM_DELLINK), so
+   * an ADD of the same names right after succeeds; the kernel's unregister finishes meanwhile.
+   */
   async unplug(rec: AttachmentRecord): Promise<void> {
     const conf = { name: '', bridge: rec.bridge, ipMasq: false, isGateway: false };
     if (rec.ips.length) await this.driver.revokeExternalConnectivity(networkInfo(conf, rec.ips), endpoint(rec, ''));
-    await this.host.deleteLink(hostIfName(rec.endpointId));
+    const hostIf = hostIfName(rec.endpointId);
+    if (!this.kernel.deleter) await this.host.deleteLink(hostIf);
+    else await this.kernel.deleter.deletePair(hostIf, rec.netns ? { nsPath: rec.netns, ifName: rec.ifname } : undefined);
   }
 
   /** CHECK: the interface is in the namespace with its addresses, and its host end on the bridge. */

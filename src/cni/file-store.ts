@@ -1,9 +1,11 @@
 /**
  * A Store kept in one JSON file of a state directory, for plugins that run as one short
  * process per operation: the whole file is read at open and every commit rewrites it
- * (write to a temporary file, fsync, rename), so a kill at any moment leaves either the
- * old or the new state, never half of one. Only ever used under the directory's lock
- * (StateDir), so no other process writes between a read and a commit.
+ * (write to a temporary file, rename), so a kill at any moment leaves either the old or
+ * the new state, never half of one. Only ever used under the directory's lock (StateDir),
+ * so no other process writes between a read and a commit. A long-lived process (the
+ * daemon) keeps what it last read or wrote and reuses it while the file's inode, times and
+ * size are unchanged: every commit renames a new file in place, so another writer changes them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,9 +20,17 @@ export class FileStore implements Store {
   private readonly records: Map<string, Stored>;
 
   constructor(private readonly file: string) {
+    const stamp = stampOf(file);
+    const seen = stamp === undefined ? undefined : lastSeen.get(file);
+    if (seen && seen.stamp === stamp) {
+      this.revision = seen.revision;
+      this.records = new Map(seen.records);
+      return;
+    }
     const shape = readShape(file);
     this.revision = shape.revision;
     this.records = new Map(Object.entries(shape.records));
+    this.remember(stamp);
   }
 
   async get<T>(key: string): Promise<Record<T> | undefined> {
@@ -76,6 +86,25 @@ export class FileStore implements Store {
     this.revision = revision;
     this.records.clear();
     for (const [k, v] of next) this.records.set(k, v);
+    this.remember(stampOf(this.file));
+  }
+
+  /** Stored values are never changed in place (reads clone them), so the cache shares them. */
+  private remember(stamp: string | undefined): void {
+    if (stamp === undefined) lastSeen.delete(this.file);
+    else lastSeen.set(this.file, { stamp, revision: this.revision, records: new Map(this.records) });
+  }
+}
+
+const lastSeen = new Map<string, { stamp: string; revision: number; records: Map<string, Stored> }>();
+
+function stampOf(file: string): string | undefined {
+  try {
+    const st = fs.statSync(file, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}:${st.size}`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
 }
 
@@ -88,13 +117,16 @@ function readShape(file: string): FileShape {
   }
 }
 
-/** Write-then-rename: readers and a crash see the old file or the new one. */
+/**
+ * Write-then-rename: readers and a killed process see the old file or the new one. No
+ * fsync (host-local does none either): what the state describes — links, addresses in
+ * namespaces, port maps — does not outlive a power loss, which is all an fsync would guard.
+ */
 export function writeAtomic(file: string, data: string): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   const fd = fs.openSync(tmp, 'w', 0o600);
   try {
     fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }

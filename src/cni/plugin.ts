@@ -1,7 +1,7 @@
 /**
  * weft-cni's verbs. Every verb holds the state directory's lock from start to end. ADD
- * records the attachment before it touches anything (a crash then leaves a record that
- * DEL and GC find), takes addresses, builds the attachment and marks the record complete;
+ * takes addresses, records the attachment before it touches the kernel (a crash then leaves
+ * a record that DEL and GC find), builds the attachment and marks the record complete;
  * on failure it undoes what it built. DEL undoes whatever exists and succeeds when nothing
  * does. GC undoes every attachment of the network the runtime no longer lists.
  */
@@ -43,30 +43,29 @@ async function addVerb(c: Ctx): Promise<unknown> {
   const { conf, inv, state } = c;
   const key = recordKey(conf.name, inv.containerId, inv.ifname);
   const existing = await state.attachments.get<AttachmentRecord>(key);
-  if (existing?.value.complete) {
+  if (existing?.complete) {
     throw new CniError(CODE.failed, `container ${inv.containerId} already has ${inv.ifname} on network ${conf.name}; DEL it first`);
   }
   if (existing) await undo(c, existing.value);
   const prev = conf.prevResult !== undefined ? parseResult(conf.prevResult) : emptyResult();
   const rec: AttachmentRecord = {
     containerId: inv.containerId, ifname: inv.ifname, netns: inv.netns, bridge: conf.bridge,
-    endpointId: endpointId(conf.name, inv.containerId, inv.ifname), ips: [], portMappings: conf.portMappings, complete: false,
+    endpointId: endpointId(conf.name, inv.containerId, inv.ifname), ips: [], portMappings: conf.portMappings,
   };
-  await state.attachments.put(key, rec);
-  failpoint('cni.add.recorded');
   try {
+    // Addresses first: a crash before the record leaves only them, which DEL and GC release through IPAM.
     const got = await ipam(c).add({ containerId: inv.containerId, ifname: inv.ifname });
     rec.ips = got.ips.map((ip) => ({ address: ip.address, ...(ip.gateway ? { gateway: ip.gateway } : {}) }));
     if (!rec.ips.length) throw new CniError(CODE.failed, `IPAM plugin ${conf.ipam?.type} returned no addresses`);
-    await state.attachments.put(key, rec);
+    await state.attachments.begin(key, rec);
+    failpoint('cni.add.recorded');
     const kernel = await c.attacher.plug(conf, rec);
     failpoint('cni.add.plugged');
+    await state.attachments.complete(key);
     const ips = got.ips.map((ip) => ({ ...ip, interface: 2 }));
     const routes = [...kernel.routes, ...got.routes.filter((r) => !kernel.routes.some((k) => k.dst === r.dst))];
     const mine = { interfaces: kernel.interfaces, ips, routes, dns: conf.dns ?? got.dns };
-    const result = formatResult(appendResult(prev, mine), conf.cniVersion);
-    await state.attachments.put(key, { ...rec, complete: true, result });
-    return result;
+    return formatResult(appendResult(prev, mine), conf.cniVersion);
   } catch (err) {
     await undo(c, rec).catch(() => undefined);
     throw err;
@@ -87,7 +86,7 @@ async function delVerb(c: Ctx): Promise<unknown> {
   // Without a record (never added, or already deleted) the names and the runtime's view still say what to remove.
   const rec: AttachmentRecord = found?.value ?? {
     containerId: inv.containerId, ifname: inv.ifname, netns: inv.netns, bridge: conf.bridge,
-    endpointId: endpointId(conf.name, inv.containerId, inv.ifname), ips: prevIps, portMappings: conf.portMappings, complete: false,
+    endpointId: endpointId(conf.name, inv.containerId, inv.ifname), ips: prevIps, portMappings: conf.portMappings,
   };
   await undo(c, rec);
   return undefined;
@@ -96,7 +95,7 @@ async function delVerb(c: Ctx): Promise<unknown> {
 async function checkVerb(c: Ctx): Promise<unknown> {
   const { conf, inv } = c;
   const found = await c.state.attachments.get<AttachmentRecord>(recordKey(conf.name, inv.containerId, inv.ifname));
-  if (!found?.value.complete) {
+  if (!found?.complete) {
     throw new CniError(CODE.unknownContainer, `no attachment of ${inv.containerId}/${inv.ifname} on network ${conf.name}`);
   }
   const rec = found.value;

@@ -8,6 +8,7 @@
  * plugin, the service keeps its netlink socket and nftables context open across calls.
  */
 import fs from 'node:fs';
+import type { LinkDeleter } from '../kernel/link-deleter.js';
 import { invoke, type Handlers, type Outcome } from './invocation.js';
 import { type KernelHandles, openKernel } from './attachment.js';
 import { handlers as ipamHandlers } from './ipam-plugin.js';
@@ -29,6 +30,9 @@ export type CniReply = Outcome | 'unknown-plugin' | 'other-netns';
 export class CniService {
   private readonly ownNetns = String(fs.statSync('/proc/self/ns/net').ino);
   private kernel?: KernelHandles;
+
+  /** deleter: the daemon's, for DEL's veth deletes (see Attacher.unplug); its owner closes it. */
+  constructor(private readonly deleter?: LinkDeleter) {}
   private plugins?: { [name: string]: Handlers };
 
   async run(call: CniCall): Promise<CniReply> {
@@ -48,7 +52,7 @@ export class CniService {
   /** Opened at the first call, so a daemon nobody asks for CNI holds no extra handles. */
   private handlers(): { [name: string]: Handlers } {
     if (!this.plugins) {
-      this.kernel = openKernel();
+      this.kernel = openKernel(this.deleter);
       this.plugins = { 'weft-cni': cniHandlers(this.kernel), 'weft-ipam': ipamHandlers };
     }
     return this.plugins;

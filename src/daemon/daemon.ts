@@ -132,7 +132,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const firewallWatch = watchFirewall(firewall, controller, logger, o.firewallCheckSeconds ?? 10);
   const conflicts = o.watchSubnetConflicts
     ? await SubnetConflicts.watch(controller, new KernelHostAddressing(), logger, events.bus) : undefined;
-  const cni = new CniService();
+  const cni = new CniService(linkDeleter);
   const router = apiRouter({
     ctl: controller, containers,
     execs: new ExecRegistry(containers, events), events,

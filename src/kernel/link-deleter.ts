@@ -96,9 +96,17 @@ export class LinkDeleter {
   }
 }
 
-/** Resolves 'gone' at the RTM_DELLINK of peer.ifName in peer's namespace. */
-function watchDeletion(peer: PairPeer): { gone: Promise<'gone'>; close: () => void } {
-  const sock = inNetns(peer.nsPath, () => createRtNetlink());
+/**
+ * Resolves 'gone' at the RTM_DELLINK of peer.ifName in peer's namespace; undefined when the
+ * namespace cannot be entered (gone already: the pair went with it, or the delete says so).
+ */
+function watchDeletion(peer: PairPeer): { gone: Promise<'gone'>; close: () => void } | undefined {
+  let sock: ReturnType<typeof createRtNetlink>;
+  try {
+    sock = inNetns(peer.nsPath, () => createRtNetlink());
+  } catch {
+    return undefined;
+  }
   sock.addMembership('LINK');
   const gone = new Promise<'gone'>((resolve) => {
     sock.socket.on('message', (msgs: NetlinkMessage[]) => {

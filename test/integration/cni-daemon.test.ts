@@ -96,6 +96,29 @@ describe('weft-cni through a running daemon', () => {
     });
   }
 
+  it('frees the names at DEL: an ADD of the same netns and ifname right after succeeds, and a DEL after the netns went too', () => {
+    const ns = container();
+    for (let i = 0; i < 10; i++) {
+      const add = viaDaemon.run('weft-cni', at('ADD', 'cfagain', ns), conf());
+      expect(add.code, add.stdout + add.stderr).toBe(0);
+      expect(ns.sh('ip -o -4 addr show eth0')).toContain(address(add.out));
+      const del = viaDaemon.run('weft-cni', at('DEL', 'cfagain', ns), conf());
+      expect(del.code, del.stdout + del.stderr).toBe(0);
+      expect(ns.try('ip link show eth0').code).not.toBe(0);
+    }
+    expect(veths()).toEqual([]);
+    expect(stateText(data)).not.toContain('cfagain');
+    const gone = container();
+    expect(viaDaemon.run('weft-cni', at('ADD', 'cfgone', gone), conf()).code).toBe(0);
+    const nsPath = gone.path;
+    gone.destroy();
+    const del = viaDaemon.run('weft-cni', at('DEL', 'cfgone'), conf());
+    expect(del.code, del.stdout + del.stderr).toBe(0);
+    expect(viaDaemon.run('weft-cni', { ...at('DEL', 'cfgone'), netns: nsPath }, conf()).code).toBe(0);
+    expect(veths()).toEqual([]);
+    expect(stateText(data)).not.toContain('cfgone');
+  });
+
   it('answers error paths with the spec\'s codes and changes nothing', () => {
     const ns = container();
     const before = hostLinks();

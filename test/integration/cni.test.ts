@@ -191,10 +191,13 @@ describe('weft-cni: the CNI spec harness', () => {
   });
 
   it('GC removes an ADD killed mid-way and an attachment whose container is gone, keeping the valid ones', () => {
-    const [keep, crash, gone] = [container(), container(), container()];
+    const [keep, crash, early, gone] = [container(), container(), container(), container()];
     expect(cni.run('weft-cni', at('ADD', 'keep', keep), conf()).code).toBe(0);
     const killed = cni.run('weft-cni', at('ADD', 'crash', crash), conf(), { WEFT_FAILPOINTS: 'cni.add.plugged' });
     expect(killed.code).not.toBe(0);
+    const killedEarly = cni.run('weft-cni', at('ADD', 'early', early), conf(), { WEFT_FAILPOINTS: 'cni.add.recorded' });
+    expect(killedEarly.code).not.toBe(0);
+    expect(stateText(data)).toContain('cni/owner/wcnet/early/');
     expect(crash.sh('ip -o -4 addr show eth0')).toContain('10.77.0.');
     const gr = cni.run('weft-cni', at('ADD', 'gone', gone), conf());
     expect(gr.code).toBe(0);
@@ -209,6 +212,7 @@ describe('weft-cni: the CNI spec harness', () => {
     expect(keep.sh('ip -o -4 addr show eth0')).toContain('10.77.0.');
     const state = stateText(data);
     expect(state).not.toContain('cni/owner/wcnet/crash/');
+    expect(state).not.toContain('wcnet/early/');
     expect(state).not.toContain('cni/attach/wcnet/gone/');
     expect(state).toContain('cni/attach/wcnet/keep/');
     expect(cni.run('weft-cni', at('CHECK', 'keep', keep), conf()).code).toBe(0);
