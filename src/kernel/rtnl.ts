@@ -5,42 +5,27 @@
  * request on it acts there, whatever namespace the daemon itself is in.
  */
 import fs from 'node:fs';
-import { AttrStream, createRtNetlink, Flags, FlagsGet, ifla, rt, type RtNetlinkSocket, type StreamData } from 'netlink';
+import { AttrStream, createRtNetlink, Flags, FlagsGet, rt, type RtNetlinkSocket, type StreamData } from 'netlink';
 import { Serial } from '../util/lock.js';
 import { AF_INET, AF_INET6, bufferToIp, familyOf, ipToBuffer, macToBuffer, splitCidr } from '../util/ip.js';
 import { inNetns } from './netns.js';
-import { codeOf, flat, linkInfo, type LinkInfo, toLinkInfo, upFlags, type VethIndexes, vethIndexes } from './rtnl-messages.js';
+import { type BatchRequest, sendBatch } from './rtnl-batch.js';
+import { codeOf, flat, linkInfo, type LinkInfo, toLinkInfo, type VethIndexes, vethIndexes } from './rtnl-messages.js';
+import { addressRequest, hairpinRequest, type LinkChange, linkBasics, type LinkOptions, setLinkRequest,
+  vethRequest } from './rtnl-requests.js';
 
 export type { LinkInfo, VethIndexes } from './rtnl-messages.js';
+export type { LinkChange, LinkOptions } from './rtnl-requests.js';
 
 const F_CREATE = 0x400;
 const F_EXCL = 0x200;
 const F_REPLACE = 0x100;
-/** NLM_F_ECHO: the kernel answers a create with the new link's message (its index, and a veth's peer index). */
-const F_ECHO = 0x8;
-const VETH_INFO_PEER = 1;
 const AF_BRIDGE = 7;
-const IFLA_BRPORT_MODE = 4;
 const RTM_GETLINK = 18;
 const RTM_GETADDR = 22;
 const RTM_GETROUTE = 26;
 /** A dump that keeps meeting a changing table is retried this many times before it fails. */
 const DUMP_ATTEMPTS = 10;
-
-/** Attributes setLink changes; absent ones stay as they are. */
-export interface LinkChange {
-  up?: boolean;
-  master?: number;
-  mtu?: number;
-  mac?: string;
-  name?: string;
-  nsPath?: string;
-}
-
-export interface LinkOptions {
-  mtu?: number;
-  mac?: string;
-}
 
 export interface RouteInfo {
   family: number;
@@ -53,7 +38,7 @@ export interface RouteInfo {
 
 /** Errors from the kernel keep their code so callers can treat EEXIST/ENODEV as they wish. */
 export class NetlinkError extends Error {
-  constructor(readonly code: string, op: string) {
+  constructor(readonly code: string, readonly op: string) {
     super(`${op}: ${code}`);
   }
 }
@@ -86,6 +71,17 @@ export class Rtnl {
     } catch (err) {
       throw new NetlinkError(codeOf(err), op);
     }
+  }
+
+  /**
+   * Requests sent in one sendmsg and answered together (rtnl-batch.ts): each one's messages before its ack.
+   * Every request is tried; the first that failed is thrown, after all were answered.
+   */
+  async batch(requests: BatchRequest[]): Promise<rt.Message[][]> {
+    const replies = await this.send(() => sendBatch(this.sock.socket, requests));
+    const failed = replies.findIndex((r) => r.code);
+    if (failed >= 0) throw new NetlinkError(replies[failed].code!, requests[failed].op);
+    return replies.map((r) => r.msgs.map((m) => rt.parseMessage(m.type, m.data)));
   }
 
   /**
@@ -137,38 +133,42 @@ export class Rtnl {
     await this.call(`create bridge ${name}`, () =>
       this.sock.newLink({}, {
         ifname: name,
-        ...(opts.mtu ? { mtu: opts.mtu } : {}),
-        ...(opts.mac ? { address: macToBuffer(opts.mac) } : {}),
+        ...linkBasics(opts),
         linkinfo: linkInfo('bridge'),
       }, { flags: F_CREATE | F_EXCL }));
   }
 
   /**
-   * A veth pair whose peer is born inside another namespace (peerNsPath), so it never needs a move. This end's
-   * `up` and `master` are part of the one request; the peer cannot be made up that way (ENOTCONN).
+   * A veth pair whose peer is born inside another namespace (peerNsPath), so it never needs a move; see vethRequest.
    * Returns both ends' indexes from the kernel's echo of the create, so no lookup follows it.
    */
   async createVeth(name: string, peer: { name: string; nsPath?: string } & LinkOptions,
     opts: LinkOptions & { up?: boolean; master?: number } = {}): Promise<VethIndexes> {
-    const nsFd = peer.nsPath ? fs.openSync(peer.nsPath, 'r') : undefined;
+    const [echo] = await this.withNetnsFd(peer.nsPath, (nsFd) => this.batch([vethRequest(name, { ...peer, nsFd }, opts)]));
+    return echoedVeth(echo, name);
+  }
+
+  /**
+   * A veth made as createVeth does and, in the same batch, its hairpin mode set (the host end of a container's pair
+   * on a bridge it must reach itself through). When only the hairpin failed, the new pair is deleted again.
+   */
+  async createHairpinVeth(name: string, peer: { name: string; nsPath?: string } & LinkOptions,
+    opts: LinkOptions & { up?: boolean; master?: number }): Promise<VethIndexes> {
+    const hairpin = hairpinRequest({ name }, true);
     try {
-      const peerAttrs = flat(ifla.formatLinkAttrs({
-        ifname: peer.name,
-        ...(peer.mtu ? { mtu: peer.mtu } : {}),
-        ...(peer.mac ? { address: macToBuffer(peer.mac) } : {}),
-        ...(nsFd !== undefined ? { netNsFd: nsFd } : {}),
-      }));
-      const peerMsg = Buffer.concat([rt.formatLink({}), peerAttrs]);
-      const data = flat((s) => s.push(VETH_INFO_PEER, peerMsg));
-      const echo = await this.call(`create veth ${name}`, () =>
-        this.sock.newLink(upFlags(opts.up), {
-          ifname: name,
-          ...(opts.mtu ? { mtu: opts.mtu } : {}),
-          ...(opts.mac ? { address: macToBuffer(opts.mac) } : {}),
-          ...(opts.master !== undefined ? { master: opts.master } : {}),
-          linkinfo: linkInfo('veth', data),
-        }, { flags: F_CREATE | F_EXCL | F_ECHO }));
-      return vethIndexes(echo.find((m) => m.attrs.ifname === name));
+      const [echo] = await this.withNetnsFd(peer.nsPath, (nsFd) => this.batch([vethRequest(name, { ...peer, nsFd }, opts), hairpin]));
+      return echoedVeth(echo, name);
+    } catch (err) {
+      if (err instanceof NetlinkError && err.op === hairpin.op) await this.deleteLink(name).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** fn with an open fd of the namespace at nsPath (none without one), closed after. */
+  private async withNetnsFd<T>(nsPath: string | undefined, fn: (nsFd: number | undefined) => Promise<T>): Promise<T> {
+    const nsFd = nsPath ? fs.openSync(nsPath, 'r') : undefined;
+    try {
+      return await fn(nsFd);
     } finally {
       if (nsFd !== undefined) fs.closeSync(nsFd);
     }
@@ -179,37 +179,18 @@ export class Rtnl {
     await this.call(`create ${kind} ${name}`, () =>
       this.sock.newLink({}, {
         ifname: name,
-        ...(opts.mtu ? { mtu: opts.mtu } : {}),
-        ...(opts.mac ? { address: macToBuffer(opts.mac) } : {}),
+        ...linkBasics(opts),
         linkinfo: linkInfo(kind, data ? flat(data) : undefined),
       }, { flags: F_CREATE | F_EXCL }));
   }
 
   async setLink(index: number, change: LinkChange): Promise<void> {
-    const nsFd = change.nsPath ? fs.openSync(change.nsPath, 'r') : undefined;
-    try {
-      const attrs: ifla.LinkAttrs = {};
-      if (change.master !== undefined) attrs.master = change.master;
-      if (change.mtu !== undefined) attrs.mtu = change.mtu;
-      if (change.mac !== undefined) attrs.address = macToBuffer(change.mac);
-      if (change.name !== undefined) attrs.ifname = change.name;
-      if (nsFd !== undefined) attrs.netNsFd = nsFd;
-      const data: rt.Link = { index };
-      if (change.up !== undefined) {
-        data.change = { up: true };
-        data.flags = change.up ? { up: true } : {};
-      }
-      await this.call(`set link ${index}`, () => this.sock.setLink(data, attrs));
-    } finally {
-      if (nsFd !== undefined) fs.closeSync(nsFd);
-    }
+    await this.withNetnsFd(change.nsPath, (nsFd) => this.batch([setLinkRequest(index, change, nsFd)]));
   }
 
   /** Hairpin mode of a bridge port: frames may leave by the port they came in on. */
   async setHairpin(index: number, on: boolean): Promise<void> {
-    const mode = Buffer.from([5, 0, IFLA_BRPORT_MODE, 0, on ? 1 : 0, 0, 0, 0]); // one u8 attribute, padded
-    await this.call(`set hairpin ${index}`, () =>
-      this.sock.newLink({ index }, { linkinfo: flat(ifla.formatInfo({ slaveKind: 'bridge', slaveData: mode })) }));
+    await this.batch([hairpinRequest({ index }, on)]);
   }
 
   /** Delete by name; a missing link is not an error (idempotent teardown). */
@@ -227,23 +208,7 @@ export class Rtnl {
 
   /** Add "ip/prefix" to a link; an address already present is fine. */
   async addAddress(index: number, cidr: string, opts: { nodad?: boolean } = {}): Promise<void> {
-    const { ip, prefix } = splitCidr(cidr);
-    const family = familyOf(ip);
-    const buf = ipToBuffer(ip);
-    try {
-      await this.send(() => this.sock.newAddress(
-        { family, prefixlen: prefix, index },
-        {
-          local: buf,
-          address: buf,
-          // IFA_F_NODAD: container addresses are unique by allocation; DAD only delays them.
-          ...(family === AF_INET6 && opts.nodad !== false ? { flags: { nodad: true } } : {}),
-        },
-        { flags: F_CREATE | F_EXCL },
-      ));
-    } catch (err) {
-      if (codeOf(err) !== 'EEXIST') throw new NetlinkError(codeOf(err), `add address ${cidr}`);
-    }
+    await this.batch([addressRequest(index, cidr, opts)]);
   }
 
   async deleteAddress(index: number, cidr: string): Promise<void> {
@@ -359,4 +324,9 @@ export class Rtnl {
       if (!['ENOENT', 'ESRCH'].includes(codeOf(err))) throw new NetlinkError(codeOf(err), `delete fdb ${mac}`);
     }
   }
+}
+
+/** Both ends' indexes from the echo of a veth create. */
+function echoedVeth(echo: rt.Message[], name: string): VethIndexes {
+  return vethIndexes(echo.find((m): m is rt.LinkMessage => m.kind === 'link' && m.attrs.ifname === name));
 }

@@ -5,6 +5,7 @@
  * (only which bridge, and in which namespace it lives, differ). On failure the host end is deleted, which takes the pair.
  */
 import { Rtnl } from './rtnl.js';
+import { addressRequest, setLinkRequest } from './rtnl-requests.js';
 import { writeSysctl } from './sysctl.js';
 
 export interface VethPlug {
@@ -25,22 +26,24 @@ export interface VethPlug {
   hairpin?: boolean;
 }
 
+/**
+ * Two round trips to the kernel: on the host, the create (born up and enslaved, its echo naming both ends' indexes)
+ * with the hairpin mode in the same batch; in the sandbox, every address and the link up in one more.
+ */
 export async function plugVeth(host: Rtnl, p: VethPlug): Promise<void> {
-  // The host end is born up and enslaved, in the one create request; its echo names both ends' indexes.
-  const made = await host.createVeth(p.hostIf, { name: p.ifName, nsPath: p.nsPath, mtu: p.mtu, mac: p.mac },
-    { mtu: p.mtu, master: p.bridgeIndex, up: true });
+  const peer = { name: p.ifName, nsPath: p.nsPath, mtu: p.mtu, mac: p.mac };
+  const hostEnd = { mtu: p.mtu, master: p.bridgeIndex, up: true };
+  const made = await (p.hairpin ? host.createHairpinVeth(p.hostIf, peer, hostEnd) : host.createVeth(p.hostIf, peer, hostEnd));
   try {
-    if (p.hairpin) await host.setHairpin(made.index ?? (await host.requireLink(p.hostIf)).index, true);
     const inner = Rtnl.open(p.nsPath);
     try {
       const index = made.peerIndex ?? (await inner.requireLink(p.ifName)).index;
       // Like Docker 27+: no IPv6 at all (not even link-local) on an interface without IPv6 addresses.
       const v6 = Boolean(p.ipv6 || p.linkLocal?.some((ll) => ll.includes(':')));
       writeSysctl(`net/ipv6/conf/${p.ifName}/disable_ipv6`, v6 ? '0' : '1', p.nsPath);
-      if (p.ipv4) await inner.addAddress(index, p.ipv4);
-      if (p.ipv6) await inner.addAddress(index, p.ipv6);
-      for (const ll of p.linkLocal ?? []) await inner.addAddress(index, `${ll}/${ll.includes(':') ? 64 : 16}`);
-      await inner.setLink(index, { up: true });
+      const cidrs = [p.ipv4, p.ipv6, ...(p.linkLocal ?? []).map((ll) => `${ll}/${ll.includes(':') ? 64 : 16}`)];
+      await inner.batch([...cidrs.filter((c): c is string => !!c).map((c) => addressRequest(index, c)),
+        setLinkRequest(index, { up: true })]);
     } finally {
       inner.close();
     }
