@@ -141,6 +141,17 @@ describe('HostPortService', () => {
     expect(random.hostPort).toBe(49155);
   });
 
+  it('gives an owner that holds its ports the same bindings again (its ports move), random ones included', async () => {
+    const { svc, publish } = setup();
+    const first = await publish('a', [tcp(8080), tcp(0, 81)]);
+    await svc.unbind('ep-a');
+    await expect(publish('a', [tcp(8080), tcp(0, 81)])).resolves.toEqual(first);
+    await expect(publish('b', [tcp(8080)])).rejects.toThrow('port is already allocated');
+    svc.release('a');
+    await svc.unbind('ep-a');
+    await expect(publish('b', [tcp(8080)])).resolves.toMatchObject([{ hostPort: 8080 }]);
+  });
+
   it('refuses an address that is not the host\'s with 400', async () => {
     const { binder, publish } = setup();
     binder.unavailable.add('192.0.2.1');
