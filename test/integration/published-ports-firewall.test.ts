@@ -4,7 +4,7 @@
  *   - host: a drop rule the user adds to the user chain (matched on the original host port)
  *     blocks that published port from the neighbour while another one keeps working; the
  *     host's own and loopback (proxied) clients and container-to-container traffic are not
- *     affected; the rule survives `weft firewall reload`, the periodic repair of a flushed
+ *     affected, a container that goes through the host address (DNAT) is; the rule survives `weft firewall reload`, the periodic repair of a flushed
  *     ruleset and a daemon restart; deleting it restores the traffic; explain shows it;
  *   - bypass (the default): the chain exists but is not consulted;
  *   - a bad value ends the daemon with a clear message.
@@ -91,6 +91,8 @@ describe.each(['nftables', 'iptables'] as const)('--published-ports-firewall=hos
     expect.soft(probe(l.d.host.path, 'tcp', '127.0.0.1', BLOCKED), 'loopback client (userland proxy)').toBe('tcp:80:wh15-web');
     expect.soft(probe(l.d.host.path, 'tcp', l.nbr.hostAddr, BLOCKED), 'the host itself, by its address').toBe('tcp:80:wh15-web');
     expect.soft(probe(l.peer, 'tcp', l.ip, 80), 'container to container').toBe('tcp:80:wh15-web');
+    expect.soft(probe(l.peer, 'tcp', l.nbr.hostAddr, BLOCKED, quick), 'a container through the host address (DNAT)').toBe('');
+    expect.soft(probe(l.peer, 'tcp', l.nbr.hostAddr, OPEN), 'a container to another published port').toBe('tcp:81:wh15-web');
   });
 
   it('shows the user chain in network explain', async () => {
