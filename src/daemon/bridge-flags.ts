@@ -14,8 +14,8 @@ export interface AddressPool { base: string; size: number }
 export interface DefaultBridgeConfig {
   /** Subnet, gateway ("ip/prefix") and dynamic range of its IPv4 pool. */
   ipv4?: { subnet: string; gateway: string; ipRange?: string };
-  /** Subnet and gateway of its IPv6 pool (--ipv6, --fixed-cidr-v6); absent: IPv6 off. */
-  ipv6?: { subnet: string; gateway: string };
+  /** Subnet and gateway of its IPv6 pool (--ipv6, --fixed-cidr-v6; none: from the address pools); absent: IPv6 off. */
+  ipv6?: { subnet?: string; gateway?: string };
   mtu?: number;
   /** Default host address of its published ports (com.docker.network.bridge.host_binding_ipv4). */
   hostIp?: string;

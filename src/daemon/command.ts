@@ -61,7 +61,7 @@ export function registerDaemonCommand(program: Command): void {
     .option('--plugin-timeout <seconds>', 'how long one call to a plugin may take', '30')
     .option('--bip <cidr>', 'default bridge\'s address and prefix, e.g. 192.168.5.1/24')
     .option('--fixed-cidr <cidr>', 'default bridge\'s range for dynamic addresses (inside --bip\'s subnet)')
-    .option('--ipv6', 'IPv6 on the default bridge too, from --fixed-cidr-v6')
+    .option('--ipv6', 'IPv6 on the default bridge too, from --fixed-cidr-v6 or else the default address pools')
     .option('--fixed-cidr-v6 <cidr>', 'default bridge\'s IPv6 subnet (with --ipv6), e.g. fd00:1::/64')
     .option('--mtu <n>', 'MTU of the default bridge and its containers\' interfaces')
     .option('--ip <addr>', 'default host address of ports published on the default bridge')

@@ -1,7 +1,8 @@
 /**
  * dockerd's --ipv6 and --fixed-cidr-v6: the default bridge's IPv6 pool, its first address the
  * gateway. The subnet is checked as dockerd's ValidateFixedCIDRV6 does (even without --ipv6,
- * when dockerd ignores it), with its words.
+ * when dockerd ignores it), with its words. --ipv6 alone leaves the subnet to the default
+ * address pools, as dockerd 27+ does (its pools then hold a ULA /48 derived from the host).
  */
 import net from 'node:net';
 import { bigIntToIp, canonicalCidr, subnetOf, subnetsOverlap } from '../util/ip.js';
@@ -21,12 +22,9 @@ function checkedSubnet(v: string): string {
   return canonicalCidr(v);
 }
 
-/** The default bridge's IPv6 pool; undefined when --ipv6 is not given. */
-export function defaultBridgeIpv6(f: { ipv6?: boolean; fixedCidrV6?: string }): { subnet: string; gateway: string } | undefined {
+/** The default bridge's IPv6 pool ({} without --fixed-cidr-v6: picked from the pools); undefined when --ipv6 is not given. */
+export function defaultBridgeIpv6(f: { ipv6?: boolean; fixedCidrV6?: string }): { subnet?: string; gateway?: string } | undefined {
   const subnet = f.fixedCidrV6 === undefined ? undefined : checkedSubnet(f.fixedCidrV6);
   if (!f.ipv6) return undefined;
-  if (!subnet) {
-    throw new Error('IPv6 is enabled for the default bridge, but no subnet is configured. Specify an IPv6 subnet using --fixed-cidr-v6');
-  }
-  return { subnet, gateway: bigIntToIp(subnetOf(subnet).first + 1n, true) };
+  return subnet ? { subnet, gateway: bigIntToIp(subnetOf(subnet).first + 1n, true) } : {};
 }

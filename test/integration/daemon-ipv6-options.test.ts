@@ -99,3 +99,52 @@ describe.each(['nftables', 'iptables'] as const)('--fixed-cidr-v6 and host_ipv6 
     expect(cli.run(['inspect', 'v6do-z']).code).not.toBe(0);
   });
 });
+
+describe.each(['nftables', 'iptables'] as const)('--ipv6 without --fixed-cidr-v6 (%s backend)', (backend) => {
+  let d: TestDaemon;
+  let cli: DockerCli;
+  const docker = (args: string[]) => {
+    const r = cli.run(args);
+    expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(0);
+    return r.out.trim();
+  };
+  const v6Config = (network: string) => (JSON.parse(docker(['network', 'inspect', network, '--format', '{{json .IPAM.Config}}'])) as
+    { Subnet: string; Gateway?: string }[]).find((c) => c.Subnet.includes(':'));
+
+  beforeAll(async () => {
+    d = new TestDaemon(backend, makeNs('v6auto'), ['--ipv6']);
+    await d.start();
+    cli = new DockerCli(d);
+  });
+
+  afterAll(async () => {
+    cli?.cleanup();
+    await d?.destroy();
+  });
+
+  it('the default bridge gets a ULA /64 from the pools; two containers on it talk over IPv6', async () => {
+    expect(docker(['network', 'inspect', 'bridge', '--format', '{{.EnableIPv6}}'])).toBe('true');
+    const v6 = v6Config('bridge');
+    expect(v6?.Subnet).toMatch(/^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:(?:[0-9a-f]{1,4}:)?:\/64$/);
+    expect(v6?.Gateway).toBe(v6!.Subnet.replace('::/64', '::1'));
+    expect(d.host.sh('ip -o -6 addr show weft0')).toContain(`inet6 ${v6!.Gateway}/64`);
+    docker(['run', '-d', '--name', 'v6auto-a', 'busybox', 'sh', '-c', 'while true; do echo from-a | nc -l -p 80; done']);
+    docker(['run', '-d', '--name', 'v6auto-b', 'busybox', 'sleep', '100000']);
+    const a6 = docker(['inspect', 'v6auto-a', '--format', '{{.NetworkSettings.Networks.bridge.GlobalIPv6Address}}']);
+    expect(a6.startsWith(v6!.Subnet.replace('::/64', ':'))).toBe(true);
+    docker(['exec', 'v6auto-b', 'ping', '-6', '-c', '1', '-W', '2', a6]);
+    expect(docker(['exec', 'v6auto-b', 'timeout', '5', 'nc', a6, '80'])).toBe('from-a');
+  });
+
+  it('network create --ipv6 without a subnet picks another /64 of the same pools; a restart keeps the bridge\'s', async () => {
+    const bridge6 = v6Config('bridge')!.Subnet;
+    docker(['network', 'create', '--ipv6', 'v6auto-net']);
+    const net6 = v6Config('v6auto-net')!.Subnet;
+    expect(net6).not.toBe(bridge6);
+    expect(net6.split(':').slice(0, 3)).toEqual(bridge6.split(':').slice(0, 3));
+    docker(['rm', '-f', 'v6auto-a', 'v6auto-b']);
+    await d.stop();
+    await d.start();
+    expect(v6Config('bridge')!.Subnet).toBe(bridge6);
+  });
+});
