@@ -57,6 +57,8 @@ export interface OverlayDeps {
   /** This host's WireGuard mesh; absent: encrypted networks are refused. */
   encryption?: OverlayEncryption;
   logger: pino.Logger;
+  /** Told how long a remote endpoint's change took from the watch to the VXLAN device (metrics). */
+  peerProgrammed?: (change: PeerChange['type'], seconds: number) => void;
 }
 
 interface Active {
@@ -325,6 +327,7 @@ export class OverlayDriver implements NetworkDriver {
       if (!a) return;
       if (old && (change.type === 'remove' || !samePeer(old, p))) await this.unprogram(a, old);
       if (change.type === 'add') await this.program(a, p);
+      if (change.receivedAt !== undefined) this.deps.peerProgrammed?.(change.type, (performance.now() - change.receivedAt) / 1000);
     }).catch((err) => this.deps.logger.error({ err, endpoint: p.id }, 'programming an overlay peer failed'));
   }
 }

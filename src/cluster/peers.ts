@@ -38,16 +38,17 @@ export class StorePeerSource implements PeerSource {
   }
 
   private apply(ev: WatchEvent<ClusterEndpoint>): void {
+    const receivedAt = performance.now();
     const previous = this.peers.get(ev.key);
     let change: PeerChange;
     if (ev.type === 'put') {
       if (ev.value.host === this.hostId) return;
       this.peers.set(ev.key, ev.value);
-      change = { type: 'add', endpoint: ev.value, ...(previous ? { previous } : {}) };
+      change = { type: 'add', endpoint: ev.value, ...(previous ? { previous } : {}), receivedAt };
     } else {
       if (!previous) return;
       this.peers.delete(ev.key);
-      change = { type: 'remove', endpoint: previous };
+      change = { type: 'remove', endpoint: previous, receivedAt };
     }
     for (const l of this.listeners) l(change);
   }

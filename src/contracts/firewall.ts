@@ -71,6 +71,27 @@ export interface PortCounter {
   bytes: number;
 }
 
+/**
+ * Why weft's rules dropped a packet: icc (between containers of a network with ICC off),
+ * isolation (towards another network's bridge, not through a published port), internal
+ * (leaving or entering an internal network), unpublished (into a network from elsewhere, not
+ * a reply nor a published port).
+ */
+export type DropReason = 'icc' | 'isolation' | 'internal' | 'unpublished';
+
+/**
+ * Kernel counters of one network's filter rules, both families together: packets the host
+ * forwarded out of its bridge (out) and into it (in), and packets dropped, by reason (only
+ * the reasons the network has a rule for).
+ */
+export interface NetworkCounter {
+  /** The tag the network's chains are named with (its id's first 12 characters). */
+  tag: string;
+  forwardedOut: number;
+  forwardedIn: number;
+  dropped: Partial<Record<DropReason, number>>;
+}
+
 export interface FirewallBackend {
   readonly name: 'iptables' | 'nftables';
   /**
@@ -98,6 +119,8 @@ export interface FirewallBackend {
   forwardingEnabled?(family: 4 | 6): Promise<void>;
   /** Every published port's counters, read from the kernel in one call (for a metrics scrape). */
   portCounters(): Promise<PortCounter[]>;
+  /** Every network's forwarding and drop counters, read from the kernel in one dump per table (for a scrape). */
+  networkCounters(): Promise<NetworkCounter[]>;
   /** Release handles the backend keeps open (the nftables backend's netlink context). */
   close?(): void;
 }

@@ -24,9 +24,13 @@ export interface ClusterEndpoint {
  * One change of a remote endpoint. `add` also stands for an update of a known endpoint;
  * `previous` is then what it replaces.
  */
-export type PeerChange =
+export type PeerChange = (
   | { type: 'add'; endpoint: ClusterEndpoint; previous?: ClusterEndpoint }
-  | { type: 'remove'; endpoint: ClusterEndpoint };
+  | { type: 'remove'; endpoint: ClusterEndpoint }
+) & {
+  /** performance.now() when the store's watch delivered the change (programming latency). */
+  receivedAt?: number;
+};
 
 export interface PeerSource {
   /** Endpoints other hosts have published, on one network or (no argument) on all. */

@@ -7,6 +7,7 @@ import type pino from 'pino';
 import { createOverlayDriver, type OverlayDriver } from '../../drivers/overlay/overlay.js';
 import { ClusterNode, type ClusterConfig } from '../cluster/node.js';
 import { StorePeerSource } from '../cluster/peers.js';
+import { overlayPeerProgramming } from '../metrics/cluster.js';
 import { StoreVniClaims } from '../cluster/vni.js';
 import { WireguardMesh } from '../cluster/wireguard-mesh.js';
 import { detectWireguard } from '../kernel/wireguard.js';
@@ -34,6 +35,7 @@ export async function joinCluster(
   const mesh = impl ? await WireguardMesh.start({ node, host, impl, stateDir: path.join(dirs.stateDir, 'wireguard'), logger }) : undefined;
   const overlay = await createOverlayDriver({
     host, advertiseAddr: node.advertiseAddr, peers, vnis: new StoreVniClaims(node.store), netnsDir: dirs.netnsDir, logger,
+    peerProgrammed: (change, seconds) => overlayPeerProgramming.observe({ change }, seconds),
     ...(cfg.overlayMtu ? { mtu: cfg.overlayMtu } : {}), ...(mesh ? { encryption: mesh } : {}),
   });
   // The overlay driver has subscribed: only now may the watch deliver events.

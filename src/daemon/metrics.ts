@@ -5,12 +5,13 @@
  */
 import http from 'node:http';
 import { closeServer } from '../api/server.js';
-import type { FirewallBackend } from '../contracts/firewall.js';
+import type { FirewallBackend, NetworkCounter } from '../contracts/firewall.js';
 import type { Controller } from '../controller/controller.js';
 import type { EndpointRecord, NetworkRecord } from '../controller/model.js';
 import type { ContainerService } from '../engine/containers.js';
 import { conntrackEntries } from '../kernel/conntrack.js';
-import type { ConntrackSample, PoolSample, ScrapeSource } from '../metrics/scrape.js';
+import type { ConntrackSample, NetworkTrafficSample, PoolSample, ScrapeSource } from '../metrics/scrape.js';
+import { shortId } from '../firewall/common.js';
 import { renderMetrics, setScrapeSource } from '../metrics/scrape.js';
 import { cidrContains, splitCidr } from '../util/ip.js';
 import { PortJoin } from './metrics-ports.js';
@@ -25,6 +26,7 @@ export function scrapeSource(ctl: Controller, containers: ContainerService, fire
     pools: () => ctl.listNetworks().flatMap((n) => poolsOf(n, ctl.endpointsOf(n.id))),
     runningContainers: () => containers.list().filter((c) => c.status === 'running').length,
     conntrack: async () => conntrackOf(ctl.listNetworks(), await conntrackEntries()),
+    networkTraffic: async () => trafficOf(ctl.listNetworks(), await firewall.networkCounters()),
     ports: async () => join.join(ctl.listNetworks(), (id) => ctl.endpointsOf(id), await firewall.portCounters()),
   };
 }
@@ -35,6 +37,15 @@ function conntrackOf(networks: NetworkRecord[], entries: { addresses: string[] }
     const subnets = [...n.ipv4, ...n.ipv6].map((p) => p.subnet);
     const entriesOn = entries.filter((e) => e.addresses.some((a) => subnets.some((s) => cidrContains(s, a)))).length;
     return { network: n.name, entries: entriesOn };
+  });
+}
+
+/** The counters of each network that has firewall rules (bridge networks), by the tag its chains carry. */
+function trafficOf(networks: NetworkRecord[], counters: NetworkCounter[]): NetworkTrafficSample[] {
+  const byTag = new Map(counters.map((c) => [c.tag, c]));
+  return networks.flatMap((n) => {
+    const c = byTag.get(shortId(n.id));
+    return c ? [{ network: n.name, forwardedOut: c.forwardedOut, forwardedIn: c.forwardedIn, dropped: c.dropped }] : [];
   });
 }
 

@@ -6,8 +6,8 @@
  *   filter FORWARD      -j WEFT-FORWARD                     (inserted first, once)
  *   filter WEFT-FORWARD -i <br> -j WEFT-FROM-<id>           (one pair per network)
  *                       -o <br> -j WEFT-TO-<id>
- *   WEFT-FROM-<id>      icc accept/drop for <br> -> <br>, DNATed accept (published
- *                       ports), then WEFT-ISOLATION, then accept (drop when internal)
+ *   WEFT-FROM-<id>      icc accept/drop for <br> -> <br>, DNATed accept (published ports), then
+ *                       WEFT-ISOLATION, then accept (drop when internal); the metrics read their counters
  *   WEFT-ISOLATION      -o <br> -j DROP  (one per network: bridge-to-other-bridge)
  *   WEFT-TO-<id>        established accept, WEFT-PORTS, drop (just drop when internal)
  *   WEFT-PORTS          --ctstate DNAT -j ACCEPT  (one fixed rule: whatever weft's DNAT
@@ -39,9 +39,9 @@ export const WEFT_DNAT = 'WEFT-DNAT';
 export const WEFT_POSTROUTING = 'WEFT-POSTROUTING';
 export const WEFT_RAW_PREROUTING = 'WEFT-RAW-PREROUTING';
 const PREFIX = 'WEFT-';
-
-export const fromChain = (id: string): string => `WEFT-FROM-${shortId(id)}`;
-export const toChain = (id: string): string => `WEFT-TO-${shortId(id)}`;
+export const NET_CHAINS = { from: 'WEFT-FROM-', to: 'WEFT-TO-' };
+export const fromChain = (id: string): string => `${NET_CHAINS.from}${shortId(id)}`;
+export const toChain = (id: string): string => `${NET_CHAINS.to}${shortId(id)}`;
 export const natChain = (id: string): string => `WEFT-NAT-${shortId(id)}`;
 
 /** Our chains and the jumps into them from the built-in chains; init() ensures these. */

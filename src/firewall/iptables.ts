@@ -14,15 +14,17 @@ import { Serial } from '../util/lock.js';
 import { runCommand } from './exec.js';
 import {
   parseSave, planAddNetwork, portRules, WEFT_DNAT, planAddPorts, planInit, planRemoveNetwork, planRemovePorts, planSyncPorts, planTeardown,
-  RestoreBatch, WEFT_FORWARD, WEFT_POSTROUTING, WEFT_RAW_PREROUTING, type SaveDump,
+  RestoreBatch, WEFT_FORWARD, WEFT_POSTROUTING, WEFT_RAW_PREROUTING, type SaveDump, NET_CHAINS, WEFT_ISOLATION,
 } from './iptables-rules.js';
 import { planUserChain } from './user-chain.js';
 import { planLoopbackDnat } from './loopback-dnat.js';
-import type { FirewallBackend, FirewallNetwork, PortCounter, PortMapping } from '../contracts/firewall.js';
+import type { FirewallBackend, FirewallNetwork, NetworkCounter, PortCounter, PortMapping } from '../contracts/firewall.js';
 import { countLines, parseCountSave, planCountBase, planCountPorts, planSyncCounts } from './iptables-count.js';
 import { splitRouted } from './gateway-modes.js';
 import { CountRuleReader } from './iptables-count-read.js';
-import { NfnlHandle } from '../kernel/nfnetlink.js';
+import { NFPROTO_IPV4, NFPROTO_IPV6, NfnlHandle } from '../kernel/nfnetlink.js';
+import { tableRules } from '../kernel/nft-table-rules.js';
+import { countNetworks, parseFilterSave } from './network-counters.js';
 import { planRoutedChain, planRoutedPorts, planSyncRouted } from './iptables-routed.js';
 
 const TOOLS: Record<Family, { save: string; restore: string }> = {
@@ -215,6 +217,19 @@ export class IptablesBackend implements FirewallBackend {
       out.push(...(read ?? parseCountSave(await this.serial.run(() => this.exec([TOOLS[f].save, '-c', '-t', 'mangle'])).catch(() => ''))));
     }
     return out;
+  }
+
+  /**
+   * Every network chain's rule counters: one netlink dump of the filter table per family
+   * (iptables-nft), else one `iptables-save -c -t filter` (legacy iptables).
+   */
+  async networkCounters(): Promise<NetworkCounter[]> {
+    const tables = [];
+    for (const f of [4, 6] as const) {
+      const read = await tableRules(this.counters.get(), f === 4 ? NFPROTO_IPV4 : NFPROTO_IPV6, 'filter').catch(() => undefined);
+      tables.push(read ?? parseFilterSave(await this.serial.run(() => this.exec([TOOLS[f].save, '-c', '-t', 'filter'])).catch(() => '')));
+    }
+    return countNetworks(tables, { ...NET_CHAINS, isolation: WEFT_ISOLATION });
   }
 
   /** The counter socket is the only thing held open between calls. */

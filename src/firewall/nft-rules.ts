@@ -10,6 +10,7 @@
  *                           accept (drop when internal)
  *   to-<id>    (into br)    ct state established,related accept; DNATed to a published
  *                           port accept; drop (just drop when internal)
+ *                           (every rule of from-/to-<id> counts what it decides: metrics)
  *   raw-prerouting          loopback destinations not from lo drop (like Docker 28)
  *   prerouting / output     fib daddr type local jump ports  (output skips loopback;
  *                           prerouting DNATs loopback only from lo)
@@ -32,8 +33,10 @@ import { nftOutbound } from './host-snat.js';
 
 export const TABLE = 'inet weft';
 
-export const fromChain = (id: string): string => `from-${shortId(id)}`;
-export const toChain = (id: string): string => `to-${shortId(id)}`;
+/** The prefixes of a network's own chains, before its tag. */
+export const NET_CHAINS = { from: 'from-', to: 'to-' };
+export const fromChain = (id: string): string => `${NET_CHAINS.from}${shortId(id)}`;
+export const toChain = (id: string): string => `${NET_CHAINS.to}${shortId(id)}`;
 export const natChain = (id: string): string => `nat-${shortId(id)}`;
 
 const SETS: [string, string][] = [
@@ -134,7 +137,7 @@ export function addNetworkScript(net: FirewallNetwork): string {
   const out: string[] = [];
   for (const [name, rules] of [[from, c.from], [to, c.to]] as const) {
     out.push(`add chain ${TABLE} ${name}`, `flush chain ${TABLE} ${name}`);
-    for (const r of rules) out.push(`add rule ${TABLE} ${name} ${r}`);
+    for (const r of rules) out.push(`add rule ${TABLE} ${name} ${counted(r)}`);
   }
   out.push(
     `add element ${TABLE} bridges { ${br} }`,
@@ -151,6 +154,11 @@ export function addNetworkScript(net: FirewallNetwork): string {
     out.push(...removeNat(net));
   }
   return lines(out);
+}
+
+/** The rule with a counter before its verdict: the per-network metrics read them (network-counters.ts). */
+function counted(rule: string): string {
+  return rule.replace(/(^| )(accept|drop)$/, '$1counter $2');
 }
 
 /** Remove one network exactly; missing pieces are fine. */

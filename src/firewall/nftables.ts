@@ -10,13 +10,15 @@
 import { expandMappings, type FirewallOptions } from './common.js';
 import { Serial } from '../util/lock.js';
 import { NftRunner } from './libnftables.js';
-import type { FirewallBackend, FirewallNetwork, PortCounter, PortMapping } from '../contracts/firewall.js';
-import { NfnlHandle } from '../kernel/nfnetlink.js';
+import type { FirewallBackend, FirewallNetwork, NetworkCounter, PortCounter, PortMapping } from '../contracts/firewall.js';
+import { NFPROTO_INET, NfnlHandle } from '../kernel/nfnetlink.js';
+import { tableRules } from '../kernel/nft-table-rules.js';
+import { countNetworks } from './network-counters.js';
 import { nftLoopbackDnatScript } from './loopback-dnat.js';
 import { readPortCounters } from './nft-counters.js';
 import { nftUserChainScript } from './user-chain.js';
 import {
-  addNetworkScript, addPortsScript, initScript, removeNetworkScript, removePortsScript, syncPortsScript, TABLE, teardownScript,
+  addNetworkScript, addPortsScript, initScript, NET_CHAINS, removeNetworkScript, removePortsScript, syncPortsScript, TABLE, teardownScript,
 } from './nft-rules.js';
 
 export interface NftablesOptions extends FirewallOptions {
@@ -88,6 +90,12 @@ export class NftablesBackend implements FirewallBackend {
   /** The counting sets' elements, dumped over netlink: no need to wait for a transaction in progress. */
   portCounters(): Promise<PortCounter[]> {
     return readPortCounters(this.counters.get());
+  }
+
+  /** The counters of every network chain's rules: one rule dump of the table (none while it is missing). */
+  async networkCounters(): Promise<NetworkCounter[]> {
+    const rules = await tableRules(this.counters.get(), NFPROTO_INET, TABLE.split(' ')[1]).catch(() => []);
+    return countNetworks([rules], NET_CHAINS);
   }
 
   /** Release the open libnftables context and counter socket (they pin the namespace); usable again after. */

@@ -138,7 +138,7 @@ export class Attrs {
   }
 }
 
-function strAttr(type: number, value: string): Buffer {
+export function strAttr(type: number, value: string): Buffer {
   const body = Buffer.from(`${value}\0`);
   const out = Buffer.alloc((4 + body.length + 3) & ~3);
   out.writeUInt16LE(4 + body.length, 0);
@@ -215,7 +215,7 @@ export class Nfnl {
   }
 
   /** The messages of a dump (their payload starts with nfgenmsg); an interrupted dump (the table changed) is asked again. */
-  private async dump(msg: number, family: number, attrs: Buffer[]): Promise<Buffer[]> {
+  async dump(msg: number, family: number, attrs: Buffer[]): Promise<Buffer[]> {
     const type = (NFNL_SUBSYS_NFTABLES << 8) | msg;
     for (let attempt = 1; ; attempt++) {
       const [msgs] = await this.queue.run(() => this.sock.request(type, [nfgenmsg(family), ...attrs], { flags: FlagsGet.DUMP }));

@@ -5,10 +5,14 @@
  * and written as text by port-text.ts.
  */
 import client from 'prom-client';
+// The cluster's instruments are in every exposition, on a host outside a cluster too (as zero-sample histograms).
+import './cluster.js';
+import { type NetworkTrafficSample, registerNetworkTraffic } from './network-traffic.js';
 import { type PortCounts, renderPorts } from './port-text.js';
 import { processMetricsText } from './process.js';
 import { registry } from './registry.js';
 
+export type { NetworkTrafficSample } from './network-traffic.js';
 export type { PortCounts } from './port-text.js';
 
 export interface NetworkSample { network: string; driver: string; endpoints: number; overlayPeers?: number }
@@ -25,6 +29,8 @@ export interface ScrapeSource {
   conntrack(): Promise<ConntrackSample[]>;
   /** Published host ports, one each, with their counters. */
   ports(): Promise<PortCounts>;
+  /** Each network's forwarded and dropped packets, from its firewall rules' counters. */
+  networkTraffic(): Promise<NetworkTrafficSample[]>;
 }
 
 let source: ScrapeSource | undefined;
@@ -76,6 +82,7 @@ gauge('weft_ipam_addresses_in_use', 'Addresses taken in each pool (endpoints, ga
 gauge('weft_ipam_addresses_free', 'Addresses still free for endpoints in each pool', ['network', 'subnet'], (g) => {
   for (const p of pools()) g.set({ network: p.network, subnet: p.subnet }, p.free);
 });
+registerNetworkTraffic(() => (source ? source.networkTraffic() : Promise.resolve([])));
 new client.Gauge({
   name: 'weft_conntrack_entries', help: 'Connection tracking entries with an address on the network', labelNames: ['network'],
   registers: [registry],

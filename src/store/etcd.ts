@@ -18,6 +18,7 @@ import type { Record, Transaction, TxnOp, WatchableStore, WatchEvent } from '../
 import { TxnConflict } from '../util/errors.js';
 import { BufferedTxn, resolveOps } from './txn.js';
 import { timed } from '../metrics/registry.js';
+import { WatchLag } from './watch-lag.js';
 
 /** How often a unit is re-resolved when other writers keep changing its keys. */
 const TXN_ATTEMPTS = 10;
@@ -54,6 +55,8 @@ export class EtcdStore implements WatchableStore {
   private readonly ns: Namespace;
   readonly prefix: string;
   private readonly watchers = new Set<Watcher>();
+  /** Times the watches' delay on this client's own writes (metrics). */
+  private readonly lag = new WatchLag();
   private readonly leases = new Set<Lease>();
 
   constructor(o: EtcdStoreOptions) {
@@ -91,12 +94,15 @@ export class EtcdStore implements WatchableStore {
   }
 
   async put<T>(key: string, value: T): Promise<number> {
+    const sent = performance.now();
     const res = await this.ns.put(key).value(JSON.stringify(value)).exec();
-    return Number(res.header.revision);
+    return this.wrote(sent, res.header.revision);
   }
 
   async delete(key: string): Promise<boolean> {
+    const sent = performance.now();
     const res = await this.ns.delete().key(key).exec();
+    if (Number(res.deleted) > 0) this.wrote(sent, res.header.revision);
     return Number(res.deleted) > 0;
   }
 
@@ -114,8 +120,9 @@ export class EtcdStore implements WatchableStore {
     const txn = expected === null
       ? this.ns.if(key, 'Create', '==', 0)
       : this.ns.if(key, 'Mod', '==', expected);
+    const sent = performance.now();
     const res = await txn.then(this.ns.put(key).value(JSON.stringify(value))).commit();
-    return res.succeeded ? Number(res.header.revision) : undefined;
+    return res.succeeded ? this.wrote(sent, res.header.revision) : undefined;
   }
 
   async compareAndDelete(key: string, expected: number): Promise<boolean> {
@@ -141,7 +148,12 @@ export class EtcdStore implements WatchableStore {
       let txn = rev(first) === undefined ? this.ns.if(first, 'Create', '==', 0) : this.ns.if(first, 'Mod', '==', rev(first)!);
       for (const k of rest) txn = rev(k) === undefined ? txn.and(k, 'Create', '==', 0) : txn.and(k, 'Mod', '==', rev(k)!);
       const changes = [...writes].map(([k, w]) => (w === null ? this.ns.delete().key(k) : this.ns.put(k).value(JSON.stringify(w.value))));
-      if ((await txn.then(...changes).commit()).succeeded) return;
+      const sent = performance.now();
+      const res = await txn.then(...changes).commit();
+      if (res.succeeded) {
+        this.wrote(sent, res.header.revision);
+        return;
+      }
     }
     throw new TxnConflict(`cluster store keys ${keys.join(', ')} kept changing; gave up after ${TXN_ATTEMPTS} attempts`);
   }
@@ -160,9 +172,13 @@ export class EtcdStore implements WatchableStore {
     w.on('put', (kv) => {
       let value: T;
       try { value = JSON.parse(kv.value.toString()) as T; } catch { return; }
+      this.lag.delivered(Number(kv.mod_revision));
       cb({ type: 'put', key: strip(kv.key), value, revision: Number(kv.mod_revision) });
     });
-    w.on('delete', (kv) => cb({ type: 'delete', key: strip(kv.key), revision: Number(kv.mod_revision) }));
+    w.on('delete', (kv) => {
+      this.lag.delivered(Number(kv.mod_revision));
+      cb({ type: 'delete', key: strip(kv.key), revision: Number(kv.mod_revision) });
+    });
     w.on('error', () => undefined); // the client reconnects and resumes by itself
     return async () => {
       this.watchers.delete(w);
@@ -182,7 +198,10 @@ export class EtcdStore implements WatchableStore {
     Object.assign(em, {
       ttl,
       id: () => lease.grant(),
-      put: async (key: string, value: unknown) => Number((await lease.put(key).value(JSON.stringify(value)).exec()).header.revision),
+      put: async (key: string, value: unknown) => {
+        const sent = performance.now();
+        return this.wrote(sent, (await lease.put(key).value(JSON.stringify(value)).exec()).header.revision);
+      },
       revoke: async () => {
         this.leases.delete(lease);
         await lease.revoke().catch(() => undefined);
@@ -190,6 +209,12 @@ export class EtcdStore implements WatchableStore {
     });
     await lease.grant();
     return em;
+  }
+
+  /** Note a committed write for the watch lag; its revision as a number. */
+  private wrote(sentAt: number, revision: string): number {
+    this.lag.wrote(sentAt, Number(revision));
+    return Number(revision);
   }
 
   /** Stop watches and keepalives (leases are NOT revoked: revoke them first if wanted). */

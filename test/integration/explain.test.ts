@@ -112,7 +112,7 @@ describe.each(['nftables', 'iptables'] as const)('network explain (%s backend)',
     const chain = before.decidedBy!.chain;
     if (backend === 'nftables') {
       const listing = d.host.sh(`nft -a list chain inet weft ${chain}`);
-      const handle = /^\s*drop # handle (\d+)$/m.exec(listing)?.[1];
+      const handle = /^\s*(?:counter packets \d+ bytes \d+ )?drop # handle (\d+)$/m.exec(listing)?.[1];
       expect(handle, listing).toBeDefined();
       d.host.sh(`nft delete rule inet weft ${chain} handle ${handle}`);
     } else {

@@ -52,7 +52,7 @@ export function destroyAll(): void {
 
 /** The ruleset as the backend's own tools print it, without timestamps and counters. */
 export function dump(ns: FwNs, kind: 'iptables' | 'nftables'): string {
-  if (kind === 'nftables') return ns.sh('nft list ruleset');
+  if (kind === 'nftables') return ns.sh('nft --stateless list ruleset');
   const clean = (s: string) => s.split('\n').filter((l) => !l.startsWith('#')).join('\n').replace(/\[\d+:\d+\]/g, '[0:0]');
   return `${clean(ns.sh('iptables-save'))}\n--- ip6tables ---\n${clean(ns.sh('ip6tables-save'))}`;
 }

@@ -167,8 +167,8 @@ describe.each(backends)('firewall backend: %s', (_label, kind, make) => {
       expect(sealed).not.toContain('WEFT-NAT-cccccccccccc');
       expect(sealed).not.toContain('10.91.3.0/24');
     } else {
-      expect(sealed).toMatch(/chain from-cccccccccccc \{\n\s+oifname "br-c" drop\n\s+drop\n\s+\}/);
-      expect(sealed).toMatch(/chain to-cccccccccccc \{\n\s+drop\n\s+\}/);
+      expect(sealed).toMatch(/chain from-cccccccccccc \{\n\s+oifname "br-c" counter drop\n\s+counter drop\n\s+\}/);
+      expect(sealed).toMatch(/chain to-cccccccccccc \{\n\s+counter drop\n\s+\}/);
       expect(sealed).toMatch(/"br-c" : jump from-cccccccccccc/);
       expect(sealed).not.toContain('nat-cccccccccccc');
       expect(sealed).not.toContain('10.91.3.0/24');

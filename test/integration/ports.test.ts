@@ -57,7 +57,7 @@ describe.each(['nftables', 'iptables'] as const)('published ports (%s backend)',
   }
 
   function ruleset(): string {
-    const raw = backend === 'nftables' ? d.host.sh('nft list ruleset') : d.host.sh('iptables-save; ip6tables-save');
+    const raw = backend === 'nftables' ? d.host.sh('nft --stateless list ruleset') : d.host.sh('iptables-save; ip6tables-save');
     return raw.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')).join('\n');
   }
 

@@ -28,9 +28,10 @@ describe('StorePeerSource', () => {
     await store.put('endpoint/net1/a', ep('a', 'other', 'net1', '02:42:0a:00:00:09'));
     await store.delete('endpoint/net2/b');
     await store.delete('endpoint/net1/mine');
+    // Each change carries when the watch delivered it (for the programming latency).
     expect(seen).toEqual([
-      { type: 'add', endpoint: ep('a', 'other', 'net1', '02:42:0a:00:00:09'), previous: ep('a', 'other') },
-      { type: 'remove', endpoint: ep('b', 'other', 'net2') },
+      { type: 'add', endpoint: ep('a', 'other', 'net1', '02:42:0a:00:00:09'), previous: ep('a', 'other'), receivedAt: expect.any(Number) },
+      { type: 'remove', endpoint: ep('b', 'other', 'net2'), receivedAt: expect.any(Number) },
     ]);
     expect(peers.remoteEndpoints().map((e) => e.id)).toEqual(['a']);
     unsubscribe();

@@ -60,16 +60,16 @@ describe('nftables rule text', () => {
   it('adds a network as chains plus map elements keyed by bridge and subnet', () => {
     expect(addNetworkScript(netA)).toBe(`add chain inet weft from-aaaaaaaaaaaa
 flush chain inet weft from-aaaaaaaaaaaa
-add rule inet weft from-aaaaaaaaaaaa oifname "br-a" accept
-add rule inet weft from-aaaaaaaaaaaa ct status dnat accept
-add rule inet weft from-aaaaaaaaaaaa oifname @bridges drop
-add rule inet weft from-aaaaaaaaaaaa accept
+add rule inet weft from-aaaaaaaaaaaa oifname "br-a" counter accept
+add rule inet weft from-aaaaaaaaaaaa ct status dnat counter accept
+add rule inet weft from-aaaaaaaaaaaa oifname @bridges counter drop
+add rule inet weft from-aaaaaaaaaaaa counter accept
 add chain inet weft to-aaaaaaaaaaaa
 flush chain inet weft to-aaaaaaaaaaaa
-add rule inet weft to-aaaaaaaaaaaa ct state established,related accept
-add rule inet weft to-aaaaaaaaaaaa ct status dnat ip daddr . meta l4proto . th dport @port-accept4 accept
-add rule inet weft to-aaaaaaaaaaaa ct status dnat ip6 daddr . meta l4proto . th dport @port-accept6 accept
-add rule inet weft to-aaaaaaaaaaaa drop
+add rule inet weft to-aaaaaaaaaaaa ct state established,related counter accept
+add rule inet weft to-aaaaaaaaaaaa ct status dnat ip daddr . meta l4proto . th dport @port-accept4 counter accept
+add rule inet weft to-aaaaaaaaaaaa ct status dnat ip6 daddr . meta l4proto . th dport @port-accept6 counter accept
+add rule inet weft to-aaaaaaaaaaaa counter drop
 add element inet weft bridges { "br-a" }
 add element inet weft net-from { "br-a" : jump from-aaaaaaaaaaaa }
 add element inet weft net-to { "br-a" : jump to-aaaaaaaaaaaa }
