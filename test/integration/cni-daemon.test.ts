@@ -188,6 +188,35 @@ describe('weft-cni through a running daemon', () => {
     expect(viaDaemon.run('weft-cni', at('DEL', 'cfclient', client), conf()).code).toBe(0);
   });
 
+  it('keeps its port maps through the daemon\'s firewall reload and its repair of a flushed ruleset', async () => {
+    const [web, client] = [container(), container()];
+    const ports = { runtimeConfig: { portMappings: [{ hostPort: 18190, containerPort: 80, protocol: 'tcp' }] } };
+    expect(viaDaemon.run('weft-cni', at('ADD', 'cfrweb', web), conf(ports)).code).toBe(0);
+    expect(exec.run('weft-cni', at('ADD', 'cfrclient', client), conf()).code).toBe(0);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-www-'));
+    dirs.push(root);
+    fs.writeFileSync(path.join(root, 'index.html'), 'hello after reload\n');
+    servers.push(spawn('ip', ['netns', 'exec', web.name, 'busybox', 'httpd', '-f', '-p', '80', '-h', root], { stdio: 'ignore' }));
+    const reached = async () => {
+      for (let i = 0; i < 60; i++) {
+        if (client.try('timeout 2 busybox wget -qO- http://10.81.0.1:18190/').out.includes('hello after reload')) return true;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      return false;
+    };
+    expect(await reached()).toBe(true);
+    const reload = daemon.cli(['firewall', 'reload']);
+    expect(reload.code, reload.stderr).toBe(0);
+    expect(host.sh('nft list map inet weft port-dnat4-any')).toContain('18190');
+    expect(await reached()).toBe(true);
+    host.sh('nft flush ruleset');
+    expect(await reached()).toBe(true);
+    expect(host.sh('nft list map inet weft port-dnat4-any')).toContain('18190');
+    expect(viaDaemon.run('weft-cni', at('DEL', 'cfrweb', web), conf(ports)).code).toBe(0);
+    expect(viaDaemon.run('weft-cni', at('DEL', 'cfrclient', client), conf()).code).toBe(0);
+    expect(host.sh('nft list map inet weft port-dnat4-any')).not.toContain('18190');
+  }, 60_000);
+
   it('mixes exec\'d and daemon calls on one state directory, one after the other and at once', async () => {
     const [a, b] = [container(), container()];
     const ra = viaDaemon.run('weft-cni', at('ADD', 'cfmix-a', a), conf());
