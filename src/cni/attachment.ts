@@ -14,6 +14,7 @@ import { OPT_BRIDGE_NAME, OPT_MASQUERADE, OPT_MTU } from '../contracts/network-o
 import { NftablesBackend } from '../firewall/nftables.js';
 import type { LinkDeleter } from '../kernel/link-deleter.js';
 import { Rtnl } from '../kernel/rtnl.js';
+import { type Served, ServedNetworks } from './served-networks.js';
 import { canonicalCidr, ipToBuffer, ipVersion, splitCidr } from '../util/ip.js';
 import type { NetConf, PortMap, Route } from './config.js';
 import { CniError, CODE } from './errors.js';
@@ -88,23 +89,26 @@ function ipLink(dev: string, ...change: string[]): void {
 }
 
 /**
- * The host namespace's netlink socket and nftables context the attachments are made with,
- * and a long-lived process's LinkDeleter, which it owns (its threads cost more to start than
- * an exec'd plugin's one delete would save).
+ * The host namespace's netlink socket and nftables context the attachments are made with;
+ * for a long-lived process also the networks it made and its LinkDeleter, which it owns
+ * (their gains need a process that outlives one verb: the threads cost more to start than
+ * one delete would save).
  */
-export interface KernelHandles { host: Rtnl; firewall: NftablesBackend; deleter?: LinkDeleter; close(): void }
+export interface KernelHandles { host: Rtnl; firewall: NftablesBackend; deleter?: LinkDeleter; served?: ServedNetworks; close(): void }
 
-export function openKernel(deleter?: LinkDeleter): KernelHandles {
+export function openKernel(longLived?: { deleter: LinkDeleter }): KernelHandles {
   const host = Rtnl.open();
   const firewall = new NftablesBackend();
-  return { host, firewall, ...(deleter ? { deleter } : {}), close: () => { firewall.close(); host.close(); } };
+  const extras = longLived ? { deleter: longLived.deleter, served: new ServedNetworks() } : {};
+  return { host, firewall, ...extras, close: () => { firewall.close(); host.close(); } };
 }
 
 export class Attacher {
   private readonly host: Rtnl;
   private readonly driver: BridgeDriver;
 
-  constructor(private readonly kernel: KernelHandles) {
+  /** dir: the state directory of the attachments made (see ServedNetworks). */
+  constructor(private readonly kernel: KernelHandles, private readonly dir: string) {
     this.host = kernel.host;
     this.driver = new BridgeDriver({ host: kernel.host, firewall: kernel.firewall });
   }
@@ -113,7 +117,7 @@ export class Attacher {
   async plug(conf: NetConf, rec: AttachmentRecord): Promise<{ interfaces: Interface[]; routes: Route[] }> {
     const net = networkInfo(conf, rec.ips);
     const ep = endpoint(rec, macFor(rec, conf.mac));
-    await this.driver.createNetwork(net);
+    await this.ensureNetwork(conf, net);
     if (conf.promiscMode) ipLink(conf.bridge, 'promisc', 'on');
     await this.driver.createEndpoint(net, ep);
     const gw = await this.driver.join(net, ep, { id: rec.containerId, nsPath: rec.netns });
@@ -144,6 +148,21 @@ export class Attacher {
     const hostIf = hostIfName(rec.endpointId);
     if (!this.kernel.deleter) await this.host.deleteLink(hostIf);
     else await this.kernel.deleter.deletePair(hostIf, rec.netns ? { nsPath: rec.netns, ifName: rec.ifname } : undefined);
+  }
+
+  /** After a flushed ruleset: the network made again, and the port maps of its attachments. */
+  async restore(s: Served, recs: AttachmentRecord[]): Promise<void> {
+    await this.driver.createNetwork(s.net);
+    for (const rec of recs) {
+      if (rec.ips.length) await this.driver.programExternalConnectivity(networkInfo(s.conf, rec.ips), endpoint(rec, ''));
+    }
+  }
+
+  private async ensureNetwork(conf: NetConf, net: NetworkInfo): Promise<void> {
+    const { served } = this.kernel;
+    if (served && (await served.current(this.dir, net, this.host))) return;
+    await this.driver.createNetwork(net);
+    await served?.remember({ conf, dir: this.dir, net }, this.host);
   }
 
   /** CHECK: the interface is in the namespace with its addresses, and its host end on the bridge. */

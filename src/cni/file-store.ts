@@ -20,6 +20,7 @@ export class FileStore implements Store {
   private readonly records: Map<string, Stored>;
 
   constructor(private readonly file: string) {
+    recoverFile(file);
     const stamp = stampOf(file);
     const seen = stamp === undefined ? undefined : lastSeen.get(file);
     if (seen && seen.stamp === stamp) {
@@ -82,7 +83,7 @@ export class FileStore implements Store {
       if (w === null) next.delete(key);
       else next.set(key, { revision, value: w.value });
     }
-    writeAtomic(this.file, JSON.stringify({ revision, records: Object.fromEntries(next) }));
+    replaceFile(this.file, JSON.stringify({ revision, records: Object.fromEntries(next) }));
     this.revision = revision;
     this.records.clear();
     for (const [k, v] of next) this.records.set(k, v);
@@ -118,7 +119,8 @@ function readShape(file: string): FileShape {
 }
 
 /**
- * Write-then-rename: readers and a killed process see the old file or the new one. No
+ * Write-then-rename: readers and a killed process see the old file or the new one. For a
+ * name not taken yet (an attachment record); replaceFile replaces one. No
  * fsync (host-local does none either): what the state describes — links, addresses in
  * namespaces, port maps — does not outlive a power loss, which is all an fsync would guard.
  */
@@ -131,4 +133,29 @@ export function writeAtomic(file: string, data: string): void {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, file);
+}
+
+/**
+ * Replace file with data: write it whole to <file>.next, unlink file, rename .next in place.
+ * Renaming over an existing file makes ext4 write it back first (auto_da_alloc), 2-5 ms on
+ * this path; a rename to a free name costs none. A kill before the unlink leaves the old
+ * file (and a stale .next, dropped next time); after it only .next, which recoverFile
+ * puts in place: either way a whole state. Under the directory's lock only.
+ */
+function replaceFile(file: string, data: string): void {
+  const next = `${file}.next`;
+  fs.rmSync(next, { force: true });
+  const fd = fs.openSync(next, 'wx', 0o600);
+  try {
+    fs.writeSync(fd, data);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.rmSync(file, { force: true });
+  fs.renameSync(next, file);
+}
+
+/** Finish a replaceFile a kill interrupted between its unlink and its rename. */
+function recoverFile(file: string): void {
+  if (!fs.existsSync(file) && fs.existsSync(`${file}.next`)) fs.renameSync(`${file}.next`, file);
 }

@@ -12,10 +12,11 @@ import type { Handler, Handlers, Invocation } from './invocation.js';
 import { DEFAULT_DIR, ipamClient } from './ipam-client.js';
 import { Attacher, type AttachmentRecord, endpointId, type KernelHandles, openKernel } from './attachment.js';
 import { appendResult, emptyResult, formatResult, parseResult } from './result.js';
-import { StateDir } from './state-dir.js';
+import { StateDir, withState } from './state-dir.js';
 import { validAttachments } from './valid-attachments.js';
 
-const recordKey = (net: string, containerId: string, ifname: string) => `cni/attach/${net}/${containerId}/${ifname}`;
+const recordPrefix = (net: string) => `cni/attach/${net}/`;
+const recordKey = (net: string, containerId: string, ifname: string) => `${recordPrefix(net)}${containerId}/${ifname}`;
 
 interface Ctx { conf: NetConf; inv: Invocation; state: StateDir; dir: string; attacher: Attacher }
 
@@ -27,7 +28,7 @@ function verb(shared: KernelHandles | undefined, fn: (c: Ctx) => Promise<unknown
     const state = await StateDir.open(dir);
     const kernel = shared ?? openKernel();
     try {
-      return await fn({ conf, inv, state, dir, attacher: new Attacher(kernel) });
+      return await fn({ conf, inv, state, dir, attacher: new Attacher(kernel, dir) });
     } finally {
       if (!shared) kernel.close();
       state.close();
@@ -111,7 +112,7 @@ async function checkVerb(c: Ctx): Promise<unknown> {
 
 async function gcVerb(c: Ctx): Promise<unknown> {
   const valid = validAttachments(c.conf.raw);
-  const prefix = `cni/attach/${c.conf.name}/`;
+  const prefix = recordPrefix(c.conf.name);
   for (const r of await c.state.attachments.list<AttachmentRecord>(prefix)) {
     if (!valid.has(`${r.value.containerId}/${r.value.ifname}`)) await undo(c, r.value);
   }
@@ -134,3 +135,19 @@ export function cniHandlers(shared?: KernelHandles): Handlers {
 }
 
 export const handlers = cniHandlers();
+
+/**
+ * After weft's firewall was re-created (a flushed ruleset): every network a long-lived
+ * process made through `kernel`, and the port maps of its complete attachments, each under
+ * its directory's lock. Every network is tried; the first failure is thrown after.
+ */
+export async function restoreServed(kernel: KernelHandles): Promise<void> {
+  let failed: unknown;
+  for (const s of kernel.served?.list() ?? []) {
+    await withState(s.dir, async (state) => {
+      const recs = await state.attachments.list<AttachmentRecord>(recordPrefix(s.conf.name));
+      await new Attacher(kernel, s.dir).restore(s, recs.filter((r) => r.complete).map((r) => r.value));
+    }).catch((err: unknown) => { failed ??= err; });
+  }
+  if (failed) throw failed;
+}

@@ -12,7 +12,7 @@ import type { LinkDeleter } from '../kernel/link-deleter.js';
 import { invoke, type Handlers, type Outcome } from './invocation.js';
 import { type KernelHandles, openKernel } from './attachment.js';
 import { handlers as ipamHandlers } from './ipam-plugin.js';
-import { cniHandlers } from './plugin.js';
+import { cniHandlers, restoreServed } from './plugin.js';
 
 /** The variables a runtime hands a plugin; nothing else of the caller's environment is taken. */
 export const CNI_VARS = ['CNI_COMMAND', 'CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_ARGS', 'CNI_PATH'] as const;
@@ -32,7 +32,7 @@ export class CniService {
   private kernel?: KernelHandles;
 
   /** deleter: the daemon's, for DEL's veth deletes (see Attacher.unplug); its owner closes it. */
-  constructor(private readonly deleter?: LinkDeleter) {}
+  constructor(private readonly deleter: LinkDeleter) {}
   private plugins?: { [name: string]: Handlers };
 
   async run(call: CniCall): Promise<CniReply> {
@@ -45,6 +45,11 @@ export class CniService {
     return invoke(handlers, env, call.stdin);
   }
 
+  /** After the daemon re-created weft's firewall: the CNI networks served so far, with their port maps. */
+  async restoreFirewall(): Promise<void> {
+    if (this.kernel) await restoreServed(this.kernel);
+  }
+
   close(): void {
     this.kernel?.close();
   }
@@ -52,7 +57,7 @@ export class CniService {
   /** Opened at the first call, so a daemon nobody asks for CNI holds no extra handles. */
   private handlers(): { [name: string]: Handlers } {
     if (!this.plugins) {
-      this.kernel = openKernel(this.deleter);
+      this.kernel = openKernel({ deleter: this.deleter });
       this.plugins = { 'weft-cni': cniHandlers(this.kernel), 'weft-ipam': ipamHandlers };
     }
     return this.plugins;

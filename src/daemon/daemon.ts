@@ -129,10 +129,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   const imageStore = openImageStore(o.root);
   await restoreState(controller, containers, cluster, () => ensureDefaultBridge(controller, o, logger));
-  const firewallWatch = watchFirewall(firewall, controller, logger, o.firewallCheckSeconds ?? 10);
+  const cni = new CniService(linkDeleter);
+  const firewallWatch = watchFirewall(firewall, controller, logger, o.firewallCheckSeconds ?? 10, () => cni.restoreFirewall());
   const conflicts = o.watchSubnetConflicts
     ? await SubnetConflicts.watch(controller, new KernelHostAddressing(), logger, events.bus) : undefined;
-  const cni = new CniService(linkDeleter);
   const router = apiRouter({
     ctl: controller, containers,
     execs: new ExecRegistry(containers, events), events,

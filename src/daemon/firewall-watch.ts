@@ -11,10 +11,14 @@ export interface FirewallWatch {
   stop(): void;
 }
 
-export function watchFirewall(firewall: FirewallBackend, controller: Controller, logger: pino.Logger, seconds: number): FirewallWatch {
+/** alsoRestore: what else lives in weft's table (the CNI networks the daemon serves). */
+export function watchFirewall(
+  firewall: FirewallBackend, controller: Controller, logger: pino.Logger, seconds: number, alsoRestore: () => Promise<void>,
+): FirewallWatch {
   const reload = async () => {
     await firewall.init();
     await controller.restoreNetworks();
+    await alsoRestore();
     logger.info('firewall rules re-created');
   };
   let checking = false;

@@ -5,18 +5,18 @@
  * state directory, a daemon killed mid-ADD, and the launcher running the plugin itself when
  * no daemon answers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Attach, CniHarness, cniBinDir, launcherBinDir, stateText } from '../helpers/cni.js';
+import { at, CniLab } from '../helpers/cni-lab.js';
 import { TestDaemon } from '../helpers/daemon.js';
 import { type LabNs, makeNs } from '../helpers/lab.js';
 
 const SUBNET = '10.81.0.0/24';
 
 describe('weft-cni through a running daemon', () => {
+  let lab: CniLab;
   let daemon: TestDaemon;
   let host: LabNs;
   let data: string;
@@ -25,23 +25,11 @@ describe('weft-cni through a running daemon', () => {
   let linked: CniHarness;
   let exec: CniHarness;
   const dirs: string[] = [];
-  const spaces: LabNs[] = [];
-  const servers: ChildProcess[] = [];
 
-  const container = () => {
-    const ns = makeNs('cfc');
-    spaces.push(ns);
-    return ns;
-  };
-  const conf = (extra: Record<string, unknown> = {}, version = '1.1.0') => ({
-    cniVersion: version, name: 'cfnet', type: 'weft-cni', bridge: 'cf0', isGateway: true, isDefaultGateway: true,
-    ipMasq: true, dataDir: data, weftDaemon: daemon.socket, ipam: { type: 'weft-ipam', subnet: SUBNET }, ...extra,
-  });
-  const at = (command: string, id: string, ns?: LabNs, ifname = 'eth0'): Attach => ({
-    command, containerId: id, ifname, ...(ns ? { netns: ns.path } : {}),
-  });
-  const hostLinks = () => host.sh('ip -o link show').split('\n').filter(Boolean).map((l) => l.split(': ')[1].split('@')[0]);
-  const veths = () => hostLinks().filter((l) => l.startsWith('veth'));
+  const container = () => lab.container();
+  const conf = (extra: Record<string, unknown> = {}, version = '1.1.0') => lab.conf(extra, version);
+  const hostLinks = () => lab.hostLinks();
+  const veths = () => lab.veths();
   const address = (out: unknown) => (out as { ips: { address: string }[] }).ips[0].address;
   const harness = (dir: string) => {
     dirs.push(dir);
@@ -49,20 +37,21 @@ describe('weft-cni through a running daemon', () => {
   };
 
   beforeAll(async () => {
-    host = makeNs('cfh');
+    lab = new CniLab('cf', () => ({
+      name: 'cfnet', bridge: 'cf0', weftDaemon: daemon.socket, ipam: { type: 'weft-ipam', subnet: SUBNET },
+    }));
+    ({ host, data } = lab);
     daemon = new TestDaemon('nftables', host);
     await daemon.start();
-    data = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-data-'));
     viaDaemon = harness(launcherBinDir('daemon-only'));
     linked = harness(launcherBinDir('linked'));
     exec = harness(cniBinDir());
   }, 60_000);
 
   afterAll(async () => {
-    for (const s of servers) s.kill();
-    for (const s of spaces) s.destroy();
     await daemon?.destroy();
-    for (const d of [...dirs, data]) fs.rmSync(d, { recursive: true, force: true });
+    lab?.destroy();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
   it('answers VERSION for both plugins', () => {
@@ -169,24 +158,39 @@ describe('weft-cni through a running daemon', () => {
     const ra = viaDaemon.run('weft-cni', at('ADD', 'cfweb', web), conf(ports));
     expect(ra.code, ra.stdout).toBe(0);
     expect(viaDaemon.run('weft-cni', at('ADD', 'cfclient', client), conf()).code).toBe(0);
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-www-'));
-    dirs.push(root);
-    fs.writeFileSync(path.join(root, 'index.html'), 'hello from cf web\n');
-    servers.push(spawn('ip', ['netns', 'exec', web.name, 'busybox', 'httpd', '-f', '-p', '80', '-h', root], { stdio: 'ignore' }));
-    const get = (ns: LabNs, url: string) => {
-      for (let i = 0; i < 20; i++) {
-        const r = ns.try(`timeout 3 busybox wget -qO- ${url}`);
-        if (r.code === 0) return r.out;
-        ns.try('sleep 0.2');
-      }
-      return '';
-    };
-    expect(get(host, 'http://10.81.0.1:18180/')).toContain('hello from cf web');
-    expect(get(client, 'http://10.81.0.1:18180/')).toContain('hello from cf web');
+    lab.serve(web, 'hello from cf web');
+    expect(lab.get(host, 'http://10.81.0.1:18180/')).toContain('hello from cf web');
+    expect(lab.get(client, 'http://10.81.0.1:18180/')).toContain('hello from cf web');
     expect(viaDaemon.run('weft-cni', at('DEL', 'cfweb', web), conf(ports)).code).toBe(0);
     expect(host.sh('nft list map inet weft port-dnat4-any')).not.toContain('18180');
     expect(viaDaemon.run('weft-cni', at('DEL', 'cfclient', client), conf()).code).toBe(0);
   });
+
+  it('keeps its port maps through the daemon\'s firewall reload and its repair of a flushed ruleset', async () => {
+    const [web, client] = [container(), container()];
+    const ports = { runtimeConfig: { portMappings: [{ hostPort: 18190, containerPort: 80, protocol: 'tcp' }] } };
+    expect(viaDaemon.run('weft-cni', at('ADD', 'cfrweb', web), conf(ports)).code).toBe(0);
+    expect(exec.run('weft-cni', at('ADD', 'cfrclient', client), conf()).code).toBe(0);
+    lab.serve(web, 'hello after reload');
+    const reached = async () => {
+      for (let i = 0; i < 60; i++) {
+        if (client.try('timeout 2 busybox wget -qO- http://10.81.0.1:18190/').out.includes('hello after reload')) return true;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      return false;
+    };
+    expect(await reached()).toBe(true);
+    const reload = daemon.cli(['firewall', 'reload']);
+    expect(reload.code, reload.stderr).toBe(0);
+    expect(host.sh('nft list map inet weft port-dnat4-any')).toContain('18190');
+    expect(await reached()).toBe(true);
+    host.sh('nft flush ruleset');
+    expect(await reached()).toBe(true);
+    expect(host.sh('nft list map inet weft port-dnat4-any')).toContain('18190');
+    expect(viaDaemon.run('weft-cni', at('DEL', 'cfrweb', web), conf(ports)).code).toBe(0);
+    expect(viaDaemon.run('weft-cni', at('DEL', 'cfrclient', client), conf()).code).toBe(0);
+    expect(host.sh('nft list map inet weft port-dnat4-any')).not.toContain('18190');
+  }, 60_000);
 
   it('mixes exec\'d and daemon calls on one state directory, one after the other and at once', async () => {
     const [a, b] = [container(), container()];
@@ -239,8 +243,7 @@ describe('weft-cni through a running daemon', () => {
     expect(cannot.code).toBe(1);
     expect(cannot.out).toMatchObject({ code: 5, msg: expect.stringContaining('cannot run the plugin') });
     expect(linked.run('weft-cni', at('DEL', 'cffall', ns), conf(), { WEFT_CNI_DAEMON: 'none' }).code).toBe(0);
-    const other = makeNs('cfo');
-    spaces.push(other);
+    const other = lab.adopt(makeNs('cfo'));
     const elsewhere = new CniHarness(other.name, viaDaemon.cniPath);
     const refused = elsewhere.run('weft-cni', { command: 'VERSION' }, { cniVersion: '1.0.0', weftDaemon: daemon.socket });
     expect(refused.out).toMatchObject({ code: 5 });

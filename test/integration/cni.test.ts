@@ -3,51 +3,35 @@
  * verb by verb and version by version, with the spec's error codes, real traffic, a
  * published port, concurrent ADDs and GC after a crash.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Attach, CniHarness, cniBinDir, stateText } from '../helpers/cni.js';
-import { type LabNs, makeNs } from '../helpers/lab.js';
+import { at, CniLab } from '../helpers/cni-lab.js';
+import type { LabNs } from '../helpers/lab.js';
 
 const SUBNET = '10.77.0.0/24';
 
 describe('weft-cni: the CNI spec harness', () => {
+  let lab: CniLab;
   let host: LabNs;
   let bin: string;
   let data: string;
   let cni: CniHarness;
-  const spaces: LabNs[] = [];
-  const servers: ChildProcess[] = [];
-
-  const container = () => {
-    const ns = makeNs('wcc');
-    spaces.push(ns);
-    return ns;
-  };
-  const conf = (extra: Record<string, unknown> = {}, version = '1.1.0') => ({
-    cniVersion: version, name: 'wcnet', type: 'weft-cni', bridge: 'wc0', isGateway: true, isDefaultGateway: true,
-    ipMasq: true, dataDir: data, ipam: { type: 'weft-ipam', subnet: SUBNET }, ...extra,
-  });
-  const at = (command: string, id: string, ns?: LabNs, ifname = 'eth0'): Attach => ({
-    command, containerId: id, ifname, ...(ns ? { netns: ns.path } : {}),
-  });
-  const hostLinks = () => host.sh('ip -o link show').split('\n').filter(Boolean).map((l) => l.split(': ')[1].split('@')[0]);
+  const container = () => lab.container();
+  const conf = (extra: Record<string, unknown> = {}, version = '1.1.0') => lab.conf(extra, version);
+  const hostLinks = () => lab.hostLinks();
 
   beforeAll(() => {
-    host = makeNs('wch');
+    lab = new CniLab('wc', () => ({ name: 'wcnet', bridge: 'wc0', ipam: { type: 'weft-ipam', subnet: SUBNET } }));
+    ({ host, data } = lab);
     bin = cniBinDir();
-    data = fs.mkdtempSync(path.join(os.tmpdir(), 'wc-data-'));
     cni = new CniHarness(host.name, bin);
   });
 
   afterAll(() => {
-    for (const s of servers) s.kill();
-    for (const s of spaces) s.destroy();
-    host?.destroy();
-    fs.rmSync(bin, { recursive: true, force: true });
-    fs.rmSync(data, { recursive: true, force: true });
+    lab?.destroy();
+    if (bin) fs.rmSync(bin, { recursive: true, force: true });
   });
 
   it('VERSION lists 0.4.0, 1.0.0 and 1.1.0 for both plugins', () => {
@@ -170,24 +154,13 @@ describe('weft-cni: the CNI spec harness', () => {
     expect(rb.code, rb.stdout).toBe(0);
     const ipA = (ra.out as { ips: { address: string }[] }).ips[0].address.split('/')[0];
     expect(b.try(`ping -c1 -W2 ${ipA}`).code).toBe(0);
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'wc-www-'));
-    fs.writeFileSync(path.join(root, 'index.html'), 'hello from web\n');
-    servers.push(spawn('ip', ['netns', 'exec', a.name, 'busybox', 'httpd', '-f', '-p', '80', '-h', root], { stdio: 'ignore' }));
-    const get = (ns: LabNs, url: string) => {
-      for (let i = 0; i < 20; i++) {
-        const r = ns.try(`timeout 3 busybox wget -qO- ${url}`);
-        if (r.code === 0) return r.out;
-        ns.try('sleep 0.2');
-      }
-      return '';
-    };
-    expect(get(b, `http://${ipA}/`)).toContain('hello from web');
-    expect(get(host, 'http://10.77.0.1:18080/')).toContain('hello from web');
-    expect(get(b, 'http://10.77.0.1:18080/')).toContain('hello from web');
+    lab.serve(a, 'hello from web');
+    expect(lab.get(b, `http://${ipA}/`)).toContain('hello from web');
+    expect(lab.get(host, 'http://10.77.0.1:18080/')).toContain('hello from web');
+    expect(lab.get(b, 'http://10.77.0.1:18080/')).toContain('hello from web');
     expect(cni.run('weft-cni', at('DEL', 'web', a), conf(ports)).code).toBe(0);
     expect(host.sh('nft list map inet weft port-dnat4-any')).not.toContain('18080');
     expect(cni.run('weft-cni', at('DEL', 'client', b), conf()).code).toBe(0);
-    fs.rmSync(root, { recursive: true, force: true });
   });
 
   it('GC removes an ADD killed mid-way and an attachment whose container is gone, keeping the valid ones', () => {
