@@ -5,7 +5,7 @@
  * rtnetlink has no transaction: each request succeeds or fails on its own and the kernel goes
  * on with the next one after a failure; the caller undoes what it must.
  */
-import { checkError, Flags, formatMessage, MessageType, type NetlinkMessage, type NetlinkSocket } from 'netlink';
+import { checkError, Flags, formatMessage, MessageType, type NetlinkMessage, type NetlinkSocket, pad } from 'netlink';
 import { codeOf } from './rtnl-messages.js';
 
 export interface BatchRequest {
@@ -18,6 +18,12 @@ export interface BatchRequest {
   /** Error codes that count as done (EEXIST for an address already there). */
   tolerate?: string[];
 }
+
+/**
+ * The kernel answers a send before sendmsg returns; answers still missing this long after it cannot come any more
+ * (a receive queue that overflowed drops them), so their requests fail instead of holding the socket for ever.
+ */
+const ANSWER_GRACE_MS = 5_000;
 
 export interface BatchReply {
   /** Messages the kernel sent for the request before its ack (an echo); none for a plain ack. */
@@ -48,7 +54,9 @@ export function sendBatch(sock: NetlinkSocket, requests: BatchRequest[]): Promis
         if (--open === 0) finish(() => resolve(replies));
       }
     };
+    let grace: NodeJS.Timeout | undefined;
     const finish = (settle: () => void) => {
+      clearTimeout(grace);
       sock.off('message', onMessage);
       sock.ref(false);
       settle();
@@ -56,10 +64,16 @@ export function sendBatch(sock: NetlinkSocket, requests: BatchRequest[]): Promis
     sock.on('message', onMessage);
     // Keeps the process alive while answers are due, as the binding's own requests do.
     sock.ref(true);
+    // Each message padded to the 4-byte alignment the kernel steps by to find the next one.
     const bufs = requests.flatMap((r, i) =>
-      formatMessage({ type: r.type, flags: r.flags | Flags.REQUEST | Flags.ACK, seq: seqs[i], port, data: r.body }));
+      pad(formatMessage({ type: r.type, flags: r.flags | Flags.REQUEST | Flags.ACK, seq: seqs[i], port, data: r.body })));
     sock.socket.send(bufs, {}, (err) => {
-      if (err) finish(() => reject(err));
+      if (err) return finish(() => reject(err));
+      if (open === 0) return;
+      grace = setTimeout(() => finish(() => {
+        for (const i of bySeq.values()) replies[i].code = 'ETIMEDOUT';
+        resolve(replies);
+      }), ANSWER_GRACE_MS);
     });
   });
 }

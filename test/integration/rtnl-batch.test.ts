@@ -53,6 +53,14 @@ describe('rtnetlink requests of one endpoint in one batch', () => {
     expect(host.try('ping -c1 -W2 10.201.0.2').code).toBe(0);
   });
 
+  it('does the requests that follow one of unaligned length (an odd name), each message padded', async () => {
+    const sb = sandbox('odd');
+    const made = await h.createVeth('vb-odd', { name: 'eth0', nsPath: sb }, {});
+    // 'vb-o5' is 6 bytes with its NUL: the message is 2 bytes short of the alignment the kernel steps by.
+    await h.batch([setLinkRequest(made.index!, { name: 'vb-o5' }), setLinkRequest(made.index!, { master: bridgeIndex, up: true })]);
+    expect(await h.requireLink('vb-o5')).toMatchObject({ master: bridgeIndex, up: true });
+  });
+
   it('throws the first failure with its request and code, after the kernel went on with the others', async () => {
     const sb = sandbox('fail');
     const made = await h.createVeth('vb-fail', { name: 'eth0', nsPath: sb }, { master: bridgeIndex });
