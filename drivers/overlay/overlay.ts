@@ -29,7 +29,7 @@ import { createNetns, deleteNetns, isNetnsMount } from '../../src/kernel/netns.j
 import { Rtnl } from '../../src/kernel/rtnl.js';
 import { plugVeth } from '../../src/kernel/veth.js';
 import { KeyedSerial } from '../../src/util/lock.js';
-import { tuneOverlayNamespace } from './datapath.js';
+import { tuneEndpointVeth, tuneOverlayNamespace } from './datapath.js';
 import { encryptionOptions, tunnelMtu, vtepOf } from './encryption.js';
 import type { DriverCapability, EndpointInfo, JoinResult, NetworkDriver, NetworkInfo, SandboxInfo } from '../../src/contracts/driver.js';
 
@@ -178,6 +178,8 @@ export class OverlayDriver implements NetworkDriver {
       hostIf, bridgeIndex: a.brIndex, ifName: ep.ifName, nsPath: sb.nsPath, mtu: a.mtu, mac: ep.mac,
       ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}),
     });
+    const untuned = tuneEndpointVeth(a.nsPath, hostIf, sb.nsPath, ep.ifName);
+    if (untuned) this.deps.logger.warn({ err: untuned, endpoint: ep.id }, 'GRO on the endpoint\'s veth pair refused; it works without');
     return {}; // no gateway on an overlay
   }
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster, ETCD_IP } from '../helpers/cluster.js';
 import { containerIp, createNet, execIn, inNs, runContainer } from '../helpers/containers.js';
 import { waitFor, type TestDaemon } from '../helpers/daemon.js';
+import { groEnabled } from '../../src/kernel/ethtool.js';
 
 // busybox-static's `wget -T` segfaults, so timeouts use `timeout N wget`: exit 143 when
 // it fires, 1 when wget fails outright; a refusal check accepts only those two.
@@ -92,8 +93,14 @@ describe('overlay networks across three hosts', () => {
     expect(neighIn(0, vni)).toContain(`${ips.webB} lladdr ${macB}`);
   });
 
-  it('the overlay namespace\'s datapath: MTU underlay - 50 on br0 and the VXLAN device, bridge netfilter hooks off', () => {
+  it('the overlay namespace\'s datapath: MTU underlay - 50 on br0 and the VXLAN device, bridge netfilter hooks off, GRO on both veth ends',
+    async () => {
     for (const dev of ['br0', `vx-${vni}`]) expect(c.inOverlayNs(0, vni, `ip -o link show ${dev}`).out).toContain('mtu 1450');
+    const { SandboxKey, Networks } = (await A.api('GET', `/v1.50/containers/${ids.client}/json`)).body.NetworkSettings;
+    expect(groEnabled(SandboxKey, 'eth0')).toBe(true);
+    expect(groEnabled(path.join(A.runDir, 'netns', `ov-${vni}`), `veth${Networks.ov1.EndpointID.slice(0, 7)}`)).toBe(true);
+    // (the kernel's default, for comparison: off on a veth the driver did not tune)
+    expect(groEnabled(SandboxKey, 'eth1')).toBe(false);
     // With br_netfilter loaded (it is on this machine) every new namespace starts with the hooks on.
     const hooks = c.inOverlayNs(0, vni, 'cat /proc/sys/net/bridge/bridge-nf-call-iptables /proc/sys/net/bridge/bridge-nf-call-ip6tables '
       + '/proc/sys/net/bridge/bridge-nf-call-arptables');
