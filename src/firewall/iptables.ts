@@ -14,7 +14,7 @@ import { Serial } from '../util/lock.js';
 import { runCommand } from './exec.js';
 import {
   parseSave, planAddNetwork, portRules, WEFT_DNAT, planAddPorts, planInit, planRemoveNetwork, planRemovePorts, planSyncPorts, planTeardown,
-  RestoreBatch, WEFT_POSTROUTING, WEFT_RAW_PREROUTING, type SaveDump, NET_CHAINS, WEFT_ISOLATION,
+  RestoreBatch, WEFT_POSTROUTING, WEFT_RAW_PREROUTING, type SaveDump, NET_CHAINS, WEFT_FORWARD, WEFT_ISOLATION,
 } from './iptables-rules.js';
 import { planLoopbackDnat } from './loopback-dnat.js';
 import type { FirewallBackend, FirewallNetwork, NetworkCounter, PortCounter, PortMapping } from '../contracts/firewall.js';
@@ -23,7 +23,7 @@ import { splitRouted } from './gateway-modes.js';
 import { CountRuleReader } from './iptables-count-read.js';
 import { NFPROTO_IPV4, NFPROTO_IPV6, NfnlHandle } from '../kernel/nfnetlink.js';
 import { tableRules } from '../kernel/nft-table-rules.js';
-import { countNetworks, parseFilterSave } from './network-counters.js';
+import { countNetworks, networkChain, parseFilterSave } from './network-counters.js';
 import { planRoutedChain, planRoutedPorts, planSyncRouted } from './iptables-routed.js';
 
 const TOOLS: Record<Family, { save: string; restore: string }> = {
@@ -223,12 +223,14 @@ export class IptablesBackend implements FirewallBackend {
    * (iptables-nft), else one `iptables-save -c -t filter` (legacy iptables).
    */
   async networkCounters(): Promise<NetworkCounter[]> {
+    const names = { ...NET_CHAINS, isolation: WEFT_ISOLATION };
     const tables = [];
     for (const f of [4, 6] as const) {
-      const read = await tableRules(this.counters.get(), f === 4 ? NFPROTO_IPV4 : NFPROTO_IPV6, 'filter').catch(() => undefined);
+      const nfproto = f === 4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+      const read = await tableRules(this.counters.get(), nfproto, 'filter', networkChain(names, WEFT_FORWARD)).catch(() => undefined);
       tables.push(read ?? parseFilterSave(await this.serial.run(() => this.exec([TOOLS[f].save, '-c', '-t', 'filter'])).catch(() => '')));
     }
-    return countNetworks(tables, { ...NET_CHAINS, isolation: WEFT_ISOLATION });
+    return countNetworks(tables, names);
   }
 
   /** The counter socket is the only thing held open between calls. */
