@@ -24,7 +24,7 @@ import { splitRouted } from './gateway-modes.js';
 import { CountRuleReader } from './iptables-count-read.js';
 import { NFPROTO_IPV4, NFPROTO_IPV6, NfnlHandle } from '../kernel/nfnetlink.js';
 import { tableRules } from '../kernel/nft-table-rules.js';
-import { countNetworks, parseFilterSave } from './network-counters.js';
+import { countNetworks, networkChain, parseFilterSave } from './network-counters.js';
 import { planRoutedChain, planRoutedPorts, planSyncRouted } from './iptables-routed.js';
 
 const TOOLS: Record<Family, { save: string; restore: string }> = {
@@ -224,12 +224,14 @@ export class IptablesBackend implements FirewallBackend {
    * (iptables-nft), else one `iptables-save -c -t filter` (legacy iptables).
    */
   async networkCounters(): Promise<NetworkCounter[]> {
+    const names = { ...NET_CHAINS, isolation: WEFT_ISOLATION };
     const tables = [];
     for (const f of [4, 6] as const) {
-      const read = await tableRules(this.counters.get(), f === 4 ? NFPROTO_IPV4 : NFPROTO_IPV6, 'filter').catch(() => undefined);
+      const nfproto = f === 4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+      const read = await tableRules(this.counters.get(), nfproto, 'filter', networkChain(names, WEFT_FORWARD)).catch(() => undefined);
       tables.push(read ?? parseFilterSave(await this.serial.run(() => this.exec([TOOLS[f].save, '-c', '-t', 'filter'])).catch(() => '')));
     }
-    return countNetworks(tables, { ...NET_CHAINS, isolation: WEFT_ISOLATION });
+    return countNetworks(tables, names);
   }
 
   /** The counter socket is the only thing held open between calls. */

@@ -22,6 +22,11 @@ export interface ChainNames {
 
 type Rule = Pick<TableRule, 'chain' | 'verdict' | 'packets'>;
 
+/** The chains countNetworks reads: the networks' own and, for the entry counts, the dispatch chain. */
+export function networkChain(names: ChainNames, dispatch?: string): (chain: string) => boolean {
+  return (c) => c.startsWith(names.from) || c.startsWith(names.to) || c === dispatch;
+}
+
 function byChain(rules: Rule[]): Map<string, Rule[]> {
   const m = new Map<string, Rule[]>();
   for (const r of rules) {

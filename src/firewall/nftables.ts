@@ -13,7 +13,7 @@ import { NftRunner } from './libnftables.js';
 import type { FirewallBackend, FirewallNetwork, NetworkCounter, PortCounter, PortMapping } from '../contracts/firewall.js';
 import { NFPROTO_INET, NfnlHandle } from '../kernel/nfnetlink.js';
 import { tableRules } from '../kernel/nft-table-rules.js';
-import { countNetworks } from './network-counters.js';
+import { countNetworks, networkChain } from './network-counters.js';
 import { nftLoopbackDnatScript } from './loopback-dnat.js';
 import { readPortCounters } from './nft-counters.js';
 import { nftUserChainScript } from './user-chain.js';
@@ -94,7 +94,7 @@ export class NftablesBackend implements FirewallBackend {
 
   /** The counters of every network chain's rules: one rule dump of the table (none while it is missing). */
   async networkCounters(): Promise<NetworkCounter[]> {
-    const rules = await tableRules(this.counters.get(), NFPROTO_INET, TABLE.split(' ')[1]).catch(() => []);
+    const rules = await tableRules(this.counters.get(), NFPROTO_INET, TABLE.split(' ')[1], networkChain(NET_CHAINS)).catch(() => []);
     return countNetworks([rules], NET_CHAINS);
   }
 

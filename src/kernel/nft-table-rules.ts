@@ -34,10 +34,12 @@ function verdictOf(data: Attrs): string | undefined {
   return CODES[code];
 }
 
-/** Decode one rule message (its payload after the nfgenmsg header). */
-export function decodeTableRule(m: Buffer): TableRule {
+/** Decode one rule message (its payload after the nfgenmsg header); undefined for a chain `wanted` refuses. */
+export function decodeTableRule(m: Buffer, wanted: (chain: string) => boolean = () => true): TableRule | undefined {
   const a = Attrs.parse(m, 4, m.length);
-  const out: TableRule = { chain: a.str(RULE.CHAIN), verdict: undefined, packets: 0, bytes: 0 };
+  const chain = a.str(RULE.CHAIN);
+  if (!wanted(chain)) return undefined;
+  const out: TableRule = { chain, verdict: undefined, packets: 0, bytes: 0 };
   let counted = false;
   for (const e of a.nested(RULE.EXPRESSIONS).each(LIST_ELEM)) {
     const name = e.str(EXPR.NAME);
@@ -53,8 +55,16 @@ export function decodeTableRule(m: Buffer): TableRule {
   return out;
 }
 
-/** The rules of every chain of `table`, each chain's in order (a missing table is an error from the kernel). */
-export async function tableRules(nl: Nfnl, family: number, table: string): Promise<TableRule[]> {
+/**
+ * The rules of the chains of `table` that `wanted` accepts, each chain's in order (a missing
+ * table is an error from the kernel); the others' expressions are not decoded.
+ */
+export async function tableRules(nl: Nfnl, family: number, table: string, wanted?: (chain: string) => boolean): Promise<TableRule[]> {
   const msgs = await nl.dump(NFT_MSG_GETRULE, family, [strAttr(RULE.TABLE, table)]);
-  return msgs.map(decodeTableRule);
+  const out: TableRule[] = [];
+  for (const m of msgs) {
+    const r = decodeTableRule(m, wanted);
+    if (r) out.push(r);
+  }
+  return out;
 }
