@@ -83,14 +83,13 @@ export function setLinkRequest(index: number, change: Omit<LinkChange, 'nsPath'>
 }
 
 /**
- * Hairpin mode of a bridge port: frames may leave by the port they came in on. The port is named by index, or by
- * name when it is made in the same batch.
+ * Hairpin mode of a bridge port, named so it can follow the port's create in one batch: frames may leave by the
+ * port they came in on.
  */
-export function hairpinRequest(port: { index: number } | { name: string }, on: boolean): BatchRequest {
+export function hairpinRequest(port: string, on: boolean): BatchRequest {
   const mode = Buffer.from([5, 0, IFLA_BRPORT_MODE, 0, on ? 1 : 0, 0, 0, 0]); // one u8 attribute, padded
   const linkinfo = flat(ifla.formatInfo({ slaveKind: 'bridge', slaveData: mode }));
-  const [data, attrs] = 'index' in port ? [{ index: port.index }, { linkinfo }] : [{}, { ifname: port.name, linkinfo }];
-  return linkRequest(`set hairpin ${'index' in port ? port.index : port.name}`, RTM_NEWLINK, 0, data, attrs);
+  return linkRequest(`set hairpin ${port}`, RTM_NEWLINK, 0, {}, { ifname: port, linkinfo });
 }
 
 /** Add "ip/prefix" to a link; an address already present counts as added. */

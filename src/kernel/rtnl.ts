@@ -154,7 +154,7 @@ export class Rtnl {
    */
   async createHairpinVeth(name: string, peer: { name: string; nsPath?: string } & LinkOptions,
     opts: LinkOptions & { up?: boolean; master?: number }): Promise<VethIndexes> {
-    const hairpin = hairpinRequest({ name }, true);
+    const hairpin = hairpinRequest(name, true);
     try {
       const [echo] = await this.withNetnsFd(peer.nsPath, (nsFd) => this.batch([vethRequest(name, { ...peer, nsFd }, opts), hairpin]));
       return echoedVeth(echo, name);
@@ -186,11 +186,6 @@ export class Rtnl {
 
   async setLink(index: number, change: LinkChange): Promise<void> {
     await this.withNetnsFd(change.nsPath, (nsFd) => this.batch([setLinkRequest(index, change, nsFd)]));
-  }
-
-  /** Hairpin mode of a bridge port: frames may leave by the port they came in on. */
-  async setHairpin(index: number, on: boolean): Promise<void> {
-    await this.batch([hairpinRequest({ index }, on)]);
   }
 
   /** Delete by name; a missing link is not an error (idempotent teardown). */
