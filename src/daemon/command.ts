@@ -23,7 +23,7 @@ interface DaemonFlags extends ClusterFlags, BridgeFlags {
   pluginTimeout: string;
   metricsAddr?: string;
   allowDirectRouting?: boolean;
-  watchSubnetConflicts?: boolean;
+  watchSubnetConflicts: string | boolean;
   userlandProxy: string;
 }
 
@@ -42,7 +42,7 @@ export function registerDaemonCommand(program: Command): void {
     .option('--dns <ip>', 'upstream resolver for the embedded DNS (repeatable; default: host resolv.conf)', repeatable, [] as string[])
     .option('--host-gateway-ip <ip>', 'address "host-gateway" stands for in --add-host (default: the default bridge\'s gateway)')
     .option('--allow-direct-routing', 'published container ports answer by container address on every host interface')
-    .option('--watch-subnet-conflicts', 'experimental: tell host routes/addresses that overlap a network (see README)')
+    .option('--watch-subnet-conflicts [bool]', 'tell host routes/addresses that overlap a network (see README; false: off)', 'true')
     .option('--userland-proxy <bool>', 'relay loopback clients of published ports (false: DNAT only, as dockerd)', 'true')
     .option('--firewall-check-interval <seconds>', 're-create flushed firewall rules after at most this long (0: never)', '10')
     .option('--metrics-addr <host:port>', 'also serve GET /metrics (Prometheus) on this TCP address, e.g. 127.0.0.1:9323')
@@ -81,7 +81,7 @@ export function registerDaemonCommand(program: Command): void {
         ...(opts.hostGatewayIp ? { hostGatewayIp: opts.hostGatewayIp } : {}),
         ...(opts.metricsAddr ? { metricsAddr: opts.metricsAddr } : {}),
         ...(opts.allowDirectRouting ? { allowDirectRouting: true } : {}),
-        ...(opts.watchSubnetConflicts ? { watchSubnetConflicts: true } : {}),
+        watchSubnetConflicts: parseBool('--watch-subnet-conflicts', String(opts.watchSubnetConflicts)),
         userlandProxy: parseBool('--userland-proxy', opts.userlandProxy),
         ...(cluster ? { cluster } : {}),
         ...bridge,
