@@ -24,7 +24,7 @@ interface DaemonFlags extends ClusterFlags, BridgeFlags {
   pluginTimeout: string;
   metricsAddr?: string;
   allowDirectRouting?: boolean;
-  watchSubnetConflicts?: boolean;
+  watchSubnetConflicts: string | boolean;
   userlandProxy: string;
   publishedPortsFirewall: string;
 }
@@ -44,7 +44,7 @@ export function registerDaemonCommand(program: Command): void {
     .option('--dns <ip>', 'upstream resolver for the embedded DNS (repeatable; default: host resolv.conf)', repeatable, [] as string[])
     .option('--host-gateway-ip <ip>', 'address "host-gateway" stands for in --add-host (default: the default bridge\'s gateway)')
     .option('--allow-direct-routing', 'published container ports answer by container address on every host interface')
-    .option('--watch-subnet-conflicts', 'experimental: tell host routes/addresses that overlap a network (see README)')
+    .option('--watch-subnet-conflicts [bool]', 'tell host routes/addresses that overlap a network (see README; false: off)', 'true')
     .option('--userland-proxy <bool>', 'relay loopback clients of published ports (false: DNAT only, as dockerd)', 'true')
     .option('--published-ports-firewall <mode>', 'bypass: published ports skip the host firewall, as in Docker; '
       + 'host: new connections to them pass the user chain first (see README)', 'bypass')
@@ -85,7 +85,7 @@ export function registerDaemonCommand(program: Command): void {
         ...(opts.hostGatewayIp ? { hostGatewayIp: opts.hostGatewayIp } : {}),
         ...(opts.metricsAddr ? { metricsAddr: opts.metricsAddr } : {}),
         ...(opts.allowDirectRouting ? { allowDirectRouting: true } : {}),
-        ...(opts.watchSubnetConflicts ? { watchSubnetConflicts: true } : {}),
+        watchSubnetConflicts: parseBool('--watch-subnet-conflicts', String(opts.watchSubnetConflicts)),
         userlandProxy: parseBool('--userland-proxy', opts.userlandProxy),
         publishedPortsFirewall: publishedPortsMode(opts.publishedPortsFirewall),
         ...(cluster ? { cluster } : {}),

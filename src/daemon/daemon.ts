@@ -64,7 +64,7 @@ export interface DaemonOptions {
   hostGatewayIp?: string;
   /** Published container ports answer by address on every host interface (dockerd --allow-direct-routing). */
   allowDirectRouting?: boolean;
-  /** Experimental: the rtnetlink watch for subnet conflicts (it crashed the daemon under 100 parallel starts). */
+  /** The rtnetlink watch for subnet conflicts; on unless false. */
   watchSubnetConflicts?: boolean;
   /** false: published ports by DNAT alone, loopback included, no relay sockets (dockerd --userland-proxy=false). */
   userlandProxy?: boolean;
@@ -131,7 +131,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   await restoreState(controller, containers, cluster, () => ensureDefaultBridge(controller, o, logger));
   const cni = new CniService(linkDeleter);
   const firewallWatch = watchFirewall(firewall, controller, logger, o.firewallCheckSeconds ?? 10, () => cni.restoreFirewall());
-  const conflicts = o.watchSubnetConflicts
+  const conflicts = o.watchSubnetConflicts !== false
     ? await SubnetConflicts.watch(controller, new KernelHostAddressing(), logger, events.bus) : undefined;
   const router = apiRouter({
     ctl: controller, containers,

@@ -4,6 +4,7 @@
  * told in the log, as a network event and in `network inspect` (Status.WeftConflicts), and
  * cleared when it goes; the network's own bridge route is no conflict. `weft network renumber`
  * moves an unused network with auto-picked subnets off the conflict, and refuses the others.
+ * The watch is on by default; `--watch-subnet-conflicts=false` turns it off.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs } from '../helpers/containers.js';
@@ -29,7 +30,7 @@ describe.skipIf(!HAVE_DOCKER)('subnet conflicts', () => {
   };
 
   beforeAll(async () => {
-    d = new TestDaemon('nftables', undefined, ['--watch-subnet-conflicts']);
+    d = new TestDaemon('nftables');
     await d.start();
     docker = new DockerCli(d);
     d.host.sh('ip link add stvpn0 type veth peer name stvpn1 && ip link set stvpn0 up && ip link set stvpn1 up');
@@ -162,4 +163,23 @@ describe.skipIf(!HAVE_DOCKER)('subnet conflicts', () => {
       ok(['rm', '-f', `${name}c`]);
     },
   );
+});
+
+describe('--watch-subnet-conflicts=false', () => {
+  let d: TestDaemon | undefined;
+  afterAll(async () => { await d?.destroy(); });
+
+  it('turns the watch off: a network over a host route shows no conflict; a value that is no boolean is refused', async () => {
+    const bad = new TestDaemon('nftables', undefined, ['--watch-subnet-conflicts=maybe']);
+    await expect(bad.start()).rejects.toThrow('invalid value "maybe" for --watch-subnet-conflicts: not a boolean');
+    await bad.destroy();
+    d = new TestDaemon('nftables', undefined, ['--watch-subnet-conflicts=false']);
+    await d.start();
+    d.host.sh('ip link add stoff0 type veth peer name stoff1 && ip link set stoff0 up && ip route add 10.98.9.0/25 dev stoff0');
+    expect((await d.api('POST', '/v1.52/networks/create', { Name: 'stoff', IPAM: { Config: [{ Subnet: '10.98.9.0/24' }] } })).status).toBe(201);
+    // An absence shows only after a while: the watch, when on, tells this within milliseconds.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await d.api('GET', '/v1.52/networks/stoff')).body.Status?.WeftConflicts).toBeUndefined();
+    expect(d.log).not.toContain('subnet conflict');
+  });
 });
