@@ -110,7 +110,6 @@ export function registerDaemonCommand(program: Command): void {
     });
 }
 
-/** The flags that are not cluster flags, checked: a bad one ends the command with a message. */
 /** A boolean flag value as dockerd takes it (Go's strconv.ParseBool). */
 function parseBool(flag: string, v: string): boolean {
   if (/^(1|t|true)$/i.test(v)) return true;
@@ -119,6 +118,7 @@ function parseBool(flag: string, v: string): boolean {
   process.exit(1);
 }
 
+/** `--published-ports-firewall`'s mode, checked: a bad one ends the command with a message. */
 function publishedPortsMode(v: string): PublishedPortsFirewall {
   const mode = PUBLISHED_PORTS_FIREWALL_MODES.find((m) => m === v);
   if (mode) return mode;
@@ -127,6 +127,7 @@ function publishedPortsMode(v: string): PublishedPortsFirewall {
   return process.exit(1);
 }
 
+/** The flags that are not cluster flags, checked: a bad one ends the command with a message. */
 function checkFlags(opts: DaemonFlags): { checkSeconds: number; pluginTimeout: number; backend: 'iptables' | 'nftables' } {
   const checkSeconds = Number(opts.firewallCheckInterval);
   if (!Number.isFinite(checkSeconds) || checkSeconds < 0) {
