@@ -13,7 +13,7 @@ import { NftRunner } from './libnftables.js';
 import type { FirewallBackend, FirewallNetwork, PortCounter, PortMapping } from '../contracts/firewall.js';
 import { NfnlHandle } from '../kernel/nfnetlink.js';
 import { nftLoopbackDnatScript } from './loopback-dnat.js';
-import { readPortCounters } from './nft-counters.js';
+import { PortCounterReader } from './nft-counters.js';
 import {
   addNetworkScript, addPortsScript, initScript, removeNetworkScript, removePortsScript, syncPortsScript, TABLE, teardownScript,
 } from './nft-rules.js';
@@ -28,6 +28,7 @@ export class NftablesBackend implements FirewallBackend {
   private readonly nft: NftRunner;
   private readonly serial = new Serial();
   private readonly counters: NfnlHandle;
+  private readonly countReader = new PortCounterReader();
 
   constructor(private readonly opts: NftablesOptions = {}) {
     this.nft = new NftRunner(opts);
@@ -86,7 +87,7 @@ export class NftablesBackend implements FirewallBackend {
 
   /** The counting sets' elements, dumped over netlink: no need to wait for a transaction in progress. */
   portCounters(): Promise<PortCounter[]> {
-    return readPortCounters(this.counters.get());
+    return this.countReader.read(this.counters.get());
   }
 
   /** Release the open libnftables context and counter socket (they pin the namespace); usable again after. */
