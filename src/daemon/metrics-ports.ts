@@ -9,16 +9,11 @@ import type { EndpointRecord, NetworkRecord } from '../controller/model.js';
 import { type PortCounts, portLabels } from '../metrics/port-text.js';
 import { splitCidr } from '../util/ip.js';
 
-/** One published host port: its label set and the counters that count it. */
-interface Slot { key: string; hostPort: number; labels: string }
+/** One published host port: its label set and what its counters are keyed on. */
+interface Slot { ip: string; proto: string; containerPort: number; hostPort: number; labels: string }
 
 /** An endpoint's slots and what they were made from. */
 interface Made { network: string; name: string; ipv4?: string; ipv6?: string; bindings: EndpointRecord['portBindings']; slots: Slot[] }
-
-/** The key both backends count under: protocol, container address and port. */
-function counterKey(proto: string, ip: string, port: number): string {
-  return `${proto} ${ip} ${port}`;
-}
 
 /** One slot per published host port of an endpoint (ranges expanded), per address family it publishes on. */
 function slotsOf(network: string, ep: EndpointRecord): Slot[] {
@@ -33,7 +28,7 @@ function slotsOf(network: string, ep: EndpointRecord): Slot[] {
         const ip = splitCidr(cidr).ip;
         const hostIp = b.hostIp || (ip.includes(':') ? '::' : '0.0.0.0');
         const labels = portLabels({ network, container: ep.name, proto: b.proto, hostIp, hostPort, containerPort });
-        out.push({ key: counterKey(b.proto, ip, containerPort), hostPort, labels });
+        out.push({ ip, proto: b.proto, containerPort, hostPort, labels });
       }
     }
   }
@@ -52,7 +47,8 @@ export class PortJoin {
         for (const s of this.slots(n.name, ep)) {
           let packets = 0;
           let bytes = 0;
-          for (const c of index.get(s.key) ?? []) {
+          for (const c of index.get(s.ip) ?? NONE) {
+            if (c.proto !== s.proto || c.containerPort !== s.containerPort) continue;
             if (c.hostPort !== undefined && c.hostPort !== s.hostPort) continue;
             packets += c.packets;
             bytes += c.bytes;
@@ -77,13 +73,18 @@ export class PortJoin {
   }
 }
 
+const NONE: PortCounter[] = [];
+
+/**
+ * Counters by container address (backends count per protocol, address and port): keyed on
+ * a string the backend keeps between scrapes, so no key is built and each hash is known.
+ */
 function indexCounters(cs: PortCounter[]): Map<string, PortCounter[]> {
   const m = new Map<string, PortCounter[]>();
   for (const c of cs) {
-    const k = counterKey(c.proto, c.containerIp, c.containerPort);
-    const list = m.get(k);
+    const list = m.get(c.containerIp);
     if (list) list.push(c);
-    else m.set(k, [c]);
+    else m.set(c.containerIp, [c]);
   }
   return m;
 }

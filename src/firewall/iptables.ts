@@ -22,6 +22,7 @@ import type { FirewallBackend, FirewallNetwork, NetworkCounter, PortCounter, Por
 import { countLines, parseCountSave, planCountBase, planCountPorts, planSyncCounts } from './iptables-count.js';
 import { splitRouted } from './gateway-modes.js';
 import { CountRuleReader } from './iptables-count-read.js';
+import { AcctCounters } from './iptables-acct.js';
 import { NFPROTO_IPV4, NFPROTO_IPV6, NfnlHandle } from '../kernel/nfnetlink.js';
 import { tableRules } from '../kernel/nft-table-rules.js';
 import { countNetworks, networkChain, parseFilterSave } from './network-counters.js';
@@ -42,14 +43,19 @@ export class IptablesBackend implements FirewallBackend {
 
   private readonly counters: NfnlHandle;
   private readonly countRules = new CountRuleReader();
+  private readonly acctObjects: AcctCounters;
+  /** Whether counting rules count into nfacct objects (the kernel has nfnetlink_acct); decided by init. */
+  private acct = false;
 
   constructor(private readonly opts: FirewallOptions = {}) {
     this.counters = new NfnlHandle(opts.netnsPath);
+    this.acctObjects = new AcctCounters(this.counters);
   }
 
   init(): Promise<void> {
     return this.serial.run(async () => {
       this.model.clear();
+      this.acct = await this.acctObjects.available();
       for (const f of [4, 6] as const) await this.apply(f, withBase(this.opts, f, (b) => planInit(b, f)));
     });
   }
@@ -79,10 +85,11 @@ export class IptablesBackend implements FirewallBackend {
     return this.serial.run(async () => {
       for (const [f, rs] of byFamily(routed)) await this.apply(f, (b) => planRoutedPorts(b, rs, 'add'));
       for (const [f, rs] of byFamily(rules)) {
+        if (this.acct) await this.acctObjects.create(rs);
         if (await this.fastPorts(f, rs, 'add')) continue;
         await this.apply(f, (b) => {
           planAddPorts(b, rs, f);
-          planCountPorts(b, rs, 'add');
+          planCountPorts(b, rs, 'add', this.acct);
         });
       }
     });
@@ -93,11 +100,13 @@ export class IptablesBackend implements FirewallBackend {
     return this.serial.run(async () => {
       for (const [f, rs] of byFamily(routed)) await this.apply(f, (b) => planRoutedPorts(b, rs, 'remove'));
       for (const [f, rs] of byFamily(rules)) {
-        if (await this.fastPorts(f, rs, 'remove')) continue;
-        await this.apply(f, (b) => {
-          planRemovePorts(b, rs);
-          planCountPorts(b, rs, 'remove');
-        });
+        if (!(await this.fastPorts(f, rs, 'remove'))) {
+          await this.apply(f, (b) => {
+            planRemovePorts(b, rs);
+            planCountPorts(b, rs, 'remove', this.acct);
+          });
+        }
+        if (this.acct) await this.acctObjects.remove(rs);
       }
     });
   }
@@ -106,14 +115,16 @@ export class IptablesBackend implements FirewallBackend {
     const { nat: rules, routed } = splitRouted(expandMappings(mappings));
     return this.serial.run(async () => {
       this.model.clear();
+      if (this.acct) await this.acctObjects.create(rules);
       for (const f of [4, 6] as const) {
         const rs = rules.filter((r) => r.family === f);
         await this.apply(f, (b, dump) => {
           planSyncPorts(b, rs, f, dump);
-          planSyncCounts(b, rs);
+          planSyncCounts(b, rs, this.acct);
           planSyncRouted(b, routed.filter((r) => r.family === f));
         });
       }
+      if (this.acct) await this.acctObjects.prune(rules);
     });
   }
 
@@ -156,7 +167,8 @@ export class IptablesBackend implements FirewallBackend {
       }
     }
     if (!decl.length && !del.length && !add.length) return true;
-    const input = ['*mangle', ...countLines(counted, op), 'COMMIT', '*nat', ...decl, ...del, ...add, ...drop, 'COMMIT', ''].join('\n');
+    const count = countLines(counted, op, this.acct);
+    const input = ['*mangle', ...count, 'COMMIT', '*nat', ...decl, ...del, ...add, ...drop, 'COMMIT', ''].join('\n');
     try {
       await this.exec([TOOLS[family].restore, '--noflush'], input);
     } catch (err) {
@@ -189,6 +201,7 @@ export class IptablesBackend implements FirewallBackend {
     return this.serial.run(async () => {
       this.model.clear();
       for (const f of [4, 6] as const) await this.apply(f, (b, dump) => planTeardown(b, dump));
+      if (this.acct) await this.acctObjects.prune([]);
     });
   }
 
@@ -207,14 +220,15 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   /**
-   * Every published host port's counting rule: one netlink rule dump per family (iptables-nft),
-   * else one `iptables-save -c` (legacy iptables, or no chain yet).
+   * Every published host port's counts: one dump of the nfacct objects, else per family one
+   * netlink rule dump (iptables-nft) or one `iptables-save -c` (legacy iptables, or no chain yet).
    */
   async portCounters(): Promise<PortCounter[]> {
+    if (this.acct) return this.acctObjects.read(async () => parseCountSave(`${await this.saveCounts(4)}\n${await this.saveCounts(6)}`));
     const out: PortCounter[] = [];
     for (const f of [4, 6] as const) {
       const read = await this.countRules.read(this.counters.get(), f).catch(() => undefined);
-      out.push(...(read ?? parseCountSave(await this.serial.run(() => this.exec([TOOLS[f].save, '-c', '-t', 'mangle'])).catch(() => ''))));
+      out.push(...(read ?? parseCountSave(await this.saveCounts(f))));
     }
     return out;
   }
@@ -232,6 +246,10 @@ export class IptablesBackend implements FirewallBackend {
       tables.push(read ?? parseFilterSave(await this.serial.run(() => this.exec([TOOLS[f].save, '-c', '-t', 'filter'])).catch(() => '')));
     }
     return countNetworks(tables, names);
+  }
+
+  private saveCounts(f: Family): Promise<string> {
+    return this.serial.run(() => this.exec([TOOLS[f].save, '-c', '-t', 'mangle'])).catch(() => '');
   }
 
   /** The counter socket is the only thing held open between calls. */

@@ -15,7 +15,7 @@ import { NFPROTO_INET, NfnlHandle } from '../kernel/nfnetlink.js';
 import { tableRules } from '../kernel/nft-table-rules.js';
 import { countNetworks, networkChain } from './network-counters.js';
 import { nftLoopbackDnatScript } from './loopback-dnat.js';
-import { readPortCounters } from './nft-counters.js';
+import { PortCounterReader } from './nft-counters.js';
 import { nftUserChainScript } from './user-chain.js';
 import {
   addNetworkScript, addPortsScript, initScript, NET_CHAINS, removeNetworkScript, removePortsScript, syncPortsScript, TABLE, teardownScript,
@@ -31,6 +31,7 @@ export class NftablesBackend implements FirewallBackend {
   private readonly nft: NftRunner;
   private readonly serial = new Serial();
   private readonly counters: NfnlHandle;
+  private readonly countReader = new PortCounterReader();
 
   constructor(private readonly opts: NftablesOptions = {}) {
     this.nft = new NftRunner(opts);
@@ -89,7 +90,7 @@ export class NftablesBackend implements FirewallBackend {
 
   /** The counting sets' elements, dumped over netlink: no need to wait for a transaction in progress. */
   portCounters(): Promise<PortCounter[]> {
-    return readPortCounters(this.counters.get());
+    return this.countReader.read(this.counters.get());
   }
 
   /** The counters of every network chain's rules: one rule dump of the table (none while it is missing). */

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IptablesBackend } from '../../src/firewall/iptables.js';
 import type { FirewallBackend, FirewallNetwork, PortMapping } from '../../src/contracts/firewall.js';
 import { NftablesBackend } from '../../src/firewall/nftables.js';
+import { Nfnl } from '../../src/kernel/nfnetlink.js';
 import { destroyAll, dump, echoServer, eventually, makeNs, stop, tcpProbe, type FwNs } from './firewall-lab.js';
 
 type Kind = 'iptables' | 'nftables';
@@ -44,6 +45,15 @@ describe.each(backends)('firewall backend: %s', (_label, kind, make) => {
   let ns: FwNs;
   let fw: FirewallBackend;
   const rules = () => dump(ns, kind);
+  /** The nfacct objects weft made in the namespace (the iptables backend's per-port counters). */
+  const acctObjects = async () => {
+    const nl = Nfnl.open(ns.path);
+    try {
+      return (await nl.acctObjects()).filter((o) => o.name.startsWith('weft-')).length;
+    } finally {
+      nl.close();
+    }
+  };
 
   beforeEach(() => {
     ns = makeNs(kind === 'iptables' ? 'ipt' : 'nft');
@@ -211,14 +221,19 @@ describe.each(backends)('firewall backend: %s', (_label, kind, make) => {
     }
     await fw.addPortMappings('ep1', ports);
     expect(rules()).toBe(published);
+    // iptables: one accounting object per host port, gone with its port.
+    const perPort = kind === 'iptables' ? 1 : 0;
+    expect(await acctObjects()).toBe(4 * perPort);
     // A second endpoint's ports come and go without touching the first one's.
     const other: PortMapping[] = [{ proto: 'tcp', hostIp: '', hostPort: 9090, containerPort: 90, containerIp: '10.91.1.3', bridge: 'br-a' }];
     await fw.addPortMappings('ep2', other);
     expect(rules()).toContain('10.91.1.3');
+    expect(await acctObjects()).toBe(5 * perPort);
     await fw.removePortMappings('ep2', other);
     expect(rules()).toBe(published);
     await fw.removePortMappings('ep1', ports);
     expect(rules()).toBe(before);
+    expect(await acctObjects()).toBe(0);
     await fw.removePortMappings('ep1', ports);
     expect(rules()).toBe(before);
   });
@@ -239,6 +254,7 @@ describe.each(backends)('firewall backend: %s', (_label, kind, make) => {
     expect(rules()).toMatch(/weft/i);
     await fw.teardown();
     expect(rules()).toBe(foreign);
+    expect(await acctObjects()).toBe(0);
     await fw.teardown();
     expect(rules()).toBe(foreign);
     // Removals after a teardown find nothing and change nothing.

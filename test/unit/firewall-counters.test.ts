@@ -1,7 +1,7 @@
 /** Reading per-port kernel counters: nft set elements and iptables counting rules. */
 import { describe, expect, it } from 'vitest';
 import { expandMappings } from '../../src/firewall/common.js';
-import { countRule, parseCountSave, planSyncCounts, planCountPorts } from '../../src/firewall/iptables-count.js';
+import { acctName, countRule, parseCountSave, planSyncCounts, planCountPorts } from '../../src/firewall/iptables-count.js';
 import { parseSave, RestoreBatch } from '../../src/firewall/iptables-rules.js';
 import { decodeCountElement } from '../../src/firewall/nft-counters.js';
 
@@ -25,7 +25,7 @@ describe('nftables port counters', () => {
 
 describe('iptables port counters', () => {
   it('writes one counting rule per host port, in iptables-save form', () => {
-    expect(rules.map(countRule)).toEqual([
+    expect(rules.map((r) => countRule(r))).toEqual([
       '-d 10.1.0.2/32 -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT --ctorigdstport 8080',
       '-d 10.1.0.2/32 -p udp -m udp --dport 53 -m conntrack --ctstate DNAT --ctorigdst 192.0.2.1 --ctorigdstport 5353',
     ]);
@@ -37,6 +37,19 @@ describe('iptables port counters', () => {
     expect(parseCountSave(text)).toEqual([
       { packets: 3, bytes: 1000, containerIp: '10.1.0.2', proto: 'tcp', containerPort: 80, hostPort: 8080 },
       { packets: 4, bytes: 2000, containerIp: '10.1.0.2', proto: 'udp', containerPort: 53, hostIp: '192.0.2.1', hostPort: 5353 },
+    ]);
+  });
+
+  it('names each rule\'s nfacct object by a digest of the rule (at most 31 characters) and reads the name back', () => {
+    const names = rules.map(acctName);
+    expect(new Set(names).size).toBe(2);
+    for (const n of names) expect(n).toMatch(/^weft-[A-Za-z0-9_-]{26}$/);
+    expect(acctName({ ...rules[0]!, family: 6 })).not.toBe(names[0]);
+    expect(countRule(rules[0]!, true)).toBe(`${countRule(rules[0]!)} -m nfacct --nfacct-name  ${names[0]}`);
+    const text = rules.map((r, i) => `[${i}:${i * 10}] -A WEFT-COUNT ${countRule(r, true)}`).join('\n');
+    expect(parseCountSave(text)).toEqual([
+      { packets: 0, bytes: 0, containerIp: '10.1.0.2', proto: 'tcp', containerPort: 80, hostPort: 8080, acct: names[0] },
+      { packets: 1, bytes: 10, containerIp: '10.1.0.2', proto: 'udp', containerPort: 53, hostIp: '192.0.2.1', hostPort: 5353, acct: names[1] },
     ]);
   });
 
