@@ -47,7 +47,8 @@ export function registerDaemonCommand(program: Command): void {
     .option('--watch-subnet-conflicts [bool]', 'tell host routes/addresses that overlap a network (see README; false: off)', 'true')
     .option('--userland-proxy <bool>', 'relay loopback clients of published ports (false: DNAT only, as dockerd)', 'true')
     .option('--published-ports-firewall <mode>', 'bypass: published ports skip the host firewall, as in Docker; '
-      + 'host: new connections to them pass the user chain first (see README)', 'bypass')
+      + 'host: new connections to them pass the user chain first; input: no DNAT, the proxy serves them behind the host\'s '
+      + 'INPUT rules (see README)', 'bypass')
     .option('--firewall-check-interval <seconds>', 're-create flushed firewall rules after at most this long (0: never)', '10')
     .option('--metrics-addr <host:port>', 'also serve GET /metrics (Prometheus) on this TCP address, e.g. 127.0.0.1:9323')
     .option('--cluster-store <url>', 'join a cluster for overlay networks: etcd://HOST:PORT (comma-separated for several)')
@@ -87,7 +88,7 @@ export function registerDaemonCommand(program: Command): void {
         ...(opts.allowDirectRouting ? { allowDirectRouting: true } : {}),
         watchSubnetConflicts: parseBool('--watch-subnet-conflicts', String(opts.watchSubnetConflicts)),
         userlandProxy: parseBool('--userland-proxy', opts.userlandProxy),
-        publishedPortsFirewall: publishedPortsMode(opts.publishedPortsFirewall),
+        publishedPortsFirewall: publishedPortsMode(opts.publishedPortsFirewall, opts.userlandProxy),
         ...(cluster ? { cluster } : {}),
         ...bridge,
         plugins: {
@@ -119,10 +120,15 @@ function parseBool(flag: string, v: string): boolean {
 }
 
 /** `--published-ports-firewall`'s mode, checked: a bad one ends the command with a message. */
-function publishedPortsMode(v: string): PublishedPortsFirewall {
+function publishedPortsMode(v: string, userlandProxy: string): PublishedPortsFirewall {
   const mode = PUBLISHED_PORTS_FIREWALL_MODES.find((m) => m === v);
+  if (mode === 'input' && !parseBool('--userland-proxy', userlandProxy)) {
+    process.stderr.write('weft daemon: --published-ports-firewall=input serves published ports through the userland proxy: '
+      + 'it cannot go with --userland-proxy=false\n');
+    process.exit(1);
+  }
   if (mode) return mode;
-  const modes = PUBLISHED_PORTS_FIREWALL_MODES.join(' or ');
+  const modes = `${PUBLISHED_PORTS_FIREWALL_MODES.slice(0, -1).join(', ')} or ${PUBLISHED_PORTS_FIREWALL_MODES.at(-1)}`;
   process.stderr.write(`weft daemon: invalid value "${v}" for --published-ports-firewall (${modes})\n`);
   return process.exit(1);
 }

@@ -107,7 +107,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const firewall = timedFirewall(createFirewall(o.firewallBackend, firewallOptions(o, logger)));
   await firewall.init();
   const binder = o.userlandProxy === false ? new NoProxyBinder() : new PortProxy(logger);
-  const hostPorts = new HostPortService({ binder, logger, portRange: readLocalPortRange() });
+  const relayOnly = o.publishedPortsFirewall === 'input';
+  const hostPorts = new HostPortService({ binder, logger, portRange: readLocalPortRange(), relayOnly });
   const controller = new Controller({
     store,
     drivers: builtinDrivers(o, { host, linkDeleter, firewall, hostPorts }, cluster?.overlay),

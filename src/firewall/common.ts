@@ -10,7 +10,7 @@ import { canonicalCidr, canonicalIp, ipVersion } from '../util/ip.js';
 export { canonicalCidr, canonicalIp } from '../util/ip.js';
 
 /** Whether new connections to published ports pass the user chain first (host) or not (bypass); see user-chain.ts. */
-export type PublishedPortsFirewall = 'bypass' | 'host';
+export type PublishedPortsFirewall = 'bypass' | 'host' | 'input';
 
 /** Constructor options of both backends. */
 export interface FirewallOptions {
@@ -19,7 +19,10 @@ export interface FirewallOptions {
   logger?: Logger;
   /** Published ports serve 127.0.0.0/8 clients by DNAT (dockerd --userland-proxy=false). */
   loopbackDnat?: boolean;
-  /** host: new connections to published ports pass the user chain first (user-chain.ts); default bypass. */
+  /**
+   * host: new connections to published ports pass the user chain first (user-chain.ts); input: no
+   * DNAT on the host, the proxy serves them (input-mode.ts); default bypass.
+   */
   publishedPortsFirewall?: PublishedPortsFirewall;
 }
 

@@ -36,6 +36,8 @@ export const WEFT_FORWARD = 'WEFT-FORWARD';
 export const WEFT_ISOLATION = 'WEFT-ISOLATION';
 export const WEFT_PORTS = 'WEFT-PORTS';
 export const WEFT_DNAT = 'WEFT-DNAT';
+/** First rule of WEFT-DNAT with --published-ports-firewall=input: no published port is DNATed (input-mode.ts). */
+export const WEFT_DNAT_SKIP = '-j RETURN';
 export const WEFT_POSTROUTING = 'WEFT-POSTROUTING';
 export const WEFT_RAW_PREROUTING = 'WEFT-RAW-PREROUTING';
 const PREFIX = 'WEFT-';
@@ -375,7 +377,7 @@ export function planSyncPorts(b: RestoreBatch, rules: PortRule[], family: Family
     want.set(chain, w.dnats.add(dnat) && w);
   }
   const jumps = new Set([...want.values()].map((w) => w.jump));
-  for (const spec of new Set(b.rulesOf('nat', WEFT_DNAT))) if (!jumps.has(spec)) b.remove('nat', WEFT_DNAT, spec);
+  for (const spec of new Set(b.rulesOf('nat', WEFT_DNAT))) if (!jumps.has(spec) && spec !== WEFT_DNAT_SKIP) b.remove('nat', WEFT_DNAT, spec);
   for (const chain of dump.get('nat')?.chains ?? []) if (chain.startsWith(`${WEFT_DNAT}-`) && !want.has(chain)) b.dropChain('nat', chain);
   for (const [chain, w] of want) {
     b.ensureChain('nat', chain);

@@ -17,6 +17,7 @@ import {
   RestoreBatch, WEFT_FORWARD, WEFT_POSTROUTING, WEFT_RAW_PREROUTING, type SaveDump, NET_CHAINS, WEFT_ISOLATION,
 } from './iptables-rules.js';
 import { planUserChain } from './user-chain.js';
+import { planInputMode } from './input-mode.js';
 import { planLoopbackDnat } from './loopback-dnat.js';
 import type { FirewallBackend, FirewallNetwork, NetworkCounter, PortCounter, PortMapping } from '../contracts/firewall.js';
 import { countLines, parseCountSave, planCountBase, planCountPorts, planSyncCounts } from './iptables-count.js';
@@ -288,13 +289,15 @@ export class IptablesBackend implements FirewallBackend {
 
 /**
  * A plan that also ensures what planInit does not: the counting chain and its jump, the user
- * chain, and the IPv4 loopback DNAT exactly when the userland proxy is off. A flushed ruleset is repaired whole.
+ * chain, input mode's skip, and the IPv4 loopback DNAT exactly when the userland proxy is off. A flushed ruleset is
+ * repaired whole.
  */
 function withBase(opts: FirewallOptions, family: Family, plan: (b: RestoreBatch) => void): (b: RestoreBatch) => void {
   return (b) => {
     plan(b);
     planCountBase(b);
     planUserChain(b, WEFT_FORWARD, opts.publishedPortsFirewall);
+    planInputMode(b, opts.publishedPortsFirewall);
     if (family === 4) planLoopbackDnat(b, { dnat: WEFT_DNAT, postrouting: WEFT_POSTROUTING }, opts.loopbackDnat === true);
   };
 }

@@ -17,6 +17,7 @@ import { countNetworks, networkChain } from './network-counters.js';
 import { nftLoopbackDnatScript } from './loopback-dnat.js';
 import { PortCounterReader } from './nft-counters.js';
 import { nftUserChainScript } from './user-chain.js';
+import { nftInputModeScript } from './input-mode.js';
 import {
   addNetworkScript, addPortsScript, initScript, NET_CHAINS, removeNetworkScript, removePortsScript, syncPortsScript, TABLE, teardownScript,
 } from './nft-rules.js';
@@ -116,10 +117,11 @@ export class NftablesBackend implements FirewallBackend {
     }
   }
 
-  /** The base table, with the loopback DNAT when the userland proxy is off, and the user chain. */
+  /** The base table, with the loopback DNAT when the userland proxy is off, the user chain, and input mode's skip. */
   private initText(): string {
     const loopback = this.opts.loopbackDnat ? nftLoopbackDnatScript() : '';
-    return initScript() + loopback + nftUserChainScript(TABLE, this.opts.publishedPortsFirewall);
+    const mode = this.opts.publishedPortsFirewall;
+    return initScript() + loopback + nftUserChainScript(TABLE, mode) + nftInputModeScript(TABLE, mode);
   }
 
   /** Run a removal; with no weft table at all there is nothing to remove. */

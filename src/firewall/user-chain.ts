@@ -16,7 +16,7 @@ import type { PublishedPortsFirewall } from './common.js';
 import type { RestoreBatch } from './iptables-rules.js';
 
 export type { PublishedPortsFirewall } from './common.js';
-export const PUBLISHED_PORTS_FIREWALL_MODES: readonly PublishedPortsFirewall[] = ['bypass', 'host'];
+export const PUBLISHED_PORTS_FIREWALL_MODES: readonly PublishedPortsFirewall[] = ['bypass', 'host', 'input'];
 
 /** The chain's name in `table inet weft`, and in the iptables filter table. */
 export const NFT_USER_CHAIN = 'user';

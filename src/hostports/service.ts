@@ -22,6 +22,8 @@ export interface HostPortServiceOptions {
   logger: Logger;
   /** Where random host ports come from (the daemon reads ip_local_port_range); absent: dockerd's fallback range. */
   portRange?: PortRange;
+  /** The binder's relay serves every client (--published-ports-firewall=input): SCTP, which it cannot relay, is refused. */
+  relayOnly?: boolean;
 }
 
 export class HostPortService implements HostPorts {
@@ -34,6 +36,9 @@ export class HostPortService implements HostPorts {
   }
 
   async publish<T>(req: PublishRequest, connect: (bindings: PortBinding[]) => Promise<T>): Promise<T> {
+    if (this.o.relayOnly && (req.bindings.some((b) => b.proto === 'sctp') || req.publishAll.some((p) => p.endsWith('/sctp')))) {
+      throw new InvalidArgument('SCTP ports cannot be published with --published-ports-firewall=input: the userland proxy cannot relay SCTP');
+    }
     const held = this.assigned.get(req.owner);
     if (held) return connect(held);
     for (let attempt = 1; ; attempt++) {

@@ -6,7 +6,11 @@
  *     host's own and loopback (proxied) clients and container-to-container traffic are not
  *     affected, a container that goes through the host address (DNAT) is; the rule survives `weft firewall reload`, the periodic repair of a flushed
  *     ruleset and a daemon restart; deleting it restores the traffic; explain shows it;
- *   - bypass (the default): the chain exists but is not consulted;
+ *   - input: no DNAT on the host; the proxy serves every client, so the host's own INPUT rules
+ *     (a policy-drop input chain allowing one port, as ufw or firewalld write it) decide, for
+ *     the neighbour and for containers going through the host address; SCTP is refused;
+ *   - bypass (the default): the chain exists but is not consulted, and the host's INPUT rules
+ *     never see published ports (Docker's behaviour);
  *   - a bad value ends the daemon with a clear message.
  */
 import { spawnSync } from 'node:child_process';
@@ -41,6 +45,22 @@ const USER_RULE = {
     flush: 'iptables -F FORWARD',
     repaired: 'iptables -C FORWARD -j WEFT-FORWARD',
   },
+};
+
+/** A host firewall as ufw (iptables) or firewalld (nftables) keeps one: input policy drop, loopback, replies and OPEN allowed. */
+const HOST_INPUT_POLICY = {
+  nftables: `nft -f - <<'EOF'
+table inet wh15host {
+  chain input {
+    type filter hook input priority filter; policy drop;
+    iif lo accept
+    ct state established,related accept
+    tcp dport ${OPEN} accept
+  }
+}
+EOF`,
+  iptables: `iptables -A INPUT -i lo -j ACCEPT && iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+    iptables -A INPUT -p tcp --dport ${OPEN} -j ACCEPT && iptables -P INPUT DROP`,
 };
 
 interface Lab {
@@ -123,6 +143,55 @@ describe.each(['nftables', 'iptables'] as const)('--published-ports-firewall=hos
   });
 });
 
+describe.each(['nftables', 'iptables'] as const)('--published-ports-firewall=input (%s backend)', (backend) => {
+  let l: Lab;
+  const fromNeighbour = (port: number) => probe(l.nbr.ns.path, 'tcp', l.nbr.hostAddr, port, quick);
+
+  beforeAll(async () => {
+    l = await lab(backend, ['--published-ports-firewall=input']);
+    l.d.host.sh(HOST_INPUT_POLICY[backend]);
+  });
+
+  afterAll(() => destroyLab(l));
+
+  it('the host\'s input rules decide: the allowed port answers, the other one is dropped', () => {
+    expect.soft(fromNeighbour(OPEN), 'neighbour to the allowed port').toBe('tcp:81:wh15-web');
+    expect.soft(fromNeighbour(BLOCKED), 'neighbour to a port the host policy drops').toBe('');
+    expect.soft(probe(l.peer, 'tcp', l.nbr.hostAddr, OPEN), 'a container through the host address').toBe('tcp:81:wh15-web');
+    expect.soft(probe(l.peer, 'tcp', l.nbr.hostAddr, BLOCKED, quick), 'a container to the dropped port').toBe('');
+    expect.soft(probe(l.peer, 'tcp', l.ip, 80), 'container to container').toBe('tcp:80:wh15-web');
+  });
+
+  it('stays so after weft firewall reload', () => {
+    const r = l.d.cli(['firewall', 'reload']);
+    expect(r.code, r.stderr).toBe(0);
+    expect.soft(fromNeighbour(OPEN), 'after reload, the allowed port').toBe('tcp:81:wh15-web');
+    expect.soft(fromNeighbour(BLOCKED), 'after reload, the dropped port').toBe('');
+  });
+
+  it('refuses to publish SCTP, which the proxy cannot relay, and leaves nothing', async () => {
+    const create = await l.d.api('POST', '/v1.50/containers/create?name=wh15-sctp', {
+      Image: 'busybox', Cmd: ['sleep', '100000'], ExposedPorts: { '80/sctp': {} },
+      HostConfig: { NetworkMode: 'wh15-net', PortBindings: { '80/sctp': [{ HostPort: '8103' }] } },
+    });
+    expect(create.status, create.text).toBe(201);
+    const start = await l.d.api('POST', '/v1.50/containers/wh15-sctp/start');
+    expect(start.status).toBe(400);
+    expect(start.body.message).toContain('SCTP ports cannot be published with --published-ports-firewall=input');
+    const inspect = await l.d.api('GET', '/v1.50/containers/wh15-sctp/json');
+    expect(inspect.body.State.Running).toBe(false);
+  });
+
+  it('cannot go with --userland-proxy=false', () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'wh15-'));
+    const r = spawnSync('nsenter', [`--net=${l.d.host.path}`, process.execPath, CLI, 'daemon', '--root', path.join(base, 'root'),
+      '--run-dir', path.join(base, 'run'), '--published-ports-firewall=input', '--userland-proxy=false'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('--published-ports-firewall=input serves published ports through the userland proxy');
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+});
+
 describe.each(['nftables', 'iptables'] as const)('--published-ports-firewall=bypass, the default (%s backend)', (backend) => {
   let l: Lab;
 
@@ -137,12 +206,17 @@ describe.each(['nftables', 'iptables'] as const)('--published-ports-firewall=byp
     expect(probe(l.nbr.ns.path, 'tcp', l.nbr.hostAddr, BLOCKED)).toBe('tcp:80:wh15-web');
   });
 
+  it('the host\'s input rules never see published ports, as with Docker', () => {
+    l.d.host.sh(HOST_INPUT_POLICY[backend]);
+    expect(probe(l.nbr.ns.path, 'tcp', l.nbr.hostAddr, BLOCKED)).toBe('tcp:80:wh15-web');
+  });
+
   it('refuses a bad value with a clear message and exit status 1', () => {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'wh15-'));
     const r = spawnSync('nsenter', [`--net=${l.d.host.path}`, process.execPath, CLI, 'daemon', '--root', path.join(base, 'root'),
       '--run-dir', path.join(base, 'run'), '--published-ports-firewall=strict'], { encoding: 'utf8', timeout: 30_000 });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('invalid value "strict" for --published-ports-firewall (bypass or host)');
+    expect(r.stderr).toContain('invalid value "strict" for --published-ports-firewall (bypass, host or input)');
     expect(fs.existsSync(path.join(base, 'run', 'weft.sock'))).toBe(false);
     fs.rmSync(base, { recursive: true, force: true });
   });
