@@ -4,6 +4,7 @@
  * start. The endpoint change and the container's network list are one commit, so a crash
  * never leaves one without the other.
  */
+import type { Logger } from 'pino';
 import type { Store } from '../contracts/store.js';
 import type { Controller } from '../controller/controller.js';
 import { Conflict, InvalidArgument, NotFound } from '../util/errors.js';
@@ -13,6 +14,7 @@ import { sharedNetnsRef } from './shared-netns.js';
 
 export interface AttachDeps {
   store: Store;
+  logger: Logger;
   controller: Controller;
   /** Rewrites the running container's /etc/hosts and resolv.conf for its networks. */
   writeEtc(c: ContainerRecord): Promise<void>;
@@ -70,7 +72,8 @@ export async function disconnectContainer(d: AttachDeps, c: ContainerRecord, net
     tx.abort();
   }
   if (c.status === 'running') {
-    await d.followPorts(c);
+    // The disconnect stands either way, as dockerd's (which logs a gateway it cannot set).
+    await d.followPorts(c).catch((err) => d.logger.error({ err, container: c.name }, 'moving published ports failed'));
     await d.writeEtc(c);
   }
 }

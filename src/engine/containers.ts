@@ -49,7 +49,7 @@ export class ContainerService extends EventEmitter {
     super();
     this.etc = new EtcFiles(o.controller, o.dns, o.hostGatewayIp);
     this.attachDeps = {
-      store: o.store, controller: o.controller,
+      store: o.store, controller: o.controller, logger: o.logger,
       writeEtc: (c) => this.etc.write(c, this.dirOf(c), undefined, this.linked.get(c.id)),
       followPorts: (c) => followPublishing(o, c),
     };

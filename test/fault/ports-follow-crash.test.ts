@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNet } from '../helpers/containers.js';
-import { TestDaemon, waitFor } from '../helpers/daemon.js';
+import { crashAt } from '../helpers/crash.js';
+import { TestDaemon } from '../helpers/daemon.js';
 import { makeNs, type LabNs } from '../helpers/lab.js';
 import { probe } from '../helpers/probe.js';
 
@@ -36,16 +37,6 @@ describe.each(['nftables', 'iptables'] as const)('published ports moving across 
     await d?.destroy();
     outside?.destroy();
   });
-
-  async function crashAt(point: string, request: () => Promise<unknown>): Promise<void> {
-    await d.crash();
-    d.env = { WEFT_FAILPOINTS: point };
-    await d.start();
-    await request().catch(() => undefined);
-    await waitFor(() => d.child!.exitCode !== null || d.child!.signalCode !== null, `the daemon to die at ${point}`);
-    d.env = {};
-    await d.start();
-  }
 
   /** A container on `networks` (the first at create, the rest connected before start) whose own process serves tcp:80. */
   async function run(name: string, networks: string[], hostPort: number): Promise<void> {
@@ -88,7 +79,7 @@ describe.each(['nftables', 'iptables'] as const)('published ports moving across 
       const p = port++;
       const name = `wp15-fc${p}`;
       await run(name, ['wp15-fint'], p);
-      await crashAt(point, () => d.api('POST', '/v1.50/networks/wp15-fa/connect', { Container: name }));
+      await crashAt(d, point, () => d.api('POST', '/v1.50/networks/wp15-fa/connect', { Container: name }));
       const state = await expectWhole(name, p, 'wp15-fint', 'wp15-fa,wp15-fint');
       // The connect reached its endpoint's commit at each of these points: the restart serves the ports.
       expect(state).toBe('served');
@@ -98,7 +89,7 @@ describe.each(['nftables', 'iptables'] as const)('published ports moving across 
       const p = port++;
       const name = `wp15-fd${p}`;
       await run(name, ['wp15-fa', 'wp15-fb'], p);
-      await crashAt(point, () => d.api('POST', '/v1.50/networks/wp15-fa/disconnect', { Container: name }));
+      await crashAt(d, point, () => d.api('POST', '/v1.50/networks/wp15-fa/disconnect', { Container: name }));
       expect(await expectWhole(name, p, 'wp15-fa,wp15-fb', 'wp15-fb')).toBe('served');
     }, 120_000);
   }

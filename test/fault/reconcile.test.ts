@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerIp, createNet } from '../helpers/containers.js';
+import { crashAt } from '../helpers/crash.js';
 import { TestDaemon, waitFor } from '../helpers/daemon.js';
 import { makeNs, type LabNs } from '../helpers/lab.js';
 import { probe } from '../helpers/probe.js';
@@ -17,17 +18,6 @@ import { probe } from '../helpers/probe.js';
 const HOST = '10.254.0.1';
 /** The container's own process answers on tcp:80 with its tag (no helper process keeps its namespace alive). */
 const serve = (tag: string) => ['sh', '-c', `exec nc -ll -p 80 -e echo ${tag}`];
-
-/** Kill the daemon at `point` during `request`, then start it again without failpoints. */
-async function crashAt(d: TestDaemon, point: string, request: () => Promise<unknown>): Promise<void> {
-  await d.crash(); // a SIGTERM would stop the containers
-  d.env = { WEFT_FAILPOINTS: point };
-  await d.start();
-  await request().catch(() => undefined);
-  await waitFor(() => d.child!.exitCode !== null || d.child!.signalCode !== null, `the daemon to die at ${point}`);
-  d.env = {};
-  await d.start();
-}
 
 async function create(d: TestDaemon, name: string, o: { network?: string; ports?: Record<string, unknown> } = {}): Promise<string> {
   const net = o.network ?? 'bridge';
