@@ -106,9 +106,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const cluster = o.cluster ? await joinCluster(o.cluster, store, host, { netnsDir, stateDir: o.root }, logger) : undefined;
   const firewall = timedFirewall(createFirewall(o.firewallBackend, firewallOptions(o, logger)));
   await firewall.init();
-  const binder = o.userlandProxy === false ? new NoProxyBinder() : new PortProxy(logger);
-  const relayOnly = o.publishedPortsFirewall === 'input';
-  const hostPorts = new HostPortService({ binder, logger, portRange: readLocalPortRange(), relayOnly });
+  const hostPorts = hostPortService(o, logger);
   const controller = new Controller({
     store,
     drivers: builtinDrivers(o, { host, linkDeleter, firewall, hostPorts }, cluster?.overlay),
@@ -172,6 +170,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       logger.flush();
     },
   };
+}
+
+/** Host ports bound by the userland proxy, or only reserved without it; with input mode the proxy serves every client. */
+function hostPortService(o: DaemonOptions, logger: pino.Logger): HostPortService {
+  const binder = o.userlandProxy === false ? new NoProxyBinder() : new PortProxy(logger);
+  return new HostPortService({ binder, logger, portRange: readLocalPortRange(), relayOnly: o.publishedPortsFirewall === 'input' });
 }
 
 /** The userland proxy and published-ports-firewall choices, as the firewall backend takes them. */

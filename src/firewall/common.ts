@@ -28,6 +28,9 @@ export interface FirewallOptions {
 
 export type Family = 4 | 6;
 
+/** First rule of iptables' WEFT-DNAT with --published-ports-firewall=input (input-mode.ts): no published port is DNATed. */
+export const WEFT_DNAT_SKIP = '-j RETURN';
+
 export const familyOf: (ipOrCidr: string) => Family = ipVersion;
 
 /** The loopback range of each family: only ever valid as a destination when it came in on lo. */

@@ -6,8 +6,8 @@
  * the container sees the host's address as the source, throughput is a relay's, and SCTP
  * (which the proxy cannot relay) cannot be published.
  */
-import type { PublishedPortsFirewall } from './common.js';
-import { type RestoreBatch, WEFT_DNAT, WEFT_DNAT_SKIP } from './iptables-rules.js';
+import { type PublishedPortsFirewall, WEFT_DNAT_SKIP } from './common.js';
+import type { RestoreBatch } from './iptables-rules.js';
 
 /** nft: local destinations leave the nat hooks before their jump to the ports' DNAT (after the base chains were rewritten). */
 export function nftInputModeScript(table: string, mode: PublishedPortsFirewall | undefined): string {
@@ -16,7 +16,7 @@ export function nftInputModeScript(table: string, mode: PublishedPortsFirewall |
 }
 
 /** iptables: WEFT-DNAT returns at once in input mode; the rule goes when the mode is another. */
-export function planInputMode(b: RestoreBatch, mode: PublishedPortsFirewall | undefined): void {
-  if (mode === 'input') b.ensure('nat', WEFT_DNAT, WEFT_DNAT_SKIP, true);
-  else b.remove('nat', WEFT_DNAT, WEFT_DNAT_SKIP);
+export function planInputMode(b: RestoreBatch, dnatChain: string, mode: PublishedPortsFirewall | undefined): void {
+  if (mode === 'input') b.ensure('nat', dnatChain, WEFT_DNAT_SKIP, true);
+  else b.remove('nat', dnatChain, WEFT_DNAT_SKIP);
 }

@@ -27,7 +27,7 @@
  *   WEFT-NAT-<id>       ! -o <br> MASQUERADE; -o <br> --ctstate DNAT MASQUERADE (hairpin)
  * The text is exactly what iptables-save prints, so presence checks are string compares.
  */
-import { checkIfName, LOOPBACK, shortId, subnetsOf, type Family, type PortRule } from './common.js';
+import { checkIfName, LOOPBACK, shortId, subnetsOf, type Family, type PortRule, WEFT_DNAT_SKIP } from './common.js';
 import type { FirewallNetwork } from '../contracts/firewall.js';
 import { iptablesToExtras, masqueradesFamily } from './gateway-modes.js';
 import { iptablesOutbound } from './host-snat.js';
@@ -36,8 +36,6 @@ export const WEFT_FORWARD = 'WEFT-FORWARD';
 export const WEFT_ISOLATION = 'WEFT-ISOLATION';
 export const WEFT_PORTS = 'WEFT-PORTS';
 export const WEFT_DNAT = 'WEFT-DNAT';
-/** First rule of WEFT-DNAT with --published-ports-firewall=input: no published port is DNATed (input-mode.ts). */
-export const WEFT_DNAT_SKIP = '-j RETURN';
 export const WEFT_POSTROUTING = 'WEFT-POSTROUTING';
 export const WEFT_RAW_PREROUTING = 'WEFT-RAW-PREROUTING';
 const PREFIX = 'WEFT-';
@@ -376,8 +374,8 @@ export function planSyncPorts(b: RestoreBatch, rules: PortRule[], family: Family
     const w = want.get(chain) ?? { jump, dnats: new Set() };
     want.set(chain, w.dnats.add(dnat) && w);
   }
-  const jumps = new Set([...want.values()].map((w) => w.jump));
-  for (const spec of new Set(b.rulesOf('nat', WEFT_DNAT))) if (!jumps.has(spec) && spec !== WEFT_DNAT_SKIP) b.remove('nat', WEFT_DNAT, spec);
+  const keep = new Set([WEFT_DNAT_SKIP, ...[...want.values()].map((w) => w.jump)]); // input mode's skip is no port's
+  for (const spec of new Set(b.rulesOf('nat', WEFT_DNAT))) if (!keep.has(spec)) b.remove('nat', WEFT_DNAT, spec);
   for (const chain of dump.get('nat')?.chains ?? []) if (chain.startsWith(`${WEFT_DNAT}-`) && !want.has(chain)) b.dropChain('nat', chain);
   for (const [chain, w] of want) {
     b.ensureChain('nat', chain);

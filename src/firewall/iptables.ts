@@ -297,7 +297,7 @@ function withBase(opts: FirewallOptions, family: Family, plan: (b: RestoreBatch)
     plan(b);
     planCountBase(b);
     planUserChain(b, WEFT_FORWARD, opts.publishedPortsFirewall);
-    planInputMode(b, opts.publishedPortsFirewall);
+    planInputMode(b, WEFT_DNAT, opts.publishedPortsFirewall);
     if (family === 4) planLoopbackDnat(b, { dnat: WEFT_DNAT, postrouting: WEFT_POSTROUTING }, opts.loopbackDnat === true);
   };
 }

@@ -36,8 +36,10 @@ export class HostPortService implements HostPorts {
   }
 
   async publish<T>(req: PublishRequest, connect: (bindings: PortBinding[]) => Promise<T>): Promise<T> {
-    if (this.o.relayOnly && (req.bindings.some((b) => b.proto === 'sctp') || req.publishAll.some((p) => p.endsWith('/sctp')))) {
-      throw new InvalidArgument('SCTP ports cannot be published with --published-ports-firewall=input: the userland proxy cannot relay SCTP');
+    const sctp = req.bindings.some((b) => b.proto === 'sctp') || req.publishAll.some((p) => p.endsWith('/sctp'));
+    if (this.o.relayOnly && sctp) {
+      throw new InvalidArgument('SCTP ports cannot be published with --published-ports-firewall=input: '
+        + 'the userland proxy cannot relay SCTP');
     }
     const held = this.assigned.get(req.owner);
     if (held) return connect(held);
