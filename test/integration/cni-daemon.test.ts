@@ -8,8 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Attach, CniHarness, cniBinDir, launcherBinDir, stateText } from '../helpers/cni.js';
-import { at, CniLab } from '../helpers/cni-lab.js';
+import { type Attach, at, CniHarness, CniLab, cniBinDir, launcherBinDir, stateText } from '../helpers/cni.js';
 import { TestDaemon } from '../helpers/daemon.js';
 import { type LabNs, makeNs } from '../helpers/lab.js';
 

@@ -6,8 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Attach, CniHarness, cniBinDir, stateText } from '../helpers/cni.js';
-import { at, CniLab } from '../helpers/cni-lab.js';
+import { type Attach, at, CniHarness, CniLab, cniBinDir, stateText } from '../helpers/cni.js';
 import type { LabNs } from '../helpers/lab.js';
 
 const SUBNET = '10.77.0.0/24';
