@@ -8,40 +8,28 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDaemon } from '../helpers/daemon.js';
-import { DockerCli, HAVE_DOCKER } from '../helpers/docker-cli.js';
-import { makeNs, type LabNs } from '../helpers/lab.js';
-import { kill, probe, startServer } from '../helpers/probe.js';
+import { HAVE_DOCKER } from '../helpers/docker-cli.js';
+import { dockerLab, type DockerLab } from '../helpers/docker-lab.js';
+import type { LabNs } from '../helpers/lab.js';
+import { probe, startServer } from '../helpers/probe.js';
 
 const HOST = '10.254.7.1';
 
 describe.skipIf(!HAVE_DOCKER).each(['nftables', 'iptables'] as const)('moby bridge scenarios (%s backend)', (backend) => {
+  let lab: DockerLab;
   let d: TestDaemon;
-  let docker: DockerCli;
   let outside: LabNs;
-  const servers: ChildProcess[] = [];
+  let servers: ChildProcess[];
 
   beforeAll(async () => {
-    d = new TestDaemon(backend, makeNs('wpbr'));
-    outside = makeNs('wpout');
-    d.host.sh(`ip link add wout type veth peer name eth0 netns ${outside.name} && ip link set wout up && ip addr add ${HOST}/24 dev wout`);
-    outside.sh('ip addr add 10.254.7.2/24 dev eth0 && ip link set eth0 up');
-    await d.start();
-    docker = new DockerCli(d);
+    lab = await dockerLab(backend, { prefix: 'wpbr', hostIf: 'wout', host: HOST });
+    ({ d, outside, servers } = lab);
   });
 
-  afterAll(async () => {
-    for (const s of servers) kill(s);
-    docker?.cleanup();
-    await d?.destroy();
-    outside?.destroy();
-  });
+  afterAll(() => lab?.destroy());
 
-  const ok = (args: string[]): string => {
-    const r = docker.run(args);
-    expect(r.code, `docker ${args.join(' ')}: ${r.err}`).toBe(0);
-    return r.out.trim();
-  };
-  const sandbox = (name: string): string => ok(['inspect', '-f', '{{.NetworkSettings.SandboxKey}}', name]);
+  const ok = (args: string[]): string => lab.ok(args);
+  const sandbox = (name: string): string => lab.sandbox(name);
 
   it('a container reaches its own published port through the host address (TestAccessPublishedPortFromCtr)', async () => {
     ok(['network', 'create', '--subnet', '10.60.0.0/24', 'wp-hair']);

@@ -12,39 +12,28 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDaemon } from '../helpers/daemon.js';
 import { DockerCli, HAVE_DOCKER } from '../helpers/docker-cli.js';
-import { makeNs, type LabNs } from '../helpers/lab.js';
-import { kill, probe, startServer } from '../helpers/probe.js';
+import { dockerLab, type DockerLab } from '../helpers/docker-lab.js';
+import type { LabNs } from '../helpers/lab.js';
+import { probe, startServer } from '../helpers/probe.js';
 
 const HOST = '10.254.15.1';
 
 describe.skipIf(!HAVE_DOCKER).each(['nftables', 'iptables'] as const)('ports follow the networks of a running container (%s)', (backend) => {
+  let lab: DockerLab;
   let d: TestDaemon;
   let docker: DockerCli;
   let outside: LabNs;
-  const servers: ChildProcess[] = [];
+  let servers: ChildProcess[];
 
   beforeAll(async () => {
-    d = new TestDaemon(backend, makeNs('wp15h'));
-    outside = makeNs('wp15o');
-    d.host.sh(`ip link add wp15 type veth peer name eth0 netns ${outside.name} && ip link set wp15 up && ip addr add ${HOST}/24 dev wp15`);
-    outside.sh('ip addr add 10.254.15.2/24 dev eth0 && ip link set eth0 up');
-    await d.start();
-    docker = new DockerCli(d);
+    lab = await dockerLab(backend, { prefix: 'wp15', hostIf: 'wp15', host: HOST });
+    ({ d, docker, outside, servers } = lab);
   });
 
-  afterAll(async () => {
-    for (const s of servers) kill(s);
-    docker?.cleanup();
-    await d?.destroy();
-    outside?.destroy();
-  });
+  afterAll(() => lab?.destroy());
 
-  const ok = (args: string[]): string => {
-    const r = docker.run(args);
-    expect(r.code, `docker ${args.join(' ')}: ${r.err}`).toBe(0);
-    return r.out.trim();
-  };
-  const sandbox = (name: string): string => ok(['inspect', '-f', '{{.NetworkSettings.SandboxKey}}', name]);
+  const ok = (args: string[]): string => lab.ok(args);
+  const sandbox = (name: string): string => lab.sandbox(name);
   /** Firewall rules and host sockets that name the port, in the daemon's namespace. */
   const traces = (port: number): string => d.host.sh(
     `{ nft list ruleset 2>/dev/null; iptables-save 2>/dev/null; ip6tables-save 2>/dev/null; } | grep -w ${port} || true
