@@ -16,6 +16,7 @@ export type { RtNotice } from './rtnl-notices.js';
 const WORKER = new URL('./rtnl-monitor-worker.js', import.meta.url);
 /** A thread that died is replaced after this long, so a thread that keeps dying costs little. */
 const RESTART_MS = 1000;
+const MONITOR_HEAP = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16, codeRangeSizeMb: 4 };
 
 export interface MonitorHandlers {
   notices(batch: RtNotice[]): void;
@@ -56,7 +57,9 @@ export class RtnlMonitor {
   private spawn(): void {
     const fd = openMulticast(this.nsPath, this.groups);
     const wake = openWakeup();
-    const worker = new Worker(WORKER, { workerData: { fd, wake } });
+    // A small heap: the thread only parses one burst at a time (V8's defaults cost the daemon ~15 MB of RSS);
+    // running out of it ends the thread, which counts as lost notices: a full re-read and a new thread.
+    const worker = new Worker(WORKER, { workerData: { fd, wake }, resourceLimits: MONITOR_HEAP });
     worker.unref();
     let ended = false;
     this.stopCurrent = () => fs.writeSync(wake, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]));
